@@ -1,0 +1,96 @@
+"""NOC 2021 V1.0 loader: unit groups (EN/FR titles, definitions, TEER) and example titles.
+
+Source files (Statistics Canada, NOC 2021 V1.0, via data/SOURCES.md):
+- ``noc2021/classes.csv``: every class of the hierarchy; only the 516 five-digit unit groups
+  are occupations a learner can hold.
+- ``noc2021/All examples.csv``: the example-title index. English and French columns are paired
+  by row position, not as translations, so each column becomes its own list of titles.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.loaders.report import RowError
+
+CLASSES_FILE = Path("noc2021/classes.csv")
+EXAMPLES_FILE = Path("noc2021/All examples.csv")
+STRUCTURE_FILE = Path("noc2021/noc_structure_en.csv")
+
+
+@dataclass(frozen=True, slots=True)
+class UnitGroupRow:
+    noc: str
+    title_en: str
+    title_fr: str
+    definition_en: str
+    definition_fr: str
+
+    @property
+    def teer(self) -> int:
+        # The second digit of a five-digit NOC 2021 code is its TEER category.
+        return int(self.noc[1])
+
+
+@dataclass(frozen=True, slots=True)
+class ExampleTitleRow:
+    noc: str
+    lang: str  # "en" | "fr"
+    title: str
+
+
+def _is_unit_group(code: str) -> bool:
+    return len(code) == 5 and code.isdigit()
+
+
+def read_unit_groups(path: Path) -> Iterator[UnitGroupRow | RowError]:
+    """Yield the unit groups of classes.csv; other hierarchy levels are skipped."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            line = reader.line_num
+            code = (row.get("code") or "").strip()
+            if len(code) != 5:
+                if code.isdigit():
+                    continue  # broad category, major, sub-major or minor group
+                yield RowError(path.name, line, f"bad NOC code {code!r}")
+                continue
+            if not code.isdigit():
+                yield RowError(path.name, line, f"bad NOC code {code!r}")
+                continue
+            title_en = (row.get("name_english") or "").strip()
+            title_fr = (row.get("name_french") or "").strip()
+            if not title_en or not title_fr:
+                yield RowError(path.name, line, f"unit group {code} lacks an English or French title")
+                continue
+            yield UnitGroupRow(
+                noc=code,
+                title_en=title_en,
+                title_fr=title_fr,
+                definition_en=(row.get("description_english") or "").strip(),
+                definition_fr=(row.get("description_french") or "").strip(),
+            )
+
+
+def read_example_titles(path: Path) -> Iterator[ExampleTitleRow | RowError]:
+    """Yield one row per non-empty English and per non-empty French example title."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        for row in reader:
+            line = reader.line_num
+            code = (row.get("noc_code") or "").strip()
+            if not _is_unit_group(code):
+                yield RowError(path.name, line, f"bad NOC code {code!r}")
+                continue
+            en = (row.get("name_english") or "").strip()
+            fr = (row.get("name_french") or "").strip()
+            if not en and not fr:
+                yield RowError(path.name, line, "row has no title in either language")
+                continue
+            if en:
+                yield ExampleTitleRow(code, "en", en)
+            if fr:
+                yield ExampleTitleRow(code, "fr", fr)

@@ -1,0 +1,210 @@
+"""The knowledge base schema (SQLAlchemy 2 ORM). Alembic migrations under knowledge/migrations
+create it; the tables mirror the open-data sources and the program catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+Money = Numeric(10, 2)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Dataset(Base):
+    """One loaded source: what it is, where it came from, its licence and reference period.
+    Every figure the assistant shows names its dataset, so this is where 'source and year' live."""
+
+    __tablename__ = "datasets"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    publisher: Mapped[str] = mapped_column(String(200))
+    reference_period: Mapped[str] = mapped_column(String(40))
+    licence: Mapped[str] = mapped_column(String(200))
+    origin: Mapped[str] = mapped_column(Text)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    rows_loaded: Mapped[int] = mapped_column(Integer, default=0)
+    loaded_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Occupation(Base):
+    """A NOC 2021 V1.0 unit group."""
+
+    __tablename__ = "occupations"
+
+    noc: Mapped[str] = mapped_column(String(5), primary_key=True)
+    title_en: Mapped[str] = mapped_column(String(300))
+    title_fr: Mapped[str] = mapped_column(String(300))
+    definition_en: Mapped[str] = mapped_column(Text)
+    definition_fr: Mapped[str] = mapped_column(Text)
+    teer: Mapped[int] = mapped_column(Integer)
+
+    example_titles: Mapped[list[ExampleTitle]] = relationship(back_populates="occupation")
+
+
+class ExampleTitle(Base):
+    """A job title from the NOC index: the resolver's vocabulary."""
+
+    __tablename__ = "example_titles"
+    __table_args__ = (Index("ix_example_titles_noc", "noc"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    noc: Mapped[str] = mapped_column(ForeignKey("occupations.noc"))
+    lang: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(400))
+
+    occupation: Mapped[Occupation] = relationship(back_populates="example_titles")
+
+
+class Region(Base):
+    """A Job Bank economic region (ER35xx in Ontario), the province (ER35) or Canada (ER00)."""
+
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    province: Mapped[str] = mapped_column(String(60))
+
+
+class Wage(Base):
+    """Hourly wages for one occupation, region and Job Bank release year."""
+
+    __tablename__ = "wages"
+    __table_args__ = (UniqueConstraint("noc", "region_code", "year"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    noc: Mapped[str] = mapped_column(ForeignKey("occupations.noc"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    year: Mapped[int] = mapped_column(Integer)
+    low: Mapped[Decimal | None] = mapped_column(Money)
+    median: Mapped[Decimal | None] = mapped_column(Money)
+    high: Mapped[Decimal | None] = mapped_column(Money)
+    dataset_key: Mapped[str] = mapped_column(ForeignKey("datasets.key"))
+
+    region: Mapped[Region] = relationship()
+
+
+class Outlook(Base):
+    """COPS ten-year projection for one occupation (national only: no regional file exists)."""
+
+    __tablename__ = "outlooks"
+    __table_args__ = (UniqueConstraint("noc", "region_code", "period"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    noc: Mapped[str] = mapped_column(ForeignKey("occupations.noc"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    period: Mapped[str] = mapped_column(String(20))
+    rating: Mapped[str] = mapped_column(String(30))  # see knowledge.outlook_ratings
+    label_en: Mapped[str] = mapped_column(String(80))
+    label_fr: Mapped[str] = mapped_column(String(80))
+    recent_label_en: Mapped[str | None] = mapped_column(String(80))
+    recent_label_fr: Mapped[str | None] = mapped_column(String(80))
+    employment: Mapped[int | None] = mapped_column(Integer)
+    job_openings: Mapped[int | None] = mapped_column(Integer)
+    job_seekers: Mapped[int | None] = mapped_column(Integer)
+    dataset_key: Mapped[str] = mapped_column(ForeignKey("datasets.key"))
+
+
+class Skill(Base):
+    """A skill: an OaSIS descriptor (skills or knowledge), or a teachable topic of the catalog."""
+
+    __tablename__ = "skills"
+
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # oasis_skill | oasis_knowledge | topic
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_fr: Mapped[str | None] = mapped_column(String(200))
+    synonyms_en: Mapped[list[str]] = mapped_column(JSON, default=list)
+    synonyms_fr: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # For a topic: the OaSIS descriptor it builds, so programs can be ranked against the
+    # skill levels an occupation needs.
+    oasis_code: Mapped[str | None] = mapped_column(ForeignKey("skills.code"))
+
+
+class OccupationSkill(Base):
+    """How much an occupation needs a skill (OaSIS proficiency 1-5; highest over its profiles)."""
+
+    __tablename__ = "occupation_skills"
+
+    noc: Mapped[str] = mapped_column(ForeignKey("occupations.noc"), primary_key=True)
+    skill_code: Mapped[str] = mapped_column(ForeignKey("skills.code"), primary_key=True)
+    level: Mapped[int] = mapped_column(Integer)
+
+    skill: Mapped[Skill] = relationship()
+
+
+class Institution(Base):
+    __tablename__ = "institutions"
+
+    id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_fr: Mapped[str] = mapped_column(String(200))
+    website: Mapped[str] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(100))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    is_francophone: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Program(Base):
+    """A short program (micro-credential) in the catalog."""
+
+    __tablename__ = "programs"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    institution_id: Mapped[str] = mapped_column(ForeignKey("institutions.id"), index=True)
+    sector: Mapped[str] = mapped_column(String(40), default="")
+    title_en: Mapped[str] = mapped_column(String(300))
+    title_fr: Mapped[str] = mapped_column(String(300))
+    description_en: Mapped[str] = mapped_column(Text)
+    description_fr: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(String(500))
+    cost: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
+    hours: Mapped[float] = mapped_column(Float)
+    weeks: Mapped[int] = mapped_column(Integer)
+    delivery: Mapped[str] = mapped_column(String(20))  # online | in_person | hybrid
+    schedule: Mapped[list[str]] = mapped_column(JSON)  # daytime, evenings, weekends, self_paced
+    language: Mapped[str] = mapped_column(String(10))  # en | fr | bilingual
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"))
+    osap_eligible: Mapped[bool] = mapped_column(Boolean)
+    start_dates: Mapped[list[str]] = mapped_column(JSON)  # ISO dates
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    institution: Mapped[Institution] = relationship()
+    skills: Mapped[list[Skill]] = relationship(secondary="program_skills")
+    occupations: Mapped[list[Occupation]] = relationship(secondary="program_occupations")
+
+
+class ProgramSkill(Base):
+    __tablename__ = "program_skills"
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    skill_code: Mapped[str] = mapped_column(ForeignKey("skills.code"), primary_key=True)
+
+
+class ProgramOccupation(Base):
+    __tablename__ = "program_occupations"
+
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), primary_key=True)
+    noc: Mapped[str] = mapped_column(ForeignKey("occupations.noc"), primary_key=True)
+
