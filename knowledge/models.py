@@ -9,8 +9,8 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
-    Float,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,

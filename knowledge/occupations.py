@@ -106,12 +106,14 @@ def outlook_for(session: Session, noc: str) -> OutlookSummary | None:
         outlook.employment, outlook.job_openings, outlook.job_seekers)
 
 
-def skills_for(session: Session, noc: str, limit: int = 10) -> list[SkillNeed]:
-    """The occupation's most needed OaSIS skills and knowledge, highest level first."""
+def skills_for(session: Session, noc: str, limit: int = 10,
+               kind: str = "oasis_skill") -> list[SkillNeed]:
+    """The occupation's most needed OaSIS skills (or knowledge areas), highest level first.
+    One kind at a time: skills are rated 1-5 and knowledge 1-3, so their levels don't compare."""
     rows = session.execute(
         select(models.OccupationSkill, models.Skill)
         .join(models.Skill)
-        .where(models.OccupationSkill.noc == noc)
+        .where(models.OccupationSkill.noc == noc, models.Skill.kind == kind)
         .order_by(models.OccupationSkill.level.desc(), models.Skill.name_en)
         .limit(limit)
     ).all()

@@ -64,7 +64,7 @@ def read_unit_groups(path: Path) -> Iterator[UnitGroupRow | RowError]:
             title_en = (row.get("name_english") or "").strip()
             title_fr = (row.get("name_french") or "").strip()
             if not title_en or not title_fr:
-                yield RowError(path.name, line, f"unit group {code} lacks an English or French title")
+                yield RowError(path.name, line, f"unit group {code} lacks an EN or FR title")
                 continue
             yield UnitGroupRow(
                 noc=code,

@@ -52,7 +52,8 @@ def read_ratings(path: Path, kind: str, max_level: int) -> Iterator[
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.reader(handle)
         header = [_clean(h) for h in next(reader)]
-        descriptors = [DescriptorRow(descriptor_code(kind, name), kind, name) for name in header[2:]]
+        descriptors = [DescriptorRow(descriptor_code(kind, name), kind, name)
+                       for name in header[2:]]
         yield from descriptors
         for row in reader:
             line = reader.line_num

@@ -1,0 +1,84 @@
+"""Pydantic schemas of the knowledge API (the OpenAPI document is generated from these)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class CandidateOut(BaseModel):
+    noc: str = Field(description="NOC 2021 unit group code", examples=["33102"])
+    title: str = Field(description="Unit group title in the answer language")
+    score: float = Field(ge=0, le=100, description="Match strength, 0-100")
+    matched_title: str = Field(description="The example title that matched, as published")
+
+
+class ResolutionOut(BaseModel):
+    query: str
+    lang: Literal["en", "fr"]
+    status: Literal["clear", "ambiguous", "none"] = Field(
+        description="clear: one occupation; ambiguous: ask the user to choose; none: no match")
+    candidates: list[CandidateOut]
+
+
+class WageOut(BaseModel):
+    low: float | None
+    median: float | None
+    high: float | None
+    unit: Literal["hour"]
+    region_code: str
+    region_name: str
+    year: int
+    source: str
+    is_fallback: bool = Field(description="True when the requested region had no figure")
+
+
+class OutlookOut(BaseModel):
+    rating: str = Field(description="shortage_strong | shortage_moderate | balance | "
+                        "surplus_moderate | surplus_strong")
+    label_en: str
+    label_fr: str
+    period: str
+    region_code: str
+    region_name: str
+    source: str
+    employment: int | None
+    job_openings: int | None
+    job_seekers: int | None
+
+
+class SkillNeedOut(BaseModel):
+    code: str
+    name_en: str
+    kind: str
+    level: int
+
+
+class OccupationOut(BaseModel):
+    noc: str
+    title_en: str
+    title_fr: str
+    teer: int = Field(description="Training, Education, Experience and Responsibilities, 0-5")
+    definition_en: str
+    definition_fr: str
+    wage: WageOut | None
+    outlook: OutlookOut | None
+    skills: list[SkillNeedOut]
+    example_titles_en: list[str]
+    example_titles_fr: list[str]
+
+
+class DatasetOut(BaseModel):
+    key: str
+    title: str
+    publisher: str
+    reference_period: str
+    licence: str
+    origin: str
+    is_sample: bool = Field(description="True for generated sample data (the program catalog)")
+    rows_loaded: int
+
+
+class Problem(BaseModel):
+    detail: str

@@ -1,0 +1,215 @@
+"""The ``pathfinder`` command: build the knowledge base, resolve titles, show occupations, run.
+
+``--json`` output is a stable interface (documented in README.md, section "JSON output"):
+fields are only ever added, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from knowledge.db import make_engine, session_factory
+from knowledge.settings import data_dir
+
+RESOLVE_SCHEMA = "pathfinder.resolve/1"
+OCCUPATION_SCHEMA = "pathfinder.occupation/1"
+MAX_BATCH_LINE = 10_000
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _dump(payload: dict[str, Any], out: TextIO) -> None:
+    out.write(json.dumps(payload, ensure_ascii=False, default=_json_default) + "\n")
+
+
+# --- load-data ---------------------------------------------------------------------------------
+
+def cmd_load_data(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from knowledge.loaders.pipeline import STEPS, load_all
+
+    source = Path(args.data_dir) if args.data_dir else data_dir()
+    catalog = Path(args.catalog) if args.catalog else None
+    engine = make_engine(args.database)
+    with tqdm(total=len(STEPS), desc="Loading", unit="source", disable=args.quiet,
+              file=sys.stderr) as bar:
+        def step(name: str) -> None:
+            bar.set_postfix_str(name)
+            bar.update(1)
+
+        report = load_all(engine, source, catalog, on_step=step)
+    if args.json:
+        _dump({"schema": "pathfinder.load/1", **report.as_dict()}, sys.stdout)
+    else:
+        width = max(len(t) for t in report.rows)
+        print("Rows loaded:")
+        for table, count in report.rows.items():
+            print(f"  {table:<{width}}  {count:>7,}")
+        print(f"Skipped rows: {len(report.errors)}")
+        for error in report.errors[:20]:
+            print(f"  {error}")
+        if len(report.errors) > 20:
+            print(f"  … and {len(report.errors) - 20} more (use --json for all)")
+    return 0
+
+
+# --- resolve -----------------------------------------------------------------------------------
+
+def _resolution_json(resolution: Any) -> dict[str, Any]:
+    return {
+        "schema": RESOLVE_SCHEMA,
+        "query": resolution.query,
+        "lang": resolution.lang,
+        "status": resolution.status,
+        "candidates": [
+            {"noc": c.noc, "title": c.title, "score": round(c.score, 1),
+             "matched_title": c.matched_title}
+            for c in resolution.candidates
+        ],
+    }
+
+
+def _batch_lines(source: TextIO) -> Iterator[str]:
+    for line in source:
+        yield line.rstrip("\n")[:MAX_BATCH_LINE]
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    from knowledge.resolver import resolve_title
+
+    index = _index(args.database)
+    if args.batch:
+        with contextlib.ExitStack() as stack:
+            source = sys.stdin if args.batch == "-" else stack.enter_context(
+                open(args.batch, encoding="utf-8", errors="replace"))
+            for line in _batch_lines(source):
+                _dump(_resolution_json(resolve_title(line, args.lang, args.top, index=index)),
+                      sys.stdout)
+        return 0
+    if args.title is None:
+        print("error: give a TITLE or --batch FILE", file=sys.stderr)
+        return 2
+    resolution = resolve_title(args.title, args.lang, args.top, index=index)
+    if args.json:
+        _dump(_resolution_json(resolution), sys.stdout)
+        return 0
+    labels = {"clear": "Clear match", "ambiguous": "Ambiguous: ask which one",
+              "none": "No match"}
+    print(f"{labels[resolution.status]} ({resolution.lang})")
+    for c in resolution.candidates:
+        print(f"  {c.noc}  {c.score:5.1f}  {c.title}   [matched: {c.matched_title}]")
+    return 0 if resolution.status != "none" else 1
+
+
+def _index(database: str | None) -> Any:
+    from knowledge.resolver import index_from_database
+
+    try:
+        return index_from_database(database)
+    except LookupError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+# --- occupation --------------------------------------------------------------------------------
+
+def cmd_occupation(args: argparse.Namespace) -> int:
+    from knowledge.occupations import occupation_profile
+
+    with session_factory(make_engine(args.database))() as session:
+        profile = occupation_profile(session, args.noc, args.region)
+    if profile is None:
+        print(f"error: {args.noc!r} is not a NOC 2021 unit group in the knowledge base",
+              file=sys.stderr)
+        return 2
+    payload = {"schema": OCCUPATION_SCHEMA, **asdict(profile)}
+    if args.json:
+        _dump(payload, sys.stdout)
+        return 0
+    print(f"{profile.noc}  {profile.title_en}\n       {profile.title_fr}")
+    print(f"TEER {profile.teer}")
+    if profile.wage:
+        w = profile.wage
+        note = " (no figure for the region asked; wider region shown)" if w.is_fallback else ""
+        print(f"Wages, {w.region_name} {w.year}{note}: low ${w.low}, median ${w.median}, "
+              f"high ${w.high} an hour — {w.source}")
+    else:
+        print("Wages: no figure in the data")
+    if profile.outlook:
+        o = profile.outlook
+        print(f"Outlook {o.period} ({o.region_name}): {o.label_en} / {o.label_fr} — {o.source}")
+    else:
+        print("Outlook: none published for this unit group")
+    if profile.skills:
+        print("Most needed: " + ", ".join(f"{s.name_en} ({s.level})" for s in profile.skills))
+    return 0
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    print(f"Pathfinder knowledge API on http://{args.host}:{args.port}  (docs at /docs)")
+    uvicorn.run("bot.api.app:create_app", factory=True, host=args.host, port=args.port,
+                log_level="info")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pathfinder", description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="SQLAlchemy URL (default: PATHFINDER_DATABASE_URL "
+                        "or SQLite under var/)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("load-data", help="build the knowledge base from data/")
+    p.add_argument("--data-dir", help="folder with the open-data files (default: data/)")
+    p.add_argument("--catalog", help="folder with institutions.csv, skills.csv and "
+                   "programs.json|csv (default: data/catalog, the SAMPLE catalog)")
+    p.add_argument("--json", action="store_true", help="print the load report as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_load_data)
+
+    p = sub.add_parser("resolve", help="resolve a job title to NOC 2021 occupations")
+    p.add_argument("title", nargs="?", help="the job title, as a person would type it")
+    p.add_argument("--lang", choices=["en", "fr"], help="language of the title (default: detect)")
+    p.add_argument("--top", type=int, default=5, help="number of candidates (default 5)")
+    p.add_argument("--json", action="store_true", help="one JSON object (schema "
+                   f"{RESOLVE_SCHEMA})")
+    p.add_argument("--batch", metavar="FILE", help="one title per line ('-' = stdin); "
+                   "prints one JSON line per title")
+    p.set_defaults(func=cmd_resolve)
+
+    p = sub.add_parser("occupation", help="titles, TEER, wages, outlook and skills of a NOC")
+    p.add_argument("noc", help="five-digit NOC 2021 code, e.g. 33102")
+    p.add_argument("--region", default="ER35", help="Job Bank economic region code "
+                   "(ER35 Ontario, ER3530 Toronto, ...; default ER35)")
+    p.add_argument("--json", action="store_true", help=f"JSON (schema {OCCUPATION_SCHEMA})")
+    p.set_defaults(func=cmd_occupation)
+
+    p = sub.add_parser("run", help="start Pathfinder (for now: the knowledge API)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
