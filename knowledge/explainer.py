@@ -1,0 +1,342 @@
+"""Plain-language text about wages, outlooks and programs for newcomers, in English or French.
+
+Every number in the text comes from the arguments (a wage, a period, a cost, a source's name);
+nothing is computed into a new figure or invented. English aims at grade 8 or lower
+(Flesch-Kincaid), French at a Flesch reading ease of 60 or more; ``readability_ok`` checks both
+with textstat 0.7.3.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import sys
+import threading
+import types
+from decimal import Decimal
+from typing import Any
+
+from knowledge.constraints import (
+    REGION_NAMES,
+    Constraints,
+    describe_constraints,
+    format_money,
+    format_number,
+    region_name,
+    region_phrase,
+)
+from knowledge.occupations import CANADA, ONTARIO, OutlookSummary, WageRange
+from knowledge.recommender import ProgramMatch, Recommendations
+
+MAX_EN_GRADE = 8.0
+MIN_FR_EASE = 60.0
+
+
+# --- wording helpers -------------------------------------------------------------------------
+
+def _money(value: Decimal | float, lang: str) -> str:
+    """Wages keep their cents: $22.00 / 22,00 $."""
+    amount = float(value)
+    if lang == "fr":
+        return f"{amount:,.2f}".replace(",", "\u00a0").replace(".", ",") + "\u00a0$"
+    return f"${amount:,.2f}"
+
+
+def _count(value: int, lang: str) -> str:
+    text = f"{value:,}"
+    return text.replace(",", "\u00a0") if lang == "fr" else text
+
+
+def _in_region(code: str, name: str, lang: str) -> str:
+    """"in Ontario" / "en Ontario", "in the Toronto region" / "dans la région de Toronto"."""
+    if code == ONTARIO:
+        return "en Ontario" if lang == "fr" else "in Ontario"
+    if code == CANADA:
+        return "au Canada" if lang == "fr" else "in Canada"
+    if code in REGION_NAMES:
+        return region_phrase(code, lang)
+    return f"dans la région : {name}" if lang == "fr" else f"in {name}"
+
+
+def _period(period: str, lang: str) -> str:
+    years = re.findall(r"\d{4}", period)
+    if len(years) == 2:
+        return f"de {years[0]} à {years[1]}" if lang == "fr" else f"from {years[0]} to {years[1]}"
+    return f"pour {period}" if lang == "fr" else f"for {period}"
+
+
+def _title(title: str, lang: str) -> str:
+    # NOC writes gender pairs as "aides-infirmiers/aides-infirmières"; spaced slashes read as
+    # two words, which is how people (and readability formulas) read them.
+    title = re.sub(r"\s*/\s*", " / ", " ".join(str(title or "").split())[:200])
+    return f"« {title} »" if lang == "fr" else title
+
+
+# --- wages -----------------------------------------------------------------------------------
+
+def explain_wage(wage: WageRange, occupation_title: str, lang: str) -> str:
+    """E.g. "This is about the job: Cooks. Half of these workers in Ontario earn more than
+    $17.50 an hour. Most earn between $16.55 and $22.00. ..." with region, fallback and source."""
+    fr = lang == "fr"
+    key = "fr" if fr else "en"
+    where = _in_region(wage.region_code, wage.region_name, key)
+    unit_en = {"hour": "an hour", "year": "a year"}.get(wage.unit, f"per {wage.unit}")
+    unit_fr = {"hour": "de l'heure", "year": "par année"}.get(wage.unit, f"par {wage.unit}")
+    parts: list[str] = []
+    if fr:
+        parts.append(f"Métier : {_title(occupation_title, 'fr')}.")
+        parts.append("Voici le salaire.")
+    else:
+        parts.append(f"This is the pay for this job: {_title(occupation_title, 'en')}.")
+    if wage.median is not None:
+        median = _money(wage.median, key)
+        parts.append(f"{where[0].upper() + where[1:]}, la moitié des travailleurs gagnent plus de "
+                     f"{median} {unit_fr}." if fr else
+                     f"Half of these workers {where} earn more than {median} {unit_en}.")
+    if wage.low is not None and wage.high is not None:
+        low, high = _money(wage.low, key), _money(wage.high, key)
+        if fr:
+            parts.append(f"La plupart gagnent entre {low} et {high}.")
+            parts.append(f"Le salaire bas, {low}, est ce que gagnent les moins payés. "
+                         f"Peu de gens gagnent moins.")
+            parts.append(f"Le salaire haut, {high}, est ce que gagnent les mieux payés. "
+                         f"Peu de gens gagnent plus.")
+        else:
+            parts.append(f"Most earn between {low} and {high}.")
+            parts.append(f"The low wage, {low}, is what the lowest paid earn. "
+                         f"Few people earn less.")
+            parts.append(f"The high wage, {high}, is what the best paid earn. "
+                         f"Few people earn more.")
+    if wage.is_fallback:
+        asked = _region_label(wage.requested_region, key)
+        shown = _region_label(wage.region_code, key) or wage.region_name
+        if fr:
+            parts.append(f"Il n'y a pas de chiffre pour {asked}. Ces chiffres sont donc pour "
+                         f"{shown}." if asked else f"Ces chiffres sont pour {shown}.")
+        else:
+            parts.append(f"There is no figure for {asked}, so these figures are for {shown}."
+                         if asked else f"These figures are for {shown}.")
+    parts.append(f"Source : {wage.source}, {wage.year}." if fr else
+                 f"Source: {wage.source}, {wage.year}.")
+    return " ".join(parts)
+
+
+def _region_label(code: str, lang: str) -> str:
+    if code == ONTARIO:
+        return "l'Ontario" if lang == "fr" else "Ontario"
+    if code == CANADA:
+        return "le Canada" if lang == "fr" else "Canada"
+    name = region_name(code, lang)
+    if name == code:
+        return ""
+    return f"la région de {name}" if lang == "fr" else f"the {name} region"
+
+
+# --- outlooks --------------------------------------------------------------------------------
+
+_OUTLOOK_MEANING = {
+    "en": {
+        "shortage_strong": "There may be more jobs than workers. Finding work should be easier "
+                           "than for most jobs.",
+        "shortage_moderate": "There may be a few more jobs than workers. Finding work may be a "
+                             "bit easier than for most jobs.",
+        "balance": "There should be about as many jobs as workers. Finding work should be "
+                   "about as hard as for most jobs.",
+        "surplus_moderate": "There may be a few more workers than jobs. Finding work may be a "
+                            "bit harder than for most jobs.",
+        "surplus_strong": "There may be many more workers than jobs. Finding work may be harder "
+                          "than for most jobs.",
+    },
+    "fr": {
+        "shortage_strong": "Il pourrait y avoir plus d'emplois que de travailleurs. Trouver un "
+                           "emploi devrait être plus facile qu'ailleurs.",
+        "shortage_moderate": "Il pourrait y avoir un peu plus d'emplois que de travailleurs. "
+                             "Trouver un emploi pourrait être un peu plus facile.",
+        "balance": "Il devrait y avoir à peu près autant d'emplois que de travailleurs. Trouver "
+                   "un emploi ne devrait être ni plus facile ni plus dur qu'ailleurs.",
+        "surplus_moderate": "Il pourrait y avoir un peu plus de travailleurs que d'emplois. "
+                            "Trouver un emploi pourrait être un peu plus dur.",
+        "surplus_strong": "Il pourrait y avoir beaucoup plus de travailleurs que d'emplois. "
+                          "Trouver un emploi pourrait être plus dur qu'ailleurs.",
+    },
+}
+
+
+def explain_outlook(outlook: OutlookSummary, occupation_title: str, lang: str) -> str:
+    fr = lang == "fr"
+    key = "fr" if fr else "en"
+    label = outlook.label_fr if fr else outlook.label_en
+    where = _in_region(outlook.region_code, outlook.region_name, key)
+    when = _period(outlook.period, key)
+    parts: list[str] = []
+    if fr:
+        parts.append(f"Métier : {_title(occupation_title, 'fr')}.")
+        parts.append(f"Voici ce qu'on prévoit pour ce métier {where}, {when}.")
+        parts.append(f"En bref : « {label} ».")
+    else:
+        parts.append(f"This is the job outlook for {_title(occupation_title, 'en')}.")
+        parts.append(f"It is for jobs {where}, {when}.")
+        parts.append(f"The forecast says: \"{label}\".")
+    meaning = _OUTLOOK_MEANING[key].get(outlook.rating)
+    if meaning:
+        parts.append(meaning)
+    if outlook.job_openings is not None and outlook.job_seekers is not None:
+        openings, seekers = _count(outlook.job_openings, key), _count(outlook.job_seekers, key)
+        if fr:
+            parts.append(f"On prévoit {openings} postes libres et {seekers} personnes qui "
+                         "cherchent un emploi.")
+        else:
+            parts.append(f"It expects {openings} jobs to open up and {seekers} people to look "
+                         "for work.")
+    if outlook.region_code == CANADA:
+        parts.append("Ces chiffres valent pour tout le Canada, pas juste pour l'Ontario."
+                     if fr else "These numbers are for all of Canada, not just Ontario.")
+    parts.append(f"Source : {outlook.source}." if fr else f"Source: {outlook.source}.")
+    return " ".join(parts)
+
+
+# --- programs --------------------------------------------------------------------------------
+
+_DELIVERY = {"en": {"online": "online", "in_person": "in person", "hybrid": "hybrid"},
+             "fr": {"online": "en ligne", "in_person": "en personne", "hybrid": "hybride"}}
+_LANGUAGE = {
+    "en": {"en": "in English", "fr": "in French", "bilingual": "in English and French"},
+    "fr": {"en": "en anglais", "fr": "en français", "bilingual": "en anglais et en français"},
+}
+
+
+def explain_program(match: ProgramMatch, lang: str) -> str:
+    """One short line: title, school, cost, length, format, language, then why."""
+    fr = lang == "fr"
+    key = "fr" if fr else "en"
+    cost = ("gratuit" if fr else "free") if match.cost == 0 else format_money(match.cost, key)
+    hours = format_number(match.hours, key)
+    length = f"{hours} h" if fr else f"{hours} hours"
+    if match.weeks is not None:
+        weeks = format_number(match.weeks, key)
+        plural = "s" if match.weeks != 1 else ""
+        length += f" sur {weeks} semaine{plural}" if fr else f" over {weeks} week{plural}"
+    delivery = _DELIVERY[key].get(match.delivery, match.delivery)
+    language = _LANGUAGE[key].get(match.language, match.language)
+    sep = " : " if fr else ": "
+    return (f"{match.title} ({match.institution}){sep}{cost}, {length}, {delivery}, "
+            f"{language}. {match.why}")
+
+
+_FIELD_PHRASE = {
+    "en": {"max_cost": "the budget", "max_weeks": "the length limit",
+           "max_hours": "the hours limit", "delivery": "the format", "schedule": "the schedule",
+           "language": "the language", "region": "the region",
+           "financial_aid": "the OSAP condition"},
+    "fr": {"max_cost": "le budget", "max_weeks": "la durée maximale",
+           "max_hours": "le nombre d'heures", "delivery": "le format", "schedule": "l'horaire",
+           "language": "la langue", "region": "la région",
+           "financial_aid": "la condition du RAFEO"},
+}
+
+
+def explain_no_results(recs: Recommendations, constraints: Constraints, lang: str) -> str:
+    fr = lang == "fr"
+    key = "fr" if fr else "en"
+    wanted = describe_constraints(constraints, key)
+    parts: list[str] = []
+    if wanted:
+        listed = ("\u00a0; " if fr else "; ").join(wanted)
+        parts.append(f"Aucun programme ne répond à tous vos choix ({listed})." if fr else
+                     f"No program fits all your choices ({listed}).")
+    else:
+        parts.append("Nous n'avons pas encore de programme pour ce métier." if fr else
+                     "We have no program for this job yet.")
+    if recs.blocked_by:
+        fields = [_FIELD_PHRASE[key].get(name, name) for name in recs.blocked_by]
+        joined = (" et " if fr else " and ").join(fields)
+        if recs.alternatives:
+            several = len(fields) > 1
+            if fr:
+                limit = "ces limites" if several else "cette limite"
+                parts.append(f"Le blocage vient de : {joined}. Voici les plus proches sans "
+                             f"{limit}.")
+            else:
+                it = "them" if several else "it"
+                parts.append(f"What stops it is {joined}. Here are the closest ones without "
+                             f"{it}.")
+        else:
+            parts.append(f"Le blocage vient de : {joined}." if fr else
+                         f"What stops it is {joined}.")
+    elif wanted:
+        parts.append("Même sans ces limites, nous n'avons rien pour ce métier." if fr else
+                     "Even without these limits, we have nothing for this job.")
+    if not recs.alternatives:
+        parts.append("Essayez un métier proche, ou parcourez les programmes par secteur." if fr
+                     else "Try a related job, or browse programs by sector.")
+    return " ".join(parts)
+
+
+_UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
+
+
+def explain_no_occupation(query: str, lang: str) -> str:
+    shown = " ".join(_UNSAFE.sub(" ", str(query or "")).split())
+    if len(shown) > 60:
+        shown = shown[:57].rstrip() + "…"
+    if lang == "fr":
+        if not shown:
+            return "Quel est votre métier ? Écrivez le nom de l'emploi, par exemple : cuisinier."
+        return (f"Je ne trouve pas de métier qui s'appelle « {shown} ». Essayez un autre mot, "
+                "ou le titre de votre dernier emploi.")
+    if not shown:
+        return "What is your job? Type the job title, for example: cook."
+    return (f"I could not find a job called \"{shown}\". Try another word for it, or the title "
+            "of your last job.")
+
+
+# --- readability -----------------------------------------------------------------------------
+
+def _ensure_pkg_resources() -> None:
+    """textstat 0.7.3 imports pkg_resources, which setuptools >= 81 no longer ships. It only
+    uses ``resource_stream`` (for word lists we don't need), so a tiny stand-in is enough."""
+    try:
+        import pkg_resources  # noqa: F401
+    except ImportError:
+        shim = types.ModuleType("pkg_resources")
+
+        def resource_stream(package: str, resource: str) -> Any:
+            return importlib.resources.files(package).joinpath(resource).open("rb")
+
+        shim.resource_stream = resource_stream  # type: ignore[attr-defined]
+        sys.modules["pkg_resources"] = shim
+
+
+_readers: dict[str, Any] = {}
+_readers_lock = threading.Lock()
+
+
+def _reader(lang: str) -> Any:
+    """One textstat object per language: textstat's module-level object keeps the language as
+    global state, so each language gets its own instance instead of switching it back and forth."""
+    with _readers_lock:
+        if lang not in _readers:
+            _ensure_pkg_resources()
+            from textstat.textstat import textstatistics
+
+            reader = textstatistics()
+            reader.set_lang("fr_FR" if lang == "fr" else "en_US")
+            _readers[lang] = reader
+        return _readers[lang]
+
+
+def readability(text: str, lang: str) -> float:
+    """English: Flesch-Kincaid grade. French: Flesch reading ease."""
+    reader = _reader("fr" if lang == "fr" else "en")
+    with _readers_lock:  # textstat caches per instance; keep calls serial to be safe
+        if lang == "fr":
+            return float(reader.flesch_reading_ease(text))
+        return float(reader.flesch_kincaid_grade(text))
+
+
+def readability_ok(text: str, lang: str) -> bool:
+    """EN Flesch-Kincaid grade <= 8; FR Flesch reading ease >= 60 (textstat 0.7.3)."""
+    if not text or not text.strip():
+        return True
+    score = readability(text, lang)
+    return score >= MIN_FR_EASE if lang == "fr" else score <= MAX_EN_GRADE

@@ -1,0 +1,321 @@
+"""Short programs for a learner: filtered by every stated constraint, ranked by how well what a
+program teaches fits the skills the target occupation needs (OaSIS) and by the catalog's own
+occupation tags. When the constraints leave nothing, say which ones did it and show the closest
+programs without them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from itertools import combinations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from knowledge import models
+from knowledge.constraints import Constraints, Goal
+
+# Weights of the ranking. A program the catalog tags for the target occupation comes first; the
+# skills it teaches that the occupation rates highly order programs within and beyond the tags.
+TARGET_TAG_WEIGHT = 3.0
+CURRENT_TAG_WEIGHT = 1.5     # upskilling: programs tagged for the job the learner already has
+SKILL_FIT_WEIGHT = 2.0
+MATCH_LEVEL = 0.6            # normalised OaSIS level from which a taught skill counts as "needed"
+STRONG_LEVEL = 0.8           # an untagged program needs a skill at this level to be shown at all
+MAX_LEVEL = {"oasis_skill": 5, "oasis_knowledge": 3}
+
+
+@dataclass(frozen=True)
+class ProgramMatch:
+    id: str
+    title: str
+    institution: str
+    url: str
+    cost: float
+    currency: str  # "CAD"
+    hours: float
+    weeks: float | None
+    delivery: str
+    language: str
+    why: str                      # one plain sentence in lang
+    matched_skills: tuple[str, ...]
+    score: float
+    osap_eligible: bool
+    region: str | None
+    # Additions beyond the contract: what a card may also show.
+    schedule: tuple[str, ...] = ()
+    start_dates: tuple[str, ...] = ()
+    is_sample: bool = False
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    programs: tuple[ProgramMatch, ...]
+    blocked_by: tuple[str, ...]    # Constraints field names that emptied the result
+    alternatives: tuple[ProgramMatch, ...]  # closest programs when programs is empty
+
+
+def satisfies(program: models.Program, c: Constraints) -> bool:
+    """Whether ``program`` meets every constraint. Online programs can be taken from any
+    region; a bilingual program suits a learner asking for English or for French."""
+    if c.max_cost is not None and float(program.cost) > c.max_cost + 1e-9:
+        return False
+    if c.max_weeks is not None and program.weeks > c.max_weeks + 1e-9:
+        return False
+    if c.max_hours is not None and program.hours > c.max_hours + 1e-9:
+        return False
+    if c.delivery and program.delivery not in c.delivery:
+        return False
+    if c.schedule and not set(program.schedule or ()) & set(c.schedule):
+        return False
+    if c.language and program.language not in (c.language, "bilingual"):
+        return False
+    if c.region and program.delivery != "online" and program.region_code != c.region:
+        return False
+    return not (c.financial_aid and not program.osap_eligible)
+
+
+@dataclass(frozen=True)
+class _Catalog:
+    programs: tuple[models.Program, ...]
+    tags: dict[str, frozenset[str]]          # program id -> NOC codes
+    skills: dict[str, tuple[models.Skill, ...]]  # program id -> skills taught
+
+
+_CATALOG_KEY = "pathfinder.recommender.catalog"
+
+
+def _catalog(session: Session) -> _Catalog:
+    """The catalog with its tags and skills, read once per session (a chat turn asks several
+    questions of it: programs, then the constraints that block them, then cheaper ones)."""
+    cached = session.info.get(_CATALOG_KEY)
+    if not isinstance(cached, _Catalog):
+        cached = session.info[_CATALOG_KEY] = _load_catalog(session)
+    return cached
+
+
+def _load_catalog(session: Session) -> _Catalog:
+    programs = tuple(session.scalars(
+        select(models.Program).options(joinedload(models.Program.institution))
+        .order_by(models.Program.id)).unique())
+    tags: dict[str, set[str]] = {}
+    for program_id, noc in session.execute(
+            select(models.ProgramOccupation.program_id, models.ProgramOccupation.noc)):
+        tags.setdefault(program_id, set()).add(noc)
+    skill_rows = {s.code: s for s in session.scalars(
+        select(models.Skill).where(models.Skill.kind == "topic"))}
+    taught: dict[str, list[models.Skill]] = {}
+    for program_id, code in session.execute(
+            select(models.ProgramSkill.program_id, models.ProgramSkill.skill_code)
+            .order_by(models.ProgramSkill.program_id, models.ProgramSkill.skill_code)):
+        skill = skill_rows.get(code) or session.get(models.Skill, code)
+        if skill is not None:
+            taught.setdefault(program_id, []).append(skill)
+    return _Catalog(programs, {k: frozenset(v) for k, v in tags.items()},
+                    {k: tuple(v) for k, v in taught.items()})
+
+
+def _needs(session: Session, noc: str | None) -> dict[str, float]:
+    """OaSIS descriptor code -> how much the occupation needs it, 0..1 (skills are rated 1-5,
+    knowledge 1-3, so each is divided by its own maximum)."""
+    if not noc:
+        return {}
+    rows = session.execute(
+        select(models.OccupationSkill.skill_code, models.OccupationSkill.level, models.Skill.kind)
+        .join(models.Skill).where(models.OccupationSkill.noc == noc))
+    return {code: level / MAX_LEVEL.get(kind, 5) for code, level, kind in rows}
+
+
+def _occupation_title(session: Session, noc: str | None, lang: str) -> str | None:
+    if not noc:
+        return None
+    occupation = session.get(models.Occupation, noc)
+    if occupation is None:
+        return None
+    return occupation.title_fr if lang == "fr" and occupation.title_fr else occupation.title_en
+
+
+def skill_name(skill: models.Skill, lang: str) -> str:
+    return skill.name_fr if lang == "fr" and skill.name_fr else skill.name_en
+
+
+_KEEP_CAPITAL = {"Python", "Ontario", "Canadian", "English", "French", "Indigenous", "Microsoft",
+                 "Windows", "Excel", "Six", "Google", "Java", "Linux"}
+
+
+def in_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: "Blueprint reading" -> "blueprint reading", but
+    "WHMIS", "QuickBooks ..." and "Python programming" keep their capitals."""
+    first = name.split(" ", 1)[0]
+    if not first or first in _KEEP_CAPITAL or any(ch.isupper() for ch in first[1:]):
+        return name
+    return name[0].lower() + name[1:]
+
+
+def join_words(items: Sequence[str], lang: str) -> str:
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    last = " et " if lang == "fr" else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
+
+
+def _why(skills: Sequence[str], occupation: str | None, lang: str) -> str:
+    listed = join_words([in_sentence(s) for s in skills[:3]], lang)
+    if lang == "fr":
+        if not listed:
+            return f"Il prépare au métier « {occupation} »." if occupation else \
+                "Il fait partie du catalogue."
+        if occupation:
+            return f"Il enseigne : {listed}, des compétences utiles pour le métier " \
+                f"« {occupation} »."
+        return f"Il enseigne : {listed}."
+    if not listed:
+        return f"It prepares you to work as {in_sentence(occupation)}." if occupation else \
+            "It is part of the catalog."
+    if occupation:
+        return f"It teaches {listed}, which {in_sentence(occupation)} use."
+    return f"It teaches {listed}."
+
+
+@dataclass(frozen=True)
+class _Scored:
+    program: models.Program
+    score: float
+    matched: tuple[str, ...]   # skill names in lang, most needed first
+    relevant: bool
+
+
+def _score(catalog: _Catalog, program: models.Program, *, target: str | None,
+           current: str | None, upskill: bool, needs: dict[str, float],
+           lang: str) -> _Scored:
+    tags = catalog.tags.get(program.id, frozenset())
+    taught = catalog.skills.get(program.id, ())
+    tagged_target = bool(target) and target in tags
+    tagged_current = upskill and bool(current) and current != target and current in tags
+    levels = [(needs.get(s.oasis_code or s.code, 0.0), s) for s in taught]
+    matched = sorted(((n, s) for n, s in levels if n >= MATCH_LEVEL),
+                     key=lambda item: (-item[0], skill_name(item[1], lang)))
+    fit = sum(n for n, _ in matched) / max(1, len(taught))
+    score = (TARGET_TAG_WEIGHT * tagged_target + CURRENT_TAG_WEIGHT * tagged_current
+             + SKILL_FIT_WEIGHT * fit)
+    names = [skill_name(s, lang) for _, s in matched]
+    if tagged_target or tagged_current:
+        # A tagged program teaches what the job needs even where OaSIS has no close descriptor.
+        names += sorted(skill_name(s, lang) for n, s in levels if n < MATCH_LEVEL)
+    if not target:
+        relevant = True  # nothing to rank against: every program is a candidate
+        names = sorted(skill_name(s, lang) for s in taught)
+    else:
+        relevant = tagged_target or tagged_current or any(n >= STRONG_LEVEL for n, _ in matched)
+    return _Scored(program, round(score, 4), tuple(names), relevant)
+
+
+def _order(scored: Iterable[_Scored]) -> list[_Scored]:
+    """Best first, deterministic on ties (cheaper, shorter, then id); the same course offered
+    by several schools (same skills taught) is spread out so the first cards differ."""
+    ranked = sorted(scored, key=lambda s: (-s.score, float(s.program.cost), s.program.weeks,
+                                           s.program.id))
+    seen: set[tuple[str, ...]] = set()
+    first: list[_Scored] = []
+    rest: list[_Scored] = []
+    for item in ranked:
+        key = tuple(sorted(item.matched)) or (item.program.id,)
+        (rest if key in seen else first).append(item)
+        seen.add(key)
+    return first + rest
+
+
+def to_match(item: _Scored, occupation: str | None, lang: str) -> ProgramMatch:
+    return program_match(item.program, item.matched, item.score, occupation, lang)
+
+
+def program_match(program: models.Program, matched: Sequence[str], score: float,
+                  occupation: str | None, lang: str) -> ProgramMatch:
+    """A catalog row as a card in ``lang``; ``matched`` are skill names in ``lang``, most
+    relevant first; ``occupation`` the target occupation's title for the why sentence."""
+    title = (program.title_fr if lang == "fr" and program.title_fr else program.title_en) \
+        or program.title_fr
+    institution = program.institution
+    school = (institution.name_fr if lang == "fr" else institution.name_en) or institution.name_en
+    return ProgramMatch(
+        id=program.id, title=title, institution=school, url=program.url,
+        cost=float(program.cost), currency=program.currency, hours=float(program.hours),
+        weeks=float(program.weeks) if program.weeks is not None else None,
+        delivery=program.delivery, language=program.language,
+        why=_why(matched, occupation, lang), matched_skills=tuple(matched[:3]),
+        score=score, osap_eligible=bool(program.osap_eligible),
+        region=program.region_code, schedule=tuple(program.schedule or ()),
+        start_dates=tuple(program.start_dates or ()), is_sample=bool(program.is_sample))
+
+
+def _target(target_noc: str | None, current_noc: str | None) -> str | None:
+    # With no target (upskilling, or a career changer who has not chosen yet) the programs that
+    # fit the current job are the useful ones.
+    return target_noc or current_noc or None
+
+
+def recommend(session: Session, *, target_noc: str | None, current_noc: str | None,
+              goal: Goal | None, constraints: Constraints, lang: str, limit: int = 5,
+              exclude_ids: Sequence[str] = ()) -> Recommendations:
+    lang = "fr" if lang == "fr" else "en"
+    limit = max(1, limit)
+    target = _target(target_noc, current_noc)
+    catalog = _catalog(session)
+    needs = _needs(session, target)
+    occupation = _occupation_title(session, target, lang)
+    excluded = set(exclude_ids)
+    candidates = [
+        scored for scored in (
+            _score(catalog, p, target=target, current=current_noc, upskill=goal == "upskill",
+                   needs=needs, lang=lang)
+            for p in catalog.programs if p.id not in excluded)
+        if scored.relevant]
+
+    def matching(c: Constraints) -> list[_Scored]:
+        return _order(s for s in candidates if satisfies(s.program, c))
+
+    found = matching(constraints)
+    if found:
+        return Recommendations(tuple(to_match(s, occupation, lang) for s in found[:limit]),
+                               (), ())
+    blocked, alternatives = _relax(constraints, matching)
+    return Recommendations((), blocked,
+                           tuple(to_match(s, occupation, lang) for s in alternatives[:limit]))
+
+
+def _relax(constraints: Constraints, matching: Callable[[Constraints], list[_Scored]]
+           ) -> tuple[tuple[str, ...], list[_Scored]]:
+    """The smallest set of constraint fields whose removal gives programs (single fields first;
+    among equal sizes the one whose best program ranks highest, then the one giving most)."""
+    names = constraints.set_fields()
+    for size in range(1, len(names) + 1):
+        options: list[tuple[tuple[float, int, int], tuple[str, ...], list[_Scored]]] = []
+        for order, combo in enumerate(combinations(names, size)):
+            found = matching(constraints.without(*combo))
+            if found:
+                options.append(((-found[0].score, -len(found), order), combo, found))
+        if options:
+            _, combo, found = min(options, key=lambda option: option[0])
+            return combo, found
+    return (), []
+
+
+def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | None,
+            current_noc: str | None, goal: Goal | None, constraints: Constraints, lang: str,
+            limit: int = 5) -> Recommendations:
+    """Programs strictly cheaper than the cheapest one shown before, under the same other
+    constraints. ``blocked_by`` contains "max_cost" when nothing cheaper exists."""
+    costs = [float(p.cost) for p in session.scalars(
+        select(models.Program).where(models.Program.id.in_(list(previous_ids))))]
+    budget = constraints.max_cost
+    if costs:
+        below = round(min(costs) - 0.01, 2)
+        budget = below if budget is None else min(budget, below)
+    if budget is not None and budget < 0:
+        # The cheapest shown is already free: nothing can be cheaper.
+        return Recommendations((), ("max_cost",), ())
+    narrowed = replace(constraints, max_cost=budget)
+    return recommend(session, target_noc=target_noc, current_noc=current_noc, goal=goal,
+                     constraints=narrowed, lang=lang, limit=limit, exclude_ids=previous_ids)

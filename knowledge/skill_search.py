@@ -1,0 +1,298 @@
+"""Skills by the words people use ("CNC", "soudure", "Excel", "PLC"), the programs that teach
+them, and browsing by sector when nothing matches.
+
+Only the catalog's teachable topics (Skill.kind == "topic") are searched: they are what programs
+are tagged with. A query matches a topic through its English or French name or a synonym: a whole
+name or synonym inside the query is the strongest match; otherwise the query's words are looked up
+in the names and synonyms (with light stemming, and typos repaired against their vocabulary).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from knowledge import models
+from knowledge.constraints import fold, strip_places
+from knowledge.recommender import ProgramMatch, program_match, skill_name
+
+MIN_SCORE = 0.6
+
+SECTOR_LABELS: dict[str, tuple[str, str]] = {
+    "manufacturing": ("Manufacturing", "Fabrication"),
+    "health_care": ("Health care", "Santé"),
+    "information_technology": ("Information technology", "Technologies de l'information"),
+    "construction_trades": ("Construction and trades", "Construction et métiers"),
+    "business_admin": ("Business and administration", "Affaires et administration"),
+    "early_childhood": ("Early childhood and community services",
+                        "Petite enfance et services communautaires"),
+    "transportation_logistics": ("Transportation and logistics", "Transport et logistique"),
+    "hospitality_food": ("Hospitality and food", "Hôtellerie et alimentation"),
+}
+
+# Words that say nothing about the skill itself ("which programs teach CNC?").
+_STOPWORDS_TEXT = """
+a an the and or of in on at to for with by from is are be i me my we you your it this that
+which what who where how do does can could would should want need needs looking look find
+learn learning teach teaches teaching taught program programs programme programmes course
+courses class classes training skill skills about some any get have has please show tell
+le la les un une des du de d l et ou en au aux pour avec par sur dans je j me mon ma mes nous
+vous votre vos qui que quoi quel quels quelle quelles ou est sont veux voudrais cherche
+chercher trouver apprendre enseigne enseignent enseigner formation formations cours competence
+competences programme programmes montrer svp merci
+"""
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# Two-letter words that are also short synonyms (AP, EA, CI, RE...): only matched when typed in
+# capitals or when they are the whole query.
+_COMMON_SHORT_TEXT = """
+a an on in at to of or is it be as by we us me my do go no so up if am ai
+de la le un en et ou au du je tu il ne se sa ce re ci ma ta mi
+"""
+_COMMON_SHORT = frozenset(_COMMON_SHORT_TEXT.split())
+
+_WORD_RE = re.compile(r"[a-z0-9+#]+")
+_TAG_RE = re.compile(r"<[^>]{0,100}>")
+
+
+@dataclass(frozen=True)
+class SkillMatch:
+    id: str
+    name: str
+    score: float
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD_RE.findall(fold(text))
+
+
+def _stem(token: str) -> str:
+    """welding / welds -> weld, tables -> tabl (good enough to compare; "-er" is left alone so
+    that "customer" does not meet "customs")."""
+    for suffix in ("ings", "ing", "s"):
+        if token.endswith(suffix) and len(token) - len(suffix) >= 4:
+            return token[: -len(suffix)]
+    return token
+
+
+@dataclass(frozen=True)
+class _Alias:
+    code: str
+    lang: str
+    tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Vocabulary:
+    aliases: tuple[_Alias, ...]
+    words: tuple[str, ...]          # every alias token of 5+ letters, for typo repair
+    names: dict[str, tuple[str, str]]
+
+
+def _alias_texts(name: str | None, synonyms: Sequence[str] | None) -> list[str]:
+    texts: list[str] = []
+    for text in [name or "", *(synonyms or [])]:
+        if not isinstance(text, str) or not text.strip():
+            continue
+        texts.append(text)
+        # "MIG welding (GMAW)" is also "MIG welding" and "GMAW"
+        inner = re.findall(r"\(([^)]*)\)", text)
+        if inner:
+            texts.append(re.sub(r"\([^)]*\)", " ", text))
+            texts.extend(inner)
+    return texts
+
+
+def _vocabulary(session: Session) -> _Vocabulary:
+    skills = session.scalars(
+        select(models.Skill).where(models.Skill.kind == "topic").order_by(models.Skill.code)).all()
+    return _build_vocabulary(tuple(
+        (s.code, s.name_en, s.name_fr or s.name_en, tuple(s.synonyms_en or ()),
+         tuple(s.synonyms_fr or ())) for s in skills))
+
+
+@lru_cache(maxsize=4)
+def _build_vocabulary(rows: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]
+                      ) -> _Vocabulary:
+    aliases: list[_Alias] = []
+    words: set[str] = set()
+    for code, name_en, name_fr, syn_en, syn_fr in rows:
+        for lang, texts in (("en", _alias_texts(name_en, syn_en)),
+                            ("fr", _alias_texts(name_fr, syn_fr))):
+            for text in texts:
+                tokens = tuple(_tokens(text))
+                if tokens:
+                    aliases.append(_Alias(code, lang, tokens))
+                    words.update(t for t in tokens if len(t) >= 5)
+    names = {code: (name_en, name_fr) for code, name_en, name_fr, _, _ in rows}
+    return _Vocabulary(tuple(aliases), tuple(sorted(words)), names)
+
+
+def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
+    n = len(needle)
+    return any(tuple(haystack[i:i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
+
+
+def resolve_skills(session: Session, text: str, lang: str | None = None,
+                   limit: int = 3) -> list[SkillMatch]:
+    """The catalog skills ``text`` names, best first; [] when nothing matches reasonably."""
+    if not isinstance(text, str) or not text.strip():
+        return []
+    text = _TAG_RE.sub(" ", text[:500])
+    vocabulary = _vocabulary(session)
+    # "welding in Sudbury": the place is a constraint, not part of the skill
+    raw = _tokens(strip_places(" ".join(_tokens(text))))
+    if not raw:
+        return []
+    capitals = {fold(w) for w in re.findall(r"\b[A-Z][A-Z0-9+#]{1,}\b", text)}
+    whole_query = len(raw) == 1
+
+    # Repair typos of longer words against the skills' own vocabulary ("weldng" -> "welding").
+    repaired: list[str] = []
+    typo = False
+    known = set(vocabulary.words)
+    for token in raw:
+        if len(token) >= 5 and token not in known and token not in _STOPWORDS:
+            # one slip (missing, extra, wrong or swapped letter); two in long words
+            best = process.extractOne(token, vocabulary.words,
+                                      scorer=DamerauLevenshtein.distance,
+                                      score_cutoff=1 if len(token) < 8 else 2)
+            if best is not None:
+                repaired.append(best[0])
+                typo = True
+                continue
+        repaired.append(token)
+    content = [t for t in repaired if t not in _STOPWORDS]
+    content_stems = {_stem(t) for t in content}
+
+    best_scores: dict[str, tuple[float, str]] = {}
+    for alias in vocabulary.aliases:
+        score = 0.0
+        if len(alias.tokens) == 1 and len(alias.tokens[0]) <= 2:
+            # short synonyms ("EA", "AZ"): typed in capitals, or the whole query
+            token = alias.tokens[0]
+            if token in repaired and (token in capitals or whole_query
+                                      or token not in _COMMON_SHORT):
+                score = 1.0 if content == [token] else 0.95
+        elif _contains(repaired, alias.tokens):
+            alias_content = {t for t in alias.tokens if t not in _STOPWORDS} or set(alias.tokens)
+            covered = len(alias_content & set(content)) / max(1, len(set(content)))
+            score = 1.0 if covered >= 1 else 0.8 + 0.15 * covered
+        elif content_stems:
+            alias_stems = {_stem(t) for t in alias.tokens if t not in _STOPWORDS}
+            shared = content_stems & alias_stems
+            covered = len(shared) / len(content_stems)
+            if shared and covered >= 0.5:
+                # words of the query left unexplained count against the match
+                score = (0.5 + 0.25 * len(shared) / max(1, len(alias_stems)) + 0.1 * covered) \
+                    * (0.6 + 0.4 * covered)
+        if score <= 0:
+            continue
+        if typo:
+            score *= 0.9
+        if lang and alias.lang == lang:
+            score += 0.01
+        previous = best_scores.get(alias.code)
+        if previous is None or score > previous[0]:
+            best_scores[alias.code] = (score, alias.lang)
+
+    found = sorted(((score, code, alias_lang) for code, (score, alias_lang)
+                    in best_scores.items() if score >= MIN_SCORE),
+                   key=lambda item: (-item[0], item[1]))
+    matches: list[SkillMatch] = []
+    for score, code, alias_lang in found[:max(0, limit)]:
+        name_en, name_fr = vocabulary.names[code]
+        shown_lang = lang or alias_lang
+        matches.append(SkillMatch(code, name_fr if shown_lang == "fr" else name_en,
+                                  round(min(score, 1.0), 3)))
+    return matches
+
+
+def _programs(session: Session) -> list[models.Program]:
+    return list(session.scalars(
+        select(models.Program).options(joinedload(models.Program.institution),
+                                       joinedload(models.Program.skills))
+        .order_by(models.Program.id)).unique())
+
+
+def programs_for_skills(session: Session, skill_ids: Sequence[str], lang: str,
+                        limit: int = 5) -> list[ProgramMatch]:
+    """Programs teaching the skills, those teaching more of them first, then cheaper; the same
+    course offered by several schools is spread out so the first cards differ."""
+    lang = "fr" if lang == "fr" else "en"
+    wanted = [s for s in dict.fromkeys(skill_ids) if isinstance(s, str)]
+    if not wanted:
+        return []
+    ranked: list[tuple[tuple[float, float, int, str], models.Program, list[str]]] = []
+    for program in _programs(session):
+        taught = {s.code: s for s in program.skills}
+        shared = [taught[code] for code in wanted if code in taught]
+        if not shared:
+            continue
+        names = [skill_name(s, lang) for s in shared]
+        names += sorted(skill_name(s, lang) for s in program.skills if s.code not in wanted)
+        ranked.append(((-len(shared), float(program.cost), program.weeks, program.id),
+                       program, names))
+    ranked.sort(key=lambda item: item[0])
+    return _spread([(p, names, float(-key[0])) for key, p, names in ranked], lang, limit)
+
+
+def _spread(items: list[tuple[models.Program, list[str], float]], lang: str,
+            limit: int) -> list[ProgramMatch]:
+    seen: set[frozenset[str]] = set()
+    first: list[tuple[models.Program, list[str], float]] = []
+    rest: list[tuple[models.Program, list[str], float]] = []
+    for item in items:
+        key = frozenset(s.code for s in item[0].skills)
+        (rest if key in seen else first).append(item)
+        seen.add(key)
+    return [program_match(p, names, score, None, lang)
+            for p, names, score in (first + rest)[:max(0, limit)]]
+
+
+def sector_choices(session: Session, lang: str) -> list[tuple[str, str]]:
+    """(sector code, label in ``lang``) for every sector that has programs."""
+    codes = session.scalars(
+        select(models.Program.sector).where(models.Program.sector != "").distinct()).all()
+    index = 1 if lang == "fr" else 0
+    ordered = [c for c in SECTOR_LABELS if c in set(codes)]
+    ordered += sorted(set(codes) - set(SECTOR_LABELS))
+    return [(c, SECTOR_LABELS[c][index] if c in SECTOR_LABELS else c.replace("_", " "))
+            for c in ordered]
+
+
+def sectors(session: Session, lang: str) -> list[str]:
+    """Sector labels in ``lang`` (for "browse by sector" when nothing matches)."""
+    return [label for _, label in sector_choices(session, lang)]
+
+
+def sector_code(sector: str) -> str | None:
+    """A sector code from its code or its label in either language (typos tolerated)."""
+    if not isinstance(sector, str) or not sector.strip():
+        return None
+    key = fold(sector).strip().replace(" ", "_")
+    if key in SECTOR_LABELS:
+        return key
+    labels = {fold(label): code for code, pair in SECTOR_LABELS.items() for label in pair}
+    best = process.extractOne(fold(sector).strip(), list(labels), scorer=fuzz.WRatio,
+                              score_cutoff=85)
+    return labels[best[0]] if best else None
+
+
+def programs_in_sector(session: Session, sector: str, lang: str,
+                       limit: int = 5) -> list[ProgramMatch]:
+    """Programs of a sector (code or label), OSAP-eligible first, then cheaper."""
+    lang = "fr" if lang == "fr" else "en"
+    code = sector_code(sector)
+    if code is None:
+        return []
+    programs = [p for p in _programs(session) if p.sector == code]
+    programs.sort(key=lambda p: (not p.osap_eligible, float(p.cost), p.weeks, p.id))
+    return _spread([(p, sorted(skill_name(s, lang) for s in p.skills), 0.0) for p in programs],
+                   lang, limit)

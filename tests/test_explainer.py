@@ -1,0 +1,224 @@
+"""Plain-language wage, outlook and program text: figures from the database only, region and
+source named, readable (EN grade <= 8, FR reading ease >= 60), in both languages."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from knowledge import models
+from knowledge.constraints import Constraints, parse_constraints
+from knowledge.explainer import (
+    explain_no_occupation,
+    explain_no_results,
+    explain_outlook,
+    explain_program,
+    explain_wage,
+    readability,
+    readability_ok,
+)
+from knowledge.occupations import OutlookSummary, WageRange, outlook_for, wage_for
+from knowledge.recommender import recommend
+
+NUMBER = re.compile(r"\d[\d,.\u00a0]*\d|\d")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Every number in a text, thousands separators removed, decimal comma made a point."""
+    found = set()
+    for raw in NUMBER.findall(text):
+        plain = raw.replace("\u00a0", "").rstrip(".,")
+        plain = plain.replace(",", "") if re.search(r",\d{3}(?!\d)", plain) else \
+            plain.replace(",", ".")
+        found.add(plain)
+    return found
+
+
+def allowed_numbers(*values: object) -> set[str]:
+    allowed: set[str] = set()
+    for value in values:
+        if value is None:
+            continue
+        if isinstance(value, Decimal | float | int):
+            allowed |= {f"{float(value):.2f}", str(value), f"{float(value):g}"}
+        else:
+            allowed |= numbers_in(str(value))
+    return allowed
+
+
+def occupations_with_wages(session: Session, count: int) -> list[models.Occupation]:
+    nocs = list(session.scalars(select(models.Wage.noc).distinct().order_by(models.Wage.noc)))
+    step = max(1, len(nocs) // count)
+    chosen = nocs[::step][:count]
+    return [o for o in (session.get(models.Occupation, n) for n in chosen) if o is not None]
+
+
+def title(occupation: models.Occupation, lang: str) -> str:
+    return occupation.title_fr if lang == "fr" else occupation.title_en
+
+
+def test_wage_text_shows_the_database_figures(session: Session) -> None:
+    for occupation in occupations_with_wages(session, 25):
+        wage = wage_for(session, occupation.noc, "ER35")
+        assert wage is not None
+        stored = session.scalars(select(models.Wage).where(
+            models.Wage.noc == occupation.noc, models.Wage.region_code == wage.region_code,
+            models.Wage.year == wage.year)).one()
+        en = explain_wage(wage, occupation.title_en, "en")
+        fr = explain_wage(wage, occupation.title_fr, "fr")
+        assert f"more than ${stored.median:,.2f} an hour" in en
+        if stored.low is not None and stored.high is not None:
+            assert f"between ${stored.low:,.2f} and ${stored.high:,.2f}" in en
+            low_fr = f"{stored.low:,.2f}".replace(",", "\u00a0").replace(".", ",") + "\u00a0$"
+            assert low_fr in fr  # French typography: 17,50 $
+            assert "lowest paid" in en and "best paid" in en  # what low and high mean
+        assert wage.source in en and str(wage.year) in en
+        assert occupation.title_en in re.sub(r" / ", "/", en)  # gender pairs may be spaced
+
+
+def test_every_number_comes_from_the_arguments(session: Session) -> None:
+    for occupation in occupations_with_wages(session, 40):
+        for lang in ("en", "fr"):
+            wage = wage_for(session, occupation.noc, "ER3590")
+            assert wage is not None
+            text = explain_wage(wage, title(occupation, lang), lang)
+            allowed = allowed_numbers(wage.low, wage.median, wage.high, wage.year, wage.source,
+                                      title(occupation, lang))
+            assert numbers_in(text) <= allowed, (occupation.noc, lang, text)
+            outlook = outlook_for(session, occupation.noc)
+            if outlook is None:
+                continue
+            text = explain_outlook(outlook, title(occupation, lang), lang)
+            allowed = allowed_numbers(outlook.period, outlook.source, outlook.job_openings,
+                                      outlook.job_seekers, title(occupation, lang))
+            assert numbers_in(text) <= allowed, (occupation.noc, lang, text)
+
+
+def test_region_fallback_is_said(session: Session) -> None:
+    regional = select(models.Wage.noc).where(models.Wage.region_code == "ER3580")
+    noc = session.scalars(select(models.Wage.noc).where(
+        models.Wage.region_code == "ER35", models.Wage.median.is_not(None),
+        models.Wage.noc.not_in(regional)).order_by(models.Wage.noc)).first()
+    assert noc is not None
+    wage = wage_for(session, noc, "ER3580")
+    assert wage is not None and wage.is_fallback and wage.region_code == "ER35"
+    en = explain_wage(wage, "Test workers", "en")
+    fr = explain_wage(wage, "Travailleurs", "fr")
+    assert "no figure for the Stratford–Bruce Peninsula region" in en
+    assert "for Ontario" in en and "in Ontario" in en
+    assert "pas de chiffre pour la région de Stratford" in fr and "pour l'Ontario" in fr
+    regional_wage = wage_for(session, noc, "ER35")
+    assert regional_wage is not None and "no figure" not in explain_wage(regional_wage, "X", "en")
+
+
+def test_readability_across_many_occupations(session: Session) -> None:
+    checked = 0
+    worst = {"en": 0.0, "fr": 100.0}
+    for occupation in occupations_with_wages(session, 50):
+        for lang in ("en", "fr"):
+            texts = []
+            wage = wage_for(session, occupation.noc, "ER3530")
+            if wage is not None:
+                texts.append(explain_wage(wage, title(occupation, lang), lang))
+            outlook = outlook_for(session, occupation.noc)
+            if outlook is not None:
+                texts.append(explain_outlook(outlook, title(occupation, lang), lang))
+            for text in texts:
+                assert readability_ok(text, lang), (occupation.noc, lang, readability(text, lang),
+                                                    text)
+                score = readability(text, lang)
+                worst[lang] = max(worst[lang], score) if lang == "en" else min(worst[lang],
+                                                                               score)
+                checked += 1
+    assert checked >= 150
+    assert worst["en"] <= 8 and worst["fr"] >= 60
+
+
+def test_outlook_says_what_the_rating_means_for_the_period_and_canada(session: Session) -> None:
+    ratings = session.scalars(select(models.Outlook.rating).distinct()).all()
+    meanings = set()
+    for rating in ratings:
+        stored = session.scalars(select(models.Outlook).where(models.Outlook.rating == rating)
+                                 .order_by(models.Outlook.noc)).first()
+        assert stored is not None
+        outlook = outlook_for(session, stored.noc)
+        assert outlook is not None
+        en = explain_outlook(outlook, "Cooks", "en")
+        fr = explain_outlook(outlook, "Cuisiniers", "fr")
+        assert stored.label_en in en and stored.label_fr in fr
+        first, last = stored.period.split("-")
+        assert f"from {first} to {last}" in en and f"de {first} à {last}" in fr
+        assert "all of Canada" in en and "tout le Canada" in fr
+        assert outlook.source in en and outlook.source in fr
+        meanings.add(en.split('". ')[1].split(".")[0])
+        assert "Finding work" in en and "Trouver un emploi" in fr
+    assert len(meanings) == len(ratings)  # each rating explained differently
+
+
+def test_outlook_without_counts_still_reads_well() -> None:
+    outlook = OutlookSummary("balance", "Balance", "À équilibre", "2024-2033", "ER00", "Canada",
+                             "ESDC, COPS", None, None, None)
+    text = explain_outlook(outlook, "Cooks", "en")
+    assert "jobs to open" not in text and readability_ok(text, "en")
+
+
+def test_wage_with_missing_low_and_high() -> None:
+    wage = WageRange(None, Decimal("21.40"), None, "hour", "ER35", "Ontario", 2024, "Job Bank",
+                     requested_region="ER35")
+    text = explain_wage(wage, "Cooks", "en")
+    assert "$21.40" in text and "between" not in text and "None" not in text
+    assert "21,40\u00a0$" in explain_wage(wage, "Cuisiniers", "fr")
+
+
+def test_program_line_and_no_results(session: Session) -> None:
+    recs = recommend(session, target_noc="63200", current_noc=None, goal=None,
+                     constraints=Constraints(), lang="fr")
+    match = recs.programs[0]
+    line = explain_program(match, "fr")
+    assert match.title in line and match.institution in line and match.why in line
+    assert ("gratuit" in line) if match.cost == 0 else ("\u00a0$" in line)
+    english = recommend(session, target_noc="63200", current_noc=None, goal=None,
+                        constraints=Constraints(), lang="en").programs[0]
+    assert english.why in explain_program(english, "en")
+
+    c = parse_constraints("in person in Stratford, under $100, OSAP")
+    empty = recommend(session, target_noc="63200", current_noc=None, goal=None, constraints=c,
+                      lang="en")
+    assert empty.programs == () and empty.blocked_by
+    text = explain_no_results(empty, c, "en")
+    assert "$100 or less" in text and "closest ones" in text
+    fr = explain_no_results(empty, c, "fr")
+    assert "100\u00a0$ ou moins" in fr
+    nothing = recommend(session, target_noc="99999", current_noc=None, goal=None,
+                        constraints=Constraints(), lang="en")
+    assert "browse programs by sector" in explain_no_results(nothing, Constraints(), "en")
+
+
+@pytest.mark.parametrize("query", ["", "xyzzy", "x" * 10_000, "<script>alert(1)</script>",
+                                   "'; DROP TABLE occupations; --", "🙂" * 300, "\x00\n\t"])
+def test_no_occupation_message_is_safe_and_short(query: str) -> None:
+    for lang in ("en", "fr"):
+        text = explain_no_occupation(query, lang)
+        assert text and len(text) < 250 and "<" not in text and "\x00" not in text
+        assert readability_ok(text, lang)
+
+
+def test_readability_check_and_textstat_state() -> None:
+    assert readability_ok("Half of cooks earn more than $17.50 an hour.", "en")
+    import textstat  # its module-level object keeps its own language: we must not change it
+
+    hard = ("Notwithstanding the aforementioned considerations, institutional "
+            "heterogeneity necessitates comprehensive interdisciplinary reconceptualization.")
+    before = textstat.flesch_kincaid_grade(hard)
+    assert readability_ok("Half of cooks earn more than $17.50 an hour.", "en")
+    assert not readability_ok(hard, "en")
+    assert readability_ok("La moitié des cuisiniers gagnent plus de 17,50 $ de l'heure.", "fr")
+    assert not readability_ok("Nonobstant l'hétérogénéité institutionnelle, la "
+                              "reconceptualisation interdisciplinaire s'avère indispensable.",
+                              "fr")
+    assert textstat.flesch_kincaid_grade(hard) == before
+    assert readability_ok("", "en") and readability_ok("   ", "fr")

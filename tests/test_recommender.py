@@ -1,0 +1,230 @@
+"""Program recommendations: every returned program meets every constraint (checked against the
+Program rows in the database), ranking follows the occupation, and empty results say why."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from knowledge import models
+from knowledge.constraints import Constraints, parse_constraints
+from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
+
+# Occupations the sample catalog tags programs for (nurse aides, cooks, welders, ECEs,
+# software developers, accounting clerks...) plus one it barely covers.
+NOCS = ["33102", "63200", "72106", "42202", "21232", "13110", "72410", "65201", "11100"]
+
+CONSTRAINT_TEXTS = [
+    "", "under $500", "online", "in person in Toronto", "evenings or weekends",
+    "courses in French", "less than 4 weeks", "OSAP", "moins de 1 000 $ en ligne le soir",
+    "in Sudbury, under 40 hours, hybrid", "self-paced, under $300, OSAP",
+    "weekends in Ottawa in person", "free", "Thunder Bay daytime",
+]
+
+
+def meets(program: models.Program, c: Constraints) -> bool:
+    """The constraints' meaning, written out from the catalog columns: online programs are
+    open to any region; a bilingual program is taught in both languages."""
+    checks = [
+        c.max_cost is None or float(program.cost) <= c.max_cost,
+        c.max_weeks is None or program.weeks <= c.max_weeks,
+        c.max_hours is None or program.hours <= c.max_hours,
+        not c.delivery or program.delivery in c.delivery,
+        not c.schedule or bool(set(program.schedule) & set(c.schedule)),
+        c.language is None or program.language in (c.language, "bilingual"),
+        c.region is None or program.delivery == "online" or program.region_code == c.region,
+        not c.financial_aid or program.osap_eligible,
+    ]
+    return all(checks)
+
+
+def tagged(session: Session, noc: str) -> set[str]:
+    return set(session.scalars(select(models.ProgramOccupation.program_id)
+                               .where(models.ProgramOccupation.noc == noc)))
+
+
+def row(session: Session, match: ProgramMatch) -> models.Program:
+    program = session.get(models.Program, match.id)
+    assert program is not None, f"{match.id} is not in the catalog"
+    return program
+
+
+def test_every_returned_program_meets_every_constraint(session: Session) -> None:
+    shown = 0
+    for noc, text in itertools.product(NOCS, CONSTRAINT_TEXTS):
+        c = parse_constraints(text)
+        recs = recommend(session, target_noc=noc, current_noc=None, goal="change_career",
+                         constraints=c, lang="en")
+        for match in recs.programs:
+            program = row(session, match)
+            assert meets(program, c), (noc, text, match.id)
+            # the card shows the catalog's own figures
+            assert match.cost == float(program.cost) and match.hours == program.hours
+            assert match.weeks == program.weeks and match.delivery == program.delivery
+            assert match.url == program.url and match.currency == "CAD"
+            shown += 1
+        assert len({m.id for m in recs.programs}) == len(recs.programs)
+    assert shown > 100
+
+
+def test_three_to_five_results_when_the_catalog_has_them(session: Session) -> None:
+    for noc in NOCS:
+        recs = recommend(session, target_noc=noc, current_noc=None, goal=None,
+                         constraints=Constraints(), lang="en")
+        assert 3 <= len(recs.programs) <= 5, noc
+        assert recs.blocked_by == () and recs.alternatives == ()
+    assert len(recommend(session, target_noc="33102", current_noc=None, goal=None,
+                         constraints=Constraints(), lang="en", limit=3).programs) == 3
+
+
+def test_programs_tagged_for_the_target_come_first(session: Session) -> None:
+    for noc in ["33102", "72106", "42202", "63200"]:
+        own = tagged(session, noc)
+        recs = recommend(session, target_noc=noc, current_noc=None, goal="change_career",
+                         constraints=Constraints(), lang="en")
+        assert len(own) >= 5
+        assert all(m.id in own for m in recs.programs), noc
+        scores = [m.score for m in recs.programs]
+        assert scores[0] == max(scores)
+
+
+def test_matched_skills_are_taught_by_the_program_and_named_in_why(session: Session) -> None:
+    for lang in ("en", "fr"):
+        recs = recommend(session, target_noc="72106", current_noc=None, goal=None,
+                         constraints=Constraints(), lang=lang)
+        for match in recs.programs:
+            taught = row(session, match).skills
+            names = {(s.name_fr if lang == "fr" else s.name_en) for s in taught}
+            assert match.matched_skills and set(match.matched_skills) <= names
+            assert match.why.count(".") >= 1
+            first = match.matched_skills[0]
+            assert first[1:] in match.why  # named in the sentence (first letter may be lowered)
+
+
+def test_names_are_in_the_learners_language(session: Session) -> None:
+    recs = recommend(session, target_noc="42202", current_noc=None, goal=None,
+                     constraints=Constraints(), lang="fr")
+    occupation = session.get(models.Occupation, "42202")
+    assert occupation is not None
+    for match in recs.programs:
+        program = row(session, match)
+        assert match.title == program.title_fr
+        assert match.institution == program.institution.name_fr
+        assert match.why.startswith("Il enseigne")
+        assert occupation.title_fr in match.why
+    english = recommend(session, target_noc="42202", current_noc=None, goal=None,
+                        constraints=Constraints(), lang="en")
+    assert [m.id for m in english.programs] == [m.id for m in recs.programs]
+    assert all(m.title == row(session, m).title_en for m in english.programs)
+
+
+def test_upskilling_without_target_uses_the_current_job(session: Session) -> None:
+    recs = recommend(session, target_noc=None, current_noc="72106", goal="upskill",
+                     constraints=Constraints(), lang="en")
+    assert recs.programs and all(m.id in tagged(session, "72106") for m in recs.programs)
+
+
+def test_upskilling_favours_programs_for_the_current_job_too(session: Session) -> None:
+    target, current = "72106", "72410"
+    plain = recommend(session, target_noc=target, current_noc=current, goal="change_career",
+                      constraints=Constraints(), lang="en", limit=50)
+    upskill = recommend(session, target_noc=target, current_noc=current, goal="upskill",
+                        constraints=Constraints(), lang="en", limit=50)
+    both = tagged(session, target) & tagged(session, current)
+    score = {m.id: m.score for m in plain.programs}
+    for match in upskill.programs:
+        if match.id in both:
+            assert match.score > score[match.id]
+
+
+def test_same_question_same_answer(session: Session) -> None:
+    c = parse_constraints("online, under $1,000")
+    runs = [recommend(session, target_noc="21232", current_noc=None, goal=None, constraints=c,
+                      lang="en") for _ in range(3)]
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_exclude_ids_gives_more_programs(session: Session) -> None:
+    first = recommend(session, target_noc="33102", current_noc=None, goal=None,
+                      constraints=Constraints(), lang="en")
+    more = recommend(session, target_noc="33102", current_noc=None, goal=None,
+                     constraints=Constraints(), lang="en",
+                     exclude_ids=[m.id for m in first.programs])
+    assert more.programs
+    assert not {m.id for m in first.programs} & {m.id for m in more.programs}
+
+
+def test_an_impossible_constraint_is_named_and_alternatives_shown(session: Session) -> None:
+    shortest = session.scalar(select(func.min(models.Program.hours)))
+    assert shortest is not None
+    c = Constraints(max_hours=shortest / 2, delivery=("online",))
+    recs = recommend(session, target_noc="33102", current_noc=None, goal=None, constraints=c,
+                     lang="en")
+    assert recs.programs == ()
+    assert recs.blocked_by == ("max_hours",)  # removing the format alone would not help
+    assert recs.alternatives
+    relaxed = c.without("max_hours")
+    assert all(meets(row(session, m), relaxed) for m in recs.alternatives)
+
+
+def test_blocked_by_is_the_smallest_set_of_constraints(session: Session) -> None:
+    checked = 0
+    for noc, text in itertools.product(NOCS, [
+            "in person in Stratford", "free, in French, OSAP", "under $100, weekends, hybrid",
+            "courses in French in Windsor in person, less than 2 weeks"]):
+        c = parse_constraints(text)
+        recs = recommend(session, target_noc=noc, current_noc=None, goal=None, constraints=c,
+                         lang="en")
+        if recs.programs:
+            continue
+        checked += 1
+        assert recs.blocked_by and set(recs.blocked_by) <= set(c.to_dict())
+        relaxed = c.without(*recs.blocked_by)
+        assert recs.alternatives
+        assert all(meets(row(session, m), relaxed) for m in recs.alternatives)
+        # no smaller set of fields would have been enough
+        for size in range(1, len(recs.blocked_by)):
+            for fields in itertools.combinations(c.to_dict(), size):
+                fewer = recommend(session, target_noc=noc, current_noc=None, goal=None,
+                                  constraints=c.without(*fields), lang="en")
+                assert not fewer.programs, (noc, text, fields)
+    assert checked >= 3
+
+
+def test_cheaper_is_strictly_cheaper_and_keeps_the_other_constraints(session: Session) -> None:
+    c = parse_constraints("online")
+    first = recommend(session, target_noc="21232", current_noc=None, goal=None, constraints=c,
+                      lang="en")
+    assert first.programs
+    ids = [m.id for m in first.programs]
+    floor = min(float(row(session, m).cost) for m in first.programs)
+    result = cheaper(session, previous_ids=ids, target_noc="21232", current_noc=None, goal=None,
+                     constraints=c, lang="en")
+    for match in result.programs:
+        program = row(session, match)
+        assert float(program.cost) < floor and meets(program, c) and match.id not in ids
+    if not result.programs:
+        assert "max_cost" in result.blocked_by
+
+
+def test_cheaper_than_free_is_nothing(session: Session) -> None:
+    free = session.scalars(select(models.Program).where(models.Program.cost == 0)).first()
+    assert free is not None
+    result = cheaper(session, previous_ids=[free.id], target_noc="63200", current_noc=None,
+                     goal=None, constraints=Constraints(), lang="en")
+    assert result.programs == () and result.blocked_by == ("max_cost",)
+
+
+@pytest.mark.parametrize("target, current", [
+    (None, None), ("99999", None), ("", ""), ("'; DROP TABLE programs; --", None),
+    ("x" * 10_000, "🙂"),
+])
+def test_unknown_or_missing_occupations_never_crash(session: Session, target: str | None,
+                                                    current: str | None) -> None:
+    recs = recommend(session, target_noc=target, current_noc=current, goal=None,
+                     constraints=Constraints(), lang="xx", limit=-3, exclude_ids=["nope"])
+    assert isinstance(recs, Recommendations)
+    assert len(recs.programs) <= 1
