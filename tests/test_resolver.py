@@ -103,11 +103,20 @@ def test_typo_with_two_readings_stays_in_top3(index: TitleIndex) -> None:
     assert {"72106", "72104"} <= set(top_codes(res))
 
 
-def test_psw_is_ambiguous_between_hospital_and_home_care(index: TitleIndex) -> None:
+@pytest.mark.parametrize("query", ["psw", "PSSP", "j'étais PSSP"])
+def test_psw_is_ambiguous_between_hospital_and_home_care(index: TitleIndex, query: str) -> None:
     for lang in (None, "en", "fr"):
-        res = index.resolve("psw", lang)
+        res = index.resolve(query, lang)
         assert res.status == "ambiguous", res
         assert {"33102", "44101"} <= set(top_codes(res)), res
+
+
+@pytest.mark.parametrize("query", ["health-care admin", "healthcare admin",
+                                   "health care administrative assistant"])
+def test_health_care_admin_means_medical_administrative_assistants(
+        index: TitleIndex, query: str) -> None:
+    res = index.resolve(query)
+    assert top_codes(res, 1) == ["13112"], res
 
 
 @pytest.mark.parametrize("query, code", [

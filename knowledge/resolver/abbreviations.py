@@ -21,6 +21,8 @@ EN_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # (33102) and home support workers (44101). One expansion per group, so both come back
     # equally and the chat asks which setting.
     "psw": ("personal support worker - nursing care", "personal support worker - home support"),
+    # PSSP: the Ontario French acronym of PSW, used by francophones writing in English too.
+    "pssp": ("personal support worker - nursing care", "personal support worker - home support"),
     # College of Nurses of Ontario classes: RPN = registered practical nurse (32101).
     "rpn": ("registered practical nurse",),
     "rn": ("registered nurse",),
@@ -115,6 +117,8 @@ FR_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # Francophones in Ontario say "PSW" too; the French titles are "préposé aux bénéficiaires"
     # (33102) and "... - soins à domicile" (44101): both, as in English.
     "psw": ("préposé aux bénéficiaires", "préposé aux bénéficiaires - soins à domicile"),
+    # "préposé(e) aux services de soutien à la personne" (PSSP): Ontario French for PSW.
+    "pssp": ("préposé aux bénéficiaires", "préposé aux bénéficiaires - soins à domicile"),
     "pab": ("préposé aux bénéficiaires", "préposé aux bénéficiaires - soins à domicile"),
     # "IA": infirmière auxiliaire in Quebec, infirmière autorisée in Ontario French.
     "ia": ("infirmière auxiliaire", "infirmière autorisée"),
@@ -149,6 +153,20 @@ FR_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 # kept as another reading.
 AMBIGUOUS_SHORT = frozenset({"it", "ea", "pt", "ta", "ba", "pm", "hr", "tes", "ia", "ti", "gen",
                              "dir", "prof", "vet", "spe", "ing"})
+
+# Word sequences people use for a field that the NOC titles name otherwise, rewritten before
+# the search (folded words). "Health-care admin" is what Ontario job boards call medical
+# administrative assistants (13112); "health care" alone stays as typed (nurse aides use it).
+FIELD_PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("health", "care", "admin"): ("medical", "admin"),
+    ("healthcare", "admin"): ("medical", "admin"),
+    ("health", "care", "administrative"): ("medical", "administrative"),
+    ("healthcare", "administrative"): ("medical", "administrative"),
+    ("health", "care", "office"): ("medical", "office"),
+    ("healthcare", "office"): ("medical", "office"),
+    ("health", "care", "receptionist"): ("medical", "receptionist"),
+    ("healthcare", "receptionist"): ("medical", "receptionist"),
+}
 
 # American -> Canadian spellings used in the NOC titles (two edits away, so typo correction
 # alone does not always bridge them).

@@ -357,6 +357,7 @@ class TitleIndex:
         french = not text.isascii() and bool(_FR_CHARS.search(text.lower()))
         folded = normalize(text).split()
         cleaned, french_phrase = _strip_phrases(folded)
+        cleaned = _rewrite_field_phrases(cleaned)
         for i, w in enumerate(cleaned):
             if w in _EXCLUSION_WORDS and i > 0:  # "sales manager except retail": the exclusion
                 cleaned = cleaned[:i]  # names what the job is not
@@ -646,6 +647,25 @@ class TitleIndex:
         if titles is None:
             return noc
         return titles[1] if lang == "fr" else titles[0]
+
+
+def _rewrite_field_phrases(words: list[str]) -> list[str]:
+    """Replace the word sequences of ``abbreviations.FIELD_PHRASES`` (longest first)."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        for phrase, replacement in _FIELD_PHRASES:
+            if tuple(words[i:i + len(phrase)]) == phrase:
+                out.extend(replacement)
+                i += len(phrase)
+                break
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+_FIELD_PHRASES = sorted(ab.FIELD_PHRASES.items(), key=lambda item: -len(item[0]))
 
 
 def _typed_in_capitals(word: str, text: str) -> bool:
