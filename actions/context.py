@@ -1,0 +1,255 @@
+"""What every action needs from its surroundings: a knowledge-base session, the occupation
+resolver's index, the language of the turn and the user's constraints, and a base class that
+turns any exception into a polite message instead of a crashed action."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge import models
+from knowledge.constraints import Constraints
+from knowledge.db import make_engine, session_factory
+from knowledge.resolver import default_index
+from knowledge.settings import database_url
+
+logger = logging.getLogger(__name__)
+
+Lang = Literal["en", "fr"]
+
+SORRY = {
+    "en": "Sorry, something went wrong on my side. Please try again, or say it another way.",
+    "fr": "Désolé, un problème est survenu de mon côté. Réessayez, ou dites-le autrement.",
+}
+
+_sessions: sessionmaker[Session] | None = None
+
+
+def warm_up() -> None:
+    """Build the resolver index (about 5 s, more on a busy machine) as the server starts, so
+    the first user does not wait for it.
+
+    rasa_sdk loads this package in Sanic's main process, which only supervises, and again in
+    each worker process, which serves. Only workers build, in a background thread: Sanic
+    stops a worker that has not reported ready within 30 s. A request that comes earlier
+    waits for the same build (``default_index`` holds a lock)."""
+    if not os.environ.get("SANIC_WORKER_NAME"):
+        return
+    threading.Thread(target=_build_index, name="occupation-index", daemon=True).start()
+
+
+def _build_index() -> None:
+    started = time.monotonic()
+    try:
+        default_index()
+    except Exception:  # an empty or missing database: the actions will say sorry
+        logger.exception("Could not build the occupation index from %s", database_url())
+        return
+    logger.info("Occupation index ready in %.1f s", time.monotonic() - started)
+
+
+@contextmanager
+def knowledge_session() -> Iterator[Session]:
+    """A read-only session on the knowledge base (PATHFINDER_DATABASE_URL)."""
+    global _sessions
+    if _sessions is None:
+        _sessions = session_factory(make_engine(database_url()))
+    with _sessions() as session:
+        yield session
+
+
+def turn_language(tracker: Tracker) -> Lang:
+    """The `language` entity of the latest message when the detector was sure, else the slot."""
+    for value in tracker.get_latest_entity_values("language"):
+        if value in ("en", "fr"):
+            return value  # type: ignore[return-value]
+    return "fr" if tracker.get_slot("language") == "fr" else "en"
+
+
+def latest_text(tracker: Tracker) -> str:
+    text = tracker.latest_message.get("text") if tracker.latest_message else None
+    return text if isinstance(text, str) else ""
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    name = intent.get("name") if isinstance(intent, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def is_button_payload(text: str) -> bool:
+    """`/intent{...}` messages come from buttons: they carry no words to parse."""
+    return text.strip().startswith("/")
+
+
+_PAYLOAD = re.compile(r"^\s*/\w+(\{.*\})?\s*$", re.DOTALL)
+
+
+def payload_entities(text: str) -> dict[str, Any]:
+    """The entities of a `/intent{"key": "value"}` payload ({} for anything else)."""
+    match = _PAYLOAD.match(text)
+    if not match or not match.group(1):
+        return {}
+    try:
+        data = json.loads(match.group(1))
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def latest_entity(tracker: Tracker, name: str) -> str | None:
+    """The entity of the latest message (the NLU's, else a button payload's), stripped.
+    Pieces of one entity that the extractor split ("medical" + "administrative assistant")
+    are joined back when only spaces or a hyphen separate them in the message."""
+    spans = _entity_spans(tracker, name)
+    if len(spans) > 1:
+        text = latest_text(tracker)
+        start, end = spans[0]
+        pieces = 1
+        for next_start, next_end in spans[1:]:
+            if next_start < end or text[end:next_start].strip(" -") != "":
+                break
+            end, pieces = next_end, pieces + 1
+        if pieces > 1:  # else the NLU's value, which the synonym mapper may have normalised
+            return text[start:end].strip()
+    for value in tracker.get_latest_entity_values(name):
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    value = payload_entities(latest_text(tracker)).get(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _entity_spans(tracker: Tracker, name: str) -> list[tuple[int, int]]:
+    """(start, end) of the latest message's `name` entities, in text order, when the NLU gave
+    positions that fit the text."""
+    text = latest_text(tracker)
+    spans = []
+    for entity in (tracker.latest_message or {}).get("entities") or []:
+        start, end = entity.get("start"), entity.get("end")
+        if entity.get("entity") == name and isinstance(start, int) and isinstance(end, int) \
+                and 0 <= start < end <= len(text):
+            spans.append((start, end))
+    return sorted(spans)
+
+
+def user_constraints(tracker: Tracker) -> Constraints:
+    return Constraints.from_dict(_as_mapping(tracker.get_slot("constraints")))
+
+
+def _as_mapping(value: Any) -> dict[str, Any] | None:
+    # The slot is JSON; a hand-written tracker might hold a string of JSON.
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return None
+    return value if isinstance(value, dict) else None
+
+
+def slot_text(tracker: Tracker, name: str) -> str | None:
+    value = tracker.get_slot(name)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def slot_list(tracker: Tracker, name: str) -> list[str]:
+    value = tracker.get_slot(name)
+    if not isinstance(value, list):
+        return []
+    return [str(item) for item in value if isinstance(item, str | int)]
+
+
+def shown_back(text: str, limit: int = 60) -> str:
+    """User text as it can be quoted back: one line, cut, without markup characters (an
+    answer must never echo HTML or script)."""
+    cleaned = " ".join(re.sub(r"[<>&\"`\\{}]", " ", text).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
+
+
+def occupation_title(session: Session, noc: str, lang: Lang) -> str | None:
+    occupation = session.get(models.Occupation, noc)
+    if occupation is None:
+        return None
+    return occupation.title_fr if lang == "fr" and occupation.title_fr else occupation.title_en
+
+
+def known_noc(session: Session, noc: str | None) -> str | None:
+    """`noc` when it names a NOC unit group of the knowledge base (buttons can be forged)."""
+    if not noc or not re.fullmatch(r"\d{5}", noc):
+        return None
+    found = session.scalars(
+        select(models.Occupation.noc).where(models.Occupation.noc == noc)).first()
+    return found
+
+
+@dataclass
+class Turn:
+    """What an action works with: the tracker, the language to answer in, and the messages
+    it has decided to send (sent only when it finishes without an error)."""
+
+    tracker: Tracker
+    lang: Lang
+    out: CollectingDispatcher = field(default_factory=CollectingDispatcher)
+
+    def say(self, text: str, **kwargs: Any) -> None:
+        self.out.utter_message(text=text, **kwargs)
+
+    def respond(self, response: str) -> None:
+        """A response of domain.yml (rendered by the engine with the slots before this
+        action's own events)."""
+        self.out.utter_message(response=response)
+
+    def send_json(self, payload: dict[str, Any]) -> None:
+        self.out.utter_message(json_message=payload)
+
+    def en_fr(self, en: str, fr: str) -> str:
+        return fr if self.lang == "fr" else en
+
+
+class PathfinderAction(Action, ABC):
+    """An action that never crashes the server: an exception is logged, the user gets a
+    polite message in the turn's language, and `failure_events` keep the dialogue sane."""
+
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    def act(self, turn: Turn) -> list[EventType]: ...
+
+    def failure_events(self, tracker: Tracker) -> list[EventType]:
+        return []
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> list[dict[str, Any]]:
+        lang: Lang = "en"
+        try:
+            lang = turn_language(tracker)
+            turn = Turn(tracker, lang)
+            events = self.act(turn)
+        except Exception:
+            logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
+            dispatcher.utter_message(text=SORRY[lang])
+            return self.failure_events(tracker)
+        dispatcher.messages.extend(turn.out.messages)
+        return events
+
+
+def slot_changes(tracker: Tracker, values: dict[str, Any]) -> list[EventType]:
+    """SlotSet events for the slots whose value differs from the tracker's."""
+    return [SlotSet(name, value) for name, value in values.items()
+            if tracker.get_slot(name) != value]

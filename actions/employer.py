@@ -1,0 +1,121 @@
+"""action_search_by_skill: "Which programs teach CNC?" — programs that teach a skill, with
+the institution and a link; also answers the "browse by sector" buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rasa_sdk.events import EventType, SlotSet
+from sqlalchemy.orm import Session
+
+from actions.context import (
+    Lang,
+    PathfinderAction,
+    Turn,
+    is_button_payload,
+    knowledge_session,
+    latest_entity,
+    latest_text,
+    shown_back,
+    user_constraints,
+)
+from actions.occupation import sector_buttons
+from knowledge import models
+from knowledge.constraints import Constraints, describe_constraints, format_money, format_number
+from knowledge.payload import recommendations_payload
+from knowledge.recommender import ProgramMatch, satisfies
+from knowledge.skill_search import programs_for_skills, programs_in_sector, resolve_skills, sectors
+
+MAX_PROGRAMS = 5
+SEARCH_DEPTH = 40  # programs fetched before the employer's constraints are applied
+
+
+def program_line(match: ProgramMatch, lang: Lang) -> str:
+    """One program as an employer wants it: what, who teaches it, how long, the link."""
+    cost = format_money(match.cost, lang)
+    hours = f"{format_number(match.hours, lang)} h"
+    sep = " : " if lang == "fr" else ": "
+    return f"{match.title} — {match.institution} ({hours}, {cost}){sep}{match.url}"
+
+
+def _matching_sector(session: Session, text: str | None, lang: Lang) -> str | None:
+    if not text:
+        return None
+    folded = text.casefold()
+    for language in (lang, "fr" if lang == "en" else "en"):
+        for sector in sectors(session, language):
+            if sector.casefold() == folded:
+                return sector
+    return None
+
+
+class ActionSearchBySkill(PathfinderAction):
+    def name(self) -> str:
+        return "action_search_by_skill"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        text = latest_text(turn.tracker)
+        skill = latest_entity(turn.tracker, "skill")
+        with knowledge_session() as session:
+            wanted = user_constraints(turn.tracker)
+            sector = _matching_sector(session, skill, turn.lang)
+            if sector is not None:
+                found = programs_in_sector(session, sector, turn.lang, limit=SEARCH_DEPTH)
+                intro = turn.en_fr(f"Programs in this sector: {sector}.",
+                                   f"Formations de ce secteur : {sector}.")
+                return self._present(turn, session, found, wanted, intro, skill)
+
+            query = skill or ("" if is_button_payload(text) else text.strip())
+            if not query:
+                turn.respond("utter_ask_skill")
+                return []
+            matches = resolve_skills(session, query, turn.lang)
+            found = programs_for_skills(session, [m.id for m in matches], turn.lang,
+                                        limit=SEARCH_DEPTH) if matches else []
+            if not found:
+                what = turn.en_fr(f"“{shown_back(skill)}”", f"« {shown_back(skill)} »") \
+                    if skill else turn.en_fr("this skill", "cette compétence")
+                turn.say(turn.en_fr(
+                    f"I could not find programs that teach {what}. Try another word for the "
+                    "skill, or look at programs by sector:",
+                    f"Je n'ai pas trouvé de formation qui enseigne {what}. Essayez un autre "
+                    "mot, ou voyez les formations par secteur :"),
+                    buttons=sector_buttons(session, turn.lang))
+                return [SlotSet("skill", None)]
+            names = ", ".join(dict.fromkeys(m.name for m in matches))
+            intro = turn.en_fr(f"Programs that teach {names}:",
+                               f"Formations qui enseignent : {names}.")
+            return self._present(turn, session, found, wanted, intro, skill)
+
+    @staticmethod
+    def _present(turn: Turn, session: Session, found: Sequence[ProgramMatch],
+                 wanted: Constraints, intro: str, skill: str | None) -> list[EventType]:
+        if not found:
+            turn.say(turn.en_fr("I have no programs in this sector yet.",
+                                "Je n'ai pas encore de formation dans ce secteur."))
+            return []
+        # An employer's "online" or "under $1,000" counts as much as a learner's.
+        programs = [m for m in found if _fits(session, m, wanted)][:MAX_PROGRAMS]
+        if not programs:
+            limits = ", ".join(describe_constraints(wanted, turn.lang))
+            lines = [f"- {program_line(m, turn.lang)}" for m in found[:3]]
+            turn.say("\n".join([turn.en_fr(
+                f"None of these programs fits what you asked for ({limits}). The closest ones:",
+                f"Aucune de ces formations ne respecte vos critères ({limits}). Les plus "
+                "proches :"), *lines]))
+            return [SlotSet("skill", skill)]
+        lines = [f"{n}. {program_line(match, turn.lang)}"
+                 for n, match in enumerate(programs, start=1)]
+        turn.say("\n".join([intro, *lines]))
+        turn.send_json(recommendations_payload(
+            lang=turn.lang, occupation=None, target_occupation=None, programs=programs,
+            wage=None, outlook=None))
+        return [SlotSet("last_program_ids", [match.id for match in programs]),
+                SlotSet("skill", skill)]
+
+
+def _fits(session: Session, match: ProgramMatch, wanted: Constraints) -> bool:
+    if wanted.is_empty():
+        return True
+    program = session.get(models.Program, match.id)
+    return program is not None and satisfies(program, wanted)

@@ -1,0 +1,102 @@
+"""action_explain_wage and action_explain_outlook: Job Bank wages and COPS outlooks of the
+learner's current and target occupations, in plain words, with source and year. When the
+knowledge base has no figure, the answer says so: no number is ever made up here."""
+
+from __future__ import annotations
+
+from knowledge.explainer import explain_outlook, explain_wage
+from rasa_sdk.events import EventType
+from sqlalchemy.orm import Session
+
+from actions.context import (
+    Lang,
+    PathfinderAction,
+    Turn,
+    knowledge_session,
+    known_noc,
+    latest_entity,
+    occupation_title,
+    shown_back,
+    slot_text,
+    user_constraints,
+)
+from knowledge.occupations import ONTARIO, OutlookSummary, WageRange, outlook_for, wage_for
+from knowledge.resolver import resolve_title
+
+
+def wage_region(turn: Turn) -> str:
+    """The economic region the learner asked for ("in Ottawa"), else Ontario."""
+    return user_constraints(turn.tracker).region or ONTARIO
+
+
+def describe_wage(session: Session, noc: str, lang: Lang,
+                  region: str) -> tuple[str, WageRange | None]:
+    title = occupation_title(session, noc, lang) or noc
+    wage = wage_for(session, noc, region)
+    if wage is None:
+        text = (f"Je n'ai pas de données sur les salaires pour ce métier : {title}."
+                if lang == "fr" else f"I don't have wage data for this job: {title}.")
+        return text, None
+    return explain_wage(wage, title, lang), wage
+
+
+def describe_outlook(session: Session, noc: str,
+                     lang: Lang) -> tuple[str, OutlookSummary | None]:
+    title = occupation_title(session, noc, lang) or noc
+    outlook = outlook_for(session, noc)
+    if outlook is None:
+        text = (f"Je n'ai pas de perspectives d'emploi pour ce métier : {title}."
+                if lang == "fr" else f"I don't have job outlook data for this job: {title}.")
+        return text, None
+    return explain_outlook(outlook, title, lang), outlook
+
+
+def occupations_in_question(turn: Turn, session: Session) -> list[str]:
+    """The NOCs a wage/outlook question is about: a job named in the question itself ("how
+    much do welders make?"), else the learner's target and current occupations."""
+    named = latest_entity(turn.tracker, "job_title") or latest_entity(turn.tracker, "target_job")
+    if named:
+        resolution = resolve_title(named)
+        candidates = [c.noc for c in resolution.candidates if known_noc(session, c.noc)]
+        if resolution.status != "none" and candidates:
+            if resolution.status == "ambiguous":
+                title = occupation_title(session, candidates[0], turn.lang)
+                quoted = shown_back(named)
+                turn.say(turn.en_fr(f"“{quoted}” can mean several jobs. I used: {title}.",
+                                    f"« {quoted} » peut désigner plusieurs métiers. "
+                                    f"J'ai choisi : {title}."))
+            return candidates[:1]
+    nocs = [known_noc(session, slot_text(turn.tracker, slot))
+            for slot in ("target_noc", "current_noc")]
+    return list(dict.fromkeys(noc for noc in nocs if noc))
+
+
+class ActionExplainWage(PathfinderAction):
+    def name(self) -> str:
+        return "action_explain_wage"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        with knowledge_session() as session:
+            nocs = occupations_in_question(turn, session)
+            if not nocs:
+                turn.respond("utter_ask_job_title")
+                return []
+            region = wage_region(turn)
+            for noc in nocs:
+                turn.say(describe_wage(session, noc, turn.lang, region)[0])
+        return []
+
+
+class ActionExplainOutlook(PathfinderAction):
+    def name(self) -> str:
+        return "action_explain_outlook"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        with knowledge_session() as session:
+            nocs = occupations_in_question(turn, session)
+            if not nocs:
+                turn.respond("utter_ask_job_title")
+                return []
+            for noc in nocs:
+                turn.say(describe_outlook(session, noc, turn.lang)[0])
+        return []

@@ -1,0 +1,326 @@
+"""action_resolve_job: from what the learner typed (or clicked) to NOC unit groups."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from sqlalchemy.orm import Session
+
+from actions.context import (
+    Lang,
+    PathfinderAction,
+    Turn,
+    is_button_payload,
+    knowledge_session,
+    known_noc,
+    latest_entity,
+    latest_intent,
+    latest_text,
+    occupation_title,
+    payload_entities,
+    shown_back,
+    slot_text,
+)
+from knowledge.explainer import explain_no_occupation
+from knowledge.resolver import Resolution, resolve_title
+from knowledge.skill_search import sectors
+
+CHOOSE_OCCUPATION = "/choose_occupation"
+MAX_BUTTONS = 5
+
+# Ordinals typed after the buttons, EN and FR ("the second one", "le premier", "2", "#3").
+_ORDINAL_WORDS = {
+    1: ("first", "1st", "premier", "premiere", "première", "1er", "1re"),
+    2: ("second", "2nd", "seconde", "deuxieme", "deuxième", "2e", "two", "deux"),
+    3: ("third", "3rd", "troisieme", "troisième", "3e", "three", "trois"),
+    4: ("fourth", "4th", "quatrieme", "quatrième", "4e", "four", "quatre"),
+    5: ("fifth", "5th", "cinquieme", "cinquième", "5e", "five", "cinq"),
+}
+_LAST_WORDS = ("last", "dernier", "derniere", "dernière")
+_WORD_TO_INDEX = {word: index for index, words in _ORDINAL_WORDS.items() for word in words}
+# The only other words a choice may hold: "I'll take the second one please", "le 2 svp".
+_CHOICE_FILLER = frozenset((
+    "the", "one", "i", "ll", "take", "pick", "choose", "want", "it", "s", "is", "that",
+    "number", "no", "option", "choice", "job", "please", "ok", "okay", "yes", "a", "an",
+    "le", "la", "l", "un", "une", "celui", "celle", "ci", "là", "c", "est", "je", "prends",
+    "choisis", "veux", "numéro", "numero", "choix", "emploi", "métier", "svp", "il", "vous",
+    "plaît", "plait", "oui", "d", "accord",
+))
+
+
+def ordinal_choice(text: str, count: int) -> int | None:
+    """The 0-based button a message picks ("the second one" -> 1), or None. Only a message
+    that is just a choice counts: "two years as a welder" is not one."""
+    words = re.findall(r"[\w#]+", text.lower())
+    index: int | None = None
+    for word in words:
+        word = word.lstrip("#")
+        if word.isdigit():
+            found: int | None = int(word)
+        elif word in _LAST_WORDS:
+            found = count
+        else:
+            found = _WORD_TO_INDEX.get(word)
+        if found is None:
+            if word not in _CHOICE_FILLER:
+                return None
+        elif index is None:
+            index = found
+        elif found != index:
+            return None
+    return index - 1 if index is not None and 1 <= index <= count else None
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An occupation button: for the job the learner has, or (`is_target`) the one they want."""
+
+    noc: str
+    title: str
+    is_target: bool = False
+
+    def button(self) -> dict[str, Any]:
+        # A target button also carries the title as `target_job` (a domain entity, so the
+        # engine keeps it and fills the slot): that is how the answer tells the two apart.
+        data = {"noc": self.noc, **({"target_job": self.title} if self.is_target else {})}
+        payload = CHOOSE_OCCUPATION + json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return {"title": self.title, "payload": payload}
+
+
+def offered_occupations(tracker: Tracker) -> list[Choice]:
+    """The occupation buttons the bot showed since the user's previous message (the ones the
+    latest message can be an answer to)."""
+    user_messages = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            user_messages += 1
+            if user_messages > 1:
+                break
+            continue
+        if event.get("event") != "bot":
+            continue
+        offered = []
+        for button in (event.get("data") or {}).get("buttons") or []:
+            payload = str(button.get("payload") or "")
+            if not payload.startswith(CHOOSE_OCCUPATION):
+                continue
+            data = payload_entities(payload)
+            noc = data.get("noc")
+            if isinstance(noc, str) and re.fullmatch(r"\d{5}", noc):
+                offered.append(Choice(noc, str(button.get("title") or ""),
+                                      is_target="target_job" in data))
+        if offered:
+            return offered
+    return []
+
+
+def sector_buttons(session: Session, lang: Lang) -> list[dict[str, Any]]:
+    """'Browse by sector' buttons: each asks for the programs of one sector."""
+    return [{"title": sector, "payload": f'/search_by_skill{{"skill":"{_json_safe(sector)}"}}'}
+            for sector in sectors(session, lang)]
+
+
+def _json_safe(text: str) -> str:
+    return text.replace("\\", " ").replace('"', " ")
+
+
+def pick_typed(text: str, offered: Sequence[Choice]) -> Choice | None:
+    """The offered button the message names: an ordinal ("the second one") or its title."""
+    index = ordinal_choice(text, len(offered))
+    if index is not None:
+        return offered[index]
+    folded = text.strip().lower()
+    for choice in offered:
+        if folded and folded in (choice.title.lower(), choice.noc):
+            return choice
+    return None
+
+
+def choices(session: Session, resolution: Resolution, lang: Lang, exclude: str | None = None,
+            is_target: bool = False) -> list[Choice]:
+    """The resolver's candidates as buttons, titles in the conversation's language."""
+    found = []
+    for candidate in resolution.candidates:
+        if candidate.noc == exclude or not known_noc(session, candidate.noc):
+            continue
+        title = occupation_title(session, candidate.noc, lang) or candidate.title
+        found.append(Choice(candidate.noc, title, is_target))
+    return found[:MAX_BUTTONS]
+
+
+@dataclass
+class TargetStep:
+    """What became of the job the learner wants: slot events, the NOC when known, and the
+    buttons to ask with when the title could mean several jobs."""
+
+    events: list[EventType] = field(default_factory=list)
+    noc: str | None = None
+    question: tuple[str, list[dict[str, Any]]] | None = None
+
+    def ask(self, turn: Turn) -> None:
+        if self.question is not None:
+            turn.say(self.question[0], buttons=self.question[1])
+
+
+def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetStep:
+    """target_job (the job they want) -> target_noc: from this message's entity, or from the
+    slot while target_noc is unknown (a goal turn, "I want to become an electrician", is
+    answered before the job is known, and a target waits while the current job is asked back).
+    ``exclude``: the learner's own job, which is not the one they want to move into."""
+    tracker = turn.tracker
+    slot_noc = known_noc(session, slot_text(tracker, "target_noc"))
+    text = latest_text(tracker)
+    target = None if is_button_payload(text) else latest_entity(tracker, "target_job")
+    from_this_message = target is not None
+    if target is None and slot_noc is None:
+        target = slot_text(tracker, "target_job")
+    if target is None:
+        return TargetStep(noc=slot_noc)
+    resolution = resolve_title(target, lang=_sure_language(tracker))
+    found = choices(session, resolution, turn.lang, exclude=exclude, is_target=True)
+    forget = [SlotSet("target_noc", None)] if slot_noc else []
+    if resolution.status == "none" or not found:
+        if not from_this_message:
+            return TargetStep()
+        turn.say(turn.en_fr(
+            f"I could not match the job you want (“{shown_back(target)}”) to an occupation.",
+            f"Je n'ai pas trouvé de métier qui correspond à « {shown_back(target)} »."))
+        return TargetStep(forget)
+    if resolution.status == "clear" or len(found) == 1:
+        noc = found[0].noc
+        return TargetStep([] if noc == slot_noc else [SlotSet("target_noc", noc)], noc)
+    quoted = shown_back(target)
+    question = turn.en_fr(
+        f"Which job do you want to move into? “{quoted}” can mean a few different jobs.",
+        f"Vers quel métier voulez-vous aller? « {quoted} » peut désigner plusieurs métiers.")
+    return TargetStep(forget, None, (question, [c.button() for c in found]))
+
+
+class ActionResolveJob(PathfinderAction):
+    def name(self) -> str:
+        return "action_resolve_job"
+
+    def failure_events(self, tracker: Tracker) -> list[EventType]:
+        return [SlotSet("job_resolved", False)]
+
+    def act(self, turn: Turn) -> list[EventType]:
+        tracker = turn.tracker
+        text = latest_text(tracker)
+        with knowledge_session() as session:
+            chosen = self._chosen(turn, session, text)
+            if chosen is not None and chosen.is_target:
+                return [SlotSet("target_noc", chosen.noc), SlotSet("noc", None),
+                        SlotSet("job_resolved", True)]
+
+            query = None if chosen else self._query(tracker, text)
+            resolution = resolve_title(query, lang=_sure_language(tracker)) if query else None
+            current_guess = chosen.noc if chosen else slot_text(tracker, "current_noc")
+            if resolution is not None and resolution.candidates:
+                current_guess = resolution.candidates[0].noc
+            target = resolve_target(turn, session, exclude=current_guess)
+            events = target.events
+
+            if chosen is not None:
+                events += [SlotSet("current_noc", chosen.noc), SlotSet("noc", None)]
+                return self._then_target(turn, target, events)
+
+            offered = offered_occupations(tracker)
+            if latest_intent(tracker) == "choose_occupation" and offered:
+                # A choice we could not read: show the same buttons again.
+                turn.say(turn.en_fr("Please pick one of these jobs:",
+                                    "Choisissez un de ces emplois :"),
+                         buttons=[c.button() for c in offered])
+                return [*events, SlotSet("noc", None), SlotSet("job_resolved", False)]
+
+            if query is None or resolution is None:
+                if target.question is None and (target.noc or slot_text(tracker, "current_noc")):
+                    # "I want to become a welder": the job they want is enough to go on.
+                    return [*events, SlotSet("job_resolved", True)]
+                if target.question is not None:
+                    target.ask(turn)
+                else:
+                    turn.respond("utter_ask_job_title")
+                return [*events, SlotSet("job_resolved", False)]
+            return self._answer(turn, session, resolution, query, target, events)
+
+    @staticmethod
+    def _then_target(turn: Turn, target: TargetStep,
+                     events: list[EventType]) -> list[EventType]:
+        """The current job is known: recommend, unless the target must be asked first."""
+        target.ask(turn)
+        return [*events, SlotSet("job_resolved", target.question is None)]
+
+    def _chosen(self, turn: Turn, session: Session, text: str) -> Choice | None:
+        """The occupation the learner picked: a button's, or one typed after the buttons."""
+        noc = known_noc(session, latest_entity(turn.tracker, "noc"))
+        if noc is not None:
+            is_target = "target_job" in payload_entities(text)
+            return Choice(noc, "", is_target)
+        if is_button_payload(text):
+            return None
+        offered = offered_occupations(turn.tracker)
+        picked = pick_typed(text, offered) if offered else None
+        return picked if picked is not None and known_noc(session, picked.noc) else None
+
+    @staticmethod
+    def _query(tracker: Tracker, text: str) -> str | None:
+        """What to resolve: the job title the NLU found in this message, else the message
+        itself when it is about a job (the resolver drops "I work as a" and the like)."""
+        entity = latest_entity(tracker, "job_title")
+        if entity:
+            return entity
+        if text.strip() and not is_button_payload(text) and \
+                latest_intent(tracker) == "inform_job" and \
+                latest_entity(tracker, "target_job") is None:
+            return text
+        return None
+
+    def _answer(self, turn: Turn, session: Session, resolution: Resolution, query: str,
+                target: TargetStep, events: list[EventType]) -> list[EventType]:
+        lang = turn.lang
+        found = choices(session, resolution, lang)
+        if resolution.status == "clear" and found:
+            events += [SlotSet("current_noc", found[0].noc), SlotSet("noc", None)]
+            return self._then_target(turn, target, events)
+        events += [SlotSet("current_noc", None), SlotSet("noc", None),
+                   SlotSet("job_resolved", False)]
+        if resolution.status == "ambiguous" and found:
+            # One question at a time: a target that needs asking waits in its slot.
+            quoted = shown_back(query)
+            turn.say(turn.en_fr(
+                f"“{quoted}” can mean a few different jobs. Which one is closest to yours?",
+                f"« {quoted} » peut désigner plusieurs emplois. Lequel ressemble le plus "
+                "au vôtre?"), buttons=[c.button() for c in found])
+            return events
+        turn.say(explain_no_occupation(shown_back(_without_lead_in(query)), lang))
+        buttons = sector_buttons(session, lang)
+        if buttons:
+            turn.say(turn.en_fr("You can also look at programs by sector:",
+                                "Vous pouvez aussi voir les formations par secteur :"),
+                     buttons=buttons)
+        return events
+
+
+# "I work as a", "je suis" ...: said back, "a job called 'I'm a youtuber'" reads oddly.
+_LEAD_IN = re.compile(
+    r"^\s*(?:i'?m|i am|i was|i work as|i worked as|i used to be|my job is|je suis|j'étais|"
+    r"j'etais|je travaille comme|je travaillais comme|mon emploi est)\s+"
+    r"(?:an?\s+|une?\s+|the\s+)?", re.IGNORECASE)
+
+
+def _without_lead_in(text: str) -> str:
+    return _LEAD_IN.sub("", text, count=1) or text
+
+
+def _sure_language(tracker: Tracker) -> str | None:
+    """The message's language when the detector was sure; else the resolver searches both."""
+    for value in tracker.get_latest_entity_values("language"):
+        if value in ("en", "fr"):
+            return str(value)
+    return None

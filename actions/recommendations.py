@@ -1,0 +1,224 @@
+"""The learner's programs: action_update_constraints (budget, length, schedule... from the
+text), action_recommend and action_show_cheaper."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import cast
+
+from rasa_sdk.events import EventType, SlotSet
+from sqlalchemy.orm import Session
+
+from actions.context import (
+    PathfinderAction,
+    Turn,
+    is_button_payload,
+    knowledge_session,
+    known_noc,
+    latest_text,
+    occupation_title,
+    slot_changes,
+    slot_list,
+    slot_text,
+    user_constraints,
+)
+from actions.labour_market import describe_outlook, describe_wage, wage_region
+from actions.occupation import TargetStep, resolve_target
+from knowledge.constraints import (
+    GOALS,
+    Constraints,
+    Goal,
+    describe_constraints,
+    parse_constraints,
+    parse_goal,
+)
+from knowledge.explainer import explain_no_results, explain_program
+from knowledge.payload import recommendations_payload
+from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
+
+
+class ActionUpdateConstraints(PathfinderAction):
+    """Reads budget, length, delivery, schedule, program language, region, financial aid
+    and goal from the latest message. Later statements override earlier ones."""
+
+    def name(self) -> str:
+        return "action_update_constraints"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        text = latest_text(turn.tracker)
+        if not text.strip() or is_button_payload(text):
+            return []
+        previous = user_constraints(turn.tracker)
+        updated = parse_constraints(text, previous)
+        goal = parse_goal(text)
+        values: dict[str, object] = {"constraints": updated.to_dict()}
+        if goal is not None:
+            values["goal"] = goal
+        events = slot_changes(turn.tracker, values)
+        if updated != previous and slot_list(turn.tracker, "last_program_ids"):
+            # The learner is refining a list they saw: say back what was understood.
+            described = describe_constraints(updated, turn.lang)
+            if described:
+                turn.say(turn.en_fr("Okay: ", "D'accord : ") + ", ".join(described) + ".")
+            else:
+                turn.say(turn.en_fr("Okay: no limits.", "D'accord : aucune limite."))
+        return events
+
+
+class Learner:
+    """The learner as the slots describe them, with the job they want resolved if they just
+    named it (goal and constraint turns do not run action_resolve_job)."""
+
+    def __init__(self, turn: Turn, session: Session) -> None:
+        tracker = turn.tracker
+        self.current_noc = known_noc(session, slot_text(tracker, "current_noc"))
+        self.target: TargetStep = resolve_target(turn, session, exclude=self.current_noc)
+        self.events: list[EventType] = self.target.events
+        self.target_noc = self.target.noc
+        goal = slot_text(tracker, "goal")
+        self.goal: Goal | None = cast(Goal, goal) if goal in GOALS else None
+        self.constraints = user_constraints(tracker)
+        self.shown_ids = slot_list(tracker, "last_program_ids")
+
+    @property
+    def main_noc(self) -> str | None:
+        """The occupation the programs lead to: the one they want, else the one they have."""
+        return self.target_noc or self.current_noc
+
+
+def present(turn: Turn, session: Session, learner: Learner, recs: Recommendations,
+            intro: str) -> list[EventType]:
+    """Says what was found: the programs, the main occupation's wage and outlook, and the
+    structured payload for rich clients; or why nothing fits and what comes closest."""
+    lang = turn.lang
+    if recs.programs:
+        lines = [f"{n}. {program_line(match, lang)}"
+                 for n, match in enumerate(recs.programs, start=1)]
+        turn.say("\n".join([intro, *lines]))
+    else:
+        # The explanation names what blocks and introduces the closest programs, if any.
+        lines = [f"- {program_line(match, lang)}" for match in recs.alternatives]
+        turn.say("\n".join([explain_no_results(recs, learner.constraints, lang), *lines]))
+
+    wage = outlook = None
+    noc = learner.main_noc
+    if noc is not None:
+        wage_text, wage = describe_wage(session, noc, lang, wage_region(turn))
+        outlook_text, outlook = describe_outlook(session, noc, lang)
+        turn.say(wage_text)
+        turn.say(outlook_text)
+        if learner.current_noc and learner.target_noc and \
+                learner.current_noc != learner.target_noc:
+            # Someone changing careers wants to compare with what they earn now.
+            turn.say(describe_wage(session, learner.current_noc, lang, wage_region(turn))[0])
+
+    turn.send_json(recommendations_payload(
+        lang=lang,
+        occupation=_named(session, learner.current_noc, turn),
+        target_occupation=_named(session, learner.target_noc, turn),
+        programs=recs.programs, wage=wage, outlook=outlook))
+    if recs.programs:
+        turn.respond("utter_what_next")
+    return [*learner.events,
+            SlotSet("last_program_ids", [match.id for match in recs.programs])]
+
+
+def program_line(match: ProgramMatch, lang: str) -> str:
+    """A program in a list: the plain-language line, then its link (text channels have no
+    cards, so the link must be in the text)."""
+    return f"{explain_program(match, lang)} {match.url}"
+
+
+def _named(session: Session, noc: str | None, turn: Turn) -> tuple[str, str] | None:
+    if noc is None:
+        return None
+    return noc, occupation_title(session, noc, turn.lang) or noc
+
+
+def _intro(turn: Turn, session: Session, learner: Learner,
+           programs: Sequence[ProgramMatch], constraints: Constraints) -> str:
+    count = len(programs)
+    target = learner.target_noc and occupation_title(session, learner.target_noc, turn.lang)
+    current = learner.current_noc and occupation_title(session, learner.current_noc, turn.lang)
+    if turn.lang == "fr":
+        head = (f"Voici {count} courtes formations" if count > 1
+                else "Voici une courte formation")
+        if target:
+            head += f" pour aller vers ce domaine : {target}."
+        elif current:
+            head += f" liées à votre emploi ({current})."
+        else:
+            head += " pour vous."
+    else:
+        head = f"Here are {count} short programs" if count > 1 else "Here is one short program"
+        if target:
+            head += f" to help you move into this field: {target}."
+        elif current:
+            head += f" that fit your job ({current})."
+        else:
+            head += " for you."
+    described = describe_constraints(constraints, turn.lang)
+    if described:
+        head += turn.en_fr(" What you asked for: ", " Vos critères : ") + ", ".join(described) + "."
+    return head
+
+
+class ActionRecommend(PathfinderAction):
+    def name(self) -> str:
+        return "action_recommend"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        with knowledge_session() as session:
+            learner = Learner(turn, session)
+            if learner.target.question is not None:
+                # "I want to become a technician": which one, before any list.
+                learner.target.ask(turn)
+                return learner.events
+            if learner.main_noc is None:
+                turn.respond("utter_ask_job_title")
+                return learner.events
+            recs = recommend(session, target_noc=learner.target_noc,
+                             current_noc=learner.current_noc, goal=learner.goal,
+                             constraints=learner.constraints, lang=turn.lang, limit=5)
+            intro = _intro(turn, session, learner, recs.programs, learner.constraints)
+            return present(turn, session, learner, recs, intro)
+
+
+class ActionShowCheaper(PathfinderAction):
+    """Programs strictly cheaper than the cheapest one shown, with the same constraints."""
+
+    def name(self) -> str:
+        return "action_show_cheaper"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        with knowledge_session() as session:
+            learner = Learner(turn, session)
+            if not learner.shown_ids:
+                if learner.main_noc is None:
+                    turn.respond("utter_ask_job_title")
+                    return learner.events
+                # Nothing shown yet: the cheapest-first question starts with a first list.
+                recs = recommend(session, target_noc=learner.target_noc,
+                                 current_noc=learner.current_noc, goal=learner.goal,
+                                 constraints=learner.constraints, lang=turn.lang, limit=5)
+                intro = _intro(turn, session, learner, recs.programs, learner.constraints)
+                return present(turn, session, learner, recs, intro)
+            recs = cheaper(session, previous_ids=learner.shown_ids,
+                           target_noc=learner.target_noc, current_noc=learner.current_noc,
+                           goal=learner.goal, constraints=learner.constraints,
+                           lang=turn.lang, limit=5)
+            if not recs.programs:
+                turn.say(turn.en_fr(
+                    "I did not find anything cheaper that fits what you asked for. The "
+                    "programs I showed you are the lowest-cost ones.",
+                    "Je n'ai rien trouvé de moins cher qui respecte vos critères. Les "
+                    "formations que je vous ai montrées sont les moins chères."))
+                # The list shown before is still the one to compare with.
+                return learner.events
+            count = len(recs.programs)
+            intro = turn.en_fr(
+                f"Here {'are' if count > 1 else 'is'} {count} cheaper "
+                f"program{'s' if count > 1 else ''}:",
+                f"Voici {count} formation{'s' if count > 1 else ''} moins "
+                f"chère{'s' if count > 1 else ''} :")
+            return present(turn, session, learner, recs, intro)

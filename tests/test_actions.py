@@ -1,0 +1,491 @@
+"""The actions server, driven over HTTP like the Rasa engine drives it.
+
+A real `python -m rasa_sdk --actions actions` runs on a free port against the knowledge base
+(PATHFINDER_DATABASE_URL, default var/pathfinder.sqlite from `make data`); each test POSTs an
+action-server request (next_action + tracker) to /webhook and checks the events and messages.
+What a test expects is read from the same database through knowledge/, never written in.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from knowledge import models
+from knowledge.constraints import Constraints, parse_constraints
+from knowledge.db import make_engine, session_factory
+from knowledge.occupations import ONTARIO, wage_for
+from knowledge.resolver import resolve_title
+from knowledge.settings import database_url
+from tests.e2e.checks import (
+    assert_payload_matches_db,
+    assert_payload_schema,
+    assert_programs_fit,
+    money_figures,
+    wage_figures,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT_S = 60
+ACTIONS = {"action_update_constraints", "action_resolve_job", "action_recommend",
+           "action_show_cheaper", "action_explain_wage", "action_explain_outlook",
+           "action_search_by_skill", "action_set_language", "action_start_over"}
+SLOTS: dict[str, Any] = {"language": "en", "job_title": None, "target_job": None, "skill": None,
+                         "noc": None, "current_noc": None, "target_noc": None,
+                         "job_resolved": False, "goal": None, "constraints": None,
+                         "last_program_ids": None}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start_server(log: Path, db_url: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "PATHFINDER_DATABASE_URL": db_url}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"actions server exited:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    _stop(process)
+    raise AssertionError(f"actions server not healthy in {START_TIMEOUT_S} s:\n"
+                         f"{log.read_text()[-3000:]}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    process, url = _start_server(tmp_path_factory.mktemp("actions") / "actions.log",
+                                 database_url())
+    yield url
+    _stop(process)
+
+
+@pytest.fixture(scope="module")
+def db() -> Iterator[Session]:
+    engine = make_engine(database_url())
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+def tracker(text: str, intent: str, entities: Sequence[tuple[str, str]] = (),
+            slots: dict[str, Any] | None = None,
+            events: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
+              "entities": [{"entity": name, "value": value, "start": 0, "end": 0}
+                           for name, value in entities]}
+    return {
+        "sender_id": f"test-{uuid.uuid4().hex[:8]}",
+        "slots": {**SLOTS, **(slots or {})},
+        "latest_message": latest,
+        "events": [*events, {"event": "user", "timestamp": time.time(), "text": text,
+                             "parse_data": latest}],
+        "paused": False, "followup_action": None, "active_loop": {},
+        "latest_action_name": "action_listen", "latest_event_time": time.time(),
+    }
+
+
+def run_action(server: str, action: str, text: str, intent: str = "inform_job",
+               entities: Sequence[tuple[str, str]] = (), slots: dict[str, Any] | None = None,
+               events: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    body = {"next_action": action, "sender_id": "test", "domain": {}, "version": "3.6.21",
+            "tracker": tracker(text, intent, entities, slots, events)}
+    response = httpx.post(f"{server}/webhook", json=body, timeout=90)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def slot_events(result: dict[str, Any]) -> dict[str, Any]:
+    return {e["name"]: e["value"] for e in result["events"] if e["event"] == "slot"}
+
+
+def texts(result: dict[str, Any]) -> str:
+    return "\n".join(r.get("text") or "" for r in result["responses"])
+
+
+def payloads(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r["custom"] for r in result["responses"] if r.get("custom")]
+
+
+def buttons(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [b for r in result["responses"] for b in r.get("buttons") or []]
+
+
+# --- the server -------------------------------------------------------------------------------
+
+def test_the_server_serves_every_custom_action_of_the_domain(server: str) -> None:
+    listed = {a["name"] for a in httpx.get(f"{server}/actions", timeout=10).json()}
+    assert listed >= ACTIONS
+
+
+# --- action_resolve_job -----------------------------------------------------------------------
+
+def test_a_clear_title_sets_the_resolvers_occupation(server: str) -> None:
+    expected = resolve_title("cashier")
+    assert expected.status == "clear"
+    result = run_action(server, "action_resolve_job", "I'm a cashier",
+                        entities=[("job_title", "cashier")])
+    slots = slot_events(result)
+    assert slots["current_noc"] == expected.candidates[0].noc
+    assert slots["job_resolved"] is True
+
+
+def test_an_ambiguous_title_asks_back_with_buttons(server: str, db: Session) -> None:
+    expected = resolve_title("driver")
+    assert expected.status == "ambiguous"
+    result = run_action(server, "action_resolve_job", "I was a driver",
+                        entities=[("job_title", "driver")])
+    assert slot_events(result)["job_resolved"] is False
+    offered = buttons(result)
+    nocs = [c.noc for c in expected.candidates][: len(offered)]
+    assert [b["payload"] for b in offered] == [f'/choose_occupation{{"noc":"{n}"}}' for n in nocs]
+    for button, noc in zip(offered, nocs, strict=True):
+        occupation = db.get(models.Occupation, noc)
+        assert occupation is not None and button["title"] == occupation.title_en
+
+
+def test_french_buttons_use_french_titles(server: str, db: Session) -> None:
+    result = run_action(server, "action_resolve_job", "j'étais chauffeur",
+                        entities=[("job_title", "chauffeur"), ("language", "fr")],
+                        slots={"language": "fr"})
+    offered = buttons(result)
+    assert offered, texts(result)
+    for button in offered:
+        noc = button["payload"].split('"')[3]
+        occupation = db.get(models.Occupation, noc)
+        assert occupation is not None and button["title"] == occupation.title_fr
+
+
+def test_a_title_split_in_two_entities_is_read_whole(server: str) -> None:
+    text = "I'm a medical administrative assistant"
+    state = tracker(text, "inform_job")
+    state["latest_message"]["entities"] = [
+        {"entity": "job_title", "value": "medical", "start": 6, "end": 13},
+        {"entity": "job_title", "value": "administrative assistant", "start": 14, "end": 38}]
+    body = {"next_action": "action_resolve_job", "sender_id": "test", "domain": {},
+            "version": "3.6.21", "tracker": state}
+    result = httpx.post(f"{server}/webhook", json=body, timeout=90).json()
+    assert slot_events(result)["current_noc"] == \
+        resolve_title("medical administrative assistant").candidates[0].noc
+
+
+def test_a_button_payload_chooses_that_occupation(server: str) -> None:
+    result = run_action(server, "action_resolve_job", '/choose_occupation{"noc":"73300"}',
+                        intent="choose_occupation", entities=[("noc", "73300")])
+    slots = slot_events(result)
+    assert slots["current_noc"] == "73300" and slots["job_resolved"] is True
+
+
+def test_a_forged_button_payload_is_not_trusted(server: str) -> None:
+    result = run_action(server, "action_resolve_job", '/choose_occupation{"noc":"99999"}',
+                        intent="choose_occupation", entities=[("noc", "99999")])
+    slots = slot_events(result)
+    assert slots["job_resolved"] is False
+    assert "current_noc" not in slots or slots["current_noc"] is None
+
+
+@pytest.mark.parametrize(("typed", "index"), [("the second one", 1), ("le premier", 0),
+                                              ("3", 2), ("I'll take the last one", -1)])
+def test_an_ordinal_typed_after_the_buttons_picks_that_button(server: str, typed: str,
+                                                               index: int) -> None:
+    asked = run_action(server, "action_resolve_job", "driver", entities=[("job_title", "driver")])
+    offered = buttons(asked)
+    assert len(offered) >= 4
+    bot_event = {"event": "bot", "timestamp": time.time(), "text": asked["responses"][0]["text"],
+                 "data": {"buttons": offered}}
+    user_event = {"event": "user", "timestamp": time.time(), "text": "driver",
+                  "parse_data": {"intent": {"name": "inform_job"}, "entities": []}}
+    result = run_action(server, "action_resolve_job", typed, intent="choose_occupation",
+                        events=[user_event, bot_event])
+    slots = slot_events(result)
+    assert slots["job_resolved"] is True
+    assert f'{{"noc":"{slots["current_noc"]}"}}' in offered[index]["payload"]
+
+
+def test_an_unknown_title_says_so_and_offers_sectors(server: str) -> None:
+    assert resolve_title("youtuber").status == "none"
+    result = run_action(server, "action_resolve_job", "I am a youtuber",
+                        entities=[("job_title", "youtuber")])
+    assert slot_events(result)["job_resolved"] is False
+    assert "youtuber" in texts(result)
+    offered = buttons(result)
+    assert offered and all(b["payload"].startswith("/search_by_skill") for b in offered)
+
+
+def test_a_target_job_is_resolved_too(server: str) -> None:
+    expected = resolve_title("registered nurse")
+    result = run_action(server, "action_resolve_job",
+                        "I'm a cashier and want to become a registered nurse",
+                        entities=[("job_title", "cashier"), ("target_job", "registered nurse")])
+    slots = slot_events(result)
+    assert slots["target_noc"] == expected.candidates[0].noc
+    assert slots["current_noc"] == resolve_title("cashier").candidates[0].noc
+
+
+def test_an_ambiguous_target_is_asked_with_target_buttons(server: str) -> None:
+    assert resolve_title("technician").status == "ambiguous"
+    asked = run_action(server, "action_resolve_job", "I'm a cashier and want to be a technician",
+                       entities=[("job_title", "cashier"), ("target_job", "technician")])
+    slots = slot_events(asked)
+    assert slots["current_noc"] == resolve_title("cashier").candidates[0].noc
+    assert slots["job_resolved"] is False
+    offered = buttons(asked)
+    assert offered and all('"target_job"' in b["payload"] for b in offered)
+    noc = offered[0]["payload"].split('"')[3]
+    clicked = run_action(server, "action_resolve_job", offered[0]["payload"],
+                         intent="choose_occupation",
+                         entities=[("noc", noc), ("target_job", offered[0]["title"])],
+                         slots={"current_noc": slots["current_noc"],
+                                "target_job": "technician"})
+    assert slot_events(clicked) == {"target_noc": noc, "noc": None, "job_resolved": True}
+
+
+# --- action_update_constraints ----------------------------------------------------------------
+
+def test_constraints_are_parsed_from_the_message(server: str) -> None:
+    text = "online programs under $800 please, I want to change careers"
+    result = run_action(server, "action_update_constraints", text, intent="inform_constraint")
+    slots = slot_events(result)
+    assert slots["constraints"] == parse_constraints(text).to_dict()
+    assert slots["goal"] == "change_career"
+    assert result["responses"] == []  # nothing shown yet: nothing to confirm
+
+
+def test_a_changed_constraint_after_results_is_said_back(server: str) -> None:
+    previous = {"max_cost": 800.0, "delivery": ["online"]}
+    result = run_action(server, "action_update_constraints", "actually, less than 500 dollars",
+                        intent="inform_constraint",
+                        slots={"constraints": previous, "last_program_ids": ["x"]})
+    updated = slot_events(result)["constraints"]
+    assert updated == parse_constraints("actually, less than 500 dollars",
+                                        Constraints.from_dict(previous)).to_dict()
+    assert texts(result).startswith("Okay: ") and "$500" in texts(result)
+
+
+# --- action_recommend and action_show_cheaper ---------------------------------------------------
+
+def _recommend(server: str, noc: str, constraints: dict[str, Any],
+               lang: str = "en") -> dict[str, Any]:
+    return run_action(server, "action_recommend", "show me programs",
+                      intent="ask_recommendations",
+                      slots={"current_noc": noc, "job_resolved": True,
+                             "constraints": constraints, "language": lang})
+
+
+def test_recommendations_fit_the_constraints_and_follow_the_schema(server: str,
+                                                                    db: Session) -> None:
+    noc = resolve_title("cashier").candidates[0].noc
+    constraints = {"max_cost": 800.0, "delivery": ["online"]}
+    result = _recommend(server, noc, constraints)
+    [payload] = payloads(result)
+    assert_payload_schema(payload, "en")
+    assert_payload_matches_db(db, payload)
+    ids = [p["id"] for p in payload["programs"]]
+    assert 1 <= len(ids) <= 5
+    assert_programs_fit(db, ids, Constraints.from_dict(constraints))
+    assert slot_events(result)["last_program_ids"] == ids
+    text = texts(result)
+    for program in payload["programs"]:
+        assert program["title"] in text
+    assert {"response": "utter_what_next"}.items() <= result["responses"][-1].items()
+    # The wage line: every dollar figure in it is one of the Wage table's.
+    wage = wage_for(db, noc, ONTARIO)
+    assert wage is not None
+    assert payload["wage"]["median"] is not None
+    assert Decimal(str(payload["wage"]["median"])) == wage.median
+    wage_text = next(r["text"] for r in result["responses"]
+                     if r.get("text") and str(wage.year) in r["text"])
+    assert money_figures(wage_text) and set(money_figures(wage_text)) <= wage_figures(wage)
+
+
+def test_french_slot_gives_french_text(server: str) -> None:
+    noc = resolve_title("cashier").candidates[0].noc
+    result = _recommend(server, noc, {}, lang="fr")
+    [payload] = payloads(result)
+    assert_payload_schema(payload, "fr")
+    assert texts(result).startswith("Voici")
+    assert " programs " not in texts(result)
+
+
+def test_an_impossible_constraint_names_what_blocks(server: str, db: Session) -> None:
+    noc = resolve_title("cashier").candidates[0].noc
+    result = _recommend(server, noc, {"max_cost": 0, "max_hours": 1})
+    [payload] = payloads(result)
+    assert payload["programs"] == []
+    assert slot_events(result)["last_program_ids"] == []
+    text = texts(result).lower()
+    assert "free" in text or "hour" in text, text
+
+
+def test_cheaper_programs_cost_less_than_the_cheapest_shown(server: str, db: Session) -> None:
+    noc = resolve_title("cashier").candidates[0].noc
+    first = payloads(_recommend(server, noc, {}))[0]["programs"]
+    cheapest = min(Decimal(str(p["cost"])) for p in first)
+    result = run_action(server, "action_show_cheaper", "cheaper please", intent="ask_cheaper",
+                        slots={"current_noc": noc, "job_resolved": True,
+                               "last_program_ids": [p["id"] for p in first]})
+    found = payloads(result)
+    if found and found[0]["programs"]:
+        for program in found[0]["programs"]:
+            row = db.get(models.Program, program["id"])
+            assert row is not None and row.cost < cheapest
+    else:
+        assert "cheaper" in texts(result)
+
+
+def test_recommend_without_a_job_asks_for_it(server: str) -> None:
+    result = run_action(server, "action_recommend", "programs?", intent="ask_recommendations")
+    assert [r["response"] for r in result["responses"]] == ["utter_ask_job_title"]
+
+
+# --- labour market ----------------------------------------------------------------------------
+
+def test_wage_answer_uses_the_wage_table(server: str, db: Session) -> None:
+    noc = resolve_title("welder").candidates[0].noc
+    wage = wage_for(db, noc, ONTARIO)
+    assert wage is not None
+    result = run_action(server, "action_explain_wage", "how much does it pay?",
+                        intent="ask_wage", slots={"current_noc": noc})
+    figures = money_figures(texts(result))
+    assert figures and set(figures) <= wage_figures(wage)
+    assert str(wage.year) in texts(result)
+
+
+def test_missing_wage_data_is_said_not_invented(server: str, db: Session) -> None:
+    with_wage = {w.noc for w in db.query(models.Wage)}
+    noc = next(o.noc for o in db.query(models.Occupation).order_by(models.Occupation.noc)
+               if o.noc not in with_wage)
+    result = run_action(server, "action_explain_wage", "wages?", intent="ask_wage",
+                        slots={"current_noc": noc})
+    assert "don't have wage data" in texts(result)
+    assert money_figures(texts(result)) == []
+
+
+def test_outlook_answer_for_current_and_target(server: str, db: Session) -> None:
+    result = run_action(server, "action_explain_outlook", "is it a good job?",
+                        intent="ask_outlook",
+                        slots={"current_noc": "65100", "target_noc": "31301"})
+    said = [r["text"] for r in result["responses"] if r.get("text")]
+    assert len(said) == 2
+    for noc, text in zip(("31301", "65100"), said, strict=True):
+        occupation = db.get(models.Occupation, noc)
+        assert occupation is not None and occupation.title_en in text
+
+
+# --- employer ---------------------------------------------------------------------------------
+
+def test_programs_that_teach_cnc_name_institution_and_link(server: str, db: Session) -> None:
+    result = run_action(server, "action_search_by_skill", "Which programs teach CNC?",
+                        intent="search_by_skill", entities=[("skill", "CNC")])
+    [payload] = payloads(result)
+    assert payload["programs"]
+    text = texts(result)
+    for item in payload["programs"]:
+        program = db.get(models.Program, item["id"])
+        assert program is not None
+        assert program.url in text and item["institution"] in text
+        assert program.institution.name_en == item["institution"]
+
+
+def test_an_employers_constraints_filter_the_skill_search(server: str, db: Session) -> None:
+    constraints = {"delivery": ["online"]}
+    result = run_action(server, "action_search_by_skill", "online Excel courses",
+                        intent="search_by_skill", entities=[("skill", "Excel")],
+                        slots={"constraints": constraints})
+    [payload] = payloads(result)
+    assert payload["programs"]
+    assert_programs_fit(db, [p["id"] for p in payload["programs"]],
+                        Constraints.from_dict(constraints))
+
+
+def test_a_skill_nobody_teaches_offers_sectors(server: str) -> None:
+    result = run_action(server, "action_search_by_skill", "who teaches zorbing?",
+                        intent="search_by_skill", entities=[("skill", "zorbing")])
+    assert payloads(result) == []
+    assert buttons(result)
+
+
+# --- conversation -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "entity", "expected"), [
+    ("in French please", "en", "fr"),
+    ("en anglais svp", "fr", "en"),
+    ('/change_language{"language":"fr"}', "fr", "fr"),
+])
+def test_set_language(server: str, text: str, entity: str, expected: str) -> None:
+    result = run_action(server, "action_set_language", text, intent="change_language",
+                        entities=[("language", entity)])
+    assert slot_events(result) == {"language": expected}
+
+
+def test_start_over_keeps_only_the_language(server: str) -> None:
+    result = run_action(server, "action_start_over", "recommencer", intent="start_over",
+                        slots={"language": "fr", "current_noc": "65100", "job_resolved": True})
+    assert result["events"][0]["event"] == "reset_slots"
+    assert slot_events(result) == {"language": "fr", "job_resolved": False}
+
+
+# --- bad input --------------------------------------------------------------------------------
+
+BAD_TEXTS = ["", "x" * 10_000, "<script>alert('x')</script> cashier",
+             "'; DROP TABLE programs; --", "🙂🙂🙂", "\x00\x01\ufffd junk \x7f"]
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+@pytest.mark.parametrize("text", BAD_TEXTS, ids=["empty", "10k", "html", "sql", "emoji", "bin"])
+def test_bad_input_never_breaks_an_action(server: str, action: str, text: str) -> None:
+    result = run_action(server, action, text, intent="inform_job",
+                        entities=[("job_title", text), ("skill", text)],
+                        slots={"constraints": "{not json", "last_program_ids": "oops",
+                               "current_noc": "<b>1</b>"})
+    assert "<script>" not in texts(result)
+
+
+def test_a_broken_knowledge_base_gives_a_polite_message(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.sqlite"
+    process, url = _start_server(tmp_path / "actions.log", f"sqlite:///{empty}")
+    try:
+        result = run_action(url, "action_resolve_job", "cashier",
+                            entities=[("job_title", "cashier")])
+    finally:
+        _stop(process)
+    assert texts(result).startswith("Sorry, something went wrong")
+    assert slot_events(result) == {"job_resolved": False}
