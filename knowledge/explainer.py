@@ -8,11 +8,9 @@ with textstat 0.7.3.
 
 from __future__ import annotations
 
-import importlib.resources
 import re
-import sys
 import threading
-import types
+import warnings
 from decimal import Decimal
 from typing import Any
 
@@ -292,21 +290,6 @@ def explain_no_occupation(query: str, lang: str) -> str:
 
 # --- readability -----------------------------------------------------------------------------
 
-def _ensure_pkg_resources() -> None:
-    """textstat 0.7.3 imports pkg_resources, which setuptools >= 81 no longer ships. It only
-    uses ``resource_stream`` (for word lists we don't need), so a tiny stand-in is enough."""
-    try:
-        import pkg_resources  # noqa: F401
-    except ImportError:
-        shim = types.ModuleType("pkg_resources")
-
-        def resource_stream(package: str, resource: str) -> Any:
-            return importlib.resources.files(package).joinpath(resource).open("rb")
-
-        shim.resource_stream = resource_stream  # type: ignore[attr-defined]
-        sys.modules["pkg_resources"] = shim
-
-
 _readers: dict[str, Any] = {}
 _readers_lock = threading.Lock()
 
@@ -316,8 +299,9 @@ def _reader(lang: str) -> Any:
     global state, so each language gets its own instance instead of switching it back and forth."""
     with _readers_lock:
         if lang not in _readers:
-            _ensure_pkg_resources()
-            from textstat.textstat import textstatistics
+            with warnings.catch_warnings():  # textstat 0.7.3 imports the deprecated pkg_resources
+                warnings.simplefilter("ignore", UserWarning)
+                from textstat.textstat import textstatistics
 
             reader = textstatistics()
             reader.set_lang("fr_FR" if lang == "fr" else "en_US")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -165,7 +166,8 @@ def test_dict_round_trip_and_tolerance_of_junk() -> None:
             "region": "ER9999", "financial_aid": "yes", "extra": object()}
     assert Constraints.from_dict(junk) == Constraints(delivery=("online",),
                                                       schedule=("evenings",))
-    for value in (None, [], "text", 42, {"max_cost": True}):
+    values: tuple[Any, ...] = (None, [], "text", 42, {"max_cost": True})
+    for value in values:
         assert Constraints.from_dict(value) == Constraints()  # type: ignore[arg-type]
 
 
