@@ -31,10 +31,13 @@ QUIET        := 2>&1 | { grep -v 'is ignored: it is neither a file nor a directo
 APP_PYTHON ?=
 export APP_PYTHON
 PYTEST_ARGS ?=
+RUN_ARGS ?=
 
 # What the locks are resolved from (`make lock-app`, `make lock-engine`).
-APP_LOCK_EXTRA := textstat==0.7.3
-ENGINE_REQS    := rasa==3.6.21
+# textstat 0.7.3 (newer ones download a dictionary at run time) imports pkg_resources,
+# which setuptools 81 removed.
+APP_LOCK_EXTRA := textstat==0.7.3 setuptools<81
+ENGINE_REQS    := rasa==3.6.21 lingua-language-detector==2.1.1
 LOCK_TMP       := $(or $(TMPDIR),/tmp)/pathfinder-lock
 
 # Prints the path of a Python >= 3.11 with venv, or fails with a message.
@@ -77,9 +80,10 @@ LOCK_FILTER := grep -vE '^(pip==|-e |\#)|^[^ =]+ @ '
 help:
 	@echo "make setup         create/update .venv (app, Python >= 3.11) and .venv-engine (Rasa, Python 3.10)"
 	@echo "make data          load data/ into $(DB) when it is missing or data/ or knowledge/ changed"
-	@echo "make run           setup + data + .venv/bin/pathfinder run"
+	@echo "make run           setup + data + train + pathfinder run (chat at http://localhost:8000)"
+	@echo "make train         train models/pathfinder.tar.gz (Rasa) when nlu/, domain.yml or config.yml changed"
 	@echo "make test          setup + pytest -q (extra arguments: PYTEST_ARGS='-k foo')"
-	@echo "make lint          ruff check . and mypy knowledge bot"
+	@echo "make lint          ruff check . and mypy knowledge bot actions tests"
 	@echo "make lock-app      re-resolve $(APP_LOCK) from pyproject.toml (+ dev, $(APP_LOCK_EXTRA))"
 	@echo "make lock-engine   re-resolve $(ENGINE_LOCK) from $(ENGINE_REQS)"
 
@@ -138,8 +142,10 @@ data: setup-app
 	  printf '%s\n' "$$listing" > $(DATA_STAMP); \
 	fi
 
-run: setup data
-	$(VENV)/bin/pathfinder run
+# Actions server (:5055), Rasa engine (:5005) and web app with the chat page (:8000);
+# Ctrl-C stops all three. Extra arguments: RUN_ARGS='--port 8080'.
+run: setup data train
+	$(VENV)/bin/pathfinder run $(RUN_ARGS)
 
 test: setup
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
@@ -147,7 +153,7 @@ test: setup
 lint: setup-app
 	@rc=0; \
 	echo "ruff check ."; $(VENV)/bin/ruff check . || rc=1; \
-	echo "mypy knowledge bot"; $(VENV)/bin/mypy knowledge bot || rc=1; \
+	echo "mypy knowledge bot actions tests"; $(VENV)/bin/mypy knowledge bot actions tests || rc=1; \
 	exit $$rc
 
 # Re-resolve the locks in a throwaway env, from scratch, with the ordinary resolver.
@@ -176,3 +182,33 @@ lock-engine:
 	  $(LOCK_TMP)-engine/bin/python $(PIP) freeze --all | $(LOCK_FILTER); } > $(ENGINE_LOCK); \
 	rm -rf $(LOCK_TMP)-engine; \
 	echo "Wrote $(ENGINE_LOCK) ($$(grep -c '^[^#]*==' $(ENGINE_LOCK)) packages)."
+
+# --- the Rasa model ------------------------------------------------------------------
+# models/pathfinder.tar.gz from nlu/, domain.yml and config.yml. Skipped when their content
+# (and the engine lock) is what the model was trained from; otherwise `rasa train`, whose
+# own fingerprinting (cache in .rasa/) retrains only the parts whose inputs changed.
+MODEL       := models/pathfinder.tar.gz
+MODEL_STAMP := models/.pathfinder.inputs
+# Rasa writes the archive in place; training into here and then `mv` means a server or a
+# test never loads a half-written model.
+MODEL_TMP   := models/.training
+# Prints a digest of the training inputs' paths and contents
+# (bot/engine/ is not an input: its components keep no trained state and load at run time.)
+MODEL_INPUTS_DIGEST := { find nlu -type f -name '*.yml' | LC_ALL=C sort; echo domain.yml config.yml $(ENGINE_LOCK); } | xargs sha256sum | sha256sum | cut -d' ' -f1
+
+.PHONY: train
+train: setup-engine
+	@digest=$$($(MODEL_INPUTS_DIGEST)); \
+	if [ -f $(MODEL) ] && [ -f $(MODEL_STAMP) ] && [ "$$digest" = "$$(cat $(MODEL_STAMP))" ]; then \
+	  echo "Rasa model is up to date ($(MODEL))."; \
+	else \
+	  echo "Training the Rasa model into $(MODEL) (NLU + dialogue; about 3 minutes on 2 idle cores)…"; \
+	  rm -rf $(MODEL_STAMP) $(MODEL_TMP); start=$$(date +%s); \
+	  TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(ENGINE_VENV)/bin/rasa train \
+	    --data nlu --domain domain.yml --config config.yml --out $(MODEL_TMP) \
+	    --fixed-model-name pathfinder; \
+	  [ -f $(MODEL_TMP)/pathfinder.tar.gz ] || { echo "rasa train wrote no model" >&2; exit 1; }; \
+	  mv -f $(MODEL_TMP)/pathfinder.tar.gz $(MODEL); rm -rf $(MODEL_TMP); \
+	  printf '%s\n' "$$digest" > $(MODEL_STAMP); \
+	  echo "Rasa model ready: $(MODEL) ($$(( $$(date +%s) - start )) s)."; \
+	fi

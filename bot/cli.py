@@ -160,12 +160,18 @@ def cmd_occupation(args: argparse.Namespace) -> int:
 # --- run ---------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import uvicorn
+    from bot.run import run
+    from bot.stack import StackConfig
+    from knowledge.settings import PROJECT_ROOT
 
-    print(f"Pathfinder knowledge API on http://{args.host}:{args.port}  (docs at /docs)")
-    uvicorn.run("bot.api.app:create_app", factory=True, host=args.host, port=args.port,
-                log_level="info")
-    return 0
+    config = StackConfig(
+        root=PROJECT_ROOT, host=args.host, web_port=None if args.no_web else args.port,
+        rasa_port=args.rasa_port, actions_port=args.actions_port,
+        actions_workers=args.actions_workers,
+        model=Path(args.model) if args.model else None,
+        tracker_db=Path(args.tracker_db) if args.tracker_db else None,
+        log_dir=Path(args.log_dir) if args.log_dir else None, database_url=args.database)
+    return run(config)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,9 +205,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=f"JSON (schema {OCCUPATION_SCHEMA})")
     p.set_defaults(func=cmd_occupation)
 
-    p = sub.add_parser("run", help="start Pathfinder (for now: the knowledge API)")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8000)
+    p = sub.add_parser("run", help="start Pathfinder: actions server, Rasa engine and web "
+                       "app with the chat page; Ctrl-C stops them all")
+    p.add_argument("--host", default="127.0.0.1", help="interface every service listens on "
+                   "(default 127.0.0.1; 0.0.0.0 to allow other machines)")
+    p.add_argument("--port", "--web-port", type=int, default=8000, dest="port",
+                   help="web app and chat page port (default 8000)")
+    p.add_argument("--rasa-port", type=int, default=5005, help="Rasa engine (default 5005)")
+    p.add_argument("--actions-port", type=int, default=5055,
+                   help="actions server (default 5055)")
+    p.add_argument("--actions-workers", type=int, default=1, help="actions server worker "
+                   "processes (default 1; 2 serves ~1.5x more turns/s under load)")
+    p.add_argument("--no-web", action="store_true", help="do not start the web app")
+    p.add_argument("--model", help="Rasa model (default models/pathfinder.tar.gz)")
+    p.add_argument("--tracker-db", help="SQLite file for conversations (default "
+                   "var/tracker.db)")
+    p.add_argument("--log-dir", help="one log file per service (default var/log)")
     p.set_defaults(func=cmd_run)
     return parser
 

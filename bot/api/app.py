@@ -1,4 +1,4 @@
-"""The Pathfinder web app: the knowledge API (and, in later issues, the chat page)."""
+"""The Pathfinder web app: the knowledge API and the chat page (``/``)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot.api.routers import datasets, occupations
+from bot.api.routers import chat, datasets, occupations
 from knowledge.db import make_engine, session_factory
 from knowledge.resolver import index_from_database
 
@@ -32,4 +32,6 @@ def create_app(database_url: str | None = None) -> FastAPI:
     )
     app.include_router(occupations.router)
     app.include_router(datasets.router)
+    app.include_router(chat.router)
+    app.mount("/static", chat.static_files(), name="static")
     return app

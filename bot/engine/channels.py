@@ -1,0 +1,246 @@
+"""Pathfinder's REST input channel for Rasa 3.6: same URL and JSON as Rasa's ``rest`` channel,
+but a learner always gets an answer.
+
+Registered in credentials.yml as ``bot.engine.channels.PathfinderRestInput:`` in place of
+``rest:``; it keeps the name ``rest``, so it is still served at ``/webhooks/rest/webhook``
+(Rasa derives the URL prefix from ``name()``).
+
+What it adds to Rasa's ``RestInput``:
+
+- When the action server is down, Rasa 3.6 logs the failed action and carries on, so the
+  turn returns ``[]``; and a hanging action server holds the turn for about 5 minutes
+  (RemoteAction's timeout). Here a turn that produced no message at all, or that takes
+  longer than ``PATHFINDER_TURN_TIMEOUT_S`` (default 20 s), gets ``utter_action_failed`` in
+  the conversation's language (slot ``language``). The turn itself is shielded from the
+  timeout: it keeps running and is stored in the tracker, so nothing the learner said is lost.
+- Bad requests get a 400 with a reason (malformed JSON, no sender, a message that is not a
+  string) instead of a 500.
+- Bad text is cleaned or refused politely (HTTP 200): HTML tags and control characters are
+  removed before NLU; an empty message or one over ``max_message_chars`` (5,000) is not
+  processed and gets a short answer in the conversation's language. Refusing, not truncating,
+  a very long message: half a message would be understood wrongly, and the learner knows
+  what to do with "please send a shorter message".
+
+Not supported: ``?stream=true`` (the chat page does not use it).
+
+This file runs in the engine's environment (.venv-engine, Python 3.10): no 3.11-only syntax.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TURN_TIMEOUT_S = 20.0
+DEFAULT_MAX_MESSAGE_CHARS = 5_000
+MAX_SENDER_CHARS = 255  # the SQL tracker store's sender_id column
+FAILED_RESPONSE = "utter_action_failed"
+
+# Used when the domain has no such response (utter_empty_message / utter_message_too_long
+# may be added to domain.yml later; the domain's variant then wins).
+FALLBACK_TEXTS: dict[str, dict[str, str]] = {
+    FAILED_RESPONSE: {
+        "en": "Sorry, something went wrong on my side. Please try again in a moment.",
+        "fr": "Désolé, un problème est survenu de mon côté. Veuillez réessayer dans un moment.",
+    },
+    "utter_empty_message": {
+        "en": "I did not get a message. What would you like to know?",
+        "fr": "Je n'ai pas reçu de message. Que voulez-vous savoir?",
+    },
+    "utter_message_too_long": {
+        "en": "Your message is too long for me. Please send a shorter one "
+              "(under {max} characters).",
+        "fr": "Votre message est trop long pour moi. Veuillez en envoyer un plus court "
+              "(moins de {max} caractères).",
+    },
+}
+
+# Script/style blocks go entirely; other tags lose their brackets' content. A tag must start
+# with a letter, so "<3" or "a < b" survive.
+_HTML_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]{0,500}>", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str) -> str:
+    """The message without HTML markup or control characters, trimmed."""
+    text = _HTML_BLOCK.sub(" ", text)
+    text = _HTML_TAG.sub(" ", text)
+    text = _CONTROL.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", text).strip()
+
+
+class BadRequest(ValueError):
+    """The request cannot be a chat turn; the message says why (sent back with a 400)."""
+
+
+def parse_request(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
+    """(sender, raw message, metadata) from a webhook body, or BadRequest."""
+    usage = 'send a JSON object like {"sender": "learner-1", "message": "Hello"}'
+    try:
+        data = json.loads(body.decode("utf-8")) if body else None
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(f"The body is not valid JSON: {usage}.") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"The body must be a JSON object: {usage}.")
+    sender = data.get("sender")
+    if not isinstance(sender, str) or not sender.strip():
+        raise BadRequest('"sender" must be a non-empty string (the conversation id).')
+    if len(sender) > MAX_SENDER_CHARS:
+        raise BadRequest(f'"sender" must be at most {MAX_SENDER_CHARS} characters.')
+    message = data.get("message")
+    if message is None:
+        message = ""
+    if not isinstance(message, str):
+        raise BadRequest('"message" must be a string.')
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest('"metadata" must be a JSON object when given.')
+    return sender, message, metadata
+
+
+def response_text(responses: Mapping[str, Any], name: str, lang: str) -> str:
+    """Text of response ``name`` for ``lang``: the variant conditioned on the language slot,
+    else the unconditioned one, else our fallback."""
+    variants = responses.get(name) or []
+    default = None
+    for variant in variants:
+        text = variant.get("text") if isinstance(variant, dict) else None
+        if not text:
+            continue
+        conditions = variant.get("condition") or []
+        if not conditions:
+            default = default or text
+        elif all(c.get("name") == "language" and c.get("value") == lang for c in conditions):
+            return str(text)
+    if default is not None and lang == "en":
+        return str(default)
+    fallback = FALLBACK_TEXTS.get(name, {})
+    return fallback.get(lang) or default or fallback.get("en", "")
+
+
+class PathfinderRestInput(RestInput):
+    """Rasa's REST channel that always answers and refuses bad input politely."""
+
+    def __init__(self, turn_timeout_s: float | None = None,
+                 max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+        if turn_timeout_s is None:
+            turn_timeout_s = _env_float("PATHFINDER_TURN_TIMEOUT_S", DEFAULT_TURN_TIMEOUT_S)
+        self.turn_timeout_s = turn_timeout_s
+        self.max_message_chars = max_message_chars
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"  # keeps the URL /webhooks/rest/webhook
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> PathfinderRestInput:
+        credentials = credentials or {}
+        timeout = credentials.get("turn_timeout_s")
+        return cls(turn_timeout_s=float(timeout) if timeout is not None else None,
+                   max_message_chars=int(credentials.get("max_message_chars")
+                                         or DEFAULT_MAX_MESSAGE_CHARS))
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("pathfinder_rest_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                sender, raw, metadata = parse_request(request.body)
+            except BadRequest as exc:
+                return response.json({"error": str(exc)}, status=400)
+            agent = request.app.ctx.agent
+            text = clean_text(raw)
+            if not text:
+                return await self._reply(agent, sender, "utter_empty_message")
+            if len(text) > self.max_message_chars:
+                return await self._reply(agent, sender, "utter_message_too_long")
+            messages, ok = await self._run_turn(on_new_message, text, sender, metadata)
+            if ok and messages:
+                return response.json(messages)
+            # Nothing said (an action failed) or too slow: apologise in the learner's language.
+            polite = await self._message(agent, sender, FAILED_RESPONSE)
+            return response.json([*messages, polite])
+
+        return webhook
+
+    async def _run_turn(self, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                        text: str, sender: str,
+                        metadata: dict[str, Any] | None) -> tuple[list[dict[str, Any]], bool]:
+        """Messages the bot sent during the turn, and whether the turn finished in time."""
+        collector = CollectingOutputChannel()
+        message = UserMessage(text, collector, sender, input_channel=self.name(),
+                              metadata=metadata)
+        started = time.monotonic()
+        turn = asyncio.ensure_future(on_new_message(message))
+        turn.add_done_callback(_log_turn_failure)
+        try:
+            # shield: on timeout (or a client hanging up) the turn goes on and is stored.
+            await asyncio.wait_for(asyncio.shield(turn), timeout=self.turn_timeout_s)
+        except asyncio.TimeoutError:  # noqa: UP041 (not builtin TimeoutError on Python 3.10)
+            logger.warning("Turn of %s still running after %.1f s; answered with %s",
+                           sender, time.monotonic() - started, FAILED_RESPONSE)
+            return list(collector.messages), False
+        except Exception:
+            logger.exception("Turn of %s failed", sender)
+            return list(collector.messages), False
+        return list(collector.messages), True
+
+    async def _reply(self, agent: Any, sender: str, name: str) -> HTTPResponse:
+        return response.json([await self._message(agent, sender, name)])
+
+    async def _message(self, agent: Any, sender: str, name: str) -> dict[str, Any]:
+        lang = await _conversation_language(agent, sender)
+        responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
+        text = response_text(responses, name, lang).replace(
+            "{max}", _format_int(self.max_message_chars, lang))
+        return {"recipient_id": sender, "text": text}
+
+
+def _format_int(value: int, lang: str) -> str:
+    # 5,000 in English; 5 000 in French (narrow no-break space).
+    return f"{value:,}".replace(",", "\u202f") if lang == "fr" else f"{value:,}"
+
+
+async def _conversation_language(agent: Any, sender: str) -> str:
+    """The conversation's `language` slot ("en" when unknown or unreadable)."""
+    try:
+        tracker = await agent.tracker_store.retrieve(sender)
+    except Exception:
+        logger.exception("Could not read the tracker of %s", sender)
+        return "en"
+    lang = tracker.get_slot("language") if tracker is not None else None
+    return lang if lang in ("en", "fr") else "en"
+
+
+def _log_turn_failure(turn: asyncio.Future[Any]) -> None:
+    # Retrieves the exception of a shielded turn that failed after we stopped waiting.
+    if not turn.cancelled() and turn.exception() is not None:
+        logger.error("Turn failed: %r", turn.exception())
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value > 0 else default

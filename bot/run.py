@@ -1,0 +1,72 @@
+"""``pathfinder run``: start the actions server, the Rasa engine and the web app, show the chat
+URL, and stop everything on Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import TextIO
+
+from bot.stack import LABELS, Stack, StackConfig, StackError
+
+WATCH_INTERVAL_S = 1.0
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM takes the same way out as Ctrl-C: the `finally` that stops every service.
+    raise KeyboardInterrupt
+
+
+def run(config: StackConfig, out: TextIO | None = None) -> int:
+    """Run the stack until interrupted; 0 after Ctrl-C/SIGTERM, 1 if a service fails."""
+    stream = out or sys.stdout
+
+    def say(message: str) -> None:
+        print(message, file=stream, flush=True)
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    stack = Stack(config, on_progress=say)
+    try:
+        try:
+            stack.start()
+        except StackError as exc:
+            say(f"Could not start Pathfinder: {exc}")
+            return 1
+        _announce(stack, config, say)
+        failed = _watch(stack)
+        say(f"The {LABELS[failed]} stopped unexpectedly; see {config.log_path / failed}.log. "
+            "Stopping the other services.")
+        return 1
+    except KeyboardInterrupt:
+        say("\nStopping Pathfinder…")
+        return 0
+    finally:
+        stack.stop()
+        signal.signal(signal.SIGTERM, previous)
+        say("All Pathfinder services are stopped.")
+
+
+def _announce(stack: Stack, config: StackConfig, say: Callable[[str], None]) -> None:
+    say("")
+    if config.web_port is not None:
+        say(f"Pathfinder is running. Chat with it at {_browser_url(stack.web_url)}")
+    say(f"  Rasa REST webhook: {stack.rasa_url}/webhooks/rest/webhook")
+    say(f"  Actions server:    {stack.actions_url}")
+    say(f"  Logs:              {config.log_path}")
+    say("Press Ctrl-C to stop.")
+
+
+def _browser_url(url: str) -> str:
+    return url.replace("//127.0.0.1:", "//localhost:")
+
+
+def _watch(stack: Stack) -> str:
+    """Block until a service exits on its own; its name."""
+    while True:
+        failed = stack.poll()
+        if failed is not None:
+            return failed
+        time.sleep(WATCH_INTERVAL_S)

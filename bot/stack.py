@@ -1,0 +1,430 @@
+"""Start and stop Pathfinder's three processes: the actions server, the Rasa engine, the web app.
+
+One process manager for ``pathfinder run`` and for the end-to-end tests, so both run the
+services exactly the same way::
+
+    with Stack(StackConfig(root=PROJECT_ROOT), on_progress=print) as stack:
+        httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={...})
+
+Each service runs in its own process group (the actions server's Sanic forks workers), so
+stopping a service stops everything it started. Logs go to one file per service in
+``log_dir``; a service that dies or never becomes healthy raises ``StackError`` with the
+tail of its log.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import errno
+import json
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+SERVICES = ("actions", "rasa", "web")
+LABELS = {"actions": "actions server", "rasa": "Rasa engine", "web": "web app"}
+STOP_GRACE_S = 10.0
+LOG_TAIL_LINES = 40
+POLL_S = 0.25
+
+
+class StackError(RuntimeError):
+    """A service could not start (port taken, crashed, not healthy in time)."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    root: Path
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    web_port: int | None = 8000          # None: no web app
+    model: Path | None = None            # default root/models/pathfinder.tar.gz
+    tracker_db: Path | None = None       # default root/var/tracker.db (SQLite tracker store)
+    database_url: str | None = None      # PATHFINDER_DATABASE_URL for actions and web app
+    log_dir: Path | None = None          # default root/var/log
+    host: str = "127.0.0.1"
+    actions_package: str = "actions"     # what `python -m rasa_sdk --actions` loads
+    actions_workers: int = 1             # Sanic workers of the actions server (each one
+                                         # builds its own occupation index)
+    # Extra environment for the Rasa engine (e.g. PATHFINDER_TURN_TIMEOUT_S).
+    rasa_env: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        root = Path(self.root).resolve()
+        # Frozen: fill in the defaults that depend on root once, here.
+        object.__setattr__(self, "root", root)
+        object.__setattr__(self, "model", Path(self.model or root / "models/pathfinder.tar.gz"))
+        object.__setattr__(self, "tracker_db", Path(self.tracker_db or root / "var/tracker.db"))
+        object.__setattr__(self, "log_dir", Path(self.log_dir or root / "var/log"))
+
+    @property
+    def model_path(self) -> Path:
+        assert self.model is not None
+        return self.model
+
+    @property
+    def tracker_db_path(self) -> Path:
+        assert self.tracker_db is not None
+        return self.tracker_db
+
+    @property
+    def log_path(self) -> Path:
+        assert self.log_dir is not None
+        return self.log_dir
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """True when nothing listens on host:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the servers do: connections in TIME_WAIT after a restart do not count as "taken".
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return False
+            raise
+    return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS reports free now (for tests and benchmarks)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def http_get(url: str, timeout: float = 2.0) -> tuple[int, bytes]:
+    """Status and body of a GET; (0, b"") when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (local URL)
+            return int(resp.status), resp.read()
+    except urllib.error.HTTPError as exc:
+        return int(exc.code), b""
+    except (OSError, ValueError):
+        return 0, b""
+
+
+def log_tail(path: Path, lines: int = LOG_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
+
+
+@dataclass
+class ManagedProcess:
+    """One long-running command in its own process group, logging to a file."""
+
+    name: str
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str]
+    log_file: Path
+    is_healthy: Callable[[], bool]
+    port: int
+    host: str
+    popen: subprocess.Popen[bytes] | None = None
+    _log: IO[bytes] | None = None
+
+    @property
+    def label(self) -> str:
+        return LABELS.get(self.name, self.name)
+
+    def running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def launch(self) -> None:
+        if self.running():
+            return
+        self.check_port()
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_file, "ab")  # noqa: SIM115 (kept open while the process runs)
+        self._log.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} {self.argv}\n".encode())
+        self._log.flush()
+        self.popen = subprocess.Popen(
+            self.argv, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def check_port(self) -> None:
+        if not port_is_free(self.host, self.port):
+            raise StackError(
+                f"Port {self.port} on {self.host} is already in use, so the {self.label} "
+                f"cannot start. Stop the program using it (e.g. an earlier `pathfinder run`; "
+                f"`ss -ltnp 'sport = :{self.port}'` shows which) or choose another port.")
+
+    def wait_healthy(self, deadline: float) -> None:
+        while True:
+            if self.popen is None or self.popen.poll() is not None:
+                code = None if self.popen is None else self.popen.returncode
+                raise StackError(f"The {self.label} exited (code {code}) while starting. "
+                                 f"Last lines of {self.log_file}:\n{log_tail(self.log_file)}")
+            if self.is_healthy():
+                return
+            if time.monotonic() > deadline:
+                raise StackError(f"The {self.label} did not become ready in time. "
+                                 f"Last lines of {self.log_file}:\n{log_tail(self.log_file)}")
+            time.sleep(POLL_S)
+
+    def terminate(self, grace: float = STOP_GRACE_S) -> None:
+        """SIGTERM the process group, SIGKILL what is left after ``grace`` seconds, and wait
+        until every process of the group is gone (forked workers too, not just the leader)."""
+        popen, self.popen = self.popen, None
+        if popen is not None:
+            pgid = popen.pid
+            _signal_group(pgid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                popen.wait(timeout=grace)
+            if not _wait_group_gone(pgid, max(0.0, grace / 2)):
+                _signal_group(pgid, signal.SIGKILL)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    popen.wait(timeout=5)
+                _wait_group_gone(pgid, 5)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def group_processes(pgid: int) -> list[int]:
+    """Live (not zombie) processes of a process group, from /proc (Linux)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "
+        if fields[0] not in ("Z", "X") and int(fields[2]) == pgid:
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_group_gone(pgid: int, timeout: float) -> bool:
+    if not Path("/proc/self/stat").exists():
+        return False  # no /proc: rely on SIGKILL
+    deadline = time.monotonic() + timeout
+    while group_processes(pgid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def index_tracker_store(tracker_db: Path) -> None:
+    """Index events.sender_id: Rasa added the index without a migration (see RASA_NOTES)."""
+    with contextlib.closing(sqlite3.connect(tracker_db, timeout=10)) as conn:
+        has_events = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events'").fetchone()
+        if has_events:
+            conn.execute("CREATE INDEX IF NOT EXISTS ix_events_sender_id ON events (sender_id)")
+            conn.commit()
+
+
+def write_endpoints(config: StackConfig) -> Path:
+    """Rasa's endpoints file for this run (Rasa 3.6 cannot expand ${VAR:-default})."""
+    path = config.log_path / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # JSON strings are valid YAML scalars: paths with odd characters stay safe.
+    path.write_text(
+        "# Generated by bot/stack.py for this run; change StackConfig instead.\n"
+        "action_endpoint:\n"
+        f"  url: {json.dumps(f'http://{config.host}:{config.actions_port}/webhook')}\n"
+        "tracker_store:\n"
+        "  type: SQL\n"
+        '  dialect: "sqlite"\n'
+        f"  db: {json.dumps(str(config.tracker_db_path))}\n",
+        encoding="utf-8")
+    return path
+
+
+def _client_host(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
+
+
+class Stack:
+    """The actions server, the Rasa engine and (optionally) the web app, as a context manager."""
+
+    def __init__(self, config: StackConfig,
+                 on_progress: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self._progress = on_progress or (lambda _message: None)
+        self._services: dict[str, ManagedProcess] = {}
+        for name in SERVICES:
+            if name == "web" and config.web_port is None:
+                continue
+            self._services[name] = self._build(name)
+        self._stopped = True
+
+    # --- URLs --------------------------------------------------------------------------------
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{_client_host(self.config.host)}:{self.config.rasa_port}"
+
+    @property
+    def actions_url(self) -> str:
+        return f"http://{_client_host(self.config.host)}:{self.config.actions_port}"
+
+    @property
+    def web_url(self) -> str:
+        if self.config.web_port is None:
+            raise StackError("this stack runs without the web app (web_port=None)")
+        return f"http://{_client_host(self.config.host)}:{self.config.web_port}"
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(self._services)
+
+    def pids(self) -> dict[str, int]:
+        """Process-group leader pid of each running service (process group id = pid)."""
+        return {name: s.popen.pid for name, s in self._services.items()
+                if s.popen is not None and s.running()}
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self, timeout: float = 300) -> None:
+        """Start every service in order, each once the previous one is healthy."""
+        if not self.config.model_path.is_file():
+            raise StackError(f"No Rasa model at {self.config.model_path}: run `make train`.")
+        # Say which port is taken now, not after a minute of loading the model.
+        for service in self._services.values():
+            service.check_port()
+        self.config.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
+        self._stopped = False
+        atexit.register(self.stop)
+        deadline = time.monotonic() + timeout
+        try:
+            for name in self._services:
+                self._start(name, deadline)
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_service(self, name: str, timeout: float = 300) -> None:
+        self._start(name, time.monotonic() + timeout)
+
+    def stop_service(self, name: str) -> None:
+        self._service(name).terminate()
+
+    def stop(self) -> None:
+        """Stop the services in reverse order; safe to call more than once."""
+        for service in reversed(list(self._services.values())):
+            service.terminate()
+        if not self._stopped:
+            self._stopped = True
+            atexit.unregister(self.stop)
+
+    def poll(self) -> str | None:
+        """Name of a service that was started and has since exited, if any."""
+        for name, service in self._services.items():
+            if service.popen is not None and service.popen.poll() is not None:
+                return name
+        return None
+
+    def __enter__(self) -> Stack:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _service(self, name: str) -> ManagedProcess:
+        try:
+            return self._services[name]
+        except KeyError:
+            raise StackError(f"unknown service {name!r}; this stack has "
+                             f"{', '.join(self._services)}") from None
+
+    def _start(self, name: str, deadline: float) -> None:
+        service = self._service(name)
+        if service.running():
+            return
+        note = " (loading the model takes about a minute)" if name == "rasa" else ""
+        self._progress(f"Starting the {service.label} on port {service.port}{note}…")
+        started = time.monotonic()
+        if name == "rasa":
+            write_endpoints(self.config)
+        service.launch()
+        service.wait_healthy(deadline)
+        if name == "rasa":
+            index_tracker_store(self.config.tracker_db_path)
+        self._progress(f"The {service.label} is ready ({time.monotonic() - started:.1f} s).")
+
+    def _env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.config.database_url:
+            env["PATHFINDER_DATABASE_URL"] = self.config.database_url
+        env.update(extra)
+        return env
+
+    def _app_python(self) -> str:
+        venv_python = self.config.root / ".venv/bin/python"
+        return str(venv_python) if venv_python.exists() else sys.executable
+
+    def _build(self, name: str) -> ManagedProcess:
+        c = self.config
+        log = c.log_path / f"{name}.log"
+        if name == "actions":
+            url = f"http://{_client_host(c.host)}:{c.actions_port}/health"
+            return ManagedProcess(
+                name, [self._app_python(), "-m", "rasa_sdk", "--actions", c.actions_package,
+                       "-p", str(c.actions_port)],
+                c.root, self._env(SANIC_HOST=c.host, PYTHONUNBUFFERED="1",
+                                  ACTION_SERVER_SANIC_WORKERS=str(c.actions_workers)), log,
+                lambda: http_get(url)[0] == 200, c.actions_port, c.host)
+        if name == "rasa":
+            base = f"http://{_client_host(c.host)}:{c.rasa_port}"
+            env = self._env(TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
+                            PYTHONUNBUFFERED="1", **dict(c.rasa_env))
+            # The custom NLU component and channel import bot.engine.* from the repo root.
+            env["PYTHONPATH"] = os.pathsep.join(
+                p for p in (str(c.root), env.get("PYTHONPATH", "")) if p)
+            endpoints = c.log_path / "endpoints.yml"
+            return ManagedProcess(
+                name, [str(c.root / ".venv-engine/bin/rasa"), "run", "--enable-api",
+                       "--cors", "*", "-m", str(c.model_path), "--endpoints", str(endpoints),
+                       "--credentials", str(c.root / "credentials.yml"),
+                       "-i", c.host, "-p", str(c.rasa_port)],
+                c.root, env, log, lambda: self._rasa_ready(base), c.rasa_port, c.host)
+        if name == "web":
+            assert c.web_port is not None
+            url = f"http://{_client_host(c.host)}:{c.web_port}/health"
+            env = self._env(PATHFINDER_RASA_URL=self.rasa_url, PYTHONUNBUFFERED="1")
+            return ManagedProcess(
+                name, [self._app_python(), "-m", "uvicorn", "bot.api.app:create_app",
+                       "--factory", "--host", c.host, "--port", str(c.web_port)],
+                c.root, env, log, lambda: http_get(url)[0] == 200, c.web_port, c.host)
+        raise StackError(f"unknown service {name!r}")
+
+    def _rasa_ready(self, base: str) -> bool:
+        if http_get(f"{base}/")[0] != 200:
+            return False
+        status, body = http_get(f"{base}/status")
+        if status != 200:
+            return False  # 409 until the model is loaded
+        with contextlib.suppress(ValueError):
+            return bool(json.loads(body).get("model_file"))
+        return False

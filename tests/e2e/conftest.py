@@ -1,0 +1,233 @@
+"""End-to-end fixtures: the whole Pathfinder stack (real Rasa engine with
+models/pathfinder.tar.gz + real actions server, free ports, a temporary tracker store) once
+for the tests/e2e package, and a `Chat` that talks to it over Rasa's REST channel like a
+client does.
+
+Every reply is checked as it arrives (see `Chat.send`): a recommendations payload follows the
+documented schema, its programs are the catalog's rows and fit the constraints the test says
+the learner stated, and every wage figure shown (text and payload) is the Wage table's.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.stack import Stack, StackConfig, free_port
+from knowledge import models
+from knowledge.constraints import Constraints
+from knowledge.db import make_engine, session_factory
+from knowledge.occupations import ONTARIO, outlook_for, wage_for
+from knowledge.settings import PROJECT_ROOT, database_url
+from tests.e2e.checks import (
+    assert_payload_matches_db,
+    assert_payload_schema,
+    assert_programs_fit,
+    assert_wage_payload,
+    money_figures,
+    wage_figures,
+)
+
+MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
+TURN_TIMEOUT_S = 30
+# How a wage and an outlook explanation start (knowledge/explainer.py), EN and FR.
+WAGE_MARKERS = ("This is the pay for this job:", "Voici le salaire.")
+OUTLOOK_MARKERS = ("This is the job outlook for", "Voici les perspectives d'emploi")
+
+
+# Package scope: the stack stops when tests/e2e is done, not at the end of a `make test` run
+# (tests/test_nlu.py starts its own Rasa server later).
+@pytest.fixture(scope="package")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | None]:
+    """The stack started for this session (bot.stack, as `pathfinder run` starts it), or None
+    when PATHFINDER_E2E_RASA_URL names a stack already running (to iterate on the tests)."""
+    if os.environ.get("PATHFINDER_E2E_RASA_URL"):
+        yield None
+        return
+    if not MODEL.is_file():
+        pytest.skip(f"no Rasa model at {MODEL}: run `make train`")
+    tmp = tmp_path_factory.mktemp("stack")
+    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
+                         web_port=None, tracker_db=tmp / "tracker.db", log_dir=tmp / "logs",
+                         database_url=database_url())
+    running = Stack(config)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="package")
+def rasa_url(stack: Stack | None) -> str:
+    if stack is None:
+        return os.environ["PATHFINDER_E2E_RASA_URL"].rstrip("/")
+    return stack.rasa_url
+
+
+@pytest.fixture(scope="session")
+def kb() -> Iterator[Session]:
+    """The knowledge base the actions server reads: expected values come from here."""
+    engine = make_engine(database_url())
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def titles(kb: Session) -> dict[str, str]:
+    """Occupation title (EN and FR) -> NOC, longest first, to find the job a text is about."""
+    found: dict[str, str] = {}
+    for occupation in kb.scalars(select(models.Occupation)):
+        found[occupation.title_en] = occupation.noc
+        found[occupation.title_fr] = occupation.noc
+    return dict(sorted(found.items(), key=lambda item: -len(item[0])))
+
+
+@dataclass
+class Reply:
+    status: int
+    messages: list[dict[str, Any]]
+
+    @property
+    def texts(self) -> list[str]:
+        return [m["text"] for m in self.messages if m.get("text")]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        return [b for m in self.messages for b in m.get("buttons") or []]
+
+    @property
+    def payloads(self) -> list[dict[str, Any]]:
+        return [m["custom"] for m in self.messages if m.get("custom")]
+
+    @property
+    def programs(self) -> list[dict[str, Any]]:
+        return [p for payload in self.payloads for p in payload.get("programs") or []]
+
+    def button(self, title_part: str) -> dict[str, Any]:
+        for button in self.buttons:
+            if title_part.lower() in button["title"].lower():
+                return button
+        raise AssertionError(f"no button with {title_part!r} in {self.buttons}")
+
+
+@dataclass
+class Chat:
+    """One conversation (its own sender id). `expected` is what the learner has asked for so
+    far, as the test states it; `lang` the language answers must be in."""
+
+    url: str
+    kb: Session
+    titles: dict[str, str]
+    lang: str = "en"
+    expected: Constraints = field(default_factory=Constraints)
+    sender: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:12]}")
+    transcript: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def send(self, message: str, *, check: bool = True) -> Reply:
+        response = httpx.post(f"{self.url}/webhooks/rest/webhook",
+                              json={"sender": self.sender, "message": message},
+                              timeout=TURN_TIMEOUT_S)
+        reply = Reply(response.status_code,
+                      response.json() if response.status_code == 200 else [])
+        self.transcript.append((message, reply.texts))
+        assert response.status_code == 200, f"HTTP {response.status_code}: {response.text}"
+        if check:
+            self.check(reply)
+        return reply
+
+    def click(self, button: dict[str, Any]) -> Reply:
+        return self.send(str(button["payload"]))
+
+    def check(self, reply: Reply) -> None:
+        """What must hold of every answer, whatever the conversation."""
+        assert reply.messages, f"no answer; conversation so far: {self.transcript}"
+        for payload in reply.payloads:
+            assert_payload_schema(payload, self.lang)
+            assert_payload_matches_db(self.kb, payload)
+            assert_programs_fit(self.kb, [p["id"] for p in payload["programs"]], self.expected)
+            assert len(payload["programs"]) <= 5
+            main = payload["target_occupation"] or payload["occupation"]
+            if main is not None:
+                assert_wage_payload(payload["wage"],
+                                    wage_for(self.kb, main["noc"], self.region))
+        for text in reply.texts:
+            if any(marker in text for marker in WAGE_MARKERS):
+                self.check_wage_text(text)
+            if any(marker in text for marker in OUTLOOK_MARKERS):
+                self.check_outlook_text(text)
+
+    @property
+    def region(self) -> str:
+        return self.expected.region or ONTARIO
+
+    def occupation_named(self, text: str) -> str:
+        # The explainer may space the slashes of French titles ("Cuisiniers / cuisinières").
+        flat = _unspaced_slashes(text)
+        noc = next((noc for title, noc in self.titles.items()
+                    if _unspaced_slashes(title) in flat), None)
+        assert noc is not None, f"no occupation title in {text!r}"
+        return noc
+
+    def check_outlook_text(self, text: str) -> None:
+        """An outlook explanation shows the Outlook table's label and counts for its job."""
+        outlook = outlook_for(self.kb, self.occupation_named(text))
+        assert outlook is not None, f"an outlook text for a job without one: {text!r}"
+        assert (outlook.label_fr if self.lang == "fr" else outlook.label_en) in text
+        digits = re.sub(r"[\s,\u00a0\u202f]", "", text)
+        for count in (outlook.job_openings, outlook.job_seekers):
+            if count is not None:
+                assert str(count) in digits, (count, text)
+
+    def check_wage_text(self, text: str) -> None:
+        """Every dollar figure of a wage explanation is the low, median or high wage of the
+        job it names, from the Wage table, and the year is the table's."""
+        noc = self.occupation_named(text)
+        wage = wage_for(self.kb, noc, self.region)
+        assert wage is not None, f"a wage text for {noc}, which has no wage: {text!r}"
+        figures = money_figures(text)
+        assert figures, text
+        assert set(figures) <= wage_figures(wage), (text, wage)
+        assert str(wage.year) in text
+
+
+def _unspaced_slashes(text: str) -> str:
+    return re.sub(r"\s*/\s*", "/", text)
+
+
+@pytest.fixture()
+def chat(rasa_url: str, kb: Session, titles: dict[str, str]) -> Chat:
+    return Chat(rasa_url, kb, titles)
+
+
+@pytest.fixture()
+def new_chat(rasa_url: str, kb: Session, titles: dict[str, str]) -> Any:
+    """A factory, for tests that need a conversation in French from the start, etc."""
+    def make(lang: str = "en") -> Chat:
+        return Chat(rasa_url, kb, titles, lang=lang)
+    return make
+
+
+def is_french(text: str) -> bool:
+    """A rough check that an answer is French: its function words outnumber English ones."""
+    words = re.findall(r"[a-zà-ÿ']+", text.lower())
+    fr = sum(w in {"le", "la", "les", "de", "des", "du", "et", "vous", "votre", "pour", "est",
+                   "une", "un", "en", "qui", "que", "avec", "sur", "à", "au", "aux"}
+             for w in words)
+    en = sum(w in {"the", "and", "you", "your", "for", "is", "a", "an", "of", "to", "with",
+                   "on", "that", "this", "in", "are"} for w in words)
+    return fr > en

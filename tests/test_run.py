@@ -1,0 +1,239 @@
+"""Running Pathfinder: the Stack (bot/stack.py) and `pathfinder run` start the actions server,
+the Rasa engine and the web app, answer a conversation, keep it in the tracker store, and
+leave no process behind when stopped (Ctrl-C, SIGTERM, or Stack.stop)."""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.stack import Stack, StackConfig, StackError, free_port
+from knowledge.settings import PROJECT_ROOT, database_url
+
+MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
+START_TIMEOUT_S = 300
+
+needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"no Rasa model at {MODEL}: "
+                                 "run `make train`")
+
+
+# --- processes, from /proc -----------------------------------------------------------------
+
+def _stat(pid: int) -> tuple[str, int, int] | None:
+    """(state, parent pid, process group) of a live process, None when gone."""
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = raw[raw.rindex(")") + 2:].split()  # after "pid (comm) "
+    return fields[0], int(fields[1]), int(fields[2])
+
+
+def _all_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def group_members(groups: set[int]) -> set[int]:
+    """Live (not zombie) processes in the given process groups."""
+    found = set()
+    for pid in _all_pids():
+        stat = _stat(pid)
+        if stat and stat[0] not in "ZX" and stat[2] in groups:
+            found.add(pid)
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    return {pid for pid in pids if (stat := _stat(pid)) and stat[0] not in "ZX"}
+
+
+def children_of(parent: int) -> set[int]:
+    return {pid for pid in _all_pids() if (stat := _stat(pid)) and stat[1] == parent}
+
+
+# --- conversation helpers ------------------------------------------------------------------
+
+def greet(rasa_url: str, sender: str) -> list[str]:
+    response = httpx.post(f"{rasa_url}/webhooks/rest/webhook",
+                          json={"sender": sender, "message": "Hello"}, timeout=60)
+    assert response.status_code == 200, response.text
+    return [m["text"] for m in response.json() if m.get("text")]
+
+
+def stored_user_messages(tracker_db: Path, sender: str) -> int:
+    with sqlite3.connect(tracker_db) as conn:
+        (count,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'",
+            (sender,)).fetchone()
+    return int(count)
+
+
+def sender_id_is_indexed(tracker_db: Path) -> bool:
+    with sqlite3.connect(tracker_db) as conn:
+        for _seq, name, *_rest in conn.execute("PRAGMA index_list(events)"):
+            columns = [row[2] for row in conn.execute(f"PRAGMA index_info('{name}')")]
+            if columns and columns[0] == "sender_id":
+                return True
+    return False
+
+
+def config_for(tmp_path: Path, **overrides: object) -> StackConfig:
+    settings: dict[str, object] = dict(
+        root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
+        web_port=free_port(), tracker_db=tmp_path / "tracker.db", log_dir=tmp_path / "logs",
+        database_url=database_url())
+    settings.update(overrides)
+    return StackConfig(**settings)  # type: ignore[arg-type]
+
+
+# --- Stack ---------------------------------------------------------------------------------
+
+@needs_model
+def test_stack_runs_a_conversation_and_stops_cleanly(tmp_path: Path) -> None:
+    config = config_for(tmp_path)
+    progress: list[str] = []
+    stack = Stack(config, on_progress=progress.append)
+    stack.start(timeout=START_TIMEOUT_S)
+    try:
+        groups = set(stack.pids().values())
+        assert len(groups) == 3
+        members = group_members(groups)
+        # The actions server's Sanic forks a worker: the group holds more than the leader.
+        assert len(members) > 3
+
+        sender = f"run-{uuid.uuid4().hex[:12]}"
+        assert greet(stack.rasa_url, sender)
+        assert stored_user_messages(config.tracker_db_path, sender) == 1
+        assert sender_id_is_indexed(config.tracker_db_path)
+
+        page = httpx.get(f"{stack.web_url}/", timeout=30)
+        assert page.status_code == 200 and 'id="log"' in page.text
+        # The page points the browser at this stack's Rasa port.
+        assert f'content="{config.rasa_port}"' in page.text
+        assert httpx.get(f"{stack.web_url}/health", timeout=30).json() == {"status": "ok"}
+    finally:
+        stack.stop()
+    assert not alive(members)
+    assert any("ready" in line for line in progress)
+    stack.stop()  # idempotent
+
+
+def test_a_taken_port_is_reported_before_anything_starts(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        stack = Stack(config_for(tmp_path, rasa_port=port))
+        started = time.monotonic()
+        with pytest.raises(StackError, match=f"Port {port} .* already in use"):
+            stack.start()
+        assert time.monotonic() - started < 5
+        assert stack.pids() == {}
+
+
+def test_a_missing_model_is_reported(tmp_path: Path) -> None:
+    stack = Stack(config_for(tmp_path, model=tmp_path / "none.tar.gz"))
+    with pytest.raises(StackError, match="make train"):
+        stack.start()
+
+
+# --- pathfinder run ------------------------------------------------------------------------
+
+class RunProcess:
+    """`pathfinder run` in a subprocess, its output read line by line."""
+
+    def __init__(self, *args: str) -> None:
+        script = Path(sys.executable).with_name("pathfinder")
+        command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+        self.popen = subprocess.Popen(
+            [*command, "run", *args], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.output: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.popen.stdout is not None
+        for line in self.popen.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text: str, timeout: float = START_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.output):
+            remaining = deadline - time.monotonic()
+            try:
+                self.output.append(self.lines.get(timeout=max(remaining, 0.01)))
+            except queue.Empty:
+                self.stop()
+                raise AssertionError(
+                    f"no {text!r} in time; output:\n{''.join(self.output)}") from None
+
+    def service_processes(self) -> set[int]:
+        return group_members(children_of(self.popen.pid))
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def run_args(tmp_path: Path, web: int, rasa: int, actions: int) -> list[str]:
+    return ["--port", str(web), "--rasa-port", str(rasa), "--actions-port", str(actions),
+            "--tracker-db", str(tmp_path / "tracker.db"), "--log-dir", str(tmp_path / "logs")]
+
+
+@needs_model
+def test_pathfinder_run_serves_the_chat_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    web, rasa, actions = free_port(), free_port(), free_port()
+    run = RunProcess(*run_args(tmp_path, web, rasa, actions))
+    try:
+        run.wait_for("Press Ctrl-C")
+        assert any(f"http://localhost:{web}" in line for line in run.output)
+        processes = run.service_processes()
+        assert len(processes) > 3
+        assert greet(f"http://127.0.0.1:{rasa}", f"run-{uuid.uuid4().hex[:12]}")
+
+        run.popen.send_signal(signal.SIGINT)
+        assert run.popen.wait(timeout=60) == 0
+        run.wait_for("stopped", timeout=5)
+        assert not alive(processes)
+    finally:
+        run.stop()
+
+
+def test_pathfinder_run_stops_cleanly_on_sigterm_while_starting(tmp_path: Path) -> None:
+    if not MODEL.is_file():
+        pytest.skip(f"no Rasa model at {MODEL}")
+    run = RunProcess(*run_args(tmp_path, free_port(), free_port(), free_port()))
+    try:
+        run.wait_for("Starting the Rasa engine")
+        time.sleep(2)  # Rasa is loading
+        processes = run.service_processes()
+        assert processes
+        run.popen.send_signal(signal.SIGTERM)
+        assert run.popen.wait(timeout=60) == 0
+        assert not alive(processes)
+    finally:
+        run.stop()
+
+
+def test_pathfinder_run_says_which_port_is_taken(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        run = RunProcess(*run_args(tmp_path, port, free_port(), free_port()))
+        try:
+            assert run.popen.wait(timeout=60) == 1
+            run.wait_for("already in use", timeout=5)
+            assert any(str(port) in line for line in run.output)
+        finally:
+            run.stop()
