@@ -82,7 +82,7 @@ help:
 	@echo "make data          load data/ into $(DB) when it is missing or data/ or knowledge/ changed"
 	@echo "make run           setup + data + train + pathfinder run (chat at http://localhost:8000)"
 	@echo "make train         train models/pathfinder.tar.gz (Rasa) when nlu/, domain.yml or config.yml changed"
-	@echo "make test          setup + pytest -q (extra arguments: PYTEST_ARGS='-k foo')"
+	@echo "make test          setup + data + train + pytest -q (extra arguments: PYTEST_ARGS='-k foo')"
 	@echo "make lint          ruff check . and mypy knowledge bot actions tests"
 	@echo "make lock-app      re-resolve $(APP_LOCK) from pyproject.toml (+ dev, $(APP_LOCK_EXTRA))"
 	@echo "make lock-engine   re-resolve $(ENGINE_LOCK) from $(ENGINE_REQS)"
@@ -147,7 +147,8 @@ data: setup-app
 run: setup data train
 	$(VENV)/bin/pathfinder run $(RUN_ARGS)
 
-test: setup
+# The end-to-end tests need the knowledge base and the trained model.
+test: setup data train
 	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
 
 lint: setup-app

@@ -25,8 +25,16 @@ from knowledge.settings import PROJECT_ROOT, database_url
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 START_TIMEOUT_S = 300
 
-needs_model = pytest.mark.skipif(not MODEL.is_file(), reason=f"no Rasa model at {MODEL}: "
-                                 "run `make train`")
+
+
+@pytest.fixture()
+def model() -> Path:
+    if not MODEL.is_file():
+        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
+    return MODEL
+
+
+needs_model = pytest.mark.usefixtures("model")
 
 
 # --- processes, from /proc -----------------------------------------------------------------
@@ -213,7 +221,7 @@ def test_pathfinder_run_serves_the_chat_and_stops_on_ctrl_c(tmp_path: Path) -> N
 
 def test_pathfinder_run_stops_cleanly_on_sigterm_while_starting(tmp_path: Path) -> None:
     if not MODEL.is_file():
-        pytest.skip(f"no Rasa model at {MODEL}")
+        pytest.fail(f"no Rasa model at {MODEL}: run `make train`")
     run = RunProcess(*run_args(tmp_path, free_port(), free_port(), free_port()))
     try:
         run.wait_for("Starting the Rasa engine")

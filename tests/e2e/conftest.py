@@ -54,7 +54,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | None]:
         yield None
         return
     if not MODEL.is_file():
-        pytest.skip(f"no Rasa model at {MODEL}: run `make train`")
+        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
     tmp = tmp_path_factory.mktemp("stack")
     config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
                          web_port=None, tracker_db=tmp / "tracker.db", log_dir=tmp / "logs",
