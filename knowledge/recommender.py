@@ -5,11 +5,12 @@ programs without them."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from knowledge import models
@@ -83,15 +84,53 @@ class _Catalog:
 
 
 _CATALOG_KEY = "pathfinder.recommender.catalog"
+# Catalogs read, per database, with the version they were read at: reading the catalog
+# costs about 50 ms and every chat turn needs it, while it changes only on a (re)load.
+_SHARED: dict[str, tuple[tuple[object, ...], _Catalog]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _catalog_version(session: Session) -> tuple[object, ...]:
+    """Changes whenever the catalog is loaded again or a program is added or removed."""
+    loaded_at = session.scalar(
+        select(models.Dataset.loaded_at).where(models.Dataset.key == "catalog"))
+    count = session.scalar(select(func.count()).select_from(models.Program))
+    return (loaded_at, count)
 
 
 def _catalog(session: Session) -> _Catalog:
-    """The catalog with its tags and skills, read once per session (a chat turn asks several
-    questions of it: programs, then the constraints that block them, then cheaper ones)."""
+    """The catalog with its tags and skills: read once per session (a chat turn asks several
+    questions of it) and shared between sessions of the same database while its version
+    holds. The shared objects are detached and fully loaded; treat them as read-only."""
     cached = session.info.get(_CATALOG_KEY)
-    if not isinstance(cached, _Catalog):
-        cached = session.info[_CATALOG_KEY] = _load_catalog(session)
-    return cached
+    if isinstance(cached, _Catalog):
+        return cached
+    bind = session.get_bind()
+    key = str(getattr(bind, "url", id(bind)))
+    version = _catalog_version(session)
+    with _SHARED_LOCK:
+        shared = _SHARED.get(key)
+    if shared is not None and shared[0] == version:
+        catalog = shared[1]
+    else:
+        catalog = _load_catalog(session)
+        _detach(session, catalog)
+        with _SHARED_LOCK:
+            _SHARED[key] = (version, catalog)
+    session.info[_CATALOG_KEY] = catalog
+    return catalog
+
+
+def _detach(session: Session, catalog: _Catalog) -> None:
+    """Detach the catalog's objects (loaded in full) so that no session's commit or close
+    expires them while other sessions read them."""
+    objects: set[object] = set(catalog.programs)
+    objects.update(p.institution for p in catalog.programs if p.institution is not None)
+    for skills in catalog.skills.values():
+        objects.update(skills)
+    for obj in objects:
+        if obj in session:
+            session.expunge(obj)
 
 
 def _load_catalog(session: Session) -> _Catalog:

@@ -4,13 +4,16 @@ Program rows in the database), ranking follows the occupation, and empty results
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
+from knowledge.db import make_engine, session_factory
+from knowledge.loaders.pipeline import load_all
 from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
 
 # Occupations the sample catalog tags programs for (nurse aides, cooks, welders, ECEs,
@@ -228,3 +231,28 @@ def test_unknown_or_missing_occupations_never_crash(session: Session, target: st
                      constraints=Constraints(), lang="xx", limit=-3, exclude_ids=["nope"])
     assert isinstance(recs, Recommendations)
     assert len(recs.programs) <= 1
+
+
+def test_a_program_removed_from_the_catalog_is_no_longer_recommended(
+        tmp_path: Path, data_dir: Path) -> None:
+    # The catalog is shared between sessions (a chat turn must not re-read it); a change to
+    # it must still show in the next recommendation.
+    engine = make_engine(f"sqlite:///{tmp_path / 'catalog.sqlite'}")
+    load_all(engine, data_dir)
+    factory = session_factory(engine)
+    with factory() as first:
+        shown = recommend(first, target_noc="13112", current_noc=None, goal=None,
+                          constraints=Constraints(), lang="en").programs
+    assert shown
+    with factory() as writer:
+        writer.execute(delete(models.ProgramSkill).where(
+            models.ProgramSkill.program_id == shown[0].id))
+        writer.execute(delete(models.ProgramOccupation).where(
+            models.ProgramOccupation.program_id == shown[0].id))
+        writer.execute(delete(models.Program).where(models.Program.id == shown[0].id))
+        writer.commit()
+    with factory() as second:
+        again = recommend(second, target_noc="13112", current_noc=None, goal=None,
+                          constraints=Constraints(), lang="en").programs
+    assert again and shown[0].id not in {p.id for p in again}
+    engine.dispose()
