@@ -4,7 +4,6 @@ knowledge base has no figure, the answer says so: no number is ever made up here
 
 from __future__ import annotations
 
-from knowledge.explainer import explain_outlook, explain_wage
 from rasa_sdk.events import EventType
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from actions.context import (
     slot_text,
     user_constraints,
 )
+from knowledge.explainer import explain_outlook, explain_wage
 from knowledge.occupations import ONTARIO, OutlookSummary, WageRange, outlook_for, wage_for
 from knowledge.resolver import resolve_title
 
@@ -71,32 +71,34 @@ def occupations_in_question(turn: Turn, session: Session) -> list[str]:
     return list(dict.fromkeys(noc for noc in nocs if noc))
 
 
-class ActionExplainWage(PathfinderAction):
+class _ExplainLabourMarket(PathfinderAction):
+    """The wage or the outlook of the occupations the question is about."""
+
+    def describe(self, turn: Turn, session: Session, noc: str) -> str:
+        raise NotImplementedError
+
+    def act(self, turn: Turn) -> list[EventType]:
+        with knowledge_session() as session:
+            nocs = occupations_in_question(turn, session)
+            if not nocs:
+                turn.respond("utter_ask_job_title")
+                return []
+            for noc in nocs:
+                turn.say(self.describe(turn, session, noc))
+        return []
+
+
+class ActionExplainWage(_ExplainLabourMarket):
     def name(self) -> str:
         return "action_explain_wage"
 
-    def act(self, turn: Turn) -> list[EventType]:
-        with knowledge_session() as session:
-            nocs = occupations_in_question(turn, session)
-            if not nocs:
-                turn.respond("utter_ask_job_title")
-                return []
-            region = wage_region(turn)
-            for noc in nocs:
-                turn.say(describe_wage(session, noc, turn.lang, region)[0])
-        return []
+    def describe(self, turn: Turn, session: Session, noc: str) -> str:
+        return describe_wage(session, noc, turn.lang, wage_region(turn))[0]
 
 
-class ActionExplainOutlook(PathfinderAction):
+class ActionExplainOutlook(_ExplainLabourMarket):
     def name(self) -> str:
         return "action_explain_outlook"
 
-    def act(self, turn: Turn) -> list[EventType]:
-        with knowledge_session() as session:
-            nocs = occupations_in_question(turn, session)
-            if not nocs:
-                turn.respond("utter_ask_job_title")
-                return []
-            for noc in nocs:
-                turn.say(describe_outlook(session, noc, turn.lang)[0])
-        return []
+    def describe(self, turn: Turn, session: Session, noc: str) -> str:
+        return describe_outlook(session, noc, turn.lang)[0]

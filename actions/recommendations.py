@@ -177,11 +177,14 @@ class ActionRecommend(PathfinderAction):
             if learner.main_noc is None:
                 turn.respond("utter_ask_job_title")
                 return learner.events
-            recs = recommend(session, target_noc=learner.target_noc,
-                             current_noc=learner.current_noc, goal=learner.goal,
-                             constraints=learner.constraints, lang=turn.lang, limit=5)
-            intro = _intro(turn, session, learner, recs.programs, learner.constraints)
-            return present(turn, session, learner, recs, intro)
+            return _first_list(turn, session, learner)
+
+
+def _first_list(turn: Turn, session: Session, learner: Learner) -> list[EventType]:
+    recs = recommend(session, target_noc=learner.target_noc, current_noc=learner.current_noc,
+                     goal=learner.goal, constraints=learner.constraints, lang=turn.lang, limit=5)
+    intro = _intro(turn, session, learner, recs.programs, learner.constraints)
+    return present(turn, session, learner, recs, intro)
 
 
 class ActionShowCheaper(PathfinderAction):
@@ -198,11 +201,7 @@ class ActionShowCheaper(PathfinderAction):
                     turn.respond("utter_ask_job_title")
                     return learner.events
                 # Nothing shown yet: the cheapest-first question starts with a first list.
-                recs = recommend(session, target_noc=learner.target_noc,
-                                 current_noc=learner.current_noc, goal=learner.goal,
-                                 constraints=learner.constraints, lang=turn.lang, limit=5)
-                intro = _intro(turn, session, learner, recs.programs, learner.constraints)
-                return present(turn, session, learner, recs, intro)
+                return _first_list(turn, session, learner)
             recs = cheaper(session, previous_ids=learner.shown_ids,
                            target_noc=learner.target_noc, current_noc=learner.current_noc,
                            goal=learner.goal, constraints=learner.constraints,
