@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,11 @@ def test_app_key_package_matches_lock(package: str) -> None:
 
 
 def test_app_env_is_exactly_the_lock() -> None:
-    installed = {norm(d.metadata["Name"]): d.version for d in md.distributions()}
+    # Only the env's site-packages: importing pkg_resources (textstat does) puts setuptools'
+    # vendored copies on sys.path, and those are not installed packages.
+    site_packages = sysconfig.get_paths()["purelib"]
+    installed = {norm(d.metadata["Name"]): d.version
+                 for d in md.distributions(path=[site_packages])}
     assert diff_against_lock(installed, read_lock(APP_LOCK)) == []
 
 
