@@ -203,7 +203,7 @@ train: setup-engine
 	if [ -f $(MODEL) ] && [ -f $(MODEL_STAMP) ] && [ "$$digest" = "$$(cat $(MODEL_STAMP))" ]; then \
 	  echo "Rasa model is up to date ($(MODEL))."; \
 	else \
-	  echo "Training the Rasa model into $(MODEL) (NLU + dialogue; about 3 minutes on 2 idle cores)…"; \
+	  echo "Training the Rasa model into $(MODEL) (NLU + dialogue; about a minute on 2 cores)…"; \
 	  rm -rf $(MODEL_STAMP) $(MODEL_TMP); start=$$(date +%s); \
 	  TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(ENGINE_VENV)/bin/rasa train \
 	    --data nlu --domain domain.yml --config config.yml --out $(MODEL_TMP) \

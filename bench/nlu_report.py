@@ -176,13 +176,19 @@ def summarize(title: str, out: Path, show_errors: bool = False) -> None:
     per_intent = {k: v for k, v in intents.items() if isinstance(v, dict) and "avg" not in k}
     weak = sorted(per_intent.items(), key=lambda kv: kv[1]["f1-score"])[:6]
     print("  weakest: " + ", ".join(f"{k} {v['f1-score']:.2f}" for k, v in weak))
-    entity_file = out / "DIETClassifier_report.json"
-    if entity_file.exists():
+    # The report of whichever component extracts our entities (CRFEntityExtractor today).
+    for entity_file in sorted(out.glob("*_report.json")):
+        # LanguageDetector only adds `language`, which the training data never annotates.
+        if entity_file.name.startswith(("intent", "response", "LanguageDetector")):
+            continue
+        extractor = entity_file.name.removesuffix("_report.json")
         report = json.loads(entity_file.read_text())
+        if not any(name in report for name in ("job_title", "target_job", "skill")):
+            continue
         for key in ("micro avg", "weighted avg"):
             if key in report:
                 r = report[key]
-                print(f"entities (DIET, {key}): F1 {r['f1-score']:.3f} (precision "
+                print(f"entities ({extractor}, {key}): F1 {r['f1-score']:.3f} (precision "
                       f"{r['precision']:.3f}, recall {r['recall']:.3f}), support {r['support']}")
                 break
         for name in ("job_title", "target_job", "skill"):
