@@ -9,9 +9,6 @@ What a test expects is read from the same database through knowledge/, never wri
 from __future__ import annotations
 
 import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 import uuid
@@ -24,6 +21,7 @@ import httpx
 import pytest
 from sqlalchemy.orm import Session
 
+from bot.stack import ManagedProcess, StackError, free_port, http_get
 from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
 from knowledge.db import make_engine, session_factory
@@ -49,44 +47,23 @@ SLOTS: dict[str, Any] = {"language": "en", "job_title": None, "target_job": None
                          "last_program_ids": None}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server(log: Path, db_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {**os.environ, "PATHFINDER_DATABASE_URL": db_url}
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+def _start_server(log: Path, db_url: str) -> tuple[ManagedProcess, str]:
+    """An actions server alone, started the way bot/stack.py starts it in the stack."""
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"actions server exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    _stop(process)
-    raise AssertionError(f"actions server not healthy in {START_TIMEOUT_S} s:\n"
-                         f"{log.read_text()[-3000:]}")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    process = ManagedProcess(
+        name="actions",
+        argv=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
+        cwd=ROOT, env={**os.environ, "PATHFINDER_DATABASE_URL": db_url}, log_file=log,
+        is_healthy=lambda: http_get(f"{url}/health", timeout=1)[0] == 200,
+        port=port, host="127.0.0.1")
+    process.launch()
+    try:
+        process.wait_healthy(time.monotonic() + START_TIMEOUT_S)
+    except StackError:
+        process.terminate()
+        raise
+    return process, url
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +71,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     process, url = _start_server(tmp_path_factory.mktemp("actions") / "actions.log",
                                  database_url())
     yield url
-    _stop(process)
+    process.terminate()
 
 
 @pytest.fixture(scope="module")
@@ -486,6 +463,6 @@ def test_a_broken_knowledge_base_gives_a_polite_message(tmp_path: Path) -> None:
         result = run_action(url, "action_resolve_job", "cashier",
                             entities=[("job_title", "cashier")])
     finally:
-        _stop(process)
+        process.terminate()
     assert texts(result).startswith("Sorry, something went wrong")
     assert slot_events(result) == {"job_resolved": False}
