@@ -11,8 +11,6 @@ is needed: the checked turns use only fixed responses.
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import time
 import uuid
@@ -23,20 +21,12 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.stack import ManagedProcess, free_port, http_get
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-engine" / "bin" / "rasa"
 MODEL = ROOT / "models" / "pathfinder.tar.gz"
 START_TIMEOUT_S = 240
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _log_tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
 
 @pytest.fixture(scope="module")
@@ -55,40 +45,29 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # No tracker store on disk and no action server: /model/parse and fixed responses only.
     endpoints = tmp / "endpoints.yml"
     endpoints.write_text('action_endpoint:\n  url: "http://127.0.0.1:9/webhook"\n')
-    log = tmp / "rasa.log"
-    port = _free_port()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-           # A loaded CI machine may take longer than the channel's 20 s on a first turn.
-           "PATHFINDER_TURN_TIMEOUT_S": "120"}
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(RASA), "run", "--enable-api", "-m", str(MODEL), "--port", str(port),
-             "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-             "--credentials", str(ROOT / "credentials.yml")],
-            cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env=env, start_new_session=True,
-        )
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
+
+    def model_loaded() -> bool:
+        status, body = http_get(f"{base}/status", timeout=5)
+        return status == 200 and b'"model_file"' in body
+
+    rasa = ManagedProcess(
+        name="rasa",
+        argv=[str(RASA), "run", "--enable-api", "-m", str(MODEL), "--port", str(port),
+              "--interface", "127.0.0.1", "--endpoints", str(endpoints),
+              "--credentials", str(ROOT / "credentials.yml")],
+        cwd=ROOT, log_file=tmp / "rasa.log", is_healthy=model_loaded, port=port,
+        host="127.0.0.1",
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+             # A loaded CI machine may take longer than the channel's 20 s on a first turn.
+             "PATHFINDER_TURN_TIMEOUT_S": "120"})
+    rasa.launch()
     try:
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while True:
-            assert proc.poll() is None, f"rasa run exited:\n{_log_tail(log)}"
-            assert time.monotonic() < deadline, f"rasa run not ready:\n{_log_tail(log)}"
-            try:
-                status = httpx.get(f"{base}/status", timeout=5)
-                if status.status_code == 200 and status.json().get("model_file"):
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(1)
+        rasa.wait_healthy(time.monotonic() + START_TIMEOUT_S)
         yield base
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
+        rasa.terminate()
 
 
 def parse(base: str, text: str) -> dict[str, Any]:
