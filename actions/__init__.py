@@ -1,7 +1,7 @@
 """Pathfinder's Rasa actions server (rasa-sdk): thin adapters between the dialogue and the
 knowledge/ library. Run from the repo root:
 
-    .venv/bin/python -m rasa_sdk --actions actions -p 5055
+    .venv/bin/python -m actions.server --actions actions -p 5055
 
 One module per concern: occupation (action_resolve_job), recommendations
 (action_update_constraints, action_recommend, action_show_cheaper), labour_market

@@ -1,8 +1,9 @@
 """The actions server, driven over HTTP like the Rasa engine drives it.
 
-A real `python -m rasa_sdk --actions actions` runs on a free port against the knowledge base
+A real `python -m actions.server --actions actions` runs on a free port against the knowledge base
 (PATHFINDER_DATABASE_URL, default var/pathfinder.sqlite from `make data`); each test POSTs an
-action-server request (next_action + tracker) to /webhook and checks the events and messages.
+action-server request (next_action + tracker, and no domain: bot/stack.py has Rasa send
+none) to /webhook and checks the events and messages.
 What a test expects is read from the same database through knowledge/, never written in.
 """
 
@@ -53,7 +54,7 @@ def _start_server(log: Path, db_url: str) -> tuple[ManagedProcess, str]:
     url = f"http://127.0.0.1:{port}"
     process = ManagedProcess(
         name="actions",
-        argv=[sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
+        argv=[sys.executable, "-m", "actions.server", "--actions", "actions", "-p", str(port)],
         cwd=ROOT, env={**os.environ, "PATHFINDER_DATABASE_URL": db_url}, log_file=log,
         is_healthy=lambda: http_get(f"{url}/health", timeout=1)[0] == 200,
         port=port, host="127.0.0.1")
@@ -102,7 +103,7 @@ def tracker(text: str, intent: str, entities: Sequence[tuple[str, str]] = (),
 def run_action(server: str, action: str, text: str, intent: str = "inform_job",
                entities: Sequence[tuple[str, str]] = (), slots: dict[str, Any] | None = None,
                events: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    body = {"next_action": action, "sender_id": "test", "domain": {}, "version": "3.6.21",
+    body = {"next_action": action, "sender_id": "test", "version": "3.6.21",
             "tracker": tracker(text, intent, entities, slots, events)}
     response = httpx.post(f"{server}/webhook", json=body, timeout=90)
     assert response.status_code == 200, response.text
@@ -177,7 +178,7 @@ def test_a_title_split_in_two_entities_is_read_whole(server: str) -> None:
     state["latest_message"]["entities"] = [
         {"entity": "job_title", "value": "medical", "start": 6, "end": 13},
         {"entity": "job_title", "value": "administrative assistant", "start": 14, "end": 38}]
-    body = {"next_action": "action_resolve_job", "sender_id": "test", "domain": {},
+    body = {"next_action": "action_resolve_job", "sender_id": "test",
             "version": "3.6.21", "tracker": state}
     result = httpx.post(f"{server}/webhook", json=body, timeout=90).json()
     assert slot_events(result)["current_noc"] == \
