@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import models
-from knowledge.constraints import Constraints
+from knowledge.constraints import Constraints, describe_constraints, parse_constraints, parse_goal
 from knowledge.db import make_engine, session_factory
 from knowledge.resolver import default_index
 from knowledge.settings import database_url
@@ -221,9 +221,39 @@ class Turn:
         return fr if self.lang == "fr" else en
 
 
+def read_constraints(turn: Turn) -> list[EventType]:
+    """Budget, length, delivery, schedule, program language, region, financial aid and goal
+    from the latest message, merged over the slots (later statements override earlier ones);
+    the SlotSet events are also applied to ``turn.tracker`` so that the rest of the action
+    sees them. When the learner refines a list they saw, says back what was understood."""
+    text = latest_text(turn.tracker)
+    if not text.strip() or is_button_payload(text):
+        return []
+    previous = user_constraints(turn.tracker)
+    updated = parse_constraints(text, previous)
+    goal = parse_goal(text)
+    values: dict[str, object] = {"constraints": updated.to_dict()}
+    if goal is not None:
+        values["goal"] = goal
+    events = slot_changes(turn.tracker, values)
+    if updated != previous and slot_list(turn.tracker, "last_program_ids"):
+        described = describe_constraints(updated, turn.lang)
+        if described:
+            turn.say(turn.en_fr("Okay: ", "D'accord : ") + ", ".join(described) + ".")
+        else:
+            turn.say(turn.en_fr("Okay: no limits.", "D'accord : aucune limite."))
+    turn.tracker.add_slots(events)
+    return events
+
+
 class PathfinderAction(Action, ABC):
     """An action that never crashes the server: an exception is logged, the user gets a
     polite message in the turn's language, and `failure_events` keep the dialogue sane."""
+
+    # The actions that open a learner's turn read the constraints in the message first,
+    # themselves: one custom action per turn, since each call costs Rasa a policy
+    # prediction, a tracker post and a check of the reply.
+    reads_constraints: ClassVar[bool] = False
 
     @abstractmethod
     def name(self) -> str: ...
@@ -240,7 +270,8 @@ class PathfinderAction(Action, ABC):
         try:
             lang = turn_language(tracker)
             turn = Turn(tracker, lang)
-            events = self.act(turn)
+            events = read_constraints(turn) if self.reads_constraints else []
+            events += self.act(turn)
         except Exception:
             logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
             dispatcher.utter_message(text=SORRY[lang])

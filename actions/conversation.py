@@ -59,4 +59,4 @@ class ActionStartOver(PathfinderAction):
         return "action_start_over"
 
     def act(self, turn: Turn) -> list[EventType]:
-        return [AllSlotsReset(), SlotSet("language", turn.lang), SlotSet("job_resolved", False)]
+        return [AllSlotsReset(), SlotSet("language", turn.lang)]

@@ -50,6 +50,8 @@ def _matching_sector(session: Session, text: str | None, lang: Lang) -> str | No
 
 
 class ActionSearchBySkill(PathfinderAction):
+    reads_constraints = True  # "welding programs in French, online"
+
     def name(self) -> str:
         return "action_search_by_skill"
 

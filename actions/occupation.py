@@ -1,4 +1,5 @@
-"""action_resolve_job: from what the learner typed (or clicked) to NOC unit groups."""
+"""From what the learner typed (or clicked) to NOC unit groups: the job they have and the one
+they want. action_resolve_job (actions/recommendations.py) runs these steps."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from sqlalchemy.orm import Session
 
 from actions.context import (
     Lang,
-    PathfinderAction,
     Turn,
     is_button_payload,
-    knowledge_session,
     known_noc,
     latest_entity,
     latest_intent,
@@ -202,109 +201,111 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     return TargetStep(forget, None, (question, [c.button() for c in found]))
 
 
-class ActionResolveJob(PathfinderAction):
-    def name(self) -> str:
-        return "action_resolve_job"
+@dataclass
+class JobStep:
+    """What became of the learner's job in this turn: slot events, and whether there is now
+    an occupation to recommend for (else the step has already said why, or asked back)."""
 
-    def failure_events(self, tracker: Tracker) -> list[EventType]:
-        return [SlotSet("job_resolved", False)]
+    events: list[EventType]
+    resolved: bool
 
-    def act(self, turn: Turn) -> list[EventType]:
-        tracker = turn.tracker
-        text = latest_text(tracker)
-        with knowledge_session() as session:
-            chosen = self._chosen(turn, session, text)
-            if chosen is not None and chosen.is_target:
-                return [SlotSet("target_noc", chosen.noc), SlotSet("noc", None),
-                        SlotSet("job_resolved", True)]
 
-            query = None if chosen else self._query(tracker, text)
-            resolution = resolve_title(query, lang=_sure_language(tracker)) if query else None
-            current_guess = chosen.noc if chosen else slot_text(tracker, "current_noc")
-            if resolution is not None and resolution.candidates:
-                current_guess = resolution.candidates[0].noc
-            target = resolve_target(turn, session, exclude=current_guess)
-            events = target.events
+def resolve_job(turn: Turn, session: Session) -> JobStep:
+    """Resolves `job_title` (or `noc` from a button /choose_occupation{"noc":"33102"}, or an
+    ordinal typed after the occupation buttons: "the second one", "le premier") into
+    `current_noc`, and `target_job` into `target_noc`."""
+    tracker = turn.tracker
+    text = latest_text(tracker)
+    chosen = _chosen(turn, session, text)
+    if chosen is not None and chosen.is_target:
+        return JobStep([SlotSet("target_noc", chosen.noc), SlotSet("noc", None)], True)
 
-            if chosen is not None:
-                events += [SlotSet("current_noc", chosen.noc), SlotSet("noc", None)]
-                return self._then_target(turn, target, events)
+    query = None if chosen else _query(tracker, text)
+    resolution = resolve_title(query, lang=_sure_language(tracker)) if query else None
+    current_guess = chosen.noc if chosen else slot_text(tracker, "current_noc")
+    if resolution is not None and resolution.candidates:
+        current_guess = resolution.candidates[0].noc
+    target = resolve_target(turn, session, exclude=current_guess)
+    events = target.events
 
-            offered = offered_occupations(tracker)
-            if latest_intent(tracker) == "choose_occupation" and offered:
-                # A choice we could not read: show the same buttons again.
-                turn.say(turn.en_fr("Please pick one of these jobs:",
-                                    "Choisissez un de ces emplois :"),
-                         buttons=[c.button() for c in offered])
-                return [*events, SlotSet("noc", None), SlotSet("job_resolved", False)]
+    if chosen is not None:
+        events += [SlotSet("current_noc", chosen.noc), SlotSet("noc", None)]
+        return _then_target(turn, target, events)
 
-            if query is None or resolution is None:
-                if target.question is None and (target.noc or slot_text(tracker, "current_noc")):
-                    # "I want to become a welder": the job they want is enough to go on.
-                    return [*events, SlotSet("job_resolved", True)]
-                if target.question is not None:
-                    target.ask(turn)
-                else:
-                    turn.respond("utter_ask_job_title")
-                return [*events, SlotSet("job_resolved", False)]
-            return self._answer(turn, session, resolution, query, target, events)
+    offered = offered_occupations(tracker)
+    if latest_intent(tracker) == "choose_occupation" and offered:
+        # A choice we could not read: show the same buttons again.
+        turn.say(turn.en_fr("Please pick one of these jobs:", "Choisissez un de ces emplois :"),
+                 buttons=[c.button() for c in offered])
+        return JobStep([*events, SlotSet("noc", None)], False)
 
-    @staticmethod
-    def _then_target(turn: Turn, target: TargetStep,
-                     events: list[EventType]) -> list[EventType]:
-        """The current job is known: recommend, unless the target must be asked first."""
-        target.ask(turn)
-        return [*events, SlotSet("job_resolved", target.question is None)]
+    if query is None or resolution is None:
+        if target.question is None and (target.noc or slot_text(tracker, "current_noc")):
+            # "I want to become a welder": the job they want is enough to go on.
+            return JobStep(events, True)
+        if target.question is not None:
+            target.ask(turn)
+        else:
+            turn.respond("utter_ask_job_title")
+        return JobStep(events, False)
+    return _answer(turn, session, resolution, query, target, events)
 
-    def _chosen(self, turn: Turn, session: Session, text: str) -> Choice | None:
-        """The occupation the learner picked: a button's, or one typed after the buttons."""
-        noc = known_noc(session, latest_entity(turn.tracker, "noc"))
-        if noc is not None:
-            is_target = "target_job" in payload_entities(text)
-            return Choice(noc, "", is_target)
-        if is_button_payload(text):
-            return None
-        offered = offered_occupations(turn.tracker)
-        picked = pick_typed(text, offered) if offered else None
-        return picked if picked is not None and known_noc(session, picked.noc) else None
 
-    @staticmethod
-    def _query(tracker: Tracker, text: str) -> str | None:
-        """What to resolve: the job title the NLU found in this message, else the message
-        itself when it is about a job (the resolver drops "I work as a" and the like)."""
-        entity = latest_entity(tracker, "job_title")
-        if entity:
-            return entity
-        if text.strip() and not is_button_payload(text) and \
-                latest_intent(tracker) == "inform_job" and \
-                latest_entity(tracker, "target_job") is None:
-            return text
+def _then_target(turn: Turn, target: TargetStep, events: list[EventType]) -> JobStep:
+    """The current job is known: recommend, unless the target must be asked first."""
+    target.ask(turn)
+    return JobStep(events, target.question is None)
+
+
+def _chosen(turn: Turn, session: Session, text: str) -> Choice | None:
+    """The occupation the learner picked: a button's, or one typed after the buttons."""
+    noc = known_noc(session, latest_entity(turn.tracker, "noc"))
+    if noc is not None:
+        is_target = "target_job" in payload_entities(text)
+        return Choice(noc, "", is_target)
+    if is_button_payload(text):
         return None
+    offered = offered_occupations(turn.tracker)
+    picked = pick_typed(text, offered) if offered else None
+    return picked if picked is not None and known_noc(session, picked.noc) else None
 
-    def _answer(self, turn: Turn, session: Session, resolution: Resolution, query: str,
-                target: TargetStep, events: list[EventType]) -> list[EventType]:
-        lang = turn.lang
-        found = choices(session, resolution, lang)
-        if resolution.status == "clear" and found:
-            events += [SlotSet("current_noc", found[0].noc), SlotSet("noc", None)]
-            return self._then_target(turn, target, events)
-        events += [SlotSet("current_noc", None), SlotSet("noc", None),
-                   SlotSet("job_resolved", False)]
-        if resolution.status == "ambiguous" and found:
-            # One question at a time: a target that needs asking waits in its slot.
-            quoted = shown_back(query)
-            turn.say(turn.en_fr(
-                f"“{quoted}” can mean a few different jobs. Which one is closest to yours?",
-                f"« {quoted} » peut désigner plusieurs emplois. Lequel ressemble le plus "
-                "au vôtre?"), buttons=[c.button() for c in found])
-            return events
-        turn.say(explain_no_occupation(shown_back(_without_lead_in(query)), lang))
-        buttons = sector_buttons(session, lang)
-        if buttons:
-            turn.say(turn.en_fr("You can also look at programs by sector:",
-                                "Vous pouvez aussi voir les formations par secteur :"),
-                     buttons=buttons)
-        return events
+
+def _query(tracker: Tracker, text: str) -> str | None:
+    """What to resolve: the job title the NLU found in this message, else the message
+    itself when it is about a job (the resolver drops "I work as a" and the like)."""
+    entity = latest_entity(tracker, "job_title")
+    if entity:
+        return entity
+    if text.strip() and not is_button_payload(text) and \
+            latest_intent(tracker) == "inform_job" and \
+            latest_entity(tracker, "target_job") is None:
+        return text
+    return None
+
+
+def _answer(turn: Turn, session: Session, resolution: Resolution, query: str,
+            target: TargetStep, events: list[EventType]) -> JobStep:
+    lang = turn.lang
+    found = choices(session, resolution, lang)
+    if resolution.status == "clear" and found:
+        events += [SlotSet("current_noc", found[0].noc), SlotSet("noc", None)]
+        return _then_target(turn, target, events)
+    events += [SlotSet("current_noc", None), SlotSet("noc", None)]
+    if resolution.status == "ambiguous" and found:
+        # One question at a time: a target that needs asking waits in its slot.
+        quoted = shown_back(query)
+        turn.say(turn.en_fr(
+            f"“{quoted}” can mean a few different jobs. Which one is closest to yours?",
+            f"« {quoted} » peut désigner plusieurs emplois. Lequel ressemble le plus "
+            "au vôtre?"), buttons=[c.button() for c in found])
+        return JobStep(events, False)
+    turn.say(explain_no_occupation(shown_back(_without_lead_in(query)), lang))
+    buttons = sector_buttons(session, lang)
+    if buttons:
+        turn.say(turn.en_fr("You can also look at programs by sector:",
+                            "Vous pouvez aussi voir les formations par secteur :"),
+                 buttons=buttons)
+    return JobStep(events, False)
 
 
 # "I work as a", "je suis" ...: said back, "a job called 'I'm a youtuber'" reads oddly.

@@ -1,5 +1,5 @@
-"""The learner's programs: action_update_constraints (budget, length, schedule... from the
-text), action_recommend and action_show_cheaper."""
+"""The learner's programs: action_resolve_job (a job named, then programs), action_recommend
+and action_show_cheaper. Constraints in the message are read first (PathfinderAction)."""
 
 from __future__ import annotations
 
@@ -12,57 +12,24 @@ from sqlalchemy.orm import Session
 from actions.context import (
     PathfinderAction,
     Turn,
-    is_button_payload,
     knowledge_session,
     known_noc,
-    latest_text,
     occupation_title,
-    slot_changes,
     slot_list,
     slot_text,
     user_constraints,
 )
 from actions.labour_market import describe_outlook, describe_wage, wage_region
-from actions.occupation import TargetStep, resolve_target
+from actions.occupation import TargetStep, resolve_job, resolve_target
 from knowledge.constraints import (
     GOALS,
     Constraints,
     Goal,
     describe_constraints,
-    parse_constraints,
-    parse_goal,
 )
 from knowledge.explainer import explain_no_results, explain_program
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
-
-
-class ActionUpdateConstraints(PathfinderAction):
-    """Reads budget, length, delivery, schedule, program language, region, financial aid
-    and goal from the latest message. Later statements override earlier ones."""
-
-    def name(self) -> str:
-        return "action_update_constraints"
-
-    def act(self, turn: Turn) -> list[EventType]:
-        text = latest_text(turn.tracker)
-        if not text.strip() or is_button_payload(text):
-            return []
-        previous = user_constraints(turn.tracker)
-        updated = parse_constraints(text, previous)
-        goal = parse_goal(text)
-        values: dict[str, object] = {"constraints": updated.to_dict()}
-        if goal is not None:
-            values["goal"] = goal
-        events = slot_changes(turn.tracker, values)
-        if updated != previous and slot_list(turn.tracker, "last_program_ids"):
-            # The learner is refining a list they saw: say back what was understood.
-            described = describe_constraints(updated, turn.lang)
-            if described:
-                turn.say(turn.en_fr("Okay: ", "D'accord : ") + ", ".join(described) + ".")
-            else:
-                turn.say(turn.en_fr("Okay: no limits.", "D'accord : aucune limite."))
-        return events
 
 
 class Learner:
@@ -163,21 +130,48 @@ def _intro(turn: Turn, session: Session, learner: Learner,
     return head
 
 
+class ActionResolveJob(PathfinderAction):
+    """The learner names a job they have or want (or picks one with a button): resolve it,
+    then recommend when there is an occupation to work from, in the same action."""
+
+    reads_constraints = True
+
+    def name(self) -> str:
+        return "action_resolve_job"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        with knowledge_session() as session:
+            step = resolve_job(turn, session)
+            if not step.resolved:
+                return step.events
+            turn.tracker.add_slots(step.events)
+            return [*step.events, *recommend_step(turn, session)]
+
+
 class ActionRecommend(PathfinderAction):
+    """Programs for the job the learner has or wants, their goal and constraints (after a
+    constraint or a "show me programs"); asks for the job when none is known."""
+
+    reads_constraints = True
+
     def name(self) -> str:
         return "action_recommend"
 
     def act(self, turn: Turn) -> list[EventType]:
         with knowledge_session() as session:
-            learner = Learner(turn, session)
-            if learner.target.question is not None:
-                # "I want to become a technician": which one, before any list.
-                learner.target.ask(turn)
-                return learner.events
-            if learner.main_noc is None:
-                turn.respond("utter_ask_job_title")
-                return learner.events
-            return _first_list(turn, session, learner)
+            return recommend_step(turn, session)
+
+
+def recommend_step(turn: Turn, session: Session) -> list[EventType]:
+    learner = Learner(turn, session)
+    if learner.target.question is not None:
+        # "I want to become a technician": which one, before any list.
+        learner.target.ask(turn)
+        return learner.events
+    if learner.main_noc is None:
+        turn.respond("utter_ask_job_title")
+        return learner.events
+    return _first_list(turn, session, learner)
 
 
 def _first_list(turn: Turn, session: Session, learner: Learner) -> list[EventType]:

@@ -39,12 +39,12 @@ from tests.e2e.checks import (
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT_S = 60
-ACTIONS = {"action_update_constraints", "action_resolve_job", "action_recommend",
+ACTIONS = {"action_resolve_job", "action_recommend",
            "action_show_cheaper", "action_explain_wage", "action_explain_outlook",
            "action_search_by_skill", "action_set_language", "action_start_over"}
 SLOTS: dict[str, Any] = {"language": "en", "job_title": None, "target_job": None, "skill": None,
                          "noc": None, "current_noc": None, "target_noc": None,
-                         "job_resolved": False, "goal": None, "constraints": None,
+                         "goal": None, "constraints": None,
                          "last_program_ids": None}
 
 
@@ -143,7 +143,7 @@ def test_a_clear_title_sets_the_resolvers_occupation(server: str) -> None:
                         entities=[("job_title", "cashier")])
     slots = slot_events(result)
     assert slots["current_noc"] == expected.candidates[0].noc
-    assert slots["job_resolved"] is True
+    assert payloads(result)[0]["occupation"]["noc"] == slots["current_noc"]  # and programs
 
 
 def test_an_ambiguous_title_asks_back_with_buttons(server: str, db: Session) -> None:
@@ -151,7 +151,7 @@ def test_an_ambiguous_title_asks_back_with_buttons(server: str, db: Session) -> 
     assert expected.status == "ambiguous"
     result = run_action(server, "action_resolve_job", "I was a driver",
                         entities=[("job_title", "driver")])
-    assert slot_events(result)["job_resolved"] is False
+    assert not payloads(result)  # no programs before the learner has chosen
     offered = buttons(result)
     nocs = [c.noc for c in expected.candidates][: len(offered)]
     assert [b["payload"] for b in offered] == [f'/choose_occupation{{"noc":"{n}"}}' for n in nocs]
@@ -189,15 +189,16 @@ def test_a_button_payload_chooses_that_occupation(server: str) -> None:
     result = run_action(server, "action_resolve_job", '/choose_occupation{"noc":"73300"}',
                         intent="choose_occupation", entities=[("noc", "73300")])
     slots = slot_events(result)
-    assert slots["current_noc"] == "73300" and slots["job_resolved"] is True
+    assert slots["current_noc"] == "73300"
+    assert payloads(result)[0]["occupation"]["noc"] == "73300"
 
 
 def test_a_forged_button_payload_is_not_trusted(server: str) -> None:
     result = run_action(server, "action_resolve_job", '/choose_occupation{"noc":"99999"}',
                         intent="choose_occupation", entities=[("noc", "99999")])
     slots = slot_events(result)
-    assert slots["job_resolved"] is False
     assert "current_noc" not in slots or slots["current_noc"] is None
+    assert not payloads(result)
 
 
 @pytest.mark.parametrize(("typed", "index"), [("the second one", 1), ("le premier", 0),
@@ -214,15 +215,15 @@ def test_an_ordinal_typed_after_the_buttons_picks_that_button(server: str, typed
     result = run_action(server, "action_resolve_job", typed, intent="choose_occupation",
                         events=[user_event, bot_event])
     slots = slot_events(result)
-    assert slots["job_resolved"] is True
     assert f'{{"noc":"{slots["current_noc"]}"}}' in offered[index]["payload"]
+    assert payloads(result)[0]["occupation"]["noc"] == slots["current_noc"]
 
 
 def test_an_unknown_title_says_so_and_offers_sectors(server: str) -> None:
     assert resolve_title("youtuber").status == "none"
     result = run_action(server, "action_resolve_job", "I am a youtuber",
                         entities=[("job_title", "youtuber")])
-    assert slot_events(result)["job_resolved"] is False
+    assert not payloads(result)
     assert "youtuber" in texts(result)
     offered = buttons(result)
     assert offered and all(b["payload"].startswith("/search_by_skill") for b in offered)
@@ -244,7 +245,7 @@ def test_an_ambiguous_target_is_asked_with_target_buttons(server: str) -> None:
                        entities=[("job_title", "cashier"), ("target_job", "technician")])
     slots = slot_events(asked)
     assert slots["current_noc"] == resolve_title("cashier").candidates[0].noc
-    assert slots["job_resolved"] is False
+    assert not payloads(asked)
     offered = buttons(asked)
     assert offered and all('"target_job"' in b["payload"] for b in offered)
     noc = offered[0]["payload"].split('"')[3]
@@ -253,23 +254,34 @@ def test_an_ambiguous_target_is_asked_with_target_buttons(server: str) -> None:
                          entities=[("noc", noc), ("target_job", offered[0]["title"])],
                          slots={"current_noc": slots["current_noc"],
                                 "target_job": "technician"})
-    assert slot_events(clicked) == {"target_noc": noc, "noc": None, "job_resolved": True}
+    assert slot_events(clicked)["target_noc"] == noc
+    assert payloads(clicked)[0]["target_occupation"]["noc"] == noc
 
 
-# --- action_update_constraints ----------------------------------------------------------------
+# --- constraints, read by the actions that open a learner's turn ----------------------------
 
-def test_constraints_are_parsed_from_the_message(server: str) -> None:
+@pytest.mark.parametrize("action", ["action_recommend", "action_resolve_job"])
+def test_constraints_are_parsed_from_the_message(server: str, action: str) -> None:
     text = "online programs under $800 please, I want to change careers"
-    result = run_action(server, "action_update_constraints", text, intent="inform_constraint")
+    result = run_action(server, action, text, intent="inform_constraint")
     slots = slot_events(result)
     assert slots["constraints"] == parse_constraints(text).to_dict()
     assert slots["goal"] == "change_career"
-    assert result["responses"] == []  # nothing shown yet: nothing to confirm
+    # Nothing shown yet, so nothing to confirm: the job is asked for.
+    assert result["responses"] == [{**result["responses"][0], "response": "utter_ask_job_title"}]
+
+
+def test_a_constraint_in_the_job_message_shapes_the_first_list(server: str,
+                                                              db: Session) -> None:
+    result = run_action(server, "action_resolve_job", "I'm a cashier, online only",
+                        entities=[("job_title", "cashier")])
+    programs = payloads(result)[0]["programs"]
+    assert programs and all(p["delivery"] == "online" for p in programs)
 
 
 def test_a_changed_constraint_after_results_is_said_back(server: str) -> None:
     previous = {"max_cost": 800.0, "delivery": ["online"]}
-    result = run_action(server, "action_update_constraints", "actually, less than 500 dollars",
+    result = run_action(server, "action_recommend", "actually, less than 500 dollars",
                         intent="inform_constraint",
                         slots={"constraints": previous, "last_program_ids": ["x"]})
     updated = slot_events(result)["constraints"]
@@ -284,8 +296,7 @@ def _recommend(server: str, noc: str, constraints: dict[str, Any],
                lang: str = "en") -> dict[str, Any]:
     return run_action(server, "action_recommend", "show me programs",
                       intent="ask_recommendations",
-                      slots={"current_noc": noc, "job_resolved": True,
-                             "constraints": constraints, "language": lang})
+                      slots={"current_noc": noc, "constraints": constraints, "language": lang})
 
 
 def test_recommendations_fit_the_constraints_and_follow_the_schema(server: str,
@@ -338,8 +349,7 @@ def test_cheaper_programs_cost_less_than_the_cheapest_shown(server: str, db: Ses
     first = payloads(_recommend(server, noc, {}))[0]["programs"]
     cheapest = min(Decimal(str(p["cost"])) for p in first)
     result = run_action(server, "action_show_cheaper", "cheaper please", intent="ask_cheaper",
-                        slots={"current_noc": noc, "job_resolved": True,
-                               "last_program_ids": [p["id"] for p in first]})
+                        slots={"current_noc": noc, "last_program_ids": [p["id"] for p in first]})
     found = payloads(result)
     if found and found[0]["programs"]:
         for program in found[0]["programs"]:
@@ -436,9 +446,9 @@ def test_set_language(server: str, text: str, entity: str, expected: str) -> Non
 
 def test_start_over_keeps_only_the_language(server: str) -> None:
     result = run_action(server, "action_start_over", "recommencer", intent="start_over",
-                        slots={"language": "fr", "current_noc": "65100", "job_resolved": True})
+                        slots={"language": "fr", "current_noc": "65100"})
     assert result["events"][0]["event"] == "reset_slots"
-    assert slot_events(result) == {"language": "fr", "job_resolved": False}
+    assert slot_events(result) == {"language": "fr"}
 
 
 # --- bad input --------------------------------------------------------------------------------
@@ -466,4 +476,4 @@ def test_a_broken_knowledge_base_gives_a_polite_message(tmp_path: Path) -> None:
     finally:
         process.terminate()
     assert texts(result).startswith("Sorry, something went wrong")
-    assert slot_events(result) == {"job_resolved": False}
+    assert slot_events(result) == {}  # no half-done turn: nothing changed

@@ -20,7 +20,7 @@ MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 # The channel's PATHFINDER_TURN_TIMEOUT_S for this engine. Not shorter: a freshly restarted
 # actions server builds its occupation index on the first turn (15 s on a busy machine).
 TURN_TIMEOUT_S = 30
-# A message that needs the actions server (action_update_constraints, action_resolve_job).
+# A message that needs the actions server (action_resolve_job).
 NEEDS_ACTIONS = {"en": "I am a cashier", "fr": "Je suis caissière"}
 GREETING = {"en": "Hello", "fr": "Bonjour"}
 
