@@ -20,12 +20,11 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import models
 from knowledge.constraints import Constraints, describe_constraints, parse_constraints, parse_goal
 from knowledge.db import make_engine, session_factory
+from knowledge.occupations import occupation_titles
 from knowledge.resolver import default_index
 from knowledge.settings import database_url
 
@@ -181,20 +180,11 @@ def shown_back(text: str, limit: int = 60) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
-def occupation_title(session: Session, noc: str, lang: Lang) -> str | None:
-    occupation = session.get(models.Occupation, noc)
-    if occupation is None:
-        return None
-    return occupation.title_fr if lang == "fr" and occupation.title_fr else occupation.title_en
-
-
 def known_noc(session: Session, noc: str | None) -> str | None:
     """`noc` when it names a NOC unit group of the knowledge base (buttons can be forged)."""
     if not noc or not re.fullmatch(r"\d{5}", noc):
         return None
-    found = session.scalars(
-        select(models.Occupation.noc).where(models.Occupation.noc == noc)).first()
-    return found
+    return noc if noc in occupation_titles(session) else None
 
 
 @dataclass

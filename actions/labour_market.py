@@ -14,13 +14,19 @@ from actions.context import (
     knowledge_session,
     known_noc,
     latest_entity,
-    occupation_title,
     shown_back,
     slot_text,
     user_constraints,
 )
 from knowledge.explainer import explain_outlook, explain_wage
-from knowledge.occupations import ONTARIO, OutlookSummary, WageRange, outlook_for, wage_for
+from knowledge.occupations import (
+    ONTARIO,
+    OutlookSummary,
+    WageRange,
+    occupation_title,
+    outlook_for,
+    wage_for,
+)
 from knowledge.resolver import resolve_title
 
 

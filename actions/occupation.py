@@ -21,12 +21,12 @@ from actions.context import (
     latest_entity,
     latest_intent,
     latest_text,
-    occupation_title,
     payload_entities,
     shown_back,
     slot_text,
 )
 from knowledge.explainer import explain_no_occupation
+from knowledge.occupations import occupation_title
 from knowledge.resolver import Resolution, resolve_title
 from knowledge.skill_search import sectors
 

@@ -14,7 +14,6 @@ from actions.context import (
     Turn,
     knowledge_session,
     known_noc,
-    occupation_title,
     slot_list,
     slot_text,
     user_constraints,
@@ -28,6 +27,7 @@ from knowledge.constraints import (
     describe_constraints,
 )
 from knowledge.explainer import explain_no_results, explain_program
+from knowledge.occupations import occupation_title
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge import models
+from knowledge import models, snapshot
 from knowledge.loaders.noc import ExampleTitleRow, UnitGroupRow
 
 CANADA = "ER00"
@@ -73,6 +73,26 @@ class OccupationProfile:
     example_titles_fr: list[str]
 
 
+def occupation_titles(session: Session) -> dict[str, tuple[str, str]]:
+    """NOC code -> (English title, French title) of every unit group. Shared: read-only."""
+
+    def read() -> dict[str, tuple[str, str]]:
+        rows = session.execute(select(models.Occupation.noc, models.Occupation.title_en,
+                                      models.Occupation.title_fr))
+        return {noc: (en, fr) for noc, en, fr in rows}
+
+    return snapshot.cached(session, "occupation_titles", read)
+
+
+def occupation_title(session: Session, noc: str, lang: str) -> str | None:
+    """The unit group's title in ``lang`` (English when it has no French one), or None."""
+    titles = occupation_titles(session).get(noc)
+    if titles is None:
+        return None
+    en, fr = titles
+    return fr if lang == "fr" and fr else en
+
+
 def _source_label(session: Session, key: str) -> str:
     dataset = session.get(models.Dataset, key)
     return f"{dataset.publisher}, {dataset.title}" if dataset else key
@@ -80,6 +100,11 @@ def _source_label(session: Session, key: str) -> str:
 
 def wage_for(session: Session, noc: str, region_code: str = ONTARIO) -> WageRange | None:
     """The newest wage figures for ``noc`` in the region, else Ontario, else Canada."""
+    return snapshot.cached(session, ("wage", noc, region_code),
+                           lambda: _read_wage(session, noc, region_code))
+
+
+def _read_wage(session: Session, noc: str, region_code: str) -> WageRange | None:
     for code in dict.fromkeys((region_code, ONTARIO, CANADA)):
         wage = session.scalars(
             select(models.Wage)
@@ -96,6 +121,10 @@ def wage_for(session: Session, noc: str, region_code: str = ONTARIO) -> WageRang
 
 
 def outlook_for(session: Session, noc: str) -> OutlookSummary | None:
+    return snapshot.cached(session, ("outlook", noc), lambda: _read_outlook(session, noc))
+
+
+def _read_outlook(session: Session, noc: str) -> OutlookSummary | None:
     outlook = session.scalars(select(models.Outlook).where(models.Outlook.noc == noc)).first()
     if outlook is None:
         return None

@@ -5,16 +5,16 @@ programs without them."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from itertools import combinations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from knowledge import models
+from knowledge import models, snapshot
 from knowledge.constraints import Constraints, Goal
+from knowledge.occupations import occupation_title
 
 # Weights of the ranking. A program the catalog tags for the target occupation comes first; the
 # skills it teaches that the occupation rates highly order programs within and beyond the tags.
@@ -83,42 +83,17 @@ class _Catalog:
     skills: dict[str, tuple[models.Skill, ...]]  # program id -> skills taught
 
 
-_CATALOG_KEY = "pathfinder.recommender.catalog"
-# Catalogs read, per database, with the version they were read at: reading the catalog
-# costs about 50 ms and every chat turn needs it, while it changes only on a (re)load.
-_SHARED: dict[str, tuple[tuple[object, ...], _Catalog]] = {}
-_SHARED_LOCK = threading.Lock()
-
-
-def _catalog_version(session: Session) -> tuple[object, ...]:
-    """Changes whenever the catalog is loaded again or a program is added or removed."""
-    loaded_at = session.scalar(
-        select(models.Dataset.loaded_at).where(models.Dataset.key == "catalog"))
-    count = session.scalar(select(func.count()).select_from(models.Program))
-    return (loaded_at, count)
-
-
 def _catalog(session: Session) -> _Catalog:
-    """The catalog with its tags and skills: read once per session (a chat turn asks several
-    questions of it) and shared between sessions of the same database while its version
-    holds. The shared objects are detached and fully loaded; treat them as read-only."""
-    cached = session.info.get(_CATALOG_KEY)
-    if isinstance(cached, _Catalog):
-        return cached
-    bind = session.get_bind()
-    key = str(getattr(bind, "url", id(bind)))
-    version = _catalog_version(session)
-    with _SHARED_LOCK:
-        shared = _SHARED.get(key)
-    if shared is not None and shared[0] == version:
-        catalog = shared[1]
-    else:
+    """The catalog with its tags and skills, read once per version of the knowledge base
+    (about 50 ms) and shared between sessions. Its objects are detached and fully loaded;
+    treat them as read-only."""
+
+    def load() -> _Catalog:
         catalog = _load_catalog(session)
         _detach(session, catalog)
-        with _SHARED_LOCK:
-            _SHARED[key] = (version, catalog)
-    session.info[_CATALOG_KEY] = catalog
-    return catalog
+        return catalog
+
+    return snapshot.cached(session, "catalog", load)
 
 
 def _detach(session: Session, catalog: _Catalog) -> None:
@@ -156,22 +131,22 @@ def _load_catalog(session: Session) -> _Catalog:
 
 def _needs(session: Session, noc: str | None) -> dict[str, float]:
     """OaSIS descriptor code -> how much the occupation needs it, 0..1 (skills are rated 1-5,
-    knowledge 1-3, so each is divided by its own maximum)."""
+    knowledge 1-3, so each is divided by its own maximum). Shared: read-only."""
     if not noc:
         return {}
-    rows = session.execute(
-        select(models.OccupationSkill.skill_code, models.OccupationSkill.level, models.Skill.kind)
-        .join(models.Skill).where(models.OccupationSkill.noc == noc))
-    return {code: level / MAX_LEVEL.get(kind, 5) for code, level, kind in rows}
+
+    def read() -> dict[str, float]:
+        rows = session.execute(
+            select(models.OccupationSkill.skill_code, models.OccupationSkill.level,
+                   models.Skill.kind)
+            .join(models.Skill).where(models.OccupationSkill.noc == noc))
+        return {code: level / MAX_LEVEL.get(kind, 5) for code, level, kind in rows}
+
+    return snapshot.cached(session, ("needs", noc), read)
 
 
 def _occupation_title(session: Session, noc: str | None, lang: str) -> str | None:
-    if not noc:
-        return None
-    occupation = session.get(models.Occupation, noc)
-    if occupation is None:
-        return None
-    return occupation.title_fr if lang == "fr" and occupation.title_fr else occupation.title_en
+    return occupation_title(session, noc, lang) if noc else None
 
 
 def skill_name(skill: models.Skill, lang: str) -> str:
@@ -301,16 +276,10 @@ def recommend(session: Session, *, target_noc: str | None, current_noc: str | No
     lang = "fr" if lang == "fr" else "en"
     limit = max(1, limit)
     target = _target(target_noc, current_noc)
-    catalog = _catalog(session)
-    needs = _needs(session, target)
     occupation = _occupation_title(session, target, lang)
     excluded = set(exclude_ids)
-    candidates = [
-        scored for scored in (
-            _score(catalog, p, target=target, current=current_noc, upskill=goal == "upskill",
-                   needs=needs, lang=lang)
-            for p in catalog.programs if p.id not in excluded)
-        if scored.relevant]
+    candidates = [s for s in _relevant(session, target, current_noc, goal == "upskill", lang)
+                  if s.program.id not in excluded]
 
     def matching(c: Constraints) -> list[_Scored]:
         return _order(s for s in candidates if satisfies(s.program, c))
@@ -322,6 +291,20 @@ def recommend(session: Session, *, target_noc: str | None, current_noc: str | No
     blocked, alternatives = _relax(constraints, matching)
     return Recommendations((), blocked,
                            tuple(to_match(s, occupation, lang) for s in alternatives[:limit]))
+
+
+def _relevant(session: Session, target: str | None, current: str | None, upskill: bool,
+              lang: str) -> tuple[_Scored, ...]:
+    """Every catalog program that is worth showing for this target, scored: the same for
+    every learner with this target, current job, goal and language, so shared."""
+
+    def score_all() -> tuple[_Scored, ...]:
+        catalog, needs = _catalog(session), _needs(session, target)
+        scored = (_score(catalog, p, target=target, current=current, upskill=upskill,
+                         needs=needs, lang=lang) for p in catalog.programs)
+        return tuple(s for s in scored if s.relevant)
+
+    return snapshot.cached(session, ("scored", target, current, upskill, lang), score_all)
 
 
 def _relax(constraints: Constraints, matching: Callable[[Constraints], list[_Scored]]
