@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
@@ -164,8 +165,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from bot.stack import StackConfig
     from knowledge.settings import PROJECT_ROOT
 
+    if args.telegram and not os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
+        print("error: --telegram needs the bot's token in TELEGRAM_BOT_TOKEN. Create a bot "
+              "with @BotFather in Telegram (/newbot), then: export TELEGRAM_BOT_TOKEN=<token>",
+              file=sys.stderr)
+        return 2
     config = StackConfig(
         root=PROJECT_ROOT, host=args.host, web_port=None if args.no_web else args.port,
+        telegram_port=args.telegram_port if args.telegram else None,
         rasa_port=args.rasa_port, actions_port=args.actions_port,
         actions_workers=args.actions_workers,
         model=Path(args.model) if args.model else None,
@@ -217,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actions-workers", type=int, default=1, help="actions server worker "
                    "processes (default 1; 2 serves ~1.5x more turns/s under load)")
     p.add_argument("--no-web", action="store_true", help="do not start the web app")
+    p.add_argument("--telegram", action="store_true", help="also start the Telegram "
+                   "connector in polling mode (needs TELEGRAM_BOT_TOKEN)")
+    p.add_argument("--telegram-port", type=int, default=8081, help="the Telegram connector's "
+                   "health endpoint (default 8081)")
     p.add_argument("--model", help="Rasa model (default models/pathfinder.tar.gz)")
     p.add_argument("--tracker-db", help="SQLite file for conversations (default "
                    "var/tracker.db)")

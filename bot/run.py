@@ -55,6 +55,8 @@ def _announce(stack: Stack, config: StackConfig, say: Callable[[str], None]) -> 
         say(f"Pathfinder is running. Chat with it at {_browser_url(stack.web_url)}")
     say(f"  Rasa REST webhook: {stack.rasa_url}/webhooks/rest/webhook")
     say(f"  Actions server:    {stack.actions_url}")
+    if "telegram" in stack.services:
+        say("  Telegram:          the connector is polling Telegram for your bot's messages")
     say(f"  Logs:              {config.log_path}")
     say("Press Ctrl-C to stop.")
 

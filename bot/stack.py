@@ -33,8 +33,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-SERVICES = ("actions", "rasa", "web")
-LABELS = {"actions": "actions server", "rasa": "Rasa engine", "web": "web app"}
+SERVICES = ("actions", "rasa", "web", "telegram")
+LABELS = {"actions": "actions server", "rasa": "Rasa engine", "web": "web app",
+          "telegram": "Telegram connector"}
 STOP_GRACE_S = 10.0
 LOG_TAIL_LINES = 40
 POLL_S = 0.25
@@ -50,6 +51,8 @@ class StackConfig:
     rasa_port: int = 5005
     actions_port: int = 5055
     web_port: int | None = 8000          # None: no web app
+    # The Telegram connector (polling mode; needs TELEGRAM_BOT_TOKEN) serves /health here.
+    telegram_port: int | None = None     # None: no Telegram connector
     model: Path | None = None            # default root/models/pathfinder.tar.gz
     tracker_db: Path | None = None       # default root/var/tracker.db (SQLite tracker store)
     database_url: str | None = None      # PATHFINDER_DATABASE_URL for actions and web app
@@ -275,6 +278,8 @@ class Stack:
         for name in SERVICES:
             if name == "web" and config.web_port is None:
                 continue
+            if name == "telegram" and config.telegram_port is None:
+                continue
             self._services[name] = self._build(name)
         self._stopped = True
 
@@ -420,6 +425,15 @@ class Stack:
                 name, [self._app_python(), "-m", "uvicorn", "bot.api.app:create_app",
                        "--factory", "--host", c.host, "--port", str(c.web_port)],
                 c.root, env, log, lambda: http_get(url)[0] == 200, c.web_port, c.host)
+        if name == "telegram":
+            assert c.telegram_port is not None
+            url = f"http://{_client_host(c.host)}:{c.telegram_port}/health"
+            return ManagedProcess(
+                name, [self._app_python(), "-m", "connectors.telegram", "--mode", "polling",
+                       "--rasa-url", self.rasa_url, "--host", c.host,
+                       "--port", str(c.telegram_port)],
+                c.root, self._env(PYTHONUNBUFFERED="1"), log,
+                lambda: http_get(url)[0] == 200, c.telegram_port, c.host)
         raise StackError(f"unknown service {name!r}")
 
     def _rasa_ready(self, base: str) -> bool:

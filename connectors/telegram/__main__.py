@@ -1,0 +1,3 @@
+from connectors.telegram.service import main
+
+raise SystemExit(main())

@@ -1,0 +1,316 @@
+"""Rasa's REST replies -> Telegram messages: HTML text (everything escaped), inline keyboards,
+program messages for the recommendations payload, and splitting within Telegram's limit.
+
+Pure functions and one small bounded store (``ButtonKeys``); nothing here talks to the
+network, so all of it is testable without Telegram or Rasa.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode, urlsplit
+
+from connectors.telegram.texts import DELIVERY, PROGRAM_LANGUAGE, Lang, as_lang, text
+
+# Telegram's limit for a message's text, counted in UTF-16 code units after entity parsing;
+# counting the HTML source is stricter (tags and entities shrink when parsed).
+MAX_MESSAGE_UNITS = 4096
+# Telegram's limit for an inline button's callback_data, in bytes.
+MAX_CALLBACK_BYTES = 64
+PAYLOAD_PREFIX = "p:"   # the Rasa payload itself, when it fits
+KEY_PREFIX = "k:"       # a key into ButtonKeys, for longer payloads
+PUBLIC_URL_ENV = "PATHFINDER_PUBLIC_URL"
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    callback_data: str
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One Telegram message: HTML text and, optionally, one inline button per row."""
+
+    html: str
+    buttons: tuple[Button, ...] = ()
+
+
+def units(value: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units: an emoji can count 2)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+# --- links ---------------------------------------------------------------------------------
+
+def program_link(program: Mapping[str, Any], conversation: str, channel: str = "telegram",
+                 public_url: str | None = None) -> str | None:
+    """Where a program's link points: the web app's click redirect (which records the referral)
+    when its public URL is known (``PATHFINDER_PUBLIC_URL``), else the program's own page.
+    None when there is no usable http(s) link."""
+    base = public_url if public_url is not None else os.environ.get(PUBLIC_URL_ENV, "")
+    program_id = str(program.get("id") or "")
+    if base.strip() and program_id:
+        query = urlencode({"conversation": conversation, "channel": channel})
+        return f"{base.strip().rstrip('/')}/go/{quote(program_id, safe='')}?{query}"
+    url = str(program.get("url") or "")
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+# --- programs ------------------------------------------------------------------------------
+
+def _number(value: float, lang: Lang) -> str:
+    """1550.0 -> '1,550' (en) / '1 550' (fr); 12.5 -> '12.50' / '12,50'."""
+    formatted = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+    if lang == "fr":
+        formatted = formatted.replace(",", "\u202f").replace(".", ",")
+    return formatted
+
+
+def _cost(program: Mapping[str, Any], lang: Lang) -> str | None:
+    cost = program.get("cost")
+    if not isinstance(cost, int | float):
+        return None
+    if cost == 0:
+        return text("free", lang)
+    currency = str(program.get("currency") or "CAD")
+    amount = _number(float(cost), lang)
+    if currency != "CAD":
+        return f"{amount} {currency}"
+    return f"{amount}\u00a0$" if lang == "fr" else f"${amount}"
+
+
+def _length(program: Mapping[str, Any], lang: Lang) -> str | None:
+    hours, weeks = program.get("hours"), program.get("weeks")
+    parts = []
+    if isinstance(hours, int | float) and hours > 0:
+        parts.append(f"{_number(float(hours), lang)}\u00a0h")
+    if isinstance(weeks, int | float) and weeks > 0:
+        count = _number(float(weeks), lang)
+        if lang == "fr":
+            parts.append(f"{count} semaine{'s' if weeks > 1 else ''}")
+        else:
+            parts.append(f"{count} week{'s' if weeks != 1 else ''}")
+    if not parts:
+        return None
+    joiner = " sur " if lang == "fr" else " over "
+    return joiner.join(parts)
+
+
+def format_program(program: Mapping[str, Any], number: int, lang: Lang,
+                   conversation: str) -> str:
+    """One program as an HTML block: title, institution, cost · length · delivery · language,
+    why it fits, and a link. Every value from the payload is escaped."""
+    def esc(value: str) -> str:
+        return html.escape(value, quote=False)
+
+    lines = [f"<b>{number}. {esc(str(program.get('title') or ''))}</b>"]
+    if program.get("institution"):
+        lines.append(esc(str(program["institution"])))
+    facts = [
+        _cost(program, lang),
+        _length(program, lang),
+        DELIVERY.get(str(program.get("delivery")), {}).get(lang),
+        PROGRAM_LANGUAGE.get(str(program.get("language")), {}).get(lang),
+    ]
+    shown = [esc(fact) for fact in facts if fact]
+    if shown:
+        lines.append(" · ".join(shown))
+    if program.get("why"):
+        lines.append(f"<i>{esc(str(program['why']))}</i>")
+    link = program_link(program, conversation)
+    if link:
+        href = html.escape(link, quote=True)
+        lines.append(f'<a href="{href}">{esc(text("view_program", lang))}</a>')
+    return "\n".join(lines)
+
+
+def format_recommendations(payload: Mapping[str, Any], conversation: str,
+                           heading: str | None = None) -> str | None:
+    """The programs of a recommendations payload as one HTML text (None if it has none)."""
+    programs = [p for p in payload.get("programs") or [] if isinstance(p, Mapping)]
+    if not programs:
+        return None
+    lang = as_lang(str(payload.get("lang") or "")) or "en"
+    title = heading if heading is not None else text("programs_heading", lang)
+    blocks = [f"<b>{html.escape(title, quote=False)}</b>"] if title else []
+    blocks += [format_program(p, i, lang, conversation) for i, p in enumerate(programs, 1)]
+    return "\n\n".join(blocks)
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+class ButtonKeys:
+    """Short callback_data keys for button payloads too long for Telegram's 64 bytes.
+
+    Bounded: each chat keeps its ``per_chat`` newest keys and only the ``max_chats`` most
+    recently active chats are kept, so memory stays flat however many people talk to the bot.
+    A key that fell out (or predates a restart) is simply unknown: the bot then asks the
+    person to type their answer.
+    """
+
+    def __init__(self, per_chat: int = 200, max_chats: int = 10_000) -> None:
+        self.per_chat = per_chat
+        self.max_chats = max_chats
+        self._chats: OrderedDict[int, OrderedDict[str, str]] = OrderedDict()
+        self._counter = 0
+
+    def callback_data(self, chat_id: int, payload: str) -> str:
+        direct = PAYLOAD_PREFIX + payload
+        if len(direct.encode("utf-8")) <= MAX_CALLBACK_BYTES:
+            return direct
+        self._counter += 1
+        key = format(self._counter, "x")
+        keys = self._chats.pop(chat_id, OrderedDict())
+        keys[key] = payload
+        while len(keys) > self.per_chat:
+            keys.popitem(last=False)
+        self._chats[chat_id] = keys
+        while len(self._chats) > self.max_chats:
+            self._chats.popitem(last=False)
+        return KEY_PREFIX + key
+
+    def payload(self, chat_id: int, callback_data: str) -> str | None:
+        """The Rasa payload a pressed button stands for; None if unknown or expired."""
+        if callback_data.startswith(PAYLOAD_PREFIX):
+            return callback_data[len(PAYLOAD_PREFIX):] or None
+        if callback_data.startswith(KEY_PREFIX):
+            keys = self._chats.get(chat_id)
+            return keys.get(callback_data[len(KEY_PREFIX):]) if keys is not None else None
+        return None
+
+
+# --- whole replies -------------------------------------------------------------------------
+
+def _lists_programs(message_text: str, programs: Sequence[Mapping[str, Any]]) -> bool:
+    urls = [str(p.get("url")) for p in programs if p.get("url")]
+    return bool(urls) and any(url in message_text for url in urls)
+
+
+@dataclass
+class _Draft:
+    html: str
+    buttons: list[tuple[str, str]] = field(default_factory=list)   # (title, payload)
+
+
+def render_reply(messages: Sequence[Mapping[str, Any]], chat_id: int, conversation: str,
+                 keys: ButtonKeys) -> list[OutgoingMessage]:
+    """Rasa's messages for one turn -> Telegram messages, in order, each within the limit.
+
+    A recommendations payload replaces the plain-text program list Rasa sends with it (the
+    text that contains the programs' URLs): its first line is kept as the heading, and the
+    programs become formatted blocks whose links go through ``program_link``.
+    """
+    payloads = [m["custom"] for m in messages
+                if isinstance(m.get("custom"), Mapping)
+                and m["custom"].get("type") == "recommendations"
+                and m["custom"].get("programs")]
+    drafts: list[_Draft] = []
+    placed: set[int] = set()
+    for message in messages:
+        raw = message.get("text")
+        if isinstance(raw, str) and raw.strip():
+            index = next((i for i, p in enumerate(payloads)
+                          if i not in placed and _lists_programs(raw, p["programs"])), None)
+            if index is None:
+                body = html.escape(raw.strip(), quote=False)
+            else:
+                placed.add(index)
+                body = format_recommendations(payloads[index], conversation,
+                                              heading=raw.strip().splitlines()[0]) or ""
+            drafts.append(_Draft(body))
+        custom = message.get("custom")
+        if isinstance(custom, Mapping) and custom in payloads:
+            index = payloads.index(custom)
+            if index not in placed:
+                placed.add(index)
+                drafts.append(_Draft(format_recommendations(custom, conversation) or ""))
+        for button in message.get("buttons") or []:
+            if not isinstance(button, Mapping) or not button.get("payload"):
+                continue
+            if not drafts:
+                drafts.append(_Draft(""))
+            drafts[-1].buttons.append((str(button.get("title") or button["payload"]),
+                                       str(button["payload"])))
+    out: list[OutgoingMessage] = []
+    for draft in drafts:
+        chunks = split_html(draft.html) if draft.html.strip() else []
+        if draft.buttons and not chunks:
+            chunks = ["…"]  # Telegram needs text to hang a keyboard on
+        buttons = tuple(Button(title[:64], keys.callback_data(chat_id, payload))
+                        for title, payload in draft.buttons)
+        for i, chunk in enumerate(chunks):
+            out.append(OutgoingMessage(chunk, buttons if i == len(chunks) - 1 else ()))
+    return out
+
+
+# --- splitting -----------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|\s+|[^<&\s]+|[<&]")
+_TAG_NAME = re.compile(r"</?\s*([a-zA-Z0-9-]+)")
+
+
+def split_html(source: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
+    """Cut HTML text into messages of at most ``limit`` units: at line breaks where possible,
+    else at spaces, never inside a tag or an entity; a tag left open at a cut is closed at the
+    end of one piece and reopened at the start of the next."""
+    pieces: list[str] = []
+    current = ""
+    for line in source.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if units(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+            current = ""
+        if units(line) <= limit:
+            current = line
+        else:
+            *full, current = _split_line(line, limit)
+            pieces.extend(full)
+    if current.strip():
+        pieces.append(current)
+    return [p for p in pieces if p.strip()]
+
+
+def _split_line(line: str, limit: int) -> list[str]:
+    tokens: list[str] = []
+    for token in _TOKEN.findall(line):
+        if token.startswith("<") and len(token) > 1 or token.startswith("&") and len(token) > 1:
+            tokens.append(token)
+        else:
+            # A word longer than a message: cut it into characters.
+            tokens.extend([token] if units(token) < limit // 2 else list(token))
+    pieces: list[str] = []
+    open_tags: list[tuple[str, str]] = []   # (name, opening tag as written)
+    current = ""
+
+    def closers() -> str:
+        return "".join(f"</{name}>" for name, _ in reversed(open_tags))
+
+    for token in tokens:
+        if current and units(current + token + closers()) > limit:
+            pieces.append((current + closers()).rstrip())
+            current = "".join(tag for _, tag in open_tags)
+            if token.isspace():
+                continue
+        current += token
+        match = _TAG_NAME.match(token) if token.startswith("<") and len(token) > 1 else None
+        if match:
+            name = match.group(1).lower()
+            if token.startswith("</"):
+                for i in range(len(open_tags) - 1, -1, -1):
+                    if open_tags[i][0] == name:
+                        del open_tags[i]
+                        break
+            elif not token.endswith("/>"):
+                open_tags.append((name, token))
+    pieces.append(current)
+    return pieces

@@ -1,0 +1,540 @@
+"""The Telegram connector (connectors/telegram) against a local fake Bot API
+(tests/fake_telegram.py) and the REAL Rasa engine and actions server (bot.stack): what a
+learner sees in Telegram, what Rasa receives, and what happens when Telegram misbehaves or
+someone forges a webhook request.
+
+The connector runs as its own process (``python -m connectors.telegram``), once in polling and
+once in webhook mode; Rasa's tracker (``GET /conversations/<id>/tracker``) tells what the
+engine actually received.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import os
+import random
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+from telegram import Update
+
+from bot import cli
+from bot.stack import ManagedProcess, Stack, StackConfig, free_port, http_get
+from connectors.telegram.bot import TelegramConnector
+from connectors.telegram.render import ButtonKeys, render_reply, split_html, units
+from connectors.telegram.settings import Settings
+from knowledge import models
+from knowledge.db import make_engine, session_factory
+from knowledge.settings import PROJECT_ROOT, database_url
+from tests.e2e.conftest import is_french
+from tests.fake_telegram import Call, FakeTelegram
+
+MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
+PUBLIC_URL = "https://portal.example"
+SECRET = "s3cret_token-for-tests"
+SEND_TIMEOUT_S = 1.5        # the connector's per-call timeout: a stall longer than this fails
+ATTEMPTS = 4
+LIMIT = 4096
+
+
+# --- fixtures ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeTelegram]:
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+def _connector_env(fake: FakeTelegram) -> dict[str, str]:
+    return {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.url,
+            "TELEGRAM_WEBHOOK_SECRET": SECRET, "PATHFINDER_PUBLIC_URL": PUBLIC_URL,
+            "TELEGRAM_SEND_TIMEOUT_S": str(SEND_TIMEOUT_S),
+            "TELEGRAM_SEND_ATTEMPTS": str(ATTEMPTS), "TELEGRAM_RETRY_BASE_DELAY_S": "0.1",
+            "TELEGRAM_POLL_TIMEOUT_S": "2"}
+
+
+@pytest.fixture(scope="module")
+def stack(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """Actions server, Rasa and the Telegram connector in polling mode, started by bot.stack
+    as `pathfinder run --telegram` starts them (the connector talks to the fake Bot API)."""
+    if not MODEL.is_file():
+        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
+    tmp = tmp_path_factory.mktemp("telegram-stack")
+    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
+                         web_port=None, telegram_port=free_port(), tracker_db=tmp / "tracker.db",
+                         log_dir=tmp / "logs", database_url=database_url())
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in _connector_env(fake).items():
+            env.setenv(name, value)
+        running = Stack(config)   # the services' environment is taken here
+    with running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def polling_bot(stack: Stack) -> Stack:
+    assert "telegram" in stack.pids()
+    return stack
+
+
+def _connector(mode: str, rasa_url: str, fake: FakeTelegram, log: Path,
+               *extra: str) -> ManagedProcess:
+    port = free_port()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **_connector_env(fake))
+    process = ManagedProcess(
+        f"telegram-{mode}", [str(PROJECT_ROOT / ".venv/bin/python"), "-m", "connectors.telegram",
+                             "--mode", mode, "--rasa-url", rasa_url, "--port", str(port),
+                             *extra],
+        PROJECT_ROOT, env, log, lambda: http_get(f"http://127.0.0.1:{port}/health")[0] == 200,
+        port, "127.0.0.1")
+    process.launch()
+    process.wait_healthy(time.monotonic() + 60)
+    return process
+
+
+@pytest.fixture(scope="module")
+def webhook_url(stack: Stack, fake: FakeTelegram,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    log = tmp_path_factory.mktemp("telegram") / "webhook.log"
+    process = _connector("webhook", stack.rasa_url, fake, log,
+                         "--webhook-url", "https://bot.example/telegram/webhook")
+    yield f"http://127.0.0.1:{process.port}/telegram/webhook"
+    process.terminate()
+
+
+@pytest.fixture(scope="module")
+def kb() -> Iterator[Session]:
+    """The knowledge base the actions server reads: programs shown are checked against it."""
+    engine = make_engine(database_url())
+    with session_factory(engine)() as session:
+        yield session
+    engine.dispose()
+
+
+# --- a learner in Telegram -----------------------------------------------------------------
+
+class Learner:
+    """One Telegram chat with the bot (a fresh Rasa conversation each)."""
+
+    def __init__(self, fake: FakeTelegram, rasa_url: str, language_code: str = "en") -> None:
+        self.fake = fake
+        self.rasa_url = rasa_url
+        self.language_code = language_code
+        self.chat_id = random.randint(10**6, 10**9)
+
+    def send(self, text: str, quiet_s: float = 0.5) -> list[Call]:
+        seen = len(self.fake.sent(self.chat_id))
+        self.fake.inject(self.fake.message_update(self.chat_id, text, self.language_code))
+        return self.fake.wait_replies(self.chat_id, seen, quiet_s)
+
+    def press(self, message: Call, index: int = 0) -> list[Call]:
+        data = buttons(message)[index][1]
+        seen = len(self.fake.sent(self.chat_id))
+        self.fake.inject(self.fake.button_update(self.chat_id, message.params, data,
+                                                 self.language_code))
+        return self.fake.wait_replies(self.chat_id, seen)
+
+    def rasa_heard(self) -> list[str]:
+        """Every user message Rasa's tracker holds for this chat."""
+        response = httpx.get(f"{self.rasa_url}/conversations/telegram-{self.chat_id}/tracker",
+                             params={"include_events": "ALL"}, timeout=30)
+        response.raise_for_status()
+        return [e.get("text") or "" for e in response.json().get("events", [])
+                if e.get("event") == "user"]
+
+    def slot(self, name: str) -> Any:
+        response = httpx.get(f"{self.rasa_url}/conversations/telegram-{self.chat_id}/tracker",
+                             params={"include_events": "NONE"}, timeout=30)
+        return response.json()["slots"].get(name)
+
+
+def buttons(message: Call) -> list[tuple[str, str]]:
+    markup = message.params.get("reply_markup") or {}
+    return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", [])
+            for b in row]
+
+
+ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+                "blockquote", "tg-spoiler", "span"}
+_TAG = re.compile(r"<(/?)([a-z-]+)(\s[^<>]*)?>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
+
+
+def telegram_text(message: Call) -> str:
+    """The text a person reads, after checking the message is what Telegram's HTML parse mode
+    accepts: known tags only, properly nested, every other < and & escaped, within 4096."""
+    source = message.params["text"]
+    assert message.params.get("parse_mode") == "HTML"
+    stack: list[str] = []
+    position = 0
+    while (found := re.search(r"[<&]", source[position:])) is not None:
+        at = position + found.start()
+        if source[at] == "&":
+            entity = _ENTITY.match(source, at)
+            assert entity, f"unescaped & in {source[at:at + 30]!r}"
+            position = entity.end()
+            continue
+        tag = _TAG.match(source, at)
+        assert tag and tag.group(2) in ALLOWED_TAGS, f"raw < in {source[at:at + 30]!r}"
+        if tag.group(1):
+            assert stack and stack.pop() == tag.group(2), f"misnested {tag.group(0)}"
+        else:
+            stack.append(tag.group(2))
+        position = tag.end()
+    assert not stack, f"unclosed tags {stack}"
+
+    class Text(HTMLParser):
+        parts: list[str] = []
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    parser = Text()
+    parser.parts = []
+    parser.feed(source)
+    parser.close()
+    plain = "".join(parser.parts)
+    assert 0 < units(plain) <= LIMIT
+    return plain
+
+
+def program_links(message: Call) -> list[str]:
+    return [html.unescape(h) for h in re.findall(r'<a href="([^"]+)">', message.params["text"])]
+
+
+def check_programs(replies: list[Call], chat_id: int, kb: Session, lang: str) -> int:
+    """Program messages link every program through the referral redirect and show the
+    catalog's title and institution; returns how many programs were shown."""
+    shown = 0
+    for message in replies:
+        text = telegram_text(message)
+        for link in program_links(message):
+            parts = urlsplit(link)
+            assert f"{parts.scheme}://{parts.netloc}" == PUBLIC_URL
+            assert parts.path.startswith("/go/")
+            query = parse_qs(parts.query)
+            assert query == {"conversation": [f"telegram-{chat_id}"], "channel": ["telegram"]}
+            program = kb.get(models.Program, unquote(parts.path.removeprefix("/go/")))
+            assert program is not None, link
+            assert (program.title_fr if lang == "fr" else program.title_en) in text
+            institution = program.institution
+            assert (institution.name_fr if lang == "fr" else institution.name_en) in text
+            shown += 1
+    return shown
+
+
+# --- conversations (polling mode) ----------------------------------------------------------
+
+def test_learner_conversation_in_english(polling_bot: Stack, fake: FakeTelegram,
+                                         stack: Stack, kb: Session) -> None:
+    ana = Learner(fake, stack.rasa_url, "en")
+    [greeting] = ana.send("/start")
+    assert not is_french(telegram_text(greeting))
+    assert ana.rasa_heard() == ['/greet{"language":"en"}']
+    assert len(buttons(greeting)) >= 2
+    assert all(len(data.encode()) <= 64 for _, data in buttons(greeting))
+
+    reply = ana.send("I used to be a driver")
+    choices = buttons(reply[-1])
+    assert len(choices) >= 2, "an ambiguous title is asked back with buttons"
+    pressed = reply[-1]
+    before = len(fake.calls_to("answerCallbackQuery"))
+    programs = ana.press(pressed, 0)
+
+    assert len(fake.calls_to("answerCallbackQuery")) == before + 1   # no endless spinner
+    assert any(c.params.get("message_id") == pressed.params["message"]["message_id"]
+               for c in fake.calls_to("editMessageReplyMarkup"))   # keyboard removed
+    assert check_programs(programs, ana.chat_id, kb, "en") >= 1
+    assert any("$" in telegram_text(m) for m in programs)   # cost (and the wage) are shown
+    # Rasa heard the button's payload, once.
+    heard = ana.rasa_heard()
+    assert heard.count(heard[-1]) == 1 and heard[-1].startswith("/choose_occupation")
+
+
+def test_learner_conversation_in_french(polling_bot: Stack, fake: FakeTelegram,
+                                        stack: Stack, kb: Session) -> None:
+    lea = Learner(fake, stack.rasa_url, "fr")
+    [greeting] = lea.send("/start")
+    assert is_french(telegram_text(greeting))
+    replies = lea.send("Je suis caissière et je veux devenir boulangère")
+    assert check_programs(replies, lea.chat_id, kb, "fr") >= 1
+    assert all(is_french(telegram_text(m)) for m in replies if not program_links(m))
+    assert buttons(replies[-1]), "next steps are offered as buttons"
+    after = lea.press(replies[-1], 0)
+    assert after and is_french(telegram_text(after[0]))
+    assert lea.slot("language") == "fr"
+
+
+def test_commands(polling_bot: Stack, fake: FakeTelegram, stack: Stack) -> None:
+    sam = Learner(fake, stack.rasa_url, "en")
+    help_messages = sam.send("/help")
+    help_text = "\n".join(telegram_text(m) for m in help_messages)
+    assert all(command in help_text for command in ("/lang", "/reset", "/start"))
+    assert sam.rasa_heard() == ["/help"]
+
+    [switched] = sam.send("/lang")
+    assert is_french(telegram_text(switched))
+    assert sam.rasa_heard()[-1] == '/change_language{"language":"fr"}'
+    assert sam.slot("language") == "fr"
+    [back] = sam.send("/lang")
+    assert not is_french(telegram_text(back))
+    assert sam.slot("language") == "en"
+
+    sam.send("I am a cashier")
+    assert sam.slot("job_title")
+    [greeting] = sam.send("/reset")
+    assert buttons(greeting)
+    assert sam.rasa_heard()[-1] == "/start_over"
+    assert not sam.slot("job_title"), "/reset forgets the job"
+
+
+def test_bad_input_gets_a_polite_answer(polling_bot: Stack, fake: FakeTelegram,
+                                        stack: Stack) -> None:
+    bo = Learner(fake, stack.rasa_url, "en")
+    for text in ("<script>alert(1)</script> <b>hi</b> 😀 & co", "x" * 10_000,
+                 "'; DROP TABLE events; --", "/nosuchcommand"):
+        replies = bo.send(text)
+        assert replies and all(telegram_text(m) for m in replies)
+    seen = len(fake.sent(bo.chat_id))
+    fake.inject(fake.sticker_update(bo.chat_id))
+    [sticker_reply] = fake.wait_replies(bo.chat_id, seen)
+    assert telegram_text(sticker_reply)
+
+
+def test_expired_button_asks_to_type(polling_bot: Stack, fake: FakeTelegram,
+                                     stack: Stack) -> None:
+    kim = Learner(fake, stack.rasa_url, "en")
+    [greeting] = kim.send("/start")
+    heard = kim.rasa_heard()
+    seen = len(fake.sent(kim.chat_id))
+    fake.inject(fake.button_update(kim.chat_id, greeting.params, "k:ffffff"))
+    [reply] = fake.wait_replies(kim.chat_id, seen)
+    assert "type" in telegram_text(reply).lower()
+    assert not buttons(reply)
+    assert kim.rasa_heard() == heard, "nothing was sent to Rasa"
+
+
+def test_duplicate_update_is_handled_once(polling_bot: Stack, fake: FakeTelegram,
+                                          stack: Stack) -> None:
+    jo = Learner(fake, stack.rasa_url, "en")
+    update = fake.message_update(jo.chat_id, "Hello")
+    fake.inject(update, update)   # re-delivered in the same getUpdates batch
+    replies = fake.wait_replies(jo.chat_id, 0, quiet_s=1.0)
+    assert len(replies) == 1
+    assert jo.rasa_heard() == ["Hello"]
+
+
+# --- Telegram failing ----------------------------------------------------------------------
+
+def _texts(calls: list[Call]) -> list[str]:
+    return [c.params["text"] for c in calls]
+
+
+def test_server_errors_are_retried_without_resending_to_rasa(
+        polling_bot: Stack, fake: FakeTelegram, stack: Stack) -> None:
+    al = Learner(fake, stack.rasa_url, "en")
+    failed_before = len(fake.calls_to("sendMessage", failed=True))
+    fake.fail("sendMessage", times=2, status=502)
+    [greeting] = al.send("Hello")
+    assert len(fake.calls_to("sendMessage", failed=True)) == failed_before + 2
+    assert _texts(fake.sent(al.chat_id)) == [greeting.params["text"]]   # exactly once
+    assert al.rasa_heard() == ["Hello"]
+
+
+def test_flood_control_waits_retry_after(polling_bot: Stack, fake: FakeTelegram,
+                                         stack: Stack) -> None:
+    al = Learner(fake, stack.rasa_url, "en")
+    fake.fail("sendMessage", times=1, status=429, retry_after=1)
+    [greeting] = al.send("Hello")
+    refused = fake.calls_to("sendMessage", failed=True)[-1]
+    assert refused.params["chat_id"] == al.chat_id
+    assert greeting.at - refused.at >= 0.95, "the bot waited what Telegram asked"
+    assert len(fake.sent(al.chat_id)) == 1
+    assert al.rasa_heard() == ["Hello"]
+
+
+def test_timeout_in_the_middle_of_a_reply(polling_bot: Stack, fake: FakeTelegram,
+                                          stack: Stack) -> None:
+    """The 2nd message of a multi-message reply stalls past the client's timeout: it is sent
+    again, the 1st is not, and Rasa ran the turn once."""
+    al = Learner(fake, stack.rasa_url, "en")
+    fake.fail("sendMessage", times=1, after=1, stall_s=SEND_TIMEOUT_S + 1.0)
+    # Quiet for longer than the stall plus the retry, so the whole reply is in.
+    replies = al.send("I work as a cashier", quiet_s=SEND_TIMEOUT_S + 1.0)
+    texts = _texts(replies)
+    assert len(texts) >= 3, "programs, wage, outlook and next steps"
+    assert len(set(texts)) == len(texts), "no message delivered twice"
+    stalled = fake.calls_to("sendMessage", failed=True)[-1]
+    assert stalled.params["text"] == texts[1]
+    assert al.rasa_heard() == ["I work as a cashier"]
+
+
+def test_message_kept_when_telegram_stays_down(polling_bot: Stack, fake: FakeTelegram,
+                                               stack: Stack) -> None:
+    """Every attempt fails: the reply is kept and delivered first at the chat's next update."""
+    al = Learner(fake, stack.rasa_url, "en")
+    fake.fail("sendMessage", times=ATTEMPTS, status=500)
+    al.fake.inject(fake.message_update(al.chat_id, "Hello"))
+    fake.wait_for(lambda: sum(c.params.get("chat_id") == al.chat_id
+                              for c in fake.calls_to("sendMessage", failed=True)) == ATTEMPTS)
+    time.sleep(0.3)
+    assert fake.sent(al.chat_id) == []
+    later = al.send("thanks")
+    assert len(later) == 2, "the kept greeting, then the answer to 'thanks'"
+    assert al.rasa_heard() == ["Hello", "thanks"]
+    assert len(set(_texts(later))) == 2
+
+
+# --- webhook mode --------------------------------------------------------------------------
+
+def _post(url: str, body: bytes, secret: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/json"}
+    if secret is not None:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    return httpx.post(url, content=body, headers=headers, timeout=10)
+
+
+def test_webhook_registered_with_the_secret(webhook_url: str, fake: FakeTelegram) -> None:
+    [registered] = fake.calls_to("setWebhook")[-1:]
+    assert registered.params["url"] == "https://bot.example/telegram/webhook"
+    assert registered.params["secret_token"] == SECRET
+
+
+def test_forged_webhook_requests_are_refused(webhook_url: str, fake: FakeTelegram,
+                                            stack: Stack) -> None:
+    eve = Learner(fake, stack.rasa_url, "en")
+    body = json.dumps(fake.message_update(eve.chat_id, "I am a cashier")).encode()
+    assert _post(webhook_url, body, None).status_code == 403
+    assert _post(webhook_url, body, "wrong").status_code == 403
+    assert _post(webhook_url, body, SECRET[:-1]).status_code == 403
+    time.sleep(1.0)
+    assert fake.sent(eve.chat_id) == []
+    assert eve.rasa_heard() == []
+
+
+def test_webhook_rejects_malformed_updates(webhook_url: str) -> None:
+    for body in (b"{not json", b"[1, 2]", b'{"update_id": "x"}', b"",
+                 json.dumps({"update_id": 5, "message": {"text": 3}}).encode()):
+        response = _post(webhook_url, body, SECRET)
+        assert response.status_code == 400, body
+        assert response.json()["detail"]
+
+
+def test_webhook_conversation_and_redelivery(webhook_url: str, fake: FakeTelegram,
+                                             stack: Stack) -> None:
+    max_ = Learner(fake, stack.rasa_url, "fr")
+    update = fake.message_update(max_.chat_id, "/start", "fr")
+    body = json.dumps(update).encode()
+    assert _post(webhook_url, body, SECRET).status_code == 200
+    assert _post(webhook_url, body, SECRET).status_code == 200   # Telegram re-delivers
+    replies = fake.wait_replies(max_.chat_id, 0, quiet_s=1.0)
+    assert len(replies) == 1 and is_french(telegram_text(replies[0]))
+    assert len(max_.rasa_heard()) == 1
+
+
+# --- Rasa down, long replies ---------------------------------------------------------------
+
+def test_rasa_down_gets_a_polite_message(fake: FakeTelegram) -> None:
+    settings = Settings(token=fake.token, rasa_url=f"http://127.0.0.1:{free_port()}",
+                        api_base_url=fake.url, send_timeout_s=SEND_TIMEOUT_S)
+    chat_id = random.randint(10**6, 10**9)
+
+    async def scenario() -> None:
+        connector = TelegramConnector(settings, polling=False)
+        application = connector.application
+        await application.initialize()
+        try:
+            for text, lang in (("Bonjour", "fr"), ("Hello", "en")):
+                update = fake.message_update(chat_id + (lang == "en"), text, lang)
+                await application.process_update(Update.de_json(update, application.bot))
+        finally:
+            await application.shutdown()
+
+    asyncio.run(scenario())
+    [french] = fake.sent(chat_id)
+    [english] = fake.sent(chat_id + 1)
+    assert is_french(telegram_text(french))
+    assert not is_french(telegram_text(english))
+
+
+def test_long_reply_is_split_within_telegram_limits() -> None:
+    programs = [{"id": f"p{i}", "title": f"R&D <Advanced> \"Part\" {i} " + "🚀" * 30,
+                 "institution": "Collège <Boréal> & Co", "url": f"https://x.example/{i}?a=1&b=2",
+                 "cost": 1234.5, "currency": "CAD", "hours": 40, "weeks": 6,
+                 "delivery": "online", "language": "bilingual", "why": "Because " * 40}
+                for i in range(40)]
+    long_text = " ".join(f"word{i} <tag> & more" for i in range(2_000))   # one long line
+    messages: list[dict[str, Any]] = [{"text": long_text},
+                {"custom": {"type": "recommendations", "lang": "en", "programs": programs}},
+                {"text": "Next?", "buttons": [{"title": "Cheaper", "payload": "/ask_cheaper"}]}]
+    out = render_reply(messages, 7, "telegram-7", ButtonKeys())
+    assert len(out) >= 6
+    plain = [telegram_text(Call("sendMessage", {"text": m.html, "parse_mode": "HTML"}))
+             for m in out]
+    joined = re.sub(r"\s+", " ", " ".join(plain))
+    assert " ".join(long_text.split()) in joined, "nothing of the long text lost or doubled"
+    for i in range(40):
+        assert joined.count(f"Part\" {i} ") == 1
+    assert [bool(m.buttons) for m in out] == [False] * (len(out) - 1) + [True]
+
+
+def test_split_reopens_tags_cut_in_the_middle() -> None:
+    source = "<b>" + "bold &amp; long " * 600 + "</b>\n<i>end</i>"
+    pieces = split_html(source, limit=1000)
+    assert len(pieces) >= 9
+    for piece in pieces:
+        text = telegram_text(Call("sendMessage", {"text": piece, "parse_mode": "HTML"}))
+        assert units(text) <= 1000 and units(piece) <= 1000
+    assert pieces[1].startswith("<b>") and pieces[0].endswith("</b>")
+
+
+def test_long_button_payloads_get_short_keys() -> None:
+    keys = ButtonKeys(per_chat=3)
+    payload = '/choose_occupation{"noc":"13112","target_job":"' + "é" * 60 + '"}'
+    data = keys.callback_data(1, payload)
+    assert len(data.encode()) <= 64
+    assert keys.payload(1, data) == payload
+    assert keys.payload(2, data) is None, "keys are per chat"
+    for n in range(3):
+        keys.callback_data(1, payload + str(n))
+    assert keys.payload(1, data) is None, "the oldest key expired"
+
+
+def test_pathfinder_run_telegram_needs_a_token(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert cli.main(["run", "--telegram", "--port", str(free_port())]) == 2
+    error = capsys.readouterr().err
+    assert "TELEGRAM_BOT_TOKEN" in error and "@BotFather" in error
+
+
+def test_connector_refuses_to_start_without_what_it_needs(fake: FakeTelegram) -> None:
+    """A wrong token stops the connector with a reason (and without printing the token);
+    webhook mode without a secret does not start at all."""
+    command = [str(PROJECT_ROOT / ".venv/bin/python"), "-m", "connectors.telegram",
+               "--port", str(free_port())]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    wrong = "999:not-the-token"
+    result = subprocess.run([*command, "--mode", "polling"], capture_output=True, text=True,
+                            timeout=60, cwd=PROJECT_ROOT,
+                            env={**base, "TELEGRAM_BOT_TOKEN": wrong,
+                                 "TELEGRAM_API_BASE_URL": fake.url})
+    assert result.returncode == 1
+    assert "rejected" in result.stderr and wrong not in result.stderr + result.stdout
+    result = subprocess.run([*command, "--mode", "webhook"], capture_output=True, text=True,
+                            timeout=60, cwd=PROJECT_ROOT,
+                            env={**base, "TELEGRAM_BOT_TOKEN": fake.token,
+                                 "TELEGRAM_API_BASE_URL": fake.url})
+    assert result.returncode == 2 and "TELEGRAM_WEBHOOK_SECRET" in result.stderr
