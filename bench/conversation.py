@@ -19,7 +19,10 @@ Scripted learner conversations (EN and FR, 6 turns each, the main learner path) 
 * latency: one user at a time, every script ``--latency-repeats`` times; p50/p95 per turn;
 * throughput: ``--users`` concurrent users (httpx async), each running the scripts once;
   turns/s over the wall time; ``--rounds`` rounds, median reported;
-* memory: RSS of the Rasa engine's process group (/proc), peak over the run.
+* memory: RSS of the Rasa engine's process group (/proc), peak over the run;
+* CPU per turn: CPU time of every process of the system (Rasa, and for Pathfinder the
+  actions server) over the run, divided by the turns sent. Unlike wall time, it hardly
+  moves when other jobs share the machine.
 
 Targets (printed with PASS/FAIL): Pathfinder p95 <= 2 x bare p95; throughput >= 0.5 x bare;
 Rasa RSS <= 1.5 GB.
@@ -169,22 +172,31 @@ def bare_server(model: Path, run_dir: Path, port: int) -> ManagedProcess:
 
 # --- measuring -------------------------------------------------------------------------------
 
-def group_rss(pgid: int) -> int:
-    """Resident memory (bytes) of every process in a process group."""
-    total = 0
+def _group_stats(pgid: int) -> list[list[str]]:
+    """/proc/<pid>/stat fields (after the command name) of each process in a group."""
+    found = []
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             stat = (proc / "stat").read_text()
-            if int(stat[stat.rindex(")") + 2:].split()[2]) != pgid:
-                continue
-            for line in (proc / "status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue
-    return total
+        fields = stat[stat.rindex(")") + 2:].split()
+        if len(fields) > 21 and fields[2] == str(pgid):
+            found.append(fields)
+    return found
+
+
+def group_cpu_s(pgid: int) -> float:
+    """User + system CPU seconds used so far by the live processes of a process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    return sum(int(f[11]) + int(f[12]) for f in _group_stats(pgid)) / ticks
+
+
+def group_rss(pgid: int) -> int:
+    """Resident memory (bytes) of every process in a process group."""
+    return sum(int(f[21]) for f in _group_stats(pgid)) * os.sysconf("SC_PAGE_SIZE")
 
 
 class RssSampler:
@@ -222,6 +234,8 @@ class Result:
     empty: int = 0
     rss_idle: int = 0
     rss_peak: int = 0
+    turns_sent: int = 0
+    cpu_ms_per_turn: float = 0.0
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -232,6 +246,7 @@ def percentile(values: list[float], q: float) -> float:
 async def _turn(client: httpx.AsyncClient, url: str, sender: str, text: str,
                 result: Result) -> float:
     started = time.perf_counter()
+    result.turns_sent += 1
     try:
         response = await client.post(url, json={"sender": sender, "message": text})
         ok = response.status_code == 200
@@ -283,12 +298,15 @@ async def measure(system: str, rasa_url: str, users: int, rounds: int, repeats: 
     return result
 
 
-def run_system(system: str, rasa_url: str, pgid: int, args: argparse.Namespace,
-               log: Any) -> Result:
+def run_system(system: str, rasa_url: str, pgid: int, all_pgids: list[int],
+               args: argparse.Namespace, log: Any) -> Result:
     idle = group_rss(pgid)
+    cpu_before = sum(group_cpu_s(g) for g in all_pgids)
     with RssSampler(pgid) as sampler:
         result = asyncio.run(measure(system, rasa_url, args.users, args.rounds,
                                      args.latency_repeats, log))
+    cpu = sum(group_cpu_s(g) for g in all_pgids) - cpu_before
+    result.cpu_ms_per_turn = cpu / max(1, result.turns_sent) * 1000
     result.rss_idle, result.rss_peak = idle, max(sampler.peak, idle)
     return result
 
@@ -309,6 +327,8 @@ def report(pf: Result, bare: Result) -> list[str]:
         f"{'latency p95 (ms)':24}{pf.p95_ms:14.0f}{bare.p95_ms:14.0f}{p95_ratio:9.2f}",
         f"{f'throughput, {pf.users} users (t/s)':24}{pf.throughput:14.2f}"
         f"{bare.throughput:14.2f}{tp_ratio:9.2f}",
+        f"{'CPU per turn (ms)':24}{pf.cpu_ms_per_turn:14.1f}{bare.cpu_ms_per_turn:14.1f}"
+        f"{pf.cpu_ms_per_turn / bare.cpu_ms_per_turn if bare.cpu_ms_per_turn else 0:9.2f}",
         f"{'Rasa RSS idle':24}{_gb(pf.rss_idle):>14}{_gb(bare.rss_idle):>14}",
         f"{'Rasa RSS peak':24}{_gb(pf.rss_peak):>14}{_gb(bare.rss_peak):>14}",
         f"{'errors / empty replies':24}{f'{pf.errors} / {pf.empty}':>14}"
@@ -350,8 +370,9 @@ def main(argv: list[str] | None = None) -> int:
                              log_dir=run_dir / "logs", actions_workers=args.actions_workers)
         log("Pathfinder (actions server + Rasa engine):")
         with Stack(config, on_progress=lambda m: log(f"  {m}")) as stack:
-            results["pathfinder"] = run_system("pathfinder", stack.rasa_url,
-                                               stack.pids()["rasa"], args, log)
+            pids = stack.pids()
+            results["pathfinder"] = run_system("pathfinder", stack.rasa_url, pids["rasa"],
+                                               list(pids.values()), args, log)
         log("Bare Rasa bot (same pipeline, one fixed response):")
         server = bare_server(model, run_dir, free_port())
         try:
@@ -361,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             log(f"  bare Rasa ready ({time.monotonic() - started:.1f} s)")
             assert server.popen is not None
             results["bare"] = run_system("bare", f"http://127.0.0.1:{server.port}",
-                                         server.popen.pid, args, log)
+                                         server.popen.pid, [server.popen.pid], args, log)
         finally:
             server.terminate()
 
