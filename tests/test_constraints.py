@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from knowledge import models
 from knowledge.constraints import (
     DELIVERY_VALUES,
     REGION_NAMES,
@@ -204,3 +207,12 @@ def test_every_parsed_value_is_in_the_catalog_vocabulary() -> None:
     parsed = parse_constraints("hybrid or in person, evenings, weekends, self-paced, daytime")
     assert set(parsed.delivery) <= set(DELIVERY_VALUES)
     assert set(parsed.schedule) == set(SCHEDULE_VALUES)
+
+
+def test_the_parsers_regions_are_the_knowledge_bases_ontario_regions(session: Session) -> None:
+    # REGION_NAMES adds French names (the regions table has Job Bank's English ones only):
+    # the two must name the same economic regions, or a region could be parsed that no wage
+    # or program knows.
+    codes = set(session.scalars(select(models.Region.code).where(
+        models.Region.code.like("ER35_%"))))
+    assert codes == set(REGION_NAMES)
