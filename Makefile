@@ -78,23 +78,41 @@ export PYPROJECT_REQS_PY
 # Lines of `pip freeze --all` that belong in a lock: no pip, no editable or URL installs.
 LOCK_FILTER := grep -vE '^(pip==|-e |\#)|^[^ =]+ @ '
 
-.PHONY: help setup setup-app setup-engine data run test lint lock-app lock-engine
+.PHONY: help setup setup-app setup-engine setup-browser data run test lint lock-app lock-engine
 
 help:
-	@echo "make setup         create/update .venv (app, Python >= 3.11) and .venv-engine (Rasa, Python 3.10)"
+	@echo "make setup         create/update .venv (app, Python >= 3.11) and .venv-engine (Rasa, Python 3.10),"
+	@echo "                   and install Debian's chromium for the widget's browser tests"
 	@echo "make data          load data/ into $(DB) when it is missing or data/ or knowledge/ changed"
 	@echo "make run           setup + data + train + pathfinder run (chat at http://localhost:8000)"
 	@echo "make train         train models/pathfinder.tar.gz (Rasa) when nlu/, domain.yml or config.yml changed"
 	@echo "make test          setup + data + train + pytest -q (extra arguments: PYTEST_ARGS='-k foo')"
-	@echo "make lint          ruff check . and mypy knowledge bot actions tests"
+	@echo "make lint          ruff check . and mypy knowledge bot actions connectors tests"
 	@echo "make lock-app      re-resolve $(APP_LOCK) from pyproject.toml (+ dev, $(APP_LOCK_EXTRA))"
 	@echo "make lock-engine   re-resolve $(ENGINE_LOCK) from $(ENGINE_REQS)"
 
-setup: setup-app setup-engine
+setup: setup-app setup-engine setup-browser
 	@echo "Environments ready: $(VENV) (app), $(ENGINE_VENV) (Rasa engine)."
 
 setup-app: $(APP_STAMP)
 setup-engine: $(ENGINE_STAMP)
+
+# The widget's browser tests drive Debian's chromium through Playwright (executable_path);
+# Playwright never downloads a browser of its own (no `playwright install`).
+CHROMIUM := /usr/bin/chromium
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+setup-browser:
+	@if [ -x $(CHROMIUM) ] && command -v chromedriver >/dev/null; then \
+	  :; \
+	elif ! command -v apt-get >/dev/null; then \
+	  echo "No apt-get here: install Chromium at $(CHROMIUM) yourself for the widget's browser tests (tests/test_widget_browser.py skips without it)." >&2; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "Chromium is missing and installing it needs root: sudo apt-get install chromium chromium-driver (tests/test_widget_browser.py skips without it)." >&2; \
+	else \
+	  echo "Installing Debian's chromium and chromium-driver (apt-get) for the widget's browser tests…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  echo "Chromium ready: $$($(CHROMIUM) --version)."; \
+	fi
 
 $(APP_STAMP): $(APP_LOCK) pyproject.toml
 	@if ! $(VENV)/bin/python -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then \
@@ -157,7 +175,7 @@ test: setup data train
 lint: setup-app
 	@rc=0; \
 	echo "ruff check ."; $(VENV)/bin/ruff check . || rc=1; \
-	echo "mypy knowledge bot actions tests"; $(VENV)/bin/mypy knowledge bot actions tests || rc=1; \
+	echo "mypy knowledge bot actions connectors tests"; $(VENV)/bin/mypy knowledge bot actions connectors tests || rc=1; \
 	exit $$rc
 
 # Re-resolve the locks in a throwaway env, from scratch, with the ordinary resolver.
@@ -165,7 +183,7 @@ lock-app:
 	@py=$$(bash -c "$$FIND_APP_PYTHON"); \
 	rm -rf $(LOCK_TMP)-app; "$$py" -m venv $(LOCK_TMP)-app; \
 	$(LOCK_TMP)-app/bin/python -c "$$PYPROJECT_REQS_PY" > $(LOCK_TMP)-app.in; \
-	echo "$(APP_LOCK_EXTRA)" >> $(LOCK_TMP)-app.in; \
+	echo '$(APP_LOCK_EXTRA)' | tr " " "\n" >> $(LOCK_TMP)-app.in; \
 	echo "Resolving $(APP_LOCK) with Python $$("$$py" -c 'import platform; print(platform.python_version())')…"; \
 	$(LOCK_TMP)-app/bin/python $(PIP_INSTALL) -r $(LOCK_TMP)-app.in $(QUIET); \
 	$(LOCK_TMP)-app/bin/python $(PIP) check; \

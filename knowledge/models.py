@@ -208,3 +208,19 @@ class ProgramOccupation(Base):
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"), primary_key=True)
     noc: Mapped[str] = mapped_column(ForeignKey("occupations.noc"), primary_key=True)
 
+
+
+class Referral(Base):
+    """A learner following a program link (the widget's or Telegram's) to the institution:
+    the referral metric a portal is judged by. ``program_id`` is not a foreign key on purpose:
+    reloading the catalog replaces the programs, and the clicks must outlive that."""
+
+    __tablename__ = "referrals"
+    __table_args__ = (Index("ix_referrals_program_id", "program_id"),
+                      Index("ix_referrals_clicked_at", "clicked_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(120))
+    conversation: Mapped[str | None] = mapped_column(String(255))  # Rasa sender id
+    channel: Mapped[str] = mapped_column(String(20))  # web | telegram
+    clicked_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive

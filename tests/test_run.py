@@ -127,9 +127,11 @@ def test_stack_runs_a_conversation_and_stops_cleanly(tmp_path: Path) -> None:
         assert sender_id_is_indexed(config.tracker_db_path)
 
         page = httpx.get(f"{stack.web_url}/", timeout=30)
-        assert page.status_code == 200 and 'id="log"' in page.text
-        # The page points the browser at this stack's Rasa port.
-        assert f'content="{config.rasa_port}"' in page.text
+        assert page.status_code == 200 and "/widget/pathfinder-widget.js" in page.text
+        # The web app relays the widget's messages to this stack's Rasa.
+        reply = httpx.post(f"{stack.web_url}/api/conversations/web-{uuid.uuid4().hex}/messages",
+                           json={"message": "hello"}, timeout=30)
+        assert reply.status_code == 200 and reply.json()["messages"]
         assert httpx.get(f"{stack.web_url}/health", timeout=30).json() == {"status": "ok"}
     finally:
         stack.stop()

@@ -1,4 +1,5 @@
-"""The Pathfinder web app: the knowledge API and the chat page (``/``)."""
+"""The Pathfinder web app: the knowledge API, the web widget (``/widget/``, its channel
+``/api/conversations/…`` and program links ``/go/…``) and the widget's demo page (``/``)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,24 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot.api.routers import chat, datasets, occupations
-from knowledge.db import make_engine, session_factory
+from bot.api.rasa_client import RasaClient
+from bot.api.routers import conversations, datasets, occupations, referrals, widget
+from knowledge.db import make_engine, migrate, session_factory
 from knowledge.resolver import index_from_database
 
 
-def create_app(database_url: str | None = None) -> FastAPI:
+def create_app(database_url: str | None = None, rasa_url: str | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(database_url)
+        # Tables added after the last `load-data` (referrals) exist before the first click.
+        migrate(engine)
         app.state.sessions = session_factory(engine)
         # Built once: every request reuses the index.
         app.state.title_index = index_from_database(database_url)
+        app.state.rasa = RasaClient(rasa_url)
         yield
+        await app.state.rasa.aclose()
         engine.dispose()
 
     app = FastAPI(
@@ -27,11 +33,14 @@ def create_app(database_url: str | None = None) -> FastAPI:
         version="0.1.0",
         description="NOC 2021 occupations, Job Bank wages, COPS outlooks and OaSIS skills, "
         "from Canadian open data (Open Government Licence – Canada; Statistics Canada Open "
-        "Licence). The program catalog is SAMPLE data.",
+        "Licence). The program catalog is SAMPLE data. Also the web widget's channel "
+        "(conversations) and the program links that record referrals.",
         lifespan=lifespan,
     )
     app.include_router(occupations.router)
     app.include_router(datasets.router)
-    app.include_router(chat.router)
-    app.mount("/static", chat.static_files(), name="static")
+    app.include_router(conversations.router)
+    app.include_router(referrals.router)
+    app.include_router(widget.router)
+    app.mount("/widget", widget.widget_files(), name="widget")
     return app

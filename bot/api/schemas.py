@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -82,3 +82,44 @@ class DatasetOut(BaseModel):
 
 class Problem(BaseModel):
     detail: str
+
+
+# --- conversations (the web widget's channel) --------------------------------------------
+
+class ButtonOut(BaseModel):
+    title: str = Field(description="What the button says")
+    payload: str = Field(description="What is sent as the learner's message when pressed, "
+                         'e.g. /choose_occupation{"noc":"33102"}')
+
+
+class BotMessageOut(BaseModel):
+    text: str | None = Field(default=None, description="Plain text (never HTML)")
+    buttons: list[ButtonOut] | None = None
+    custom: dict[str, Any] | None = Field(
+        default=None, description="Machine-readable data, e.g. the recommendations payload "
+        '({"type": "recommendations", …}, see the README)')
+
+
+class MessageIn(BaseModel):
+    message: str = Field(max_length=20_000, description=(
+        "What the learner typed, or a button's payload. Rasa refuses messages over 5,000 "
+        "characters with a polite answer; over 20,000 is a 422."))
+
+
+class ReplyOut(BaseModel):
+    lang: Literal["en", "fr"] | None = Field(
+        description="The conversation's language after this turn (the widget's interface "
+        "follows it); null before it is known")
+    messages: list[BotMessageOut]
+
+
+class HistoryMessageOut(BotMessageOut):
+    sender: Literal["user", "bot"] = Field(description="Who said it")
+    time: float | None = Field(default=None, description="Unix time")
+
+
+class HistoryOut(BaseModel):
+    lang: Literal["en", "fr"] | None
+    messages: list[HistoryMessageOut] = Field(
+        description="The conversation so far, oldest first. A button press shows as the "
+        "button's title, a language switch as the language's name; other commands are left out")

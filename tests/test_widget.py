@@ -1,0 +1,338 @@
+"""The web widget without a browser: the demo page and the widget's files as the web app
+serves them, its conversation API's answers to bad input, and the widget's rendering run in
+Node against a stand-in DOM whose HTML entry points (innerHTML & co.) throw, so rendering
+bot text as HTML fails the test. The same flows in a real Chromium: test_widget_browser.py."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from bot.api.app import create_app
+from bot.api.routers.conversations import transcript
+from bot.stack import free_port
+
+WIDGET = Path(__file__).resolve().parent.parent / "connectors" / "widget"
+HOSTILE = '<img src=x onerror="alert(1)">'
+SENDER = "web-" + "0123456789abcdef" * 2
+
+
+@pytest.fixture(scope="module")
+def client(sqlite_url: str) -> Iterator[TestClient]:
+    # Nothing listens on this port: the conversation API must say Rasa is unreachable.
+    with TestClient(create_app(sqlite_url, rasa_url=f"http://127.0.0.1:{free_port()}")) as c:
+        yield c
+
+
+def test_the_demo_page_is_a_mock_portal_with_the_widget_embedded(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    text = page.text
+    assert "mock" in text.lower() and "micro-credentials portal" in text.lower()
+    assert '<script src="/widget/pathfinder-widget.js" defer></script>' in text
+    # The snippet is shown as text, with this server's absolute URLs, for portals to copy.
+    assert ("&lt;script src=&quot;http://testserver/widget/pathfinder-widget.js&quot; defer"
+            "&gt;&lt;/script&gt;") in text
+    assert "&quot;serverUrl&quot;: &quot;http://testserver&quot;" in text
+
+
+def test_the_only_inline_script_is_the_config_allowed_by_its_hash(client: TestClient) -> None:
+    page = client.get("/")
+    inline = re.findall(r"<script>(.*?)</script>", page.text, re.DOTALL)
+    assert len(inline) == 1 and "window.PathfinderWidget = {" in inline[0]
+    digest = base64.b64encode(hashlib.sha256(inline[0].encode()).digest()).decode()
+    csp = page.headers["content-security-policy"]
+    assert f"'sha256-{digest}'" in csp and "unsafe-inline" not in csp
+
+
+def test_a_forged_host_header_is_not_echoed_into_the_page(client: TestClient) -> None:
+    page = client.get("/", headers={"Host": 'evil"></script><script>alert(1)//'})
+    assert "<script>alert(1)" not in page.text and "evil" not in page.text
+
+
+def test_the_widget_files_are_served(client: TestClient) -> None:
+    script = client.get("/widget/pathfinder-widget.js")
+    assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+    assert client.get("/widget/pathfinder-widget.css").status_code == 200
+    assert client.get("/widget/../knowledge/db.py").status_code == 404
+    assert client.get("/health").json() == {"status": "ok"}
+
+
+def test_the_widget_never_writes_html() -> None:
+    code = "\n".join(line for line in (WIDGET / "pathfinder-widget.js").read_text().splitlines()
+                     if not line.lstrip().startswith("//"))
+    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+                 "new Function", ".url"):  # .url: program links never use the payload's URL
+        assert sink not in code
+
+
+@pytest.mark.parametrize("sender", ["ana", "web-123", "web-" + "G" * 32, "tg-12345",
+                                    "web-" + "0" * 32 + "/../x", SENDER.upper()])
+def test_only_random_web_conversation_ids_are_accepted(client: TestClient, sender: str) -> None:
+    assert client.get(f"/api/conversations/{sender}/messages").status_code in (404, 422)
+    reply = client.post(f"/api/conversations/{sender}/messages", json={"message": "hi"})
+    assert reply.status_code in (404, 422)
+
+
+@pytest.mark.parametrize("body", [b"{", b'{"message": 3}', b"[]", b'{"text": "hi"}',
+                                  json.dumps({"message": "x" * 20_001}).encode()])
+def test_malformed_messages_get_a_422_with_a_reason(client: TestClient, body: bytes) -> None:
+    reply = client.post(f"/api/conversations/{SENDER}/messages", content=body,
+                        headers={"Content-Type": "application/json"})
+    assert reply.status_code == 422 and reply.json()["detail"]
+
+
+def test_rasa_down_is_a_503_with_a_reason(client: TestClient) -> None:
+    for reply in (client.post(f"/api/conversations/{SENDER}/messages", json={"message": "hi"}),
+                  client.get(f"/api/conversations/{SENDER}/messages")):
+        assert reply.status_code == 503 and "cannot be reached" in reply.json()["detail"]
+
+
+def test_the_openapi_document_describes_the_widget_endpoints(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    messages = paths["/api/conversations/{sender}/messages"]
+    assert set(messages) == {"get", "post"}
+    assert "302" in paths["/go/{program_id}"]["get"]["responses"]
+
+
+def test_the_transcript_shows_what_the_learner_saw() -> None:
+    events: list[dict[str, Any]] = [
+        {"event": "action", "name": "action_listen", "timestamp": 1.0},
+        {"event": "user", "text": "hello", "timestamp": 2.0},
+        {"event": "bot", "text": "Hi!", "timestamp": 3.0, "data": {"buttons": [
+            {"title": "I want to learn", "payload": "/ask_recommendations"}]}},
+        {"event": "user", "text": "/ask_recommendations", "timestamp": 4.0},
+        {"event": "user", "text": '/change_language{"language":"fr"}', "timestamp": 5.0},
+        {"event": "bot", "text": None, "data": {"custom": {"type": "recommendations"}}},
+        {"event": "bot", "text": None, "data": {}},
+        {"event": "user", "text": "/restart", "timestamp": 6.0},
+    ]
+    shown = [(m.sender, m.text) for m in transcript(events)]
+    assert shown == [("user", "hello"), ("bot", "Hi!"), ("user", "I want to learn"),
+                     ("user", "Français"), ("bot", None)]
+
+
+# --- rendering, in Node with a DOM that refuses HTML --------------------------------------
+
+NODE_HARNESS = r"""
+const [scriptPath] = process.argv.slice(2);
+const input = JSON.parse(require("fs").readFileSync(0, "utf-8"));
+class El {
+  constructor(tag) {
+    this.tagName = tag.toUpperCase(); this.children = []; this.attributes = {};
+    this.own = ""; this.listeners = {}; this.className = ""; this.hidden = false;
+    const style = {}; style.setProperty = (k, v) => { style[k] = v; }; this.style = style;
+  }
+  set textContent(v) { this.own = String(v); this.children = []; }
+  get textContent() { return this.own + this.children.map((c) => c.textContent).join(""); }
+  set innerHTML(v) { throw new Error("innerHTML was used"); }
+  get innerHTML() { throw new Error("innerHTML was read"); }
+  set outerHTML(v) { throw new Error("outerHTML was used"); }
+  insertAdjacentHTML() { throw new Error("insertAdjacentHTML was used"); }
+  appendChild(c) { this.children.push(c); return c; }
+  append(...cs) { for (const c of cs) this.appendChild(c); }
+  setAttribute(k, v) { this.attributes[k] = String(v); }
+  getAttribute(k) { return k in this.attributes ? this.attributes[k] : null; }
+  removeAttribute(k) { delete this.attributes[k]; }
+  addEventListener(type, f) { (this.listeners[type] = this.listeners[type] || []).push(f); }
+  fire(type, event) {
+    for (const f of this.listeners[type] || []) f(event || { preventDefault() {} });
+  }
+  focus() { globalThis.focused = this; }
+  requestSubmit() { this.fire("submit"); }
+}
+const fetches = [];
+const store = { ...input.storage };
+globalThis.window = globalThis;
+Object.assign(globalThis, {
+  PathfinderWidget: input.config,
+  location: { href: "http://portal.example/page" },
+  localStorage: {
+    getItem: (k) => (k in store ? store[k] : null), setItem: (k, v) => { store[k] = String(v); },
+  },
+  fetch: async (url, init) => {
+    const method = (init && init.method) || "GET";
+    fetches.push({ url, method, body: init && init.body ? JSON.parse(init.body) : null });
+    if (input.down) return { ok: false, status: 503, json: async () => ({ detail: "down" }) };
+    const answer = (init && init.method === "POST") ? input.reply : input.history;
+    return { ok: true, json: async () => answer };
+  },
+  document: {
+    currentScript: { src: "http://localhost:8000/widget/pathfinder-widget.js" },
+    createElement: (tag) => new El(tag),
+    head: new El("head"), body: new El("body"), documentElement: { lang: "en" },
+  },
+});
+require(scriptPath);
+const find = (el, pred, out = []) => {
+  if (pred(el)) out.push(el);
+  el.children.forEach((c) => find(c, pred, out));
+  return out;
+};
+const byClass = (name) => find(document.body, (e) => e.className.split(" ").includes(name));
+const tree = (el) => ({ tag: el.tagName, cls: el.className, text: el.own, attrs: el.attributes,
+  href: el.href, hidden: el.hidden,
+  style: Object.fromEntries(Object.entries(el.style).filter(([k]) => k !== "setProperty")),
+  children: el.children.map(tree) });
+const settle = () => new Promise((r) => setTimeout(r, 30));
+(async () => {
+  await settle();                                   // history restored
+  const afterHistory = { label: byClass("pfw-label")[0].textContent,
+                         send: byClass("pfw-send")[0].textContent };
+  if (byClass("pfw-choice").length) byClass("pfw-choice")[0].fire("click");  // a button
+  await settle();
+  const input2 = byClass("pfw-input")[0];
+  input2.value = "  " + input.typed + "  ";
+  byClass("pfw-composer")[0].fire("submit");        // type and send
+  await settle();
+  console.log(JSON.stringify({ root: tree(document.body.children[0]), fetches, store, afterHistory,
+    css: document.head.children.map((c) => c.href), lang: document.body.children[0].lang,
+    status: byClass("pfw-status")[0].textContent }));
+})().catch((e) => { console.error(e.stack); process.exit(1); });
+"""
+
+RECOMMENDATIONS = {
+    "type": "recommendations", "lang": "fr",
+    "occupation": {"noc": "65100", "title": "<script>alert(2)</script>"},
+    "target_occupation": None,
+    "programs": [
+        {"id": "p1", "title": "<i>Soudure</i>", "institution": "Collège <u>X</u>",
+         "url": "javascript:alert(3)", "cost": 450.0, "currency": "CAD", "hours": 30.0,
+         "weeks": 6.0, "delivery": "online", "language": "fr",
+         "why": "Elle enseigne <em>la soudure</em>."},
+        {"id": "a b/c?d", "title": "Plain", "institution": "College Y",
+         "url": "https://example.org/p2", "cost": 99.5, "currency": "CAD", "hours": 12.0,
+         "weeks": None, "delivery": "in_person", "language": "en", "why": "Why."}],
+    "wage": {"low": 18.5, "median": 24.0, "high": 31.25, "unit": "hour", "region": "Ontario",
+             "year": 2024, "source": "Job Bank <a>"},
+    "outlook": {"rating": "shortage_strong", "label": "Risque important de pénurie",
+                "period": "2024-2033", "region": "Canada", "source": "COPS"}}
+
+
+def _walk(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node["children"]:
+        yield from _walk(child)
+
+
+def _classes(node: dict[str, Any]) -> set[str]:
+    return set(node["cls"].split())
+
+
+def run_widget(tmp_path: Path, scenario: dict[str, Any]) -> dict[str, Any]:
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node is not installed: the rendering check needs a JavaScript engine")
+    harness = tmp_path / "harness.js"
+    harness.write_text(NODE_HARNESS, encoding="utf-8")
+    result = subprocess.run([node, str(harness), str(WIDGET / "pathfinder-widget.js")],
+                            input=json.dumps(scenario), capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A returning visitor: history restored, a button pressed, a message typed."""
+    return run_widget(tmp_path_factory.mktemp("js"), {
+        "config": {"title": "Portal help <b>", "colours": {"accent": "#ffd400"}},
+        "storage": {"pathfinder.sender": SENDER, "pathfinder.open": "1"},
+        "history": {"lang": "fr", "messages": [
+            {"sender": "user", "text": HOSTILE},
+            {"sender": "bot", "text": "Bonjour", "buttons": [
+                {"title": "<b>Oui</b>", "payload": "/affirm"}]},
+            {"sender": "bot", "custom": RECOMMENDATIONS}]},
+        "reply": {"lang": "en", "messages": [{"text": "Reply <b>bold</b>"}]},
+        "typed": "I am a welder",
+    })
+
+
+def test_a_new_visitor_gets_a_random_id_and_a_message_when_the_server_is_down(
+        tmp_path: Path) -> None:
+    result = run_widget(tmp_path, {"config": {"language": "fr"}, "storage": {},
+                                   "down": True, "typed": "bonjour"})
+    # No conversation yet: nothing fetched (and none created) before the first message.
+    assert [f["method"] for f in result["fetches"]] == ["POST"]
+    sender = result["store"]["pathfinder.sender"]
+    assert re.fullmatch(r"web-[0-9a-f]{32}", sender) and sender != SENDER
+    assert result["fetches"][0]["url"].endswith(f"/api/conversations/{sender}/messages")
+    assert result["status"] == ("Je ne peux pas joindre l'assistant pour le moment. "
+                                "Veuillez réessayer dans un moment.")
+    texts = [n["text"] for n in _walk(result["root"])]
+    assert "bonjour" in texts  # what the learner typed stays on screen
+
+
+def test_text_is_rendered_as_text_not_html(rendered: dict[str, Any]) -> None:
+    nodes = list(_walk(rendered["root"]))
+    assert not {n["tag"] for n in nodes} & {"IMG", "SCRIPT", "B", "I", "U", "EM"}
+    texts = [n["text"] for n in nodes]
+    for literal in (HOSTILE, "<b>Oui</b>", "<i>Soudure</i>", "Reply <b>bold</b>",
+                    "Portal help <b>"):
+        assert literal in texts
+    assert any("<script>alert(2)</script>" in t for t in texts)
+
+
+def test_program_links_go_through_the_redirect(rendered: dict[str, Any]) -> None:
+    links = [n for n in _walk(rendered["root"]) if n["tag"] == "A"]
+    conversation = f"channel=web&conversation={SENDER}"
+    assert [link["href"] for link in links] == [
+        f"http://localhost:8000/go/p1?{conversation}",
+        f"http://localhost:8000/go/a%20b%2Fc%3Fd?{conversation}"]
+    assert all(link["attrs"].get("aria-hidden") is None for link in links)
+
+
+def test_the_history_is_restored_in_the_conversation_language(rendered: dict[str, Any]) -> None:
+    [history] = [f for f in rendered["fetches"] if f["method"] == "GET"]
+    assert history["url"] == f"http://localhost:8000/api/conversations/{SENDER}/messages"
+    # Interface strings followed the restored conversation (fr), then the reply's (en).
+    assert rendered["afterHistory"] == {"label": "Votre message", "send": "Envoyer"}
+    assert rendered["lang"] == "en" and rendered["store"]["pathfinder.lang"] == "en"
+    [log] = [n for n in _walk(rendered["root"]) if "pfw-log" in _classes(n)]
+    assert log["attrs"]["role"] == "log" and log["attrs"]["aria-live"] == "polite"
+    assert "aria-busy" not in log["attrs"]  # restored, so new messages are announced again
+    text = " ".join(n["text"] for n in _walk(rendered["root"]))
+    assert "Formations pour <script>alert(2)</script>" in text
+    assert "Source : Job Bank <a>, 2024" in text
+
+
+def test_the_wage_bar_is_a_picture_with_its_figures_as_text(rendered: dict[str, Any]) -> None:
+    nodes = list(_walk(rendered["root"]))
+    [bar] = [n for n in nodes if "pfw-bar" in _classes(n)]
+    assert bar["attrs"]["aria-hidden"] == "true"
+    median = next(c for c in bar["children"] if "pfw-bar-median" in _classes(c))
+    assert median["style"]["left"] == f"{24.0 / (31.25 * 1.1) * 100:.1f}%"
+    [wage] = [n for n in nodes if "pfw-wage" in _classes(n)]
+    spoken = [n["text"] for n in _walk(wage) if "pfw-sr-only" in _classes(n)]
+    assert len(spoken) == 1
+    for figure in ("18,50", "24,00", "31,25", "Ontario", "2024", "de l'heure"):
+        assert figure in spoken[0]
+    [badge] = [n for n in nodes if "pfw-badge-shortage" in _classes(n)]
+    assert "Risque important de pénurie" in [c["text"] for c in badge["children"]]
+
+
+def test_buttons_and_typed_text_go_to_the_conversation_api(rendered: dict[str, Any]) -> None:
+    posts = [f for f in rendered["fetches"] if f["method"] == "POST"]
+    assert [p["body"] for p in posts] == [{"message": "/affirm"}, {"message": "I am a welder"}]
+    assert {p["url"] for p in posts} == {
+        f"http://localhost:8000/api/conversations/{SENDER}/messages"}
+    texts = [n["text"] for n in _walk(rendered["root"])]
+    assert texts.count("<b>Oui</b>") == 2  # the button, and the learner's bubble
+
+
+def test_config_colours_get_a_readable_text_colour(rendered: dict[str, Any]) -> None:
+    style = rendered["root"]["style"]
+    assert style["--pfw-accent"] == "#ffd400"
+    assert style["--pfw-on-accent"] == "#111111"  # dark text on yellow
+    assert rendered["css"] == ["http://localhost:8000/widget/pathfinder-widget.css"]

@@ -1,0 +1,258 @@
+"""The web widget in a real headless Chromium (Debian's, driven by Playwright) against the
+real stack (Rasa + actions server + web app from bot.stack, free ports, one stack for this
+module): a learner opens the demo page, types a job title, presses buttons, sees program
+cards, follows a link (the click is recorded), reloads and gets the conversation back,
+switches to French, and does it all by keyboard; axe-core finds no WCAG 2.1 A/AA violation.
+
+Screenshots of the widget in English and French are taken on the way; set
+PATHFINDER_WIDGET_SCREENSHOTS=1 to write them to docs/widget-en.png and docs/widget-fr.png.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.stack import Stack, StackConfig, free_port
+from knowledge import models
+from knowledge.db import make_engine, session_factory
+from knowledge.settings import PROJECT_ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
+DOCS = PROJECT_ROOT / "docs"
+TURN_MS = 40_000
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+PSW_MESSAGE = "I'm a PSW and I want to move into health care admin, online, under $800"
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+
+
+def _missing(what: str) -> None:
+    # In CI a missing browser or model is a broken setup, not a reason to skip.
+    (pytest.fail if os.environ.get("CI") else pytest.skip)(what)
+
+
+@pytest.fixture(scope="module")
+def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the test knowledge base: the web app writes clicks into it."""
+    target = tmp_path_factory.mktemp("widget-kb") / "kb.sqlite"
+    source = sqlite_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
+def stack(kb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.is_file():
+        _missing(f"no Rasa model at {MODEL}: run `make train` (make test does)")
+    tmp = tmp_path_factory.mktemp("widget-stack")
+    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
+                         web_port=free_port(), tracker_db=tmp / "tracker.db",
+                         log_dir=tmp / "logs", database_url=kb_url)
+    running = Stack(config)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(stack: Stack) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        _missing(f"no Chromium at {CHROMIUM}: `make setup` installs Debian's chromium")
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    with playwright_sync.sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu",
+                  "--disable-background-networking"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture()
+def page(browser: Any, stack: Stack) -> Iterator[Any]:
+    """A fresh visitor (own localStorage)."""
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-CA")
+    yield context.new_page()
+    context.close()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def replies(page: Any) -> int:
+    return int(page.locator(".pfw-bot, .pfw-recs").count())
+
+
+def wait_for_answer(page: Any, before: int) -> None:
+    """Until the bot has answered (more bot messages than `before`, typing indicator gone)."""
+    page.wait_for_function(
+        """(before) => document.querySelectorAll('.pfw-bot, .pfw-recs').length > before
+             && !document.querySelector('.pfw-status.pfw-typing')""",
+        arg=before, timeout=TURN_MS)
+
+
+def say(page: Any, text: str) -> None:
+    before = replies(page)
+    page.fill("#pfw-message", text)
+    page.keyboard.press("Enter")
+    wait_for_answer(page, before)
+
+
+def press(page: Any, title_part: str) -> None:
+    before = replies(page)
+    page.locator(".pfw-choice", has_text=title_part).last.click()
+    wait_for_answer(page, before)
+
+
+def get_recommendations(page: Any) -> None:
+    """The PSW conversation of the e2e tests, by the buttons a learner would press."""
+    say(page, PSW_MESSAGE)
+    press(page, "Nurse aides")
+    if not page.locator(".pfw-card").count():
+        press(page, "administrative")  # "health care admin" can mean several jobs
+    assert page.locator(".pfw-card").count() >= 1
+
+
+def run_axe(page: Any) -> list[dict[str, Any]]:
+    results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag",
+                                                              "values": WCAG_21_AA}})
+    violations: list[dict[str, Any]] = results.response["violations"]
+    return violations
+
+
+def screenshot(page: Any, name: str, tmp_path: Path, top: str = ".pfw-recs") -> None:
+    """The page, with the newest `top` element (program cards) at the top of the widget's log."""
+    page.evaluate("""(selector) => {
+        const log = document.querySelector('.pfw-log');
+        const shown = [...log.querySelectorAll(selector)].pop();
+        log.scrollTop = shown.getBoundingClientRect().top - log.getBoundingClientRect().top
+                        + log.scrollTop - 8;
+    }""", top)
+    path = tmp_path / name
+    page.screenshot(path=str(path))
+    assert path.stat().st_size > 10_000
+    if os.environ.get("PATHFINDER_WIDGET_SCREENSHOTS"):
+        DOCS.mkdir(exist_ok=True)
+        page.screenshot(path=str(DOCS / name))
+
+
+def sender_of(page: Any) -> str:
+    sender = page.evaluate("localStorage.getItem('pathfinder.sender')")
+    assert isinstance(sender, str)
+    return sender
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+def test_a_learner_gets_cards_follows_a_link_and_finds_the_conversation_after_reload(
+        page: Any, stack: Stack, kb_url: str, tmp_path: Path) -> None:
+    page.goto(stack.web_url)
+    page.get_by_role("button", name="Ask Pathfinder").click()
+    get_recommendations(page)
+
+    cards = page.locator(".pfw-card")
+    first = cards.first
+    for part in (".pfw-card-title", "dd"):
+        assert first.locator(part).first.inner_text().strip()
+    facts = first.locator(".pfw-facts").inner_text()
+    assert all(term in facts for term in ("Institution", "Cost", "Length", "Delivery"))
+    assert page.locator(".pfw-bar-median").count() >= 1 and page.locator(".pfw-badge").count()
+    screenshot(page, "widget-en.png", tmp_path)
+
+    # Following a program link: through /go/, recorded, then at the catalog's URL.
+    link = first.locator("a.pfw-link")
+    href = link.get_attribute("href")
+    assert href and href.startswith(f"{stack.web_url}/go/")
+    program_id = href.removeprefix(f"{stack.web_url}/go/").split("?")[0]
+    # (Institution sites are not reachable from here: the redirected request is what counts.)
+    with page.context.expect_event("request", lambda r: r.redirected_from is not None,
+                                   timeout=TURN_MS) as redirected:
+        link.click()
+    assert redirected.value.redirected_from.url == href
+    engine = make_engine(kb_url)
+    with session_factory(engine)() as session:
+        program = session.get(models.Program, program_id)
+        assert program is not None
+        # The browser drops the #fragment from the request; the redirect carries it.
+        redirect = redirected.value.redirected_from.response()
+        assert redirect.status == 302 and redirect.header_value("location") == program.url
+        clicks = session.scalars(select(models.Referral)).all()
+    engine.dispose()
+    assert [(c.program_id, c.conversation, c.channel) for c in clicks] == [
+        (program_id, sender_of(page), "web")]
+
+    # A reload brings the same conversation back, panel open, cards included.
+    shown_before = page.locator(".pfw-log").inner_text()
+    page.reload()
+    page.wait_for_selector(".pfw-card")
+    assert page.locator("#pfw-panel").is_visible()
+    assert page.locator(".pfw-log").inner_text() == shown_before
+    assert PSW_MESSAGE in shown_before
+
+
+def test_switching_to_french_changes_the_interface_and_the_answers(
+        page: Any, stack: Stack, tmp_path: Path) -> None:
+    page.goto(stack.web_url)
+    page.get_by_role("button", name="Ask Pathfinder").click()
+    get_recommendations(page)
+    assert page.locator(".pfw-send").inner_text() == "Send"
+    before = replies(page)
+    page.get_by_role("button", name="Passer au français").click()
+    wait_for_answer(page, before)
+    assert page.locator(".pfw-send").inner_text() == "Envoyer"
+    assert page.locator("label[for=pfw-message]").inner_text() == "Votre message"
+    assert page.locator("#pathfinder-widget").get_attribute("lang") == "fr"
+    shown = page.locator(".pfw-bot").count()
+    say(page, "je suis soudeur")
+    answer = " ".join(page.locator(".pfw-bot").all_inner_texts()[shown:]).lower()
+    assert "soudeu" in answer and " de " in answer and "vous" in answer, answer
+    assert page.locator(".pfw-recs-title").last.inner_text().startswith("Formations pour")
+    assert page.get_by_role("button", name="Switch to English").is_visible()
+    screenshot(page, "widget-fr.png", tmp_path, top=".pfw-wage")  # the wage bar, the badge
+    assert run_axe(page) == []
+
+
+def test_keyboard_only(page: Any, stack: Stack) -> None:
+    page.goto(stack.web_url)
+    for _ in range(30):  # through the portal's links to the launcher, the last stop
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.className") == "pfw-launcher":
+            break
+    else:
+        raise AssertionError("the launcher cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "pfw-message"
+    page.keyboard.type("I work as a cashier")
+    before = replies(page)
+    page.keyboard.press("Enter")
+    wait_for_answer(page, before)
+    # Shift+Tab from the message box reaches the answer's last control (a button or link).
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.closest('.pfw-log') !== null")
+    assert page.evaluate("['BUTTON', 'A'].includes(document.activeElement.tagName)")
+    # Escape closes the panel and gives the focus back to the launcher.
+    page.keyboard.press("Escape")
+    assert page.locator("#pfw-panel").is_hidden()
+    assert page.evaluate("document.activeElement.className") == "pfw-launcher"
+
+
+def test_axe_finds_no_wcag_violation_on_the_demo_and_the_open_widget(
+        page: Any, stack: Stack) -> None:
+    page.goto(stack.web_url)
+    assert run_axe(page) == []
+    page.get_by_role("button", name="Ask Pathfinder").click()
+    get_recommendations(page)
+    violations = run_axe(page)
+    assert violations == [], [(v["id"], [n["target"] for n in v["nodes"]]) for v in violations]
