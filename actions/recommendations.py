@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import cast
 
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from sqlalchemy.orm import Session
 
@@ -86,8 +87,20 @@ def present(turn: Turn, session: Session, learner: Learner, recs: Recommendation
         programs=recs.programs, wage=wage, outlook=outlook))
     if recs.programs:
         turn.respond("utter_what_next")
+        if not asked_helpful(turn.tracker):
+            turn.respond("utter_ask_helpful")
     return [*learner.events,
             SlotSet("last_program_ids", [match.id for match in recs.programs])]
+
+
+RATE_RECOMMENDATIONS = "/rate_recommendations"
+
+
+def asked_helpful(tracker: Tracker) -> bool:
+    """Whether "was this list helpful?" was asked in this conversation (once is enough)."""
+    return any(str(button.get("payload") or "").startswith(RATE_RECOMMENDATIONS)
+               for event in tracker.events if event.get("event") == "bot"
+               for button in (event.get("data") or {}).get("buttons") or [])
 
 
 def program_line(match: ProgramMatch, lang: str) -> str:

@@ -314,7 +314,8 @@ def test_recommendations_fit_the_constraints_and_follow_the_schema(server: str,
     text = texts(result)
     for program in payload["programs"]:
         assert program["title"] in text
-    assert {"response": "utter_what_next"}.items() <= result["responses"][-1].items()
+    assert [r.get("response") for r in result["responses"][-2:]] == \
+        ["utter_what_next", "utter_ask_helpful"]
     # The wage line: every dollar figure in it is one of the Wage table's.
     wage = wage_for(db, noc, ONTARIO)
     assert wage is not None
@@ -323,6 +324,18 @@ def test_recommendations_fit_the_constraints_and_follow_the_schema(server: str,
     wage_text = next(r["text"] for r in result["responses"]
                      if r.get("text") and str(wage.year) in r["text"])
     assert money_figures(wage_text) and set(money_figures(wage_text)) <= wage_figures(wage)
+
+
+def test_was_this_helpful_is_asked_after_the_first_list_only(server: str) -> None:
+    noc = resolve_title("cashier").candidates[0].noc
+    asked = {"event": "bot", "timestamp": time.time(), "text": "Is this list helpful?",
+             "data": {"buttons": [{"title": "Yes, thanks",
+                                   "payload": '/rate_recommendations{"helpful":"yes"}'}]}}
+    later = run_action(server, "action_recommend", "show me programs",
+                       intent="ask_recommendations", slots={"current_noc": noc},
+                       events=[asked])
+    assert payloads(later)[0]["programs"]
+    assert "utter_ask_helpful" not in [r.get("response") for r in later["responses"]]
 
 
 def test_french_slot_gives_french_text(server: str) -> None:

@@ -354,6 +354,18 @@ def test_yes_after_recommendations_offers_next_steps(chat: Chat) -> None:
     assert reply.buttons
 
 
+def test_was_this_helpful_is_asked_once_and_answered(chat: Chat) -> None:
+    first = chat.send("I'm a cashier")
+    assert first.programs
+    helpful = first.button("Not really")
+    assert helpful["payload"] == '/rate_recommendations{"helpful":"no"}'
+    thanks = chat.click(helpful)
+    assert "change what you asked for" in thanks.text
+    second = chat.send("show me the programs again")
+    assert second.programs
+    assert not any(b["payload"].startswith("/rate_recommendations") for b in second.buttons)
+
+
 # --- learners, French --------------------------------------------------------------------------
 
 def test_french_learner_with_a_budget(new_chat: NewChat) -> None:
