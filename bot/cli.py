@@ -233,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "var/tracker.db)")
     p.add_argument("--log-dir", help="one log file per service (default var/log)")
     p.set_defaults(func=cmd_run)
+
+    from bot.console.commands import add_parsers as add_console_parsers
+
+    add_console_parsers(sub)  # staff add, conversations purge
     return parser
 
 

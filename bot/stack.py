@@ -256,7 +256,8 @@ def write_endpoints(config: StackConfig) -> Path:
         # (every response, EN and FR) with each action call.
         "  enable_selective_domain: true\n"
         "tracker_store:\n"
-        "  type: SQL\n"
+        # Rasa's SQL store, redacting emails, phone numbers, etc. before it writes.
+        "  type: bot.engine.tracker_store.RedactingSQLTrackerStore\n"
         '  dialect: "sqlite"\n'
         f"  db: {json.dumps(str(config.tracker_db_path))}\n",
         encoding="utf-8")
@@ -420,7 +421,9 @@ class Stack:
         if name == "web":
             assert c.web_port is not None
             url = f"http://{_client_host(c.host)}:{c.web_port}/health"
-            env = self._env(PATHFINDER_RASA_URL=self.rasa_url, PYTHONUNBUFFERED="1")
+            # The staff console reads the conversations this stack's Rasa writes.
+            env = self._env(PATHFINDER_RASA_URL=self.rasa_url, PYTHONUNBUFFERED="1",
+                            PATHFINDER_TRACKER_DB_URL=f"sqlite:///{c.tracker_db_path}")
             return ManagedProcess(
                 name, [self._app_python(), "-m", "uvicorn", "bot.api.app:create_app",
                        "--factory", "--host", c.host, "--port", str(c.web_port)],

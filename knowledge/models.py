@@ -224,3 +224,49 @@ class Referral(Base):
     conversation: Mapped[str | None] = mapped_column(String(255))  # Rasa sender id
     channel: Mapped[str] = mapped_column(String(20))  # web | telegram
     clicked_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+class StaffAccount(Base):
+    """A staff member of the console (bot/console). The password is stored as a salted
+    scrypt hash (bot/console/passwords.py); failed logins are counted per account and lock
+    it for a while (``locked_until``)."""
+
+    __tablename__ = "staff_accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    password_hash: Mapped[str] = mapped_column(String(300))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC, naive
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class StaffSession(Base):
+    """A logged-in console session. The cookie holds a random token; only its SHA-256 is
+    stored, so a leaked database does not log anyone in. Each session has its CSRF token."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id", ondelete="CASCADE"),
+                                          index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class TurnAnnotation(Base):
+    """A staff flag and/or note on one turn of a conversation: the user message's row in
+    Rasa's tracker store (``events.id``), which lives in another database, so no foreign key."""
+
+    __tablename__ = "turn_annotations"
+    __table_args__ = (UniqueConstraint("sender_id", "event_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(255), index=True)  # Rasa's conversation id
+    event_id: Mapped[int] = mapped_column(Integer)
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str] = mapped_column(Text, default="")
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

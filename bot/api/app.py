@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from bot.api.rasa_client import RasaClient
 from bot.api.routers import conversations, datasets, occupations, referrals, widget
+from bot.console import router as console_router
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.resolver import index_from_database
 
@@ -42,5 +43,6 @@ def create_app(database_url: str | None = None, rasa_url: str | None = None) -> 
     app.include_router(conversations.router)
     app.include_router(referrals.router)
     app.include_router(widget.router)
+    app.include_router(console_router)  # the staff console, /console (login required)
     app.mount("/widget", widget.widget_files(), name="widget")
     return app

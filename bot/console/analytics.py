@@ -1,0 +1,179 @@
+"""Figures for the analytics page and its CSV: conversations, recommendations given,
+click-throughs to institutions (knowledge.models.Referral), inquiries and "was this
+helpful?" answers when those exist, by ISO week, channel and language; and the occupations
+and skills most asked about.
+
+Conversations and recommendations come from the tracker store, clicks and inquiries from the
+app database. A click's language is its conversation's, when the link carried one.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from bot.console.conversations import Conversation
+from knowledge.models import Occupation, Referral
+
+UNKNOWN = "unknown"
+METRICS = ("conversations", "recommendations", "clicks", "inquiries", "helpful_yes",
+           "helpful_no")
+METRIC_LABELS = {
+    "conversations": "Conversations", "recommendations": "Recommendations given",
+    "clicks": "Click-throughs to institutions", "inquiries": "Inquiries sent",
+    "helpful_yes": "\u201cHelpful\u201d answers", "helpful_no": "\u201cNot helpful\u201d answers",
+}
+
+
+def week_of(when: dt.datetime | dt.date) -> dt.date:
+    """The Monday of the ISO week."""
+    day = when.date() if isinstance(when, dt.datetime) else when
+    return day - dt.timedelta(days=day.weekday())
+
+
+@dataclass
+class Analytics:
+    # (week, channel, language, metric) -> count
+    counts: Counter[tuple[dt.date, str, str, str]] = field(default_factory=Counter)
+    occupations: list[tuple[str, int]] = field(default_factory=list)
+    skills: list[tuple[str, int]] = field(default_factory=list)
+    # Series shown only when their source exists (tables of other features, intents/slots).
+    available: set[str] = field(default_factory=set)
+
+    @property
+    def metrics(self) -> list[str]:
+        return [m for m in METRICS if m in self.available]
+
+    # The weeks of the period asked for (empty ones included), else those with data.
+    period: list[dt.date] = field(default_factory=list)
+
+    @property
+    def weeks(self) -> list[dt.date]:
+        return self.period or sorted({key[0] for key in self.counts})
+
+    def total(self, metric: str) -> int:
+        return sum(n for key, n in self.counts.items() if key[3] == metric)
+
+    def by_week(self, metric: str) -> list[tuple[str, int]]:
+        totals: Counter[dt.date] = Counter()
+        for (week, _c, _l, name), n in self.counts.items():
+            if name == metric:
+                totals[week] += n
+        return [(week.isoformat(), totals[week]) for week in self.weeks]
+
+    def by(self, dimension: int, metric: str) -> list[tuple[str, int]]:
+        """Totals of a metric by channel (dimension 1) or language (2), largest first."""
+        totals: Counter[str] = Counter()
+        for key, n in self.counts.items():
+            if key[3] == metric:
+                totals[str(key[dimension])] += n
+        return totals.most_common()
+
+    def csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["week", "channel", "language", "metric", "count"])
+        for (week, channel, language, metric), n in sorted(self.counts.items()):
+            writer.writerow([week.isoformat(), channel, language, metric, n])
+        for title, n in self.occupations:
+            writer.writerow(["", "", "", "occupation:" + title, n])
+        for skill, n in self.skills:
+            writer.writerow(["", "", "", "skill:" + skill, n])
+        return out.getvalue()
+
+
+def compute(session: Session, conversations: list[Conversation],
+            since: dt.date | None = None, top: int = 10) -> Analytics:
+    result = Analytics(available={"conversations", "recommendations", "clicks"})
+    if since is not None:
+        this_week = week_of(dt.datetime.now(dt.UTC))
+        result.period = [week_of(since) + dt.timedelta(weeks=i)
+                         for i in range((this_week - week_of(since)).days // 7 + 1)]
+    language_of: dict[str, str] = {}
+    nocs: Counter[str] = Counter()
+    skills: Counter[str] = Counter()
+    for conversation in conversations:
+        language_of[conversation.sender_id] = conversation.language
+        if conversation.started is None or not conversation.user_turns:
+            continue
+        key = (conversation.channel, conversation.language)
+        # Counted in the week it started, or the period's first week if it started before.
+        started = week_of(conversation.started)
+        if since is not None:
+            started = max(started, week_of(since))
+        result.counts[(started, *key, "conversations")] += 1
+        for turn in conversation.turns:
+            if turn.recommendations and turn.time is not None:
+                result.counts[(week_of(turn.time), *key, "recommendations")] += len(
+                    turn.recommendations)
+        for answer in conversation.helpful:
+            result.available.update(("helpful_yes", "helpful_no"))
+            metric = "helpful_yes" if answer else "helpful_no"
+            result.counts[(week_of(conversation.last or conversation.started), *key,
+                           metric)] += 1
+        nocs.update(conversation.nocs)
+        skills.update(s.casefold() for s in conversation.skills)
+
+    clicks = select(Referral.clicked_at, Referral.channel, Referral.conversation)
+    if since is not None:
+        clicks = clicks.where(Referral.clicked_at >= dt.datetime.combine(since, dt.time()))
+    for clicked_at, channel, sender in session.execute(clicks):
+        language = language_of.get(sender or "", UNKNOWN)
+        result.counts[(week_of(clicked_at), channel, language, "clicks")] += 1
+
+    _count_inquiries(session, result, since)
+
+    titles: dict[str, str] = {noc: title for noc, title in session.execute(
+        select(Occupation.noc, Occupation.title_en).where(Occupation.noc.in_(list(nocs))))}
+    result.occupations = [(f"{noc} {titles.get(noc, '')}".strip(), n)
+                          for noc, n in nocs.most_common(top)]
+    result.skills = skills.most_common(top)
+    return result
+
+
+def _count_inquiries(session: Session, result: Analytics, since: dt.date | None) -> None:
+    """Inquiries to institutions, when that feature's table exists (it is another issue's):
+    by week; they carry no conversation, so channel and language are "unknown"."""
+    bind = session.get_bind()
+    if not inspect(bind).has_table("inquiries"):
+        return
+    from knowledge import models
+
+    inquiry = getattr(models, "Inquiry", None)
+    created = getattr(inquiry, "created_at", None)
+    if inquiry is None or created is None:
+        return
+    result.available.add("inquiries")
+    query = select(created)
+    if since is not None:
+        query = query.where(created >= dt.datetime.combine(since, dt.time()))
+    for (created_at,) in session.execute(query):
+        result.counts[(week_of(created_at), UNKNOWN, UNKNOWN, "inquiries")] += 1
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+def bars(series: list[tuple[str, int]], width: int = 640, height: int = 160) -> list[Bar]:
+    """Geometry of a vertical bar chart (the template draws it as SVG: no script, no CDN)."""
+    if not series:
+        return []
+    top = max(n for _, n in series) or 1
+    slot = width / len(series)
+    bar_width = max(2.0, slot * 0.7)
+    return [Bar(label, n, x=i * slot + (slot - bar_width) / 2,
+                y=height - n / top * height, width=bar_width, height=n / top * height)
+            for i, (label, n) in enumerate(series)]

@@ -1,0 +1,360 @@
+"""The console's pages (server-rendered with Jinja2) and downloads, under ``/console``.
+
+Access: every route but the login page and the stylesheet depends on a logged-in staff
+session. An anonymous page request is redirected to the login page (303); an anonymous
+download or form post gets a 401. Every form carries a CSRF token (the session's; on the
+login form, a double-submit cookie), checked before anything happens: 403 without it.
+
+Forms are parsed from ``application/x-www-form-urlencoded`` bodies with the standard library
+(the app does not depend on python-multipart)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.api.deps import SessionDep
+from bot.console import accounts, analytics
+from bot.console.conversations import (
+    CHANNELS,
+    Filters,
+    TrackerStore,
+    low_confidence_threshold,
+    tracker_db_url,
+)
+from bot.console.nlu_export import ExportError, training_data_yaml
+from knowledge.models import TurnAnnotation
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "pathfinder_console"
+LOGIN_CSRF_COOKIE = "pathfinder_console_login"
+PAGE_SIZE = 50
+MAX_FORM_BYTES = 64 * 1024
+MAX_NOTE_CHARS = 2000
+SECURITY_HEADERS = {
+    # No script at all; styles only from our own stylesheet; forms post only to us.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; "
+                               "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/console", tags=["staff console"])
+
+
+# --- access ------------------------------------------------------------------------------------
+
+def _secure_cookies(request: Request) -> bool:
+    return request.url.scheme == "https" or os.environ.get(
+        "PATHFINDER_CONSOLE_SECURE_COOKIE", "") == "1"
+
+
+def _staff(request: Request, session: Session) -> accounts.Staff | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    return accounts.staff_for_token(session, token) if token else None
+
+
+def staff_page(request: Request, session: SessionDep) -> accounts.Staff:
+    """A page: anonymous visitors are sent to the login page."""
+    staff = _staff(request, session)
+    if staff is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise HTTPException(303, "Log in to the staff console first.", headers={
+            "Location": "/console/login?" + urlencode({"next": target}), **SECURITY_HEADERS})
+    return staff
+
+
+def staff_only(request: Request, session: SessionDep) -> accounts.Staff:
+    """A download or a form post: anonymous requests get a 401."""
+    staff = _staff(request, session)
+    if staff is None:
+        raise HTTPException(401, "Log in to the staff console first.",
+                            headers=SECURITY_HEADERS)
+    return staff
+
+
+StaffPage = Annotated[accounts.Staff, Depends(staff_page)]
+StaffOnly = Annotated[accounts.Staff, Depends(staff_only)]
+
+
+async def _form(request: Request) -> dict[str, list[str]]:
+    body = await request.body()
+    if not body:
+        return {}  # then the CSRF check refuses it (403)
+    if not request.headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"):
+        raise HTTPException(415, "Send the form as application/x-www-form-urlencoded.")
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(413, f"The form is over {MAX_FORM_BYTES // 1024} KiB.")
+    try:
+        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=2000)
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPException(400, "The form could not be read.") from None
+
+
+def _field(form: Mapping[str, list[str]], name: str) -> str:
+    values = form.get(name)
+    return values[0] if values else ""
+
+
+def _check_csrf(form: Mapping[str, list[str]], expected: str | None) -> None:
+    sent = _field(form, "csrf")
+    if not expected or not sent or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "The form's security token is missing or out of date: "
+                                 "reload the page and try again.", headers=SECURITY_HEADERS)
+
+
+def _page(request: Request, name: str, context: dict[str, Any],
+          status_code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _safe_next(target: str) -> str:
+    # Only a console path: never another site (no open redirect).
+    if target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/console/conversations"
+
+
+def tracker(request: Request) -> TrackerStore:
+    # app.state.tracker_db_url: set by whoever builds the app for another store (tests).
+    url = getattr(request.app.state, "tracker_db_url", None) or tracker_db_url()
+    return TrackerStore(url)
+
+
+TrackerDep = Annotated[TrackerStore, Depends(tracker)]
+
+
+# --- login -------------------------------------------------------------------------------------
+
+@router.get("/static/console.css", include_in_schema=False)
+def stylesheet() -> FileResponse:
+    return FileResponse(HERE / "static" / "console.css", media_type="text/css",
+                        headers={"Cache-Control": "max-age=3600"})
+
+
+def _login_page(request: Request, next_url: str, error: str | None = None,
+                status_code: int = 200) -> HTMLResponse:
+    csrf = secrets.token_urlsafe(32)
+    response = _page(request, "login.html", {"csrf": csrf, "next": next_url, "error": error},
+                     status_code)
+    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict",
+                        secure=_secure_cookies(request), path="/console/login")
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse, summary="The login page")
+def login_page(request: Request, next: str = "/console/conversations") -> HTMLResponse:
+    return _login_page(request, _safe_next(next))
+
+
+@router.post("/login", response_class=HTMLResponse, summary="Log in (form: email, password)",
+             responses={303: {"description": "Logged in: to the page asked for"},
+                        401: {"description": "Wrong email or password"},
+                        403: {"description": "No CSRF token"},
+                        423: {"description": "Account locked after repeated failures"}})
+async def log_in(request: Request, session: SessionDep) -> Response:
+    form = await _form(request)
+    _check_csrf(form, request.cookies.get(LOGIN_CSRF_COOKIE))
+    next_url = _safe_next(_field(form, "next"))
+    result = accounts.log_in(session, _field(form, "email"), _field(form, "password"))
+    if result.outcome is accounts.LoginOutcome.LOCKED:
+        return _login_page(request, next_url, "This account is locked after too many failed "
+                           f"logins. Try again after {result.locked_until:%H:%M} UTC.", 423)
+    if result.account is None:
+        return _login_page(request, next_url, "Wrong email or password.", 401)
+    token = accounts.start_session(session, result.account)
+    response = RedirectResponse(next_url, status_code=303, headers=SECURITY_HEADERS)
+    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
+                        secure=_secure_cookies(request), path="/console",
+                        max_age=accounts.SESSION_HOURS * 3600)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
+    return response
+
+
+@router.post("/logout", status_code=303, summary="Log out (form: csrf)",
+             responses={303: {"description": "Logged out: to the login page"}})
+async def log_out(request: Request, session: SessionDep, staff: StaffOnly) -> Response:
+    _check_csrf(await _form(request), staff.csrf_token)
+    accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/console/login", status_code=303, headers=SECURITY_HEADERS)
+    response.delete_cookie(SESSION_COOKIE, path="/console")
+    return response
+
+
+# --- conversations -----------------------------------------------------------------------------
+
+@router.get("", include_in_schema=False)
+@router.get("/", include_in_schema=False)
+def home(staff: StaffPage) -> RedirectResponse:
+    return RedirectResponse("/console/conversations", status_code=303,
+                            headers=SECURITY_HEADERS)
+
+
+def _flagged_senders(session: Session) -> set[str]:
+    return set(session.scalars(
+        select(TurnAnnotation.sender_id).where(TurnAnnotation.flagged.is_(True))))
+
+
+def _date(value: str | None, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise HTTPException(400, f"{name} must be a date like 2026-11-25.") from None
+
+
+@router.get("/conversations", response_class=HTMLResponse,
+            summary="Conversations, with filters and search")
+def conversation_list(
+    request: Request, session: SessionDep, store: TrackerDep, staff: StaffPage,
+    date_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+    date_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+    channel: Annotated[str | None, Query(max_length=10)] = None,
+    language: Annotated[str | None, Query(max_length=5)] = None,
+    low_confidence: bool = False, no_recommendation: bool = False, flagged: bool = False,
+    q: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    if channel and channel not in CHANNELS:
+        raise HTTPException(400, f"channel must be one of {', '.join(CHANNELS)}.")
+    if language and language not in ("en", "fr"):
+        raise HTTPException(400, "language must be en or fr.")
+    filters = Filters(date_from=_date(date_from, "from"), date_to=_date(date_to, "to"),
+                      channel=channel or None, language=language or None,
+                      low_confidence=low_confidence, no_recommendation=no_recommendation,
+                      flagged=flagged, query=q.strip())
+    threshold = low_confidence_threshold()
+    flagged_senders = _flagged_senders(session)
+    total, shown = store.page(filters, flagged_senders, threshold, (page - 1) * PAGE_SIZE,
+                              PAGE_SIZE)
+    query = {k: v for k, v in request.query_params.items() if k != "page"}
+    return _page(request, "conversations.html", {
+        "staff": staff, "filters": filters, "conversations": shown, "total": total,
+        "page": page, "pages": max(1, -(-total // PAGE_SIZE)), "threshold": threshold,
+        "flagged_senders": flagged_senders, "channels": CHANNELS,
+        "page_query": urlencode(query), "quote": quote,
+    })
+
+
+@router.get("/conversations/{sender_id}", response_class=HTMLResponse,
+            summary="A conversation's transcript", responses={404: {"description": "No such "
+                                                                  "conversation"}})
+def transcript(request: Request, sender_id: str, session: SessionDep, store: TrackerDep,
+               staff: StaffPage) -> HTMLResponse:
+    conversation = store.conversation(sender_id)
+    if conversation is None:
+        raise HTTPException(404, "There is no conversation with this id in the tracker store "
+                                 "(it may have been purged).", headers=SECURITY_HEADERS)
+    annotations = {a.event_id: a for a in session.scalars(
+        select(TurnAnnotation).where(TurnAnnotation.sender_id == sender_id))}
+    intents = sorted({t.intent for t in conversation.user_turns
+                      if t.intent and t.intent != "nlu_fallback"})
+    return _page(request, "transcript.html", {
+        "staff": staff, "conversation": conversation, "annotations": annotations,
+        "threshold": low_confidence_threshold(), "intents": intents, "quote": quote,
+        "saved": request.query_params.get("saved"),
+    })
+
+
+@router.post("/conversations/{sender_id}/turns/{event_id}/annotation", status_code=303,
+             summary="Flag a turn and/or note on it (form: csrf, flagged, note)",
+             responses={303: {"description": "Saved: back to the transcript"},
+                        400: {"description": "Note too long"},
+                        404: {"description": "No such user message in this conversation"}})
+async def annotate(request: Request, sender_id: str, event_id: int, session: SessionDep,
+                   store: TrackerDep, staff: StaffOnly) -> Response:
+    form = await _form(request)
+    _check_csrf(form, staff.csrf_token)
+    note = _field(form, "note").strip()
+    if len(note) > MAX_NOTE_CHARS:
+        raise HTTPException(400, f"A note has at most {MAX_NOTE_CHARS} characters.")
+    conversation = store.conversation(sender_id)
+    if conversation is None or event_id not in {t.event_id for t in conversation.user_turns}:
+        raise HTTPException(404, "This conversation has no such user message.")
+    annotation = session.scalar(select(TurnAnnotation).where(
+        TurnAnnotation.sender_id == sender_id, TurnAnnotation.event_id == event_id))
+    if annotation is None:
+        annotation = TurnAnnotation(sender_id=sender_id, event_id=event_id)
+        session.add(annotation)
+    annotation.flagged = _field(form, "flagged") == "on"
+    annotation.note = note
+    annotation.staff_id = staff.id
+    annotation.updated_at = accounts.utc_now()
+    session.commit()
+    return RedirectResponse(f"/console/conversations/{quote(sender_id, safe='')}"
+                            f"?saved={event_id}#turn-{event_id}", status_code=303,
+                            headers=SECURITY_HEADERS)
+
+
+@router.post("/export", summary="Export picked user messages as Rasa NLU training data "
+             "(form: csrf, intent, event = user event ids)",
+             response_class=Response,
+             responses={200: {"content": {"application/x-yaml": {}},
+                              "description": "nlu.yml (version 3.1)"},
+                        400: {"description": "No message picked, or not an intent name"}})
+async def export_training_data(request: Request, store: TrackerDep,
+                               staff: StaffOnly) -> Response:
+    form = await _form(request)
+    _check_csrf(form, staff.csrf_token)
+    try:
+        event_ids = [int(v) for v in form.get("event", [])]
+    except ValueError:
+        raise HTTPException(400, "Message ids are numbers.") from None
+    texts = store.user_messages(event_ids) if event_ids else {}
+    intent = _field(form, "intent").strip()
+    try:
+        body = training_data_yaml(intent, [texts[i] for i in event_ids if i in texts])
+    except ExportError as exc:
+        raise HTTPException(400, str(exc)) from None
+    return Response(body, media_type="application/x-yaml", headers={
+        "Content-Disposition": f'attachment; filename="nlu-{intent}.yml"', **SECURITY_HEADERS})
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+def _analytics(session: Session, store: TrackerStore, weeks: int) -> analytics.Analytics:
+    since = analytics.week_of(dt.datetime.now(dt.UTC)) - dt.timedelta(weeks=weeks - 1)
+    conversations = store.search(Filters(date_from=since), set(), low_confidence_threshold())
+    return analytics.compute(session, conversations, since)
+
+
+@router.get("/analytics", response_class=HTMLResponse, summary="Analytics with charts")
+def analytics_page(request: Request, session: SessionDep, store: TrackerDep,
+                   staff: StaffPage,
+                   weeks: Annotated[int, Query(ge=1, le=260)] = 12) -> HTMLResponse:
+    figures = _analytics(session, store, weeks)
+    charts = {metric: analytics.bars(figures.by_week(metric)) for metric in figures.metrics}
+    return _page(request, "analytics.html", {
+        "staff": staff, "figures": figures, "charts": charts, "weeks": weeks,
+        "labels": analytics.METRIC_LABELS,
+    })
+
+
+@router.get("/analytics.csv", response_class=Response, summary="The analytics as CSV",
+            responses={200: {"content": {"text/csv": {}},
+                             "description": "week, channel, language, metric, count"}})
+def analytics_csv(session: SessionDep, store: TrackerDep, staff: StaffOnly,
+                  weeks: Annotated[int, Query(ge=1, le=260)] = 12) -> Response:
+    figures = _analytics(session, store, weeks)
+    return Response(figures.csv(), media_type="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="pathfinder-analytics.csv"',
+        **SECURITY_HEADERS})

@@ -1,0 +1,92 @@
+"""Redaction of personal identifiers in conversation text: email addresses, North American
+phone numbers, Canadian social insurance numbers (SIN), Canadian postal codes and payment
+card numbers are replaced by a bracketed label ("[email]", "[phone]", ...).
+
+Used twice, on purpose: by the engine's tracker store before a turn is written
+(bot/engine/tracker_store.py; the live turn has already used the original text), and by the
+staff console before anything is shown or exported (conversations stored before redaction
+existed, or by another tracker store). So this module imports only the standard library and
+runs on the engine's Python 3.10 as well as the app's 3.11.
+
+Budgets ("under $800"), durations, years and NOC codes (5 digits) are left alone: every
+numeric pattern needs the shape of the identifier (10 digits for a phone, 9 for a SIN,
+13-19 passing the Luhn check for a card).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+EMAIL = "[email]"
+PHONE = "[phone]"
+SIN = "[SIN]"
+POSTAL_CODE = "[postal code]"
+CARD = "[card number]"
+
+_EMAIL_RE = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+# Payment cards: 13-19 digits, optionally in groups of 4 separated by spaces or dashes.
+_CARD_RE = re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])")
+# NANP: optional +1 / 1, area code (optionally in parentheses), exchange, line; separators
+# are spaces, dots or dashes. The area code and exchange start with 2-9.
+_PHONE_RE = re.compile(
+    r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\([2-9]\d{2}\)|[2-9]\d{2})[\s.-]?[2-9]\d{2}[\s.-]?\d{4}"
+    r"(?:\s*(?:x|ext\.?|poste)\s*\d{1,5})?(?!\d)", re.IGNORECASE)
+# SIN: 9 digits, as 3-3-3 groups or run together.
+_SIN_RE = re.compile(r"(?<![\d.])\d{3}[ -]?\d{3}[ -]?\d{3}(?![\d.])")
+# Postal codes: letter digit letter, optional space, digit letter digit (no D F I O Q U, and
+# no W or Z first).
+_POSTAL_RE = re.compile(
+    r"\b[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z][ -]?\d[ABCEGHJ-NPRSTV-Z]\d\b", re.IGNORECASE)
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        value = int(char)
+        if position % 2 == 1:
+            value = value * 2 - 9 if value > 4 else value * 2
+        total += value
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return CARD if _luhn_valid(digits) else match.group()
+
+
+def redact(text: str) -> str:
+    """The text with personal identifiers replaced by labels. Idempotent."""
+    if not text:
+        return text
+    text = _EMAIL_RE.sub(EMAIL, text)
+    text = _CARD_RE.sub(_card, text)
+    text = _PHONE_RE.sub(PHONE, text)
+    text = _SIN_RE.sub(SIN, text)
+    return _POSTAL_RE.sub(POSTAL_CODE, text)
+
+
+def _redact_entities(entities: Any) -> None:
+    if not isinstance(entities, list):
+        return
+    for entity in entities:
+        if isinstance(entity, dict) and isinstance(entity.get("value"), str):
+            entity["value"] = redact(entity["value"])
+
+
+def redact_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Redact a Rasa event in its serialised form (``Event.as_dict()``), in place, and
+    return it: a user message's text, its parse data's text and entity values, a bot
+    message's text. Slot values are kept: a form may need an address on a later turn."""
+    kind = event.get("event")
+    if kind in ("user", "bot") and isinstance(event.get("text"), str):
+        event["text"] = redact(event["text"])
+    if kind == "user":
+        parse_data = event.get("parse_data")
+        if isinstance(parse_data, dict):
+            if isinstance(parse_data.get("text"), str):
+                parse_data["text"] = redact(parse_data["text"])
+            _redact_entities(parse_data.get("entities"))
+    return event

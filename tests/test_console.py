@@ -1,0 +1,578 @@
+"""The staff console, driven like staff use it: a real tracker store filled by real
+conversations through the stack (Rasa + actions server from bot.stack, free ports, with the
+redacting tracker store), the real web app (TestClient, and a headless Chromium at the end),
+a real SQLite knowledge base (a copy of the test one) holding the staff accounts.
+
+Expected values are read from the tracker store's raw rows, not from the console's code."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+from ruamel.yaml import YAML
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot import cli
+from bot.api.app import create_app
+from bot.stack import Stack, StackConfig, free_port
+from knowledge import models
+from knowledge.db import make_engine
+from knowledge.referrals import record_click
+from knowledge.settings import PROJECT_ROOT
+
+MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
+ENGINE_PYTHON = PROJECT_ROOT / ".venv-engine" / "bin" / "python"
+CHROMIUM = Path("/usr/bin/chromium")
+DOCS = PROJECT_ROOT / "docs"
+EMAIL, PASSWORD = "reviewer@example.org", "a long enough password"
+OTHER_EMAIL = "locked@example.org"
+SECRET_EMAIL, SECRET_PHONE = "ana.b@example.com", "416-555-0199"
+LOW_CONFIDENCE = 0.6  # the console's default threshold (PATHFINDER_CONSOLE_LOW_CONFIDENCE)
+TURN_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="module")
+def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the test knowledge base: the console writes accounts and notes into it."""
+    target = tmp_path_factory.mktemp("console-kb") / "kb.sqlite"
+    source = sqlite_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+def _send(url: str, sender: str, message: str) -> list[dict[str, Any]]:
+    response = httpx.post(f"{url}/webhooks/rest/webhook",
+                          json={"sender": sender, "message": message}, timeout=TURN_TIMEOUT_S)
+    assert response.status_code == 200, response.text
+    replies: list[dict[str, Any]] = response.json()
+    return replies
+
+
+class Conversations:
+    """Senders of the conversations held for this module, and what the live turns said."""
+
+    def __init__(self) -> None:
+        self.rest = f"console-{uuid.uuid4().hex[:10]}"
+        self.telegram = f"telegram-{uuid.uuid4().int % 10**9}"
+        self.web = f"web-{uuid.uuid4().hex}"
+        self.old = f"console-old-{uuid.uuid4().hex[:10]}"
+        self.live_replies: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def stack(kb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    if not MODEL.is_file():
+        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
+    tmp = tmp_path_factory.mktemp("console-stack")
+    tracker_db = tmp / "tracker.db"
+    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
+                         web_port=free_port(), tracker_db=tracker_db, log_dir=tmp / "logs",
+                         database_url=kb_url)
+    with pytest.MonkeyPatch.context() as patch:
+        # The web app's console reads the tracker store this stack's Rasa writes.
+        patch.setenv("PATHFINDER_TRACKER_DB_URL", f"sqlite:///{tracker_db}")
+        running = Stack(config)
+        running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def talks(stack: Stack) -> Conversations:
+    """Three real conversations (REST, Telegram-style, web widget-style) and one old one."""
+    senders = Conversations()
+    url = stack.rasa_url
+    first = _send(url, senders.rest, "I'm a PSW and want to get into health-care admin, "
+                                     "online, under $800")
+    buttons = [b for m in first for b in m.get("buttons") or []]
+    if buttons and not any(m.get("custom") for m in first):
+        _send(url, senders.rest, buttons[0]["payload"])
+    replies = _send(url, senders.telegram, "je suis machiniste CNC, je veux me perfectionner")
+    # "Was this list helpful?", when the assistant asks it: yes.
+    helpful = [b["payload"] for m in replies for b in m.get("buttons") or []
+               if '"helpful":"yes"' in b["payload"]]
+    if helpful:
+        _send(url, senders.telegram, helpful[0])
+    for message in (f"Hi, my email is {SECRET_EMAIL} and my phone is {SECRET_PHONE}",
+                    "zxqv blorp fnord wibble"):
+        senders.live_replies += [m.get("text") or "" for m in _send(url, senders.web, message)]
+    # A conversation from 400 days ago: the web one's events, moved back in time.
+    with closing(sqlite3.connect(stack.config.tracker_db_path)) as db:
+        rows = db.execute("SELECT type_name, timestamp, intent_name, action_name, data FROM "
+                          "events WHERE sender_id = ? ORDER BY id", (senders.web,)).fetchall()
+        old = 400 * 86400
+        db.executemany(
+            "INSERT INTO events (sender_id, type_name, timestamp, intent_name, action_name, "
+            "data) VALUES (?, ?, ?, ?, ?, ?)",
+            [(senders.old, t, ts - old, i, a, json.dumps({**json.loads(d), "timestamp": ts - old}))
+             for t, ts, i, a, d in rows])
+        db.commit()
+    return senders
+
+
+@pytest.fixture(scope="module")
+def tracker_db(stack: Stack, talks: Conversations) -> Path:
+    return stack.config.tracker_db_path
+
+
+def raw_events(tracker_db: Path, sender: str | None = None) -> list[dict[str, Any]]:
+    query = "SELECT id, sender_id, type_name, timestamp, data FROM events"
+    with closing(sqlite3.connect(tracker_db)) as db:
+        rows = db.execute(query + (" WHERE sender_id = ?" if sender else "") + " ORDER BY id",
+                          (sender,) if sender else ()).fetchall()
+    return [{"id": i, "sender": s, "type": t, "timestamp": ts, **json.loads(d)}
+            for i, s, t, ts, d in rows]
+
+
+@pytest.fixture(scope="module")
+def staff_accounts(kb_url: str) -> None:
+    """Created with the command line, as an admin would."""
+    with pytest.MonkeyPatch.context() as patch:
+        for email in (EMAIL, OTHER_EMAIL):
+            patch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+            assert cli.main(["--database", kb_url, "staff", "add", email,
+                             "--password-stdin"]) == 0
+        patch.setattr("sys.stdin", io.StringIO("short\n"))
+        assert cli.main(["--database", kb_url, "staff", "add", "x@example.org",
+                         "--password-stdin"]) == 2
+
+
+@pytest.fixture(scope="module")
+def app(kb_url: str, tracker_db: Path, staff_accounts: None) -> Iterator[Any]:
+    application = create_app(kb_url, rasa_url=f"http://127.0.0.1:{free_port()}")
+    application.state.tracker_db_url = f"sqlite:///{tracker_db}"
+    with TestClient(application):  # runs the lifespan (migrations) once
+        yield application
+
+
+# New clients share the app's lifespan (run once by `app`): no `with TestClient(...)`.
+@pytest.fixture()
+def anonymous(app: Any) -> TestClient:
+    return TestClient(app, follow_redirects=False)
+
+
+def csrf_of(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, "no CSRF field in the page"
+    return found.group(1)
+
+
+def log_in(client: TestClient, email: str = EMAIL, password: str = PASSWORD,
+           next_url: str = "/console/conversations") -> httpx.Response:
+    page = client.get("/console/login")
+    return client.post("/console/login", data={
+        "csrf": csrf_of(page.text), "email": email, "password": password, "next": next_url})
+
+
+@pytest.fixture(scope="module")
+def staff(app: Any) -> TestClient:
+    client = TestClient(app, follow_redirects=False)
+    assert log_in(client).status_code == 303
+    return client
+
+
+@pytest.fixture(scope="module")
+def kb(kb_url: str) -> Iterator[Session]:
+    engine = make_engine(kb_url)
+    with Session(engine) as session:
+        yield session
+    engine.dispose()
+
+
+def listed(client: TestClient, **params: str) -> set[str]:
+    response = client.get("/console/conversations", params=params)
+    assert response.status_code == 200, response.text
+    return set(re.findall(r'<tr class="conversation" data-sender="([^"]+)"', response.text))
+
+
+# --- access ------------------------------------------------------------------------------------
+
+PUBLIC = {("GET", "/console/login"), ("POST", "/console/login"),
+          ("GET", "/console/static/console.css")}
+
+
+def test_every_console_route_refuses_anonymous_access(
+        app: Any, anonymous: TestClient, talks: Conversations, tracker_db: Path) -> None:
+    user_event = next(e for e in raw_events(tracker_db, talks.web) if e["type"] == "user")
+    # FastAPI (0.16x) includes routers lazily: app.routes holds them unexpanded.
+    routes = [(method, str(route.path)) for route in iter_route_contexts(app.routes)
+              if str(route.path).startswith("/console") for method in route.methods or ()]
+    assert len(routes) >= 10
+    assert set(routes) >= PUBLIC
+    for method, path in routes:
+        if (method, path) in PUBLIC:
+            continue
+        url = path.replace("{sender_id}", talks.web).replace("{event_id}",
+                                                              str(user_event["id"]))
+        response = anonymous.request(method, url, data={"csrf": "x", "intent": "greet",
+                                                        "event": str(user_event["id"])})
+        if method == "GET" and not path.endswith(".csv"):
+            assert response.status_code == 303, (method, path, response.status_code)
+            assert response.headers["location"].startswith("/console/login?next=")
+        else:
+            assert response.status_code == 401, (method, path, response.status_code)
+        assert "blorp" not in response.text and talks.web not in response.text
+    # Nothing was written by those posts.
+    assert anonymous.get("/console/login").status_code == 200
+
+
+def test_a_forged_or_expired_session_cookie_is_refused(anonymous: TestClient) -> None:
+    anonymous.cookies.set("pathfinder_console", "forged-token", path="/console")
+    assert anonymous.get("/console/conversations").status_code == 303
+    assert anonymous.get("/console/analytics.csv").status_code == 401
+
+
+# --- login -------------------------------------------------------------------------------------
+
+def test_login_sets_a_strict_http_only_session_and_logout_ends_it(app: Any) -> None:
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        response = log_in(client, next_url="/console/analytics")
+        assert response.status_code == 303
+        assert response.headers["location"] == "/console/analytics"
+        cookie = next(c for c in response.headers.get_list("set-cookie")
+                      if c.startswith("pathfinder_console="))
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+        page = client.get("/console/analytics")
+        assert page.status_code == 200 and EMAIL in page.text
+        token = client.cookies.get("pathfinder_console")
+        # Logging out needs the CSRF token too.
+        assert client.post("/console/logout", data={}).status_code == 403
+        assert client.post("/console/logout",
+                           data={"csrf": csrf_of(page.text)}).status_code == 303
+        assert client.get("/console/analytics").status_code == 303
+        # The old token is dead on the server, not just forgotten by this browser.
+        client.cookies.set("pathfinder_console", str(token), path="/console")
+        assert client.get("/console/analytics").status_code == 303
+
+
+def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(app: Any) -> None:
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        wrong_password = log_in(client, password="not the password")
+        unknown_email = log_in(client, email="nobody@example.org")
+        assert wrong_password.status_code == unknown_email.status_code == 401
+        assert "Wrong email or password" in wrong_password.text
+        assert "pathfinder_console=" not in str(wrong_password.headers.get_list("set-cookie"))
+
+
+def test_login_without_csrf_token_is_refused(app: Any) -> None:
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        client.get("/console/login")
+        response = client.post("/console/login", data={"email": EMAIL, "password": PASSWORD})
+        assert response.status_code == 403
+        # A token that is not the one this browser was given does not do either.
+        response = client.post("/console/login", data={"email": EMAIL, "password": PASSWORD,
+                                                       "csrf": "made-up"})
+        assert response.status_code == 403
+
+
+def test_an_open_redirect_after_login_is_not_possible(app: Any) -> None:
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        response = log_in(client, next_url="https://evil.example/console/")
+        assert response.headers["location"] == "/console/conversations"
+
+
+def test_five_failures_lock_the_account_for_fifteen_minutes(app: Any, kb: Session) -> None:
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        for _ in range(4):
+            assert log_in(client, OTHER_EMAIL, "guess").status_code == 401
+        assert log_in(client, OTHER_EMAIL, "guess").status_code == 423
+        locked = log_in(client, OTHER_EMAIL, PASSWORD)
+        assert locked.status_code == 423 and "locked" in locked.text
+        # Another account is not affected by this one's lock.
+        assert log_in(client, EMAIL, PASSWORD).status_code == 303
+    # Fifteen minutes later (the lock's end moved into the past), the password works again.
+    account = kb.scalars(select(models.StaffAccount).where(
+        models.StaffAccount.email == OTHER_EMAIL)).one()
+    kb.refresh(account)
+    assert account.locked_until is not None
+    lock = account.locked_until - dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert dt.timedelta(minutes=14) < lock <= dt.timedelta(minutes=15)
+    kb.execute(update(models.StaffAccount).where(models.StaffAccount.email == OTHER_EMAIL)
+               .values(locked_until=account.locked_until.replace(year=2000)))
+    kb.commit()
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        assert log_in(client, OTHER_EMAIL, PASSWORD).status_code == 303
+
+
+# --- conversations -----------------------------------------------------------------------------
+
+def test_the_list_shows_the_conversations_with_filters(
+        staff: TestClient, talks: Conversations, tracker_db: Path) -> None:
+    events = raw_events(tracker_db)
+    everyone = {e["sender"] for e in events}
+    assert listed(staff) == everyone
+    assert listed(staff, channel="telegram") == {talks.telegram}
+    assert listed(staff, channel="web") == {talks.web}
+    assert listed(staff, channel="rest") == {talks.rest, talks.old}
+    assert listed(staff, language="fr") == {talks.telegram}
+    recommended = {e["sender"] for e in events if e["type"] == "bot"
+                   and ((e.get("data") or {}).get("custom") or {}).get("type")
+                   == "recommendations"}
+    assert talks.telegram in recommended
+    assert listed(staff, no_recommendation="true") == everyone - recommended
+    unsure = {e["sender"] for e in events if e["type"] == "user" and (
+        e["parse_data"]["intent"]["name"] == "nlu_fallback"
+        or e["parse_data"]["intent"]["confidence"] < LOW_CONFIDENCE)}
+    assert listed(staff, low_confidence="true") == unsure
+    assert listed(staff, q="MACHINISTE") == {talks.telegram}
+    assert listed(staff, q="blorp", channel="web") == {talks.web}
+
+
+def test_the_date_range_filter(staff: TestClient, talks: Conversations,
+                               tracker_db: Path) -> None:
+    old = min(e["timestamp"] for e in raw_events(tracker_db, talks.old))
+    day = dt.datetime.fromtimestamp(old, dt.UTC).date()
+    assert listed(staff, **{"from": str(day), "to": str(day)}) == {talks.old}
+    assert talks.old not in listed(staff, **{"from": str(day + dt.timedelta(days=1))})
+
+
+@pytest.mark.parametrize("params", [
+    {"from": "yesterday"}, {"channel": "fax"}, {"language": "de"}, {"page": "0"},
+    {"q": "x" * 10_000}])
+def test_bad_filters_get_a_4xx_with_a_reason(staff: TestClient, params: dict[str, str]) -> None:
+    response = staff.get("/console/conversations", params=params)
+    assert 400 <= response.status_code < 500
+    assert response.text
+
+
+def test_search_text_is_shown_escaped(staff: TestClient) -> None:
+    response = staff.get("/console/conversations", params={"q": "<script>alert(1)</script>"})
+    assert response.status_code == 200
+    assert "<script>alert(1)" not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+def test_sql_in_the_search_is_only_text(staff: TestClient, tracker_db: Path) -> None:
+    before = len(raw_events(tracker_db))
+    response = staff.get("/console/conversations",
+                         params={"q": "' OR 1=1; DROP TABLE events; --"})
+    assert response.status_code == 200 and '<strong id="total">0</strong>' in response.text
+    assert len(raw_events(tracker_db)) == before
+
+
+def test_a_form_that_is_not_url_encoded_is_refused(staff: TestClient) -> None:
+    response = staff.post("/console/export", json={"intent": "greet", "event": [1]})
+    assert response.status_code == 415
+    assert staff.post("/console/export", content=b"csrf=" + b"x" * 70_000, headers={
+        "content-type": "application/x-www-form-urlencoded"}).status_code == 413
+
+
+def test_the_transcript_shows_each_turn(staff: TestClient, talks: Conversations,
+                                        tracker_db: Path) -> None:
+    events = raw_events(tracker_db, talks.telegram)
+    page = staff.get(f"/console/conversations/{talks.telegram}")
+    assert page.status_code == 200
+    html = unescape(page.text)
+    user = next(e for e in events if e["type"] == "user")
+    assert "je suis machiniste CNC" in html
+    assert user["parse_data"]["intent"]["name"] in html
+    assert f'{user["parse_data"]["intent"]["confidence"]:.2f}' in html
+    for entity in user["parse_data"]["entities"]:
+        assert entity["entity"] in html
+    after_first_message = [e for e in events if e["id"] > user["id"]]
+    actions = {e["name"] for e in after_first_message if e["type"] == "action"}
+    actions -= {"action_listen"}
+    assert actions
+    for action in actions:
+        assert f"<code>{action}</code>" in html
+    payload = next(e["data"]["custom"] for e in events if e["type"] == "bot"
+                   and (e.get("data") or {}).get("custom"))
+    for program in payload["programs"]:
+        assert program["title"] in html
+    replies = [e["text"] for e in events if e["type"] == "bot" and e.get("text")]
+    assert replies[-1].split("\n")[0] in html
+
+
+def test_an_unknown_conversation_is_a_404(staff: TestClient) -> None:
+    assert staff.get("/console/conversations/<b>nobody</b>").status_code == 404
+
+
+def test_a_turn_can_be_flagged_and_annotated(
+        staff: TestClient, talks: Conversations, tracker_db: Path, kb: Session) -> None:
+    turn = [e for e in raw_events(tracker_db, talks.web) if e["type"] == "user"][-1]
+    page = staff.get(f"/console/conversations/{talks.web}")
+    url = f"/console/conversations/{talks.web}/turns/{turn['id']}/annotation"
+    form = {"flagged": "on", "note": "Gibberish <i>should</i> get the fallback"}
+    assert staff.post(url, data=form).status_code == 403  # no CSRF token
+    saved = staff.post(url, data={**form, "csrf": csrf_of(page.text)})
+    assert saved.status_code == 303
+    html = staff.get(saved.headers["location"]).text
+    assert "Gibberish &lt;i&gt;should&lt;/i&gt; get the fallback" in html
+    assert f'class="turn low flagged" id="turn-{turn["id"]}"' in html or \
+        f'class="turn flagged" id="turn-{turn["id"]}"' in html
+    assert listed(staff, flagged="true") == {talks.web}
+    row = kb.scalars(select(models.TurnAnnotation).where(
+        models.TurnAnnotation.event_id == turn["id"])).one()
+    assert row.flagged and row.sender_id == talks.web
+    # A turn that is not a user message of this conversation cannot be annotated.
+    other = next(e for e in raw_events(tracker_db, talks.telegram) if e["type"] == "user")
+    bad = f"/console/conversations/{talks.web}/turns/{other['id']}/annotation"
+    assert staff.post(bad, data={"csrf": csrf_of(page.text)}).status_code == 404
+    too_long = staff.post(url, data={"csrf": csrf_of(page.text), "note": "x" * 2001})
+    assert too_long.status_code == 400
+
+
+def test_picked_messages_export_as_rasa_nlu_training_data(
+        staff: TestClient, talks: Conversations, tracker_db: Path) -> None:
+    users = [e for e in raw_events(tracker_db) if e["type"] == "user"
+             and e["sender"] in (talks.web, talks.telegram)]
+    page = staff.get(f"/console/conversations/{talks.web}")
+    form = {"csrf": csrf_of(page.text), "intent": "inform_job",
+            "event": [str(e["id"]) for e in users]}
+    assert staff.post("/console/export", data={**form, "csrf": ""}).status_code == 403
+    response = staff.post("/console/export", data=form)
+    assert response.status_code == 200, response.text
+    assert "attachment" in response.headers["content-disposition"]
+    data = YAML(typ="safe").load(response.text)
+    assert data["version"] == "3.1"
+    [block] = data["nlu"]
+    assert block["intent"] == "inform_job"
+    examples = [line.removeprefix("- ") for line in block["examples"].splitlines()]
+    assert examples == [e["text"] for e in users]
+    assert SECRET_EMAIL not in response.text
+    # Rasa itself reads it (the engine's YAML reader, as `rasa train` would).
+    if ENGINE_PYTHON.exists():
+        script = ("import sys\nfrom rasa.shared.nlu.training_data.formats.rasa_yaml import "
+                  "RasaYAMLReader\ntd = RasaYAMLReader().reads(sys.stdin.read())\n"
+                  "print(len(td.intent_examples), sorted(td.intents))")
+        result = subprocess.run([str(ENGINE_PYTHON), "-c", script], input=response.text,
+                                capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.strip().splitlines()[-1] == f"{len(users)} ['inform_job']"
+    nothing = staff.post("/console/export", data={**form, "event": []})
+    assert nothing.status_code == 400 and "pick" in nothing.text
+    bad_intent = staff.post("/console/export", data={**form, "intent": "two words"})
+    assert bad_intent.status_code == 400
+
+
+# --- privacy -----------------------------------------------------------------------------------
+
+def test_identifiers_are_redacted_before_they_are_stored(
+        talks: Conversations, tracker_db: Path, staff: TestClient) -> None:
+    # The live turn used the original text (the reply quotes what the learner typed)...
+    assert any(SECRET_EMAIL in reply for reply in talks.live_replies) or talks.live_replies
+    with closing(sqlite3.connect(tracker_db)) as db:
+        stored = db.execute("SELECT data FROM events WHERE sender_id = ?",
+                            (talks.web,)).fetchall()
+    everything = "\n".join(row[0] for row in stored)
+    # ... but nothing stored holds the address or the number, and the rest is kept.
+    assert SECRET_EMAIL not in everything and SECRET_PHONE not in everything
+    assert "[email]" in everything and "[phone]" in everything
+    assert "zxqv blorp fnord wibble" in everything
+    page = staff.get(f"/console/conversations/{talks.web}").text
+    assert SECRET_EMAIL not in page and "[email]" in page
+
+
+def test_retention_purges_old_conversations(
+        talks: Conversations, tracker_db: Path, kb_url: str, tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    copy = tmp_path / "tracker.db"
+    shutil.copy(tracker_db, copy)
+    before = {e["sender"] for e in raw_events(copy)}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATHFINDER_RETENTION_DAYS", "30")
+        assert cli.main(["--database", kb_url, "conversations", "purge",
+                         "--tracker-db-url", f"sqlite:///{copy}"]) == 0
+    assert "Deleted" in capsys.readouterr().out
+    assert {e["sender"] for e in raw_events(copy)} == before - {talks.old}
+    assert cli.main(["--database", kb_url, "conversations", "purge", "--days", "0",
+                     "--tracker-db-url", f"sqlite:///{copy}"]) == 2
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+def test_analytics_count_conversations_recommendations_and_clicks(
+        staff: TestClient, talks: Conversations, tracker_db: Path, kb: Session) -> None:
+    program = kb.scalars(select(models.Program).order_by(models.Program.id)).first()
+    assert program is not None
+    record_click(kb, program.id, "telegram", talks.telegram)
+    events = [e for e in raw_events(tracker_db) if e["sender"] != talks.old]
+    conversations = {e["sender"] for e in events if e["type"] == "user"}
+    recommendations = [e for e in events if e["type"] == "bot"
+                       and ((e.get("data") or {}).get("custom") or {}).get("type")
+                       == "recommendations"]
+    page = staff.get("/console/analytics")
+    assert page.status_code == 200
+    totals = dict(re.findall(r'data-metric="(\w+)"><span class="value">(\d+)<', page.text))
+    assert int(totals["conversations"]) == len(conversations)
+    assert int(totals["recommendations"]) == len(recommendations)
+    assert int(totals["clicks"]) == 1
+    assert "<svg" in page.text and "<rect" in page.text
+    assert "72100" in page.text  # the machinist's NOC among the occupations asked about
+
+    response = staff.get("/console/analytics.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith(
+        "text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    def total(metric: str, **where: str) -> int:
+        return sum(int(r["count"]) for r in rows if r["metric"] == metric
+                   and all(r[k] == v for k, v in where.items()))
+    assert total("conversations") == len(conversations)
+    assert total("conversations", channel="telegram", language="fr") == 1
+    assert total("clicks", channel="telegram", language="fr") == 1
+    assert total("recommendations") == len(recommendations)
+    answers = [e["value"] for e in events if e["type"] == "slot" and e["name"] == "helpful"
+               and e["value"] in ("yes", "no")]
+    assert total("helpful_yes") == answers.count("yes")
+    assert total("helpful_no") == answers.count("no")
+    if answers:
+        assert int(totals["helpful_yes"]) == answers.count("yes")
+
+
+# --- in a browser ------------------------------------------------------------------------------
+
+def test_staff_log_in_and_read_a_transcript_in_a_browser(
+        stack: Stack, talks: Conversations, staff_accounts: None) -> None:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("Playwright is not installed in .venv (pip install playwright)")
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1000})
+            page.goto(f"{stack.web_url}/console/conversations/{talks.telegram}")
+            assert "/console/login" in page.url
+            page.fill("input[name=email]", EMAIL)
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_selector(".turn .intent")
+            assert f"/console/conversations/{talks.telegram}" in page.url
+            assert page.locator(".recommendations .program").count() >= 1
+            assert "je suis machiniste CNC" in page.inner_text("main")
+            DOCS.mkdir(exist_ok=True)
+            page.screenshot(path=str(DOCS / "console-transcript.png"), full_page=False)
+            page.click("nav >> text=Conversations")
+            page.wait_for_selector("tr.conversation")
+            page.screenshot(path=str(DOCS / "console-conversations.png"), full_page=False)
+            page.click("text=Analytics")
+            page.wait_for_selector(".chart svg")
+            page.screenshot(path=str(DOCS / "console-analytics.png"), full_page=True)
+            page.click("text=Log out")
+            page.wait_for_url("**/console/login")
+        finally:
+            browser.close()

@@ -1,0 +1,157 @@
+"""The console's read access to Rasa's tracker store on SQLite and PostgreSQL: events shaped
+as Rasa 3.6 stores them (copied from a real run's rows), read-only, and the retention purge."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.exc import DBAPIError
+
+from bot.console.conversations import (
+    EVENTS,
+    Filters,
+    TrackerStore,
+    purge_events,
+    read_only_engine,
+)
+from tests.conftest import POSTGRES_URL, _postgres_available
+
+NOW = dt.datetime.now(dt.UTC).timestamp()
+META = {"model_id": "7544bcb15b0e4de69df3dcf315f706dd", "assistant_id": "pathfinder"}
+
+
+def _event(sender: str, kind: str, at: float, **data: Any) -> dict[str, Any]:
+    body = {"event": kind, "timestamp": at, "metadata": META, **data}
+    intent = (data.get("parse_data") or {}).get("intent", {}).get("name")
+    return {"sender_id": sender, "type_name": kind, "timestamp": at, "intent_name": intent,
+            "action_name": data.get("name"), "data": json.dumps(body)}
+
+
+def conversation(sender: str, at: float, text: str, intent: str, confidence: float,
+                 language: str, recommended: bool) -> list[dict[str, Any]]:
+    events = [
+        _event(sender, "action", at, name="action_session_start", policy=None,
+               confidence=1.0, action_text=None, hide_rule_turn=False),
+        _event(sender, "session_started", at + 0.001),
+        _event(sender, "user", at + 1, text=text, parse_data={
+            "intent": {"name": intent, "confidence": confidence}, "entities": [
+                {"entity": "job_title", "value": "welder", "start": 0, "end": 6}],
+            "text": text, "message_id": uuid.uuid4().hex, "metadata": {},
+            "intent_ranking": [{"name": intent, "confidence": confidence},
+                               {"name": "greet", "confidence": 0.1}]},
+               input_channel="rest", message_id=uuid.uuid4().hex),
+        _event(sender, "slot", at + 1.01, name="language", value=language),
+        _event(sender, "action", at + 1.02, name="action_recommend", policy="RulePolicy",
+               confidence=1.0, action_text=None, hide_rule_turn=False),
+        _event(sender, "bot", at + 1.03, text="Here are programs, or write to me@ex.ca",
+               data={"elements": None, "quick_replies": None, "buttons": None,
+                     "attachment": None, "image": None, "custom": None}),
+    ]
+    if recommended:
+        events.append(_event(sender, "bot", at + 1.04, text=None, data={
+            "elements": None, "quick_replies": None, "buttons": None, "attachment": None,
+            "image": None, "custom": {"type": "recommendations", "lang": language,
+                                      "occupation": {"noc": "72106", "title": "Welders"},
+                                      "target_occupation": None, "programs": [
+                                          {"id": "p1", "title": "Welding Basics",
+                                           "institution": "Fanshawe College"}]}}))
+    return events
+
+
+def fill(url: str) -> None:
+    engine = create_engine(url)
+    EVENTS.metadata.create_all(engine)
+    rows = (conversation("telegram-1", NOW - 60, "welder here, mail a@b.ca", "inform_job",
+                         0.97, "en", True)
+            + conversation("web-" + "a" * 32, NOW - 30, "soudeur", "nlu_fallback", 0.45,
+                           "fr", False)
+            + conversation("old-one", NOW - 90 * 86400, "welder", "inform_job", 0.9, "en",
+                           True))
+    with engine.begin() as connection:
+        connection.execute(insert(EVENTS), rows)
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def tracker_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'tracker.db'}"
+        fill(url)
+        yield url
+        return
+    if not _postgres_available():
+        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+    schema = f"tracker_test_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+    fill(url)
+    yield url
+    read_only_engine(url).dispose()
+    with admin.begin() as connection:
+        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def senders(store: TrackerStore, **filters: Any) -> set[str]:
+    return {c.sender_id for c in store.search(Filters(**filters), set(), 0.6)}
+
+
+def test_conversations_are_read_and_filtered(tracker_url: str) -> None:
+    store = TrackerStore(tracker_url)
+    web = "web-" + "a" * 32
+    assert senders(store) == {"telegram-1", web, "old-one"}
+    assert senders(store, channel="telegram") == {"telegram-1"}
+    assert senders(store, channel="rest") == {"old-one"}
+    assert senders(store, language="fr") == {web}
+    assert senders(store, low_confidence=True) == {web}
+    assert senders(store, no_recommendation=True) == {web}
+    assert senders(store, date_from=(dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date()) \
+        == {"telegram-1", web}
+    assert senders(store, query="SOUDEUR") == {web}
+    [telegram] = store.search(Filters(channel="telegram"), set(), 0.6)
+    [turn] = telegram.user_turns
+    assert turn.text == "welder here, mail [email]"  # redacted when shown, too
+    assert turn.entities == [("job_title", "welder")]
+    assert "action_recommend" in turn.actions
+    assert turn.recommendations[0].programs == ["Welding Basics — Fanshawe College"]
+    assert turn.replies[0].text == "Here are programs, or write to [email]"
+
+
+def test_the_console_cannot_write_to_the_tracker_store(tracker_url: str) -> None:
+    with pytest.raises(DBAPIError), read_only_engine(tracker_url).begin() as connection:
+        connection.execute(EVENTS.delete())
+
+
+def test_purge_deletes_only_old_events(tracker_url: str) -> None:
+    cutoff = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=30)
+    removed, messages = purge_events(tracker_url, cutoff)
+    assert removed == 7 and [sender for sender, _ in messages] == ["old-one"]
+    assert senders(TrackerStore(tracker_url)) == {"telegram-1", "web-" + "a" * 32}
+
+
+def test_a_missing_tracker_database_means_no_conversations(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'none.db'}"
+    assert TrackerStore(url).search(Filters(), set(), 0.6) == []
+    assert purge_events(url, dt.datetime(2030, 1, 1)) == (0, [])
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_pages_of_conversations_most_recent_first(tracker_url: str) -> None:
+    store = TrackerStore(tracker_url)
+    total, first = store.page(Filters(), set(), 0.6, offset=0, limit=2)
+    _, rest = store.page(Filters(), set(), 0.6, offset=2, limit=2)
+    assert total == 3
+    assert [c.sender_id for c in first + rest] == ["web-" + "a" * 32, "telegram-1", "old-one"]
+    # With a filter on the content, the count is of the matching ones.
+    assert store.page(Filters(language="en"), set(), 0.6, offset=0, limit=1)[0] == 2
+    assert store.page(Filters(flagged=True), {"old-one"}, 0.6, 0, 10)[0] == 1

@@ -1,0 +1,95 @@
+"""The staff console's pure parts: redaction of personal identifiers (used by the engine's
+tracker store and by the console), password hashing, the NLU export's format."""
+
+from __future__ import annotations
+
+import pytest
+from ruamel.yaml import YAML
+
+from bot.console.nlu_export import ExportError, training_data_yaml
+from bot.console.passwords import hash_password, verify_password
+from bot.engine.redaction import redact, redact_event
+
+
+@pytest.mark.parametrize(("text", "secret", "label"), [
+    ("write to ana.b+jobs@example.co.uk please", "ana.b+jobs@example.co.uk", "[email]"),
+    ("MARIE-EVE@Courriel.QC.CA", "MARIE-EVE@Courriel.QC.CA", "[email]"),
+    ("call 416-555-0199 after 5", "416-555-0199", "[phone]"),
+    ("my cell is (647) 555 0123", "(647) 555 0123", "[phone]"),
+    ("+1 613.555.0142 ext. 12", "+1 613.555.0142 ext. 12", "[phone]"),
+    ("tel 1-800-555-0100", "1-800-555-0100", "[phone]"),
+    ("number:9055550187.", "9055550187", "[phone]"),
+    ("my SIN is 046 454 286", "046 454 286", "[SIN]"),
+    ("NAS 046-454-286", "046-454-286", "[SIN]"),
+    ("I live at M5V 2T6 in Toronto", "M5V 2T6", "[postal code]"),
+    ("code postal k1a0b1", "k1a0b1", "[postal code]"),
+    ("card 4111 1111 1111 1111 thanks", "4111 1111 1111 1111", "[card number]"),
+])
+def test_identifiers_are_replaced_by_a_label(text: str, secret: str, label: str) -> None:
+    redacted = redact(text)
+    assert secret not in redacted
+    assert label in redacted
+    assert redact(redacted) == redacted  # idempotent: the console redacts stored text again
+
+
+@pytest.mark.parametrize("text", [
+    "I'm a PSW and want to get into health-care admin, online, under $800",
+    "between 2024-2033, NOC 13112, 40 hours over 12 weeks, $1,250.00",
+    "je suis machiniste CNC, je veux me perfectionner, le soir",
+    "/choose_occupation{\"noc\":\"13112\",\"target_job\":\"medical admin\"}",
+    "version 3.6.21 on port 5005", "🙂🙂🙂", "", "<b>hi</b>",
+])
+def test_ordinary_messages_are_left_alone(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_a_long_message_is_redacted_quickly() -> None:
+    text = ("call me at 416-555-0199 or x@y.ca " + "a" * 200 + " ") * 50  # ~12k chars
+    redacted = redact(text)
+    assert "416-555-0199" not in redacted and "x@y.ca" not in redacted
+
+
+def test_a_rasa_event_is_redacted_where_text_is_kept() -> None:
+    user = {"event": "user", "text": "mail me: a@b.ca", "parse_data": {
+        "text": "mail me: a@b.ca", "intent": {"name": "inform", "confidence": 0.9},
+        "entities": [{"entity": "contact", "value": "a@b.ca", "start": 9, "end": 15}]},
+        "input_channel": "rest"}
+    bot = {"event": "bot", "text": "I will write to a@b.ca", "data": {"buttons": None}}
+    slot = {"event": "slot", "name": "email", "value": "a@b.ca"}
+    assert "a@b.ca" not in str(redact_event(user))
+    assert user["input_channel"] == "rest"
+    assert "a@b.ca" not in str(redact_event(bot))
+    # Slot values are kept: a form may need the address on a later turn.
+    assert redact_event(slot)["value"] == "a@b.ca"
+
+
+def test_passwords_are_salted_and_verified() -> None:
+    first, second = hash_password("correct horse battery"), hash_password("correct horse battery")
+    assert first != second and first.startswith("scrypt$")
+    assert "correct horse" not in first
+    assert verify_password("correct horse battery", first)
+    assert not verify_password("correct horse batterY", first)
+    assert not verify_password("correct horse battery", "not-a-hash")
+    assert not verify_password("x" * 5000, first)
+
+
+def test_the_export_is_rasa_nlu_yaml_with_the_chosen_intent() -> None:
+    texts = ["how much do\nwelders make?", "C'est combien, soudeur ?",
+             "call [phone](now) - ok", "how much do welders make?", "   "]
+    data = YAML(typ="safe").load(training_data_yaml("ask_wage", texts))
+    assert data["version"] == "3.1"
+    [block] = data["nlu"]
+    assert block["intent"] == "ask_wage"
+    examples = [line[2:] for line in block["examples"].splitlines()]
+    # One line each, duplicates once, no accidental entity annotation, blanks dropped.
+    assert examples == ["how much do welders make?", "C'est combien, soudeur ?",
+                        "call phone(now) - ok"]
+
+
+@pytest.mark.parametrize(("intent", "texts"), [
+    ("ask wage", ["hi"]), ("", ["hi"]), ("ask_wage\n- intent: x", ["hi"]), ("ask_wage", []),
+    ("ask_wage", [" "]),
+])
+def test_a_bad_export_request_is_refused_with_a_reason(intent: str, texts: list[str]) -> None:
+    with pytest.raises(ExportError):
+        training_data_yaml(intent, texts)
