@@ -181,6 +181,40 @@ def cmd_run(args: argparse.Namespace) -> int:
     return run(config)
 
 
+# --- catalog import ----------------------------------------------------------------------------
+
+def cmd_catalog_import(args: argparse.Namespace) -> int:
+    from knowledge.catalog_import import ImportRefused, import_programs
+    from knowledge.resolver import index_from_database
+
+    path = Path(args.file)
+    try:
+        content = path.read_bytes()
+    except OSError as exc:
+        print(f"Cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+    engine = make_engine(args.database)
+    try:
+        with session_factory(engine)() as session:
+            report = import_programs(session, content, path.name, args.format,
+                                     args.institution, index_from_database(args.database))
+    except (ImportRefused, LookupError) as exc:
+        print(f"{path.name}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if args.json:
+        _dump({"schema": "pathfinder.catalog-import/1", **report.as_dict()}, sys.stdout)
+    elif report.ok:
+        print(f"Imported {path.name}: {len(report.added)} added, {len(report.updated)} "
+              f"updated, {report.suggestions} tag suggestions to review.")
+    else:
+        for error in report.errors:
+            print(error, file=sys.stderr)
+        print(f"Nothing imported: {len(report.errors)} malformed row(s).", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pathfinder", description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="SQLAlchemy URL (default: PATHFINDER_DATABASE_URL "
@@ -233,6 +267,16 @@ def build_parser() -> argparse.ArgumentParser:
                    "var/tracker.db)")
     p.add_argument("--log-dir", help="one log file per service (default var/log)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("catalog", help="institutions' program catalog")
+    catalog_sub = p.add_subparsers(dest="catalog_command", required=True)
+    p = catalog_sub.add_parser("import", help="import programs from a CSV or JSON file, all "
+                               "or nothing (format: README, 'Importing programs')")
+    p.add_argument("file", help="programs .csv or .json")
+    p.add_argument("--institution", help="refuse rows of any other institution")
+    p.add_argument("--format", choices=["csv", "json"], help="default: from the file name")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_catalog_import)
 
     from bot.console.commands import add_parsers as add_console_parsers
 

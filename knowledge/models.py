@@ -226,6 +226,47 @@ class Referral(Base):
     clicked_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive
 
 
+class Inquiry(Base):
+    """A question someone sent to a program's institution ("ask the institution"): stored for
+    the institution and counted in analytics. Like ``Referral``, ``program_id`` is not a foreign
+    key: reloading the catalog replaces the programs and the inquiries must outlive that."""
+
+    __tablename__ = "inquiries"
+    __table_args__ = (Index("ix_inquiries_created_at", "created_at"),
+                      Index("ix_inquiries_institution_id", "institution_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(120))
+    institution_id: Mapped[str] = mapped_column(String(60))  # the program's, when sent
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+    question: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(10))  # form | api
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive
+
+
+class TagSuggestion(Base):
+    """A skill or occupation tag suggested for a program (by the tagger, or listed by the
+    institution in an import). Only an accepted one counts: accepting writes the
+    ProgramSkill / ProgramOccupation row. Not a foreign key to programs, for the same reason
+    as ``Inquiry``."""
+
+    __tablename__ = "tag_suggestions"
+    __table_args__ = (UniqueConstraint("program_id", "kind", "code"),
+                      Index("ix_tag_suggestions_status", "status"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    program_id: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(12))  # skill | occupation
+    code: Mapped[str] = mapped_column(String(80))  # skills.code or a NOC 2021 unit group
+    score: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(String(12))  # spacy | institution
+    evidence: Mapped[str] = mapped_column(String(300), default="")  # the words that matched
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending|accepted|rejected
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
 class StaffAccount(Base):
     """A staff member of the console (bot/console). The password is stored as a salted
     scrypt hash (bot/console/passwords.py); failed logins are counted per account and lock

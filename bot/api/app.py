@@ -9,7 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from bot.api.rasa_client import RasaClient
-from bot.api.routers import conversations, datasets, occupations, referrals, widget
+from bot.api.routers import (
+    catalog_admin,
+    conversations,
+    datasets,
+    employers,
+    inquiries,
+    occupations,
+    programs,
+    referrals,
+    widget,
+)
 from bot.console import router as console_router
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.resolver import index_from_database
@@ -43,6 +53,11 @@ def create_app(database_url: str | None = None, rasa_url: str | None = None) -> 
     app.include_router(conversations.router)
     app.include_router(referrals.router)
     app.include_router(widget.router)
+    # employers and institutions: search page and API, inquiries, catalog import and tags
+    app.include_router(employers.router)
+    app.include_router(programs.router)
+    app.include_router(inquiries.router)
+    app.include_router(catalog_admin.router)
     app.include_router(console_router)  # the staff console, /console (login required)
     app.mount("/widget", widget.widget_files(), name="widget")
     return app

@@ -1,0 +1,114 @@
+"""Programs by skill for employers and institutions, with each institution's contact.
+
+The skill words are resolved by knowledge.skill_search (EN/FR names and synonyms, typos), and
+the programs come from its ranking. A contact is what the catalog has: the institution's
+website and, when the catalog gives one, its e-mail address. The sample catalog invents no
+addresses, so its contacts are the institutions' real homepages, labelled as sample data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from knowledge import models
+from knowledge.recommender import skill_name
+from knowledge.skill_search import SkillMatch, programs_for_skills, resolve_skills
+
+MAX_QUERY_CHARS = 200
+MAX_RESULTS = 50
+
+
+@dataclass(frozen=True)
+class Contact:
+    institution_id: str
+    name: str
+    city: str
+    website: str
+    email: str | None
+    is_sample: bool
+    note: str
+
+
+@dataclass(frozen=True)
+class ProgramCard:
+    id: str
+    title: str
+    url: str
+    cost: float
+    currency: str
+    hours: float
+    weeks: float | None
+    delivery: str
+    language: str
+    skills: tuple[str, ...]  # names in the answer language, matched ones first
+    contact: Contact
+    is_sample: bool
+
+
+@dataclass(frozen=True)
+class ProgramSearch:
+    query: str
+    lang: str
+    skills: tuple[SkillMatch, ...]
+    programs: tuple[ProgramCard, ...]
+
+
+def contact_of(institution: models.Institution, lang: str) -> Contact:
+    name = (institution.name_fr if lang == "fr" else institution.name_en) or institution.name_en
+    if institution.contact_email:
+        note = ("Écrivez à l'établissement ou passez par son site." if lang == "fr"
+                else "Write to the institution or use its website.")
+    else:
+        note = ("Pas d'adresse courriel au catalogue : passez par le site de l'établissement."
+                if lang == "fr" else
+                "The catalog has no e-mail address: use the institution's website.")
+    if institution.is_sample:
+        note += (" Catalogue d'EXEMPLE : le site est réel, le programme ne l'est pas."
+                 if lang == "fr" else
+                 " SAMPLE catalog: the website is real, the program is not.")
+    return Contact(institution.id, name, institution.city, institution.website,
+                   institution.contact_email or None, institution.is_sample, note)
+
+
+def _card(program: models.Program, skills: tuple[str, ...], lang: str) -> ProgramCard:
+    title = (program.title_fr if lang == "fr" and program.title_fr else program.title_en) \
+        or program.title_fr
+    return ProgramCard(
+        id=program.id, title=title, url=program.url, cost=float(program.cost),
+        currency=program.currency, hours=float(program.hours),
+        weeks=float(program.weeks) if program.weeks is not None else None,
+        delivery=program.delivery, language=program.language, skills=skills,
+        contact=contact_of(program.institution, lang), is_sample=program.is_sample)
+
+
+def search_programs(session: Session, query: str, lang: str = "en",
+                    limit: int = 20) -> ProgramSearch:
+    """Programs teaching the skills ``query`` names (empty when it names none)."""
+    lang = "fr" if lang == "fr" else "en"
+    query = query.strip()[:MAX_QUERY_CHARS]
+    limit = max(1, min(limit, MAX_RESULTS))
+    skills = tuple(resolve_skills(session, query, lang, limit=3))
+    if not skills:
+        return ProgramSearch(query, lang, (), ())
+    matches = programs_for_skills(session, [s.id for s in skills], lang, limit=limit)
+    by_id = {p.id: p for p in session.scalars(
+        select(models.Program).where(models.Program.id.in_([m.id for m in matches]))
+        .options(joinedload(models.Program.institution)))}
+    cards = tuple(_card(by_id[m.id], m.matched_skills, lang) for m in matches if m.id in by_id)
+    return ProgramSearch(query, lang, skills, cards)
+
+
+def program_card(session: Session, program_id: str, lang: str = "en") -> ProgramCard | None:
+    """One program with its skills and contact, or None."""
+    program = session.scalar(
+        select(models.Program).where(models.Program.id == program_id)
+        .options(joinedload(models.Program.institution),
+                 selectinload(models.Program.skills)))
+    if program is None:
+        return None
+    lang = "fr" if lang == "fr" else "en"
+    names = tuple(sorted(skill_name(s, lang) for s in program.skills))
+    return _card(program, names, lang)

@@ -1,0 +1,217 @@
+""""Ask the institution": the form on a program's page (double-submit CSRF token, rate limit
+per IP) and POST /api/inquiries store the question for the program's institution, and
+count_inquiries counts it for analytics. Real SQLite copy of the test knowledge base, the
+real web app via TestClient."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, delete, func, select
+from sqlalchemy.orm import Session
+
+from bot.api.app import create_app
+from bot.api.routers.employers import CSRF_COOKIE
+from bot.api.routers.inquiries import RateLimiter
+from knowledge import models
+from knowledge.db import make_engine, migrate
+from knowledge.inquiries import (
+    InvalidInquiry,
+    UnknownProgram,
+    count_inquiries,
+    create_inquiry,
+    inquiries_for_institution,
+)
+
+QUESTION = "Is there an evening section starting in the fall?"
+
+
+@pytest.fixture(scope="module")
+def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    target = tmp_path_factory.mktemp("inquiries") / "kb.sqlite"
+    with (closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as src,
+          closing(sqlite3.connect(target)) as dst):
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
+def engine(kb_url: str) -> Iterator[Engine]:
+    engine = make_engine(kb_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture()
+def db(engine: Engine) -> Iterator[Session]:
+    with Session(engine) as session:
+        session.execute(delete(models.Inquiry))
+        session.commit()
+        yield session
+
+
+@pytest.fixture(scope="module")
+def program(engine: Engine) -> models.Program:
+    with Session(engine) as session:
+        found = session.scalars(select(models.Program).order_by(models.Program.id)).first()
+        assert found is not None
+        return found
+
+
+@pytest.fixture(scope="module")
+def client(kb_url: str) -> Iterator[TestClient]:
+    app = create_app(kb_url)
+    app.state.inquiry_limiter = RateLimiter(1000, 600)  # the rate-limit test has its own app
+    with TestClient(app, follow_redirects=False) as client:
+        yield client
+
+
+def stored(session: Session) -> list[models.Inquiry]:
+    session.expire_all()
+    return list(session.scalars(select(models.Inquiry).order_by(models.Inquiry.id)))
+
+
+def form_token(client: TestClient, program_id: str) -> str:
+    page = client.get(f"/employers/programs/{program_id}")
+    assert page.status_code == 200
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match and client.cookies.get(CSRF_COOKIE) == match.group(1)
+    return match.group(1)
+
+
+def test_form_to_stored_to_counted(client: TestClient, db: Session,
+                                   program: models.Program) -> None:
+    token = form_token(client, program.id)
+    sent = client.post(f"/employers/programs/{program.id}/inquiry", data={
+        "csrf_token": token, "name": "Ana Silva", "email": "ana@example.org",
+        "question": QUESTION})
+    assert sent.status_code == 303
+    confirmation = client.get(sent.headers["location"])
+    assert "your question was stored for the institution" in confirmation.text
+    [inquiry] = stored(db)
+    assert (inquiry.program_id, inquiry.institution_id, inquiry.source) == (
+        program.id, program.institution_id, "form")
+    assert (inquiry.name, inquiry.email, inquiry.question) == (
+        "Ana Silva", "ana@example.org", QUESTION)
+    assert inquiries_for_institution(db, program.institution_id)[0].id == inquiry.id
+    this_week = count_inquiries(db, dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
+    assert sum(n for _, n in this_week) == 1
+    assert count_inquiries(db, by="institution") == [(program.institution_id, 1)]
+
+
+def test_form_without_the_matching_token_is_refused(client: TestClient, db: Session,
+                                                    program: models.Program) -> None:
+    fields = {"name": "Eve", "email": "eve@example.org", "question": QUESTION}
+    # a cross-site post: no cookie, or a token that is not the cookie's
+    assert client.post(f"/employers/programs/{program.id}/inquiry",
+                       data=fields).status_code == 403
+    form_token(client, program.id)
+    refused = client.post(f"/employers/programs/{program.id}/inquiry",
+                          data=fields | {"csrf_token": "forged"})
+    assert refused.status_code == 403 and "expired" in refused.text
+    assert stored(db) == []
+
+
+@pytest.mark.parametrize("fields, field", [
+    ({"name": "", "email": "a@example.org", "question": QUESTION}, "name"),
+    ({"name": "Ana", "email": "not an address", "question": QUESTION}, "e-mail"),
+    ({"name": "Ana", "email": "a@example.org", "question": "x" * 10_000}, "Question"),
+    ({"name": "Ana", "email": "a@example.org", "question": "   "}, "Question"),
+])
+def test_form_errors_are_shown_and_nothing_is_stored(
+        client: TestClient, db: Session, program: models.Program,
+        fields: dict[str, str], field: str) -> None:
+    token = form_token(client, program.id)
+    answer = client.post(f"/employers/programs/{program.id}/inquiry",
+                         data=fields | {"csrf_token": token})
+    assert answer.status_code == 400
+    assert field in answer.text and 'role="alert"' in answer.text
+    assert stored(db) == []
+
+
+def test_what_people_type_is_kept_as_text_and_shown_escaped(
+        client: TestClient, db: Session, program: models.Program) -> None:
+    token = form_token(client, program.id)
+    hostile = "<script>alert('x')</script>"
+    answer = client.post(f"/employers/programs/{program.id}/inquiry", data={
+        "csrf_token": token, "name": hostile, "email": "bad-address", "question": QUESTION})
+    assert answer.status_code == 400  # the e-mail is wrong: the form comes back filled in
+    assert hostile not in answer.text and "&lt;script&gt;" in answer.text
+    ok = client.post("/api/inquiries", json={
+        "program_id": program.id, "name": "Robert'); DROP TABLE inquiries;--",
+        "email": "bob@example.org", "question": "Café? 🙂 <b>bold</b>"})
+    assert ok.status_code == 201
+    [inquiry] = stored(db)
+    assert inquiry.name == "Robert'); DROP TABLE inquiries;--"
+    assert inquiry.question == "Café? 🙂 <b>bold</b>"
+
+
+def test_json_api_and_its_bad_input(client: TestClient, db: Session,
+                                    program: models.Program) -> None:
+    good = {"program_id": program.id, "name": "Bo", "email": "bo@example.org",
+            "question": QUESTION}
+    created = client.post("/api/inquiries", json=good)
+    assert created.status_code == 201
+    assert created.json()["institution_id"] == program.institution_id
+    assert client.post("/api/inquiries", json=good | {"program_id": "no-such"}).status_code \
+        == 404
+    assert client.post("/api/inquiries", json=good | {"question": "x" * 10_000}).status_code \
+        == 422
+    bad_email = client.post("/api/inquiries", json=good | {"email": "bo at example"})
+    assert bad_email.status_code == 400 and "email" in bad_email.json()["detail"]
+    assert client.post("/api/inquiries", json={}).status_code == 422
+    malformed = client.post("/api/inquiries", content=b'{"name": ',
+                            headers={"content-type": "application/json"})
+    assert malformed.status_code == 422 and "JSON" in malformed.text
+    assert len(stored(db)) == 1
+
+
+def test_too_many_inquiries_from_one_address_are_refused(
+        kb_url: str, db: Session, program: models.Program,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATHFINDER_INQUIRY_RATE", "3/600")
+    with TestClient(create_app(kb_url), follow_redirects=False) as client:
+        _flood(client, db, program)
+
+
+def _flood(client: TestClient, db: Session, program: models.Program) -> None:
+    good = {"program_id": program.id, "name": "Bo", "email": "bo@example.org",
+            "question": QUESTION}
+    codes = [client.post("/api/inquiries", json=good).status_code for _ in range(3)]
+    assert codes == [201, 201, 201]
+    limited = client.post("/api/inquiries", json=good)
+    assert limited.status_code == 429 and "wait" in limited.json()["detail"]
+    token = form_token(client, program.id)
+    form = client.post(f"/employers/programs/{program.id}/inquiry",
+                       data=good | {"csrf_token": token})
+    assert form.status_code == 429
+    assert len(stored(db)) == 3
+
+
+def test_counts_by_week_day_and_program(db: Session, program: models.Program) -> None:
+    monday = dt.datetime(2027, 3, 1, 9, 0, tzinfo=dt.UTC)
+    for days in (0, 2, 7, 8, 8):
+        create_inquiry(db, program.id, "Ana", "ana@example.org", QUESTION,
+                       at=monday + dt.timedelta(days=days))
+    assert count_inquiries(db, monday, monday + dt.timedelta(days=14)) == [
+        ("2027-03-01", 2), ("2027-03-08", 3)]
+    assert count_inquiries(db, monday + dt.timedelta(days=8), by="day") == [("2027-03-09", 2)]
+    assert count_inquiries(db, by="program") == [(program.id, 5)]
+    assert count_inquiries(db, until=monday) == []
+    with pytest.raises(ValueError):
+        count_inquiries(db, by="month")  # type: ignore[arg-type]
+
+
+def test_domain_checks(db: Session, program: models.Program) -> None:
+    with pytest.raises(UnknownProgram):
+        create_inquiry(db, "no-such-program", "Ana", "ana@example.org", QUESTION)
+    with pytest.raises(InvalidInquiry, match="control"):
+        create_inquiry(db, program.id, "Ana\x00", "ana@example.org", QUESTION)
+    assert db.scalar(select(func.count()).select_from(models.Inquiry)) == 0
