@@ -4,14 +4,17 @@ PostgreSQL when a server answers (each test session gets its own schema there)."
 from __future__ import annotations
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session
 
+from bot.stack import Stack, StackConfig, free_port
 from knowledge.db import make_engine
 from knowledge.loaders.pipeline import load_all
 from knowledge.loaders.report import LoadReport
@@ -61,6 +64,17 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+@pytest.fixture(scope="module")
+def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A private copy of the SQLite knowledge base, for a test module whose code writes to it
+    (clicks, inquiries, imports, accounts)."""
+    target = tmp_path_factory.mktemp("kb-copy") / "kb.sqlite"
+    source = sqlite_url.removeprefix("sqlite:///")
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def loaded(request: pytest.FixtureRequest) -> Iterator[tuple[Engine, LoadReport]]:
     """The knowledge base built from data/, on each backend, with its load report."""
@@ -75,3 +89,16 @@ def loaded(request: pytest.FixtureRequest) -> Iterator[tuple[Engine, LoadReport]
 def session(loaded: tuple[Engine, LoadReport]) -> Iterator[Session]:
     with Session(loaded[0]) as session:
         yield session
+
+
+@contextmanager
+def started_stack(tmp: Path, *, web: bool = False,
+                  database_url: str | None = None) -> Iterator[Stack]:
+    """The actions server, the Rasa engine (models/pathfinder.tar.gz) and, with ``web``, the
+    web app, started as `pathfinder run` starts them, on free ports, with the tracker store
+    and logs in ``tmp``; stopped on exit."""
+    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
+                         web_port=free_port() if web else None, tracker_db=tmp / "tracker.db",
+                         log_dir=tmp / "logs", database_url=database_url)
+    with Stack(config) as running:
+        yield running

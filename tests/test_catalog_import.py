@@ -8,9 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -61,15 +59,6 @@ def json_programs(prefix: str, count: int = 2) -> list[dict[str, object]]:
     for program in programs:
         program["id"] = f"conestoga-{prefix}-{program['id']}"[:120]
     return programs
-
-
-@pytest.fixture(scope="module")
-def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    target = tmp_path_factory.mktemp("catalog_import") / "kb.sqlite"
-    with (closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as src,
-          closing(sqlite3.connect(target)) as dst):
-        src.backup(dst)
-    return f"sqlite:///{target}"
 
 
 @pytest.fixture(scope="module")

@@ -32,11 +32,12 @@ from sqlalchemy.orm import Session
 
 from bot import cli
 from bot.api.app import create_app
-from bot.stack import Stack, StackConfig, free_port
+from bot.stack import Stack, free_port
 from knowledge import models
 from knowledge.db import make_engine
 from knowledge.referrals import record_click
 from knowledge.settings import PROJECT_ROOT
+from tests.conftest import started_stack
 
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 ENGINE_PYTHON = PROJECT_ROOT / ".venv-engine" / "bin" / "python"
@@ -47,16 +48,6 @@ OTHER_EMAIL = "locked@example.org"
 SECRET_EMAIL, SECRET_PHONE = "ana.b@example.com", "416-555-0199"
 LOW_CONFIDENCE = 0.6  # the console's default threshold (PATHFINDER_CONSOLE_LOW_CONFIDENCE)
 TURN_TIMEOUT_S = 60
-
-
-@pytest.fixture(scope="module")
-def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A copy of the test knowledge base: the console writes accounts and notes into it."""
-    target = tmp_path_factory.mktemp("console-kb") / "kb.sqlite"
-    source = sqlite_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
 
 
 def _send(url: str, sender: str, message: str) -> list[dict[str, Any]]:
@@ -82,20 +73,10 @@ class Conversations:
 def stack(kb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not MODEL.is_file():
         pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    tmp = tmp_path_factory.mktemp("console-stack")
-    tracker_db = tmp / "tracker.db"
-    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
-                         web_port=free_port(), tracker_db=tracker_db, log_dir=tmp / "logs",
-                         database_url=kb_url)
-    with pytest.MonkeyPatch.context() as patch:
-        # The web app's console reads the tracker store this stack's Rasa writes.
-        patch.setenv("PATHFINDER_TRACKER_DB_URL", f"sqlite:///{tracker_db}")
-        running = Stack(config)
-        running.start()
-    try:
+    # The web app's console reads the tracker store this stack's Rasa writes (bot/stack.py).
+    with started_stack(tmp_path_factory.mktemp("console-stack"), web=True,
+                       database_url=kb_url) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,15 +28,6 @@ from knowledge.inquiries import (
 )
 
 QUESTION = "Is there an evening section starting in the fall?"
-
-
-@pytest.fixture(scope="module")
-def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    target = tmp_path_factory.mktemp("inquiries") / "kb.sqlite"
-    with (closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as src,
-          closing(sqlite3.connect(target)) as dst):
-        src.backup(dst)
-    return f"sqlite:///{target}"
 
 
 @pytest.fixture(scope="module")

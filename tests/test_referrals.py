@@ -5,9 +5,7 @@ else. Real SQLite (a copy of the test knowledge base), the real web app via Test
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,15 +19,6 @@ from knowledge.db import make_engine, migrate
 from knowledge.referrals import UnknownProgram, record_click
 
 SENDER = "web-" + "ab" * 16
-
-
-@pytest.fixture(scope="module")
-def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    target = tmp_path_factory.mktemp("referrals") / "kb.sqlite"
-    with (closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as src,
-          closing(sqlite3.connect(target)) as dst):
-        src.backup(dst)
-    return f"sqlite:///{target}"
 
 
 @pytest.fixture(scope="module")

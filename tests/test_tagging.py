@@ -5,9 +5,7 @@ count. Real SQLite copy of the test knowledge base."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,15 +28,6 @@ from knowledge.tagging import (
 )
 
 TOKEN = "tagging-test-token-42"
-
-
-@pytest.fixture(scope="module")
-def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    target = tmp_path_factory.mktemp("tagging") / "kb.sqlite"
-    with (closing(sqlite3.connect(sqlite_url.removeprefix("sqlite:///"))) as src,
-          closing(sqlite3.connect(target)) as dst):
-        src.backup(dst)
-    return f"sqlite:///{target}"
 
 
 @pytest.fixture(scope="module")

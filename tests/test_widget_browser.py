@@ -11,19 +11,18 @@ PATHFINDER_WIDGET_SCREENSHOTS=1 to write them to docs/widget-en.png and docs/wid
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Iterator
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.stack import Stack, StackConfig, free_port
+from bot.stack import Stack
 from knowledge import models
 from knowledge.db import make_engine, session_factory
 from knowledge.settings import PROJECT_ROOT
+from tests.conftest import started_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
@@ -42,29 +41,12 @@ def _missing(what: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A copy of the test knowledge base: the web app writes clicks into it."""
-    target = tmp_path_factory.mktemp("widget-kb") / "kb.sqlite"
-    source = sqlite_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
-        src.backup(dst)
-    return f"sqlite:///{target}"
-
-
-@pytest.fixture(scope="module")
 def stack(kb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     if not MODEL.is_file():
         _missing(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    tmp = tmp_path_factory.mktemp("widget-stack")
-    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
-                         web_port=free_port(), tracker_db=tmp / "tracker.db",
-                         log_dir=tmp / "logs", database_url=kb_url)
-    running = Stack(config)
-    running.start()
-    try:
+    with started_stack(tmp_path_factory.mktemp("widget-stack"), web=True,
+                       database_url=kb_url) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="module")

@@ -22,12 +22,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.stack import Stack, StackConfig, free_port
+from bot.stack import Stack
 from knowledge import models
 from knowledge.constraints import Constraints
 from knowledge.db import make_engine, session_factory
 from knowledge.occupations import ONTARIO, outlook_for, wage_for
 from knowledge.settings import PROJECT_ROOT, database_url
+from tests.conftest import started_stack
 from tests.e2e.checks import (
     assert_payload_matches_db,
     assert_payload_schema,
@@ -55,16 +56,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | None]:
         return
     if not MODEL.is_file():
         pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    tmp = tmp_path_factory.mktemp("stack")
-    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
-                         web_port=None, tracker_db=tmp / "tracker.db", log_dir=tmp / "logs",
-                         database_url=database_url())
-    running = Stack(config)
-    running.start()
-    try:
+    with started_stack(tmp_path_factory.mktemp("stack"), database_url=database_url()) as running:
         yield running
-    finally:
-        running.stop()
 
 
 @pytest.fixture(scope="package")
