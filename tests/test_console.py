@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from bot import cli
 from bot.api.app import create_app
 from bot.stack import Stack, free_port
-from knowledge import models
+from knowledge import models, tagging
 from knowledge.db import make_engine
 from knowledge.referrals import record_click
 from knowledge.settings import PROJECT_ROOT
@@ -206,6 +206,7 @@ def test_every_console_route_refuses_anonymous_access(
             continue
         url = path.replace("{sender_id}", talks.web).replace("{event_id}",
                                                               str(user_event["id"]))
+        url = url.replace("{suggestion_id}", "1")
         response = anonymous.request(method, url, data={"csrf": "x", "intent": "greet",
                                                         "event": str(user_event["id"])})
         if method == "GET" and not path.endswith(".csv"):
@@ -557,3 +558,39 @@ def test_staff_log_in_and_read_a_transcript_in_a_browser(
             page.wait_for_url("**/console/login")
         finally:
             browser.close()
+
+
+# --- program tags ------------------------------------------------------------------------------
+
+def test_staff_accept_and_reject_tag_suggestions(staff: TestClient, kb: Session) -> None:
+    program = kb.scalars(select(models.Program).order_by(models.Program.id)).first()
+    assert program is not None
+    taught = set(kb.scalars(select(models.ProgramSkill.skill_code).where(
+        models.ProgramSkill.program_id == program.id)))
+    new_skills = list(kb.scalars(select(models.Skill.code).where(
+        models.Skill.kind == "topic", models.Skill.code.not_in(taught))
+        .order_by(models.Skill.code).limit(2)))
+    tagging.store_suggestions(kb, program.id, [
+        tagging.Suggestion("skill", code, 0.9, "test") for code in new_skills])
+    kb.commit()
+    ids = {s.code: s.id for s in tagging.list_suggestions(kb, program.id)}
+    keep, drop = ids[new_skills[0]], ids[new_skills[1]]
+
+    page = staff.get("/console/tags")
+    assert page.status_code == 200 and f'id="suggestion-{keep}"' in page.text
+    form = {"decision": "accept"}
+    assert staff.post(f"/console/tags/{keep}", data=form).status_code == 403  # no CSRF token
+    csrf = csrf_of(page.text)
+    assert staff.post(f"/console/tags/{keep}", data={**form, "csrf": csrf}).status_code == 303
+    assert staff.post(f"/console/tags/{drop}",
+                      data={"decision": "reject", "csrf": csrf}).status_code == 303
+    assert staff.post(f"/console/tags/{keep}", data={**form, "csrf": csrf}).status_code == 409
+    assert staff.post("/console/tags/999999", data={**form, "csrf": csrf}).status_code == 404
+
+    kb.expire_all()
+    taught_now = set(kb.scalars(select(models.ProgramSkill.skill_code).where(
+        models.ProgramSkill.program_id == program.id)))
+    assert new_skills[0] in taught_now and new_skills[1] not in taught_now
+    listed_now = staff.get("/console/tags").text
+    assert f'id="suggestion-{keep}"' not in listed_now
+    assert f'id="suggestion-{drop}"' not in listed_now

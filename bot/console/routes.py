@@ -35,6 +35,7 @@ from bot.console.conversations import (
     tracker_db_url,
 )
 from bot.console.nlu_export import ExportError, training_data_yaml
+from knowledge import tagging
 from knowledge.models import TurnAnnotation
 
 HERE = Path(__file__).resolve().parent
@@ -358,3 +359,39 @@ def analytics_csv(session: SessionDep, store: TrackerDep, staff: StaffOnly,
     return Response(figures.csv(), media_type="text/csv", headers={
         "Content-Disposition": 'attachment; filename="pathfinder-analytics.csv"',
         **SECURITY_HEADERS})
+
+
+# --- program tags ------------------------------------------------------------------------------
+
+@router.get("/tags", response_class=HTMLResponse,
+            summary="Tag suggestions waiting for review (imported programs, the tagger's)")
+def tag_suggestions(request: Request, session: SessionDep, staff: StaffPage,
+                    decided: Annotated[int | None, Query()] = None) -> HTMLResponse:
+    pending = tagging.list_suggestions(session, status="pending")
+    return _page(request, "tags.html", {"staff": staff, "pending": pending,
+                                        "decided": decided})
+
+
+@router.post("/tags/{suggestion_id}", status_code=303,
+             summary="Accept or reject a tag suggestion (form: csrf, decision=accept|reject)",
+             responses={303: {"description": "Decided: back to the list"},
+                        400: {"description": "No decision, or the program or code is gone"},
+                        404: {"description": "No such suggestion"},
+                        409: {"description": "Already decided"}})
+async def decide_tag(request: Request, suggestion_id: int, session: SessionDep,
+                     staff: StaffOnly) -> Response:
+    form = await _form(request)
+    _check_csrf(form, staff.csrf_token)
+    decision = _field(form, "decision")
+    if decision not in ("accept", "reject"):
+        raise HTTPException(400, "Choose accept or reject.")
+    try:
+        tagging.decide(session, suggestion_id, accept=decision == "accept")
+    except tagging.UnknownSuggestion:
+        raise HTTPException(404, "There is no such suggestion.") from None
+    except tagging.AlreadyDecided:
+        raise HTTPException(409, "This suggestion was already decided.") from None
+    except LookupError as error:
+        raise HTTPException(400, str(error)) from None
+    return RedirectResponse(f"/console/tags?decided={suggestion_id}", status_code=303,
+                            headers=SECURITY_HEADERS)
