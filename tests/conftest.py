@@ -102,3 +102,13 @@ def started_stack(tmp: Path, *, web: bool = False,
                          log_dir=tmp / "logs", database_url=database_url)
     with Stack(config) as running:
         yield running
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    """Where browser tests save their screenshots: docs/ with PATHFINDER_SCREENSHOTS=1 (to
+    refresh the README's pictures), else the test's temporary folder."""
+    if os.environ.get("PATHFINDER_SCREENSHOTS") == "1":
+        docs = PROJECT_ROOT / "docs"
+        docs.mkdir(exist_ok=True)
+        return docs
+    return tmp_path

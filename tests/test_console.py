@@ -37,12 +37,11 @@ from knowledge import models, tagging
 from knowledge.db import make_engine
 from knowledge.referrals import record_click
 from knowledge.settings import PROJECT_ROOT
-from tests.conftest import started_stack
+from tests.conftest import screenshots_dir, started_stack
 
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 ENGINE_PYTHON = PROJECT_ROOT / ".venv-engine" / "bin" / "python"
 CHROMIUM = Path("/usr/bin/chromium")
-DOCS = PROJECT_ROOT / "docs"
 EMAIL, PASSWORD = "reviewer@example.org", "a long enough password"
 OTHER_EMAIL = "locked@example.org"
 SECRET_EMAIL, SECRET_PHONE = "ana.b@example.com", "416-555-0199"
@@ -525,7 +524,7 @@ def test_analytics_count_conversations_recommendations_and_clicks(
 # --- in a browser ------------------------------------------------------------------------------
 
 def test_staff_log_in_and_read_a_transcript_in_a_browser(
-        stack: Stack, talks: Conversations, staff_accounts: None) -> None:
+        stack: Stack, talks: Conversations, staff_accounts: None, tmp_path: Path) -> None:
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -546,14 +545,14 @@ def test_staff_log_in_and_read_a_transcript_in_a_browser(
             assert f"/console/conversations/{talks.telegram}" in page.url
             assert page.locator(".recommendations .program").count() >= 1
             assert "je suis machiniste CNC" in page.inner_text("main")
-            DOCS.mkdir(exist_ok=True)
-            page.screenshot(path=str(DOCS / "console-transcript.png"), full_page=False)
+            shots = screenshots_dir(tmp_path)
+            page.screenshot(path=str(shots / "console-transcript.png"), full_page=False)
             page.click("nav >> text=Conversations")
             page.wait_for_selector("tr.conversation")
-            page.screenshot(path=str(DOCS / "console-conversations.png"), full_page=False)
+            page.screenshot(path=str(shots / "console-conversations.png"), full_page=False)
             page.click("text=Analytics")
             page.wait_for_selector(".chart svg")
-            page.screenshot(path=str(DOCS / "console-analytics.png"), full_page=True)
+            page.screenshot(path=str(shots / "console-analytics.png"), full_page=True)
             page.click("text=Log out")
             page.wait_for_url("**/console/login")
         finally:

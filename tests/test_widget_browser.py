@@ -5,7 +5,7 @@ cards, follows a link (the click is recorded), reloads and gets the conversation
 switches to French, and does it all by keyboard; axe-core finds no WCAG 2.1 A/AA violation.
 
 Screenshots of the widget in English and French are taken on the way; set
-PATHFINDER_WIDGET_SCREENSHOTS=1 to write them to docs/widget-en.png and docs/widget-fr.png.
+PATHFINDER_SCREENSHOTS=1 to write them to docs/widget-en.png and docs/widget-fr.png.
 """
 
 from __future__ import annotations
@@ -22,11 +22,10 @@ from bot.stack import Stack
 from knowledge import models
 from knowledge.db import make_engine, session_factory
 from knowledge.settings import PROJECT_ROOT
-from tests.conftest import started_stack
+from tests.conftest import screenshots_dir, started_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
-DOCS = PROJECT_ROOT / "docs"
 TURN_MS = 40_000
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PSW_MESSAGE = "I'm a PSW and I want to move into health care admin, online, under $800"
@@ -122,12 +121,9 @@ def screenshot(page: Any, name: str, tmp_path: Path, top: str = ".pfw-recs") -> 
         log.scrollTop = shown.getBoundingClientRect().top - log.getBoundingClientRect().top
                         + log.scrollTop - 8;
     }""", top)
-    path = tmp_path / name
+    path = screenshots_dir(tmp_path) / name
     page.screenshot(path=str(path))
     assert path.stat().st_size > 10_000
-    if os.environ.get("PATHFINDER_WIDGET_SCREENSHOTS"):
-        DOCS.mkdir(exist_ok=True)
-        page.screenshot(path=str(DOCS / name))
 
 
 def sender_of(page: Any) -> str:
