@@ -126,9 +126,11 @@ def test_parse(engine: str, text: str, intent: str, expected: dict[str, str],
     assert entities(result, "language") == ([language] if language else [])
 
 
-@pytest.mark.parametrize("text", ["ok", "PSW", "RPN", "$800"])
+@pytest.mark.parametrize("text", ["ok", "PSW", "RPN", "$800", "hfhfhf", "ppppp",
+                                  "sdfgh jklmn xcvbn"])
 def test_no_language_entity_when_unclear(engine: str, text: str) -> None:
-    """Bare acronyms and "ok" say nothing about the language: the slot keeps its value."""
+    """Bare acronyms, "ok" and keyboard mashes say nothing about the language: the slot
+    keeps its value."""
     assert entities(parse(engine, text), "language") == []
 
 

@@ -23,7 +23,8 @@ How it decides (``decide``), in order:
    other language's); else none.
    Short (1-2 words): markers of one language only decide ("oui", "merci", "je suis",
    "thanks", "yes"); otherwise lingua only when it is very sure (``short_min_confidence``)
-   of a word of 5+ letters ("camionneur", "welder"); otherwise none.
+   of a word of 5+ letters ("camionneur", "welder"); otherwise none. Without markers, every
+   word must look like one (a vowel, three different letters): not "hfhfhf", "ppppp".
 
 The model has nothing to train, so this component is not trainable; lingua's two language
 models are loaded once per process (about 0.3 s).
@@ -103,6 +104,13 @@ NEUTRAL = _words(
     """
 )
 URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\S+")
+VOWEL = re.compile(r"[aeiouyàâäéèêëîïôöùûüÿœæ]")
+
+
+def looks_like_a_word(word: str) -> bool:
+    """A vowel and three different letters: lingua is sure of keyboard mashes too ("hfhfhf"
+    -> English 0.999, "ppppp" -> French 0.997), and one must not switch the conversation."""
+    return bool(VOWEL.search(word)) and len(set(word)) >= 3
 WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
@@ -189,8 +197,11 @@ def decide(
             # Code-switched ("je suis PSW, what can I take online?"): keep the language.
             return Decision(None, round(best_conf, 3), f"mixed: markers en={en} fr={fr}")
         pro, con = (en, fr) if best == "en" else (fr, en)  # markers for / against lingua's pick
-        # No marker at all ("Toronto Ottawa Sudbury", "asdf jkl"): lingua must be very sure.
+        # No marker at all ("Toronto Ottawa Sudbury", "asdf jkl"): lingua must be very sure,
+        # of words.
         needed = min_confidence if en or fr else short_min_confidence
+        if not en and not fr and not all(looks_like_a_word(w) for w in words):
+            return Decision(None, round(best_conf, 3), "no marker, and not all words")
         if best and best_conf >= needed and not (con >= 2 and con > pro):
             return Decision(best, round(best_conf, 3), f"lingua {best_conf:.2f}")
         if best and best_conf >= 0.7 and pro >= 1 and not con:
@@ -211,6 +222,7 @@ def decide(
         and best
         and best_conf >= short_min_confidence
         and max(len(w) for w in words) >= 5
+        and all(looks_like_a_word(w) for w in words)
     ):
         return Decision(best, round(best_conf, 3), f"short, lingua {best_conf:.2f}")
     return Decision(None, round(best_conf, 3), "short and unclear")
