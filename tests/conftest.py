@@ -11,11 +11,12 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, select, text
 from sqlalchemy.orm import Session
 
 from bot.stack import Stack, StackConfig, free_port
-from knowledge.db import make_engine
+from knowledge import models
+from knowledge.db import make_engine, migrate
 from knowledge.loaders.pipeline import load_all
 from knowledge.loaders.report import LoadReport
 from knowledge.settings import PROJECT_ROOT
@@ -73,6 +74,24 @@ def kb_url(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
     return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="module")
+def kb_engine(kb_url: str) -> Iterator[Engine]:
+    """An engine on the module's copy of the knowledge base, migrated to the newest schema."""
+    engine = make_engine(kb_url)
+    migrate(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def program(kb_engine: Engine) -> models.Program:
+    """A program of the catalog (the first by id), detached."""
+    with Session(kb_engine) as session:
+        found = session.scalars(select(models.Program).order_by(models.Program.id)).first()
+        assert found is not None
+        return found
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])

@@ -20,7 +20,6 @@ from bot.api.app import create_app
 from bot.cli import main as cli_main
 from knowledge import models, snapshot
 from knowledge.catalog_import import ImportRefused, import_programs
-from knowledge.db import make_engine, migrate
 from knowledge.settings import PROJECT_ROOT
 
 SAMPLE_CSV = PROJECT_ROOT / "data" / "catalog" / "programs.csv"
@@ -61,29 +60,21 @@ def json_programs(prefix: str, count: int = 2) -> list[dict[str, object]]:
     return programs
 
 
-@pytest.fixture(scope="module")
-def engine(kb_url: str) -> Iterator[Engine]:
-    engine = make_engine(kb_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
 def program_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(models.Program)) or 0
 
 
 def test_good_csv_adds_every_program_with_tags_pending_and_refreshes_the_recommender(
-        engine: Engine) -> None:
+        kb_engine: Engine) -> None:
     rows = new_rows("good")
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         before = program_count(session)
         version_before = snapshot.version(session)
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         report = import_programs(session, csv_file(rows), "ours.csv")
     assert report.ok and report.errors == []
     assert report.added == [r["id"] for r in rows]
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         assert program_count(session) == before + len(rows)
         stored = session.get(models.Program, rows[0]["id"])
         assert stored is not None and stored.title_en == rows[0]["title_en"]
@@ -98,28 +89,28 @@ def test_good_csv_adds_every_program_with_tags_pending_and_refreshes_the_recomme
         assert snapshot.version(session) != version_before
 
 
-def test_reimporting_updates_programs_instead_of_duplicating(engine: Engine) -> None:
+def test_reimporting_updates_programs_instead_of_duplicating(kb_engine: Engine) -> None:
     rows = new_rows("again", 2)
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         assert import_programs(session, csv_file(rows), "a.csv").added == [r["id"] for r in rows]
     rows[0]["cost"] = "123"
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         before = program_count(session)
         report = import_programs(session, csv_file(rows), "a.csv")
         assert report.updated == [r["id"] for r in rows] and report.added == []
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         assert program_count(session) == before
         program = session.get(models.Program, rows[0]["id"])
         assert program is not None and float(program.cost) == 123.0
 
 
 def test_malformed_csv_rows_are_reported_by_line_and_nothing_is_imported(
-        engine: Engine) -> None:
+        kb_engine: Engine) -> None:
     rows = new_rows("bad", 4)
     rows[1]["cost"] = "$845"             # line 3 (header is line 1)
     rows[3]["delivery"] = "by carrier pigeon"
     rows[3]["occupations"] = "99999"     # line 5: two problems in one reason
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         before = program_count(session)
         report = import_programs(session, csv_file(rows), "ours.csv")
     assert not report.ok and report.added == []
@@ -127,14 +118,14 @@ def test_malformed_csv_rows_are_reported_by_line_and_nothing_is_imported(
     assert "cost" in report.errors[0].reason
     assert "delivery" in report.errors[1].reason and "99999" in report.errors[1].reason
     assert str(report.errors[0]).startswith("ours.csv:3: ")
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         assert program_count(session) == before
         assert session.get(models.Program, rows[0]["id"]) is None  # the good rows neither
 
 
-def test_json_import_and_its_malformed_programs_named_by_index(engine: Engine) -> None:
+def test_json_import_and_its_malformed_programs_named_by_index(kb_engine: Engine) -> None:
     good = json_programs("json", 2)
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         report = import_programs(session, json.dumps({"programs": good}, indent=2).encode(),
                                  "ours.json")
     assert report.ok and report.added == [p["id"] for p in good]
@@ -142,7 +133,7 @@ def test_json_import_and_its_malformed_programs_named_by_index(engine: Engine) -
     bad = json_programs("jsonbad", 3)
     bad[2]["weeks"] = "six"
     document = json.dumps({"programs": bad}, indent=2)
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         before = program_count(session)
         report = import_programs(session, document.encode(), "ours.json")
         assert program_count(session) == before
@@ -154,8 +145,8 @@ def test_json_import_and_its_malformed_programs_named_by_index(engine: Engine) -
     assert document.splitlines()[error.line].strip().startswith('"id": "conestoga-jsonbad')
 
 
-def test_malformed_json_is_one_error_with_its_line(engine: Engine) -> None:
-    with Session(engine) as session:
+def test_malformed_json_is_one_error_with_its_line(kb_engine: Engine) -> None:
+    with Session(kb_engine) as session:
         report = import_programs(session, b'{"programs": [\n {"id": "x",\n }', "broken.json")
     assert not report.ok and report.errors[0].line >= 2
     assert "invalid JSON" in report.errors[0].reason
@@ -164,18 +155,18 @@ def test_malformed_json_is_one_error_with_its_line(engine: Engine) -> None:
 @pytest.mark.parametrize("content, reason", [
     (b"", "empty"), (b"  \n\n", "empty"), (b"\xff\xfe\x00bad", "UTF-8"),
 ])
-def test_unusable_files_are_refused_whole(engine: Engine, content: bytes, reason: str) -> None:
-    with Session(engine) as session, pytest.raises(ImportRefused, match=reason):
+def test_unusable_files_are_refused_whole(kb_engine: Engine, content: bytes, reason: str) -> None:
+    with Session(kb_engine) as session, pytest.raises(ImportRefused, match=reason):
         import_programs(session, content, "x.csv")
 
 
-def test_hostile_cells_are_rows_with_reasons_not_crashes(engine: Engine) -> None:
+def test_hostile_cells_are_rows_with_reasons_not_crashes(kb_engine: Engine) -> None:
     rows = new_rows("hostile", 3)
     rows[0]["id"] = "'; DROP TABLE programs;--"
     rows[1]["title_en"] = "x" * 10_000
     rows[2]["url"] = "javascript:alert(1)"
     rows.append(new_rows("hostile2", 4)[3] | {"weeks": str(10**12)})
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         before = program_count(session)
         report = import_programs(session, csv_file(rows), "hostile.csv")
         assert program_count(session) == before
@@ -186,9 +177,9 @@ def test_hostile_cells_are_rows_with_reasons_not_crashes(engine: Engine) -> None
     assert "https" in report.errors[2].reason
 
 
-def test_an_institution_imports_only_its_own_programs(engine: Engine) -> None:
+def test_an_institution_imports_only_its_own_programs(kb_engine: Engine) -> None:
     rows = new_rows("other", 1)
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         report = import_programs(session, csv_file(rows), "x.csv", institution="conestoga")
         assert not report.ok and "not 'conestoga'" in report.errors[0].reason
         with pytest.raises(ImportRefused, match="not an institution"):

@@ -18,7 +18,6 @@ from bot.api.app import create_app
 from bot.api.routers.employers import CSRF_COOKIE
 from bot.api.routers.inquiries import RateLimiter
 from knowledge import models
-from knowledge.db import make_engine, migrate
 from knowledge.inquiries import (
     InvalidInquiry,
     UnknownProgram,
@@ -30,28 +29,12 @@ from knowledge.inquiries import (
 QUESTION = "Is there an evening section starting in the fall?"
 
 
-@pytest.fixture(scope="module")
-def engine(kb_url: str) -> Iterator[Engine]:
-    engine = make_engine(kb_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
 @pytest.fixture()
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
+def db(kb_engine: Engine) -> Iterator[Session]:
+    with Session(kb_engine) as session:
         session.execute(delete(models.Inquiry))
         session.commit()
         yield session
-
-
-@pytest.fixture(scope="module")
-def program(engine: Engine) -> models.Program:
-    with Session(engine) as session:
-        found = session.scalars(select(models.Program).order_by(models.Program.id)).first()
-        assert found is not None
-        return found
 
 
 @pytest.fixture(scope="module")

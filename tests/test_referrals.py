@@ -22,32 +22,17 @@ SENDER = "web-" + "ab" * 16
 
 
 @pytest.fixture(scope="module")
-def engine(kb_url: str) -> Iterator[Engine]:
-    engine = make_engine(kb_url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def client(kb_url: str) -> Iterator[TestClient]:
     with TestClient(create_app(kb_url), follow_redirects=False) as client:
         yield client
 
 
 @pytest.fixture()
-def session(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
+def session(kb_engine: Engine) -> Iterator[Session]:
+    with Session(kb_engine) as session:
         session.execute(delete(models.Referral))
         session.commit()
         yield session
-
-
-@pytest.fixture(scope="module")
-def program(engine: Engine) -> models.Program:
-    with Session(engine) as session:
-        found = session.scalars(select(models.Program).order_by(models.Program.id)).first()
-        assert found is not None
-        return found
 
 
 def clicks(session: Session) -> list[tuple[str, str | None, str]]:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from bench.tagging import evaluate
 from bot.api.app import create_app
 from knowledge import models, snapshot
-from knowledge.db import make_engine, migrate
 from knowledge.resolver import TitleIndex, index_from_database
 from knowledge.tagging import (
     AlreadyDecided,
@@ -31,21 +30,13 @@ TOKEN = "tagging-test-token-42"
 
 
 @pytest.fixture(scope="module")
-def engine(kb_url: str) -> Iterator[Engine]:
-    engine = make_engine(kb_url)
-    migrate(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
 def index(kb_url: str) -> TitleIndex:
     return index_from_database(kb_url)
 
 
 @pytest.fixture()
-def db(engine: Engine) -> Iterator[Session]:
-    with Session(engine) as session:
+def db(kb_engine: Engine) -> Iterator[Session]:
+    with Session(kb_engine) as session:
         yield session
 
 
@@ -130,10 +121,10 @@ def client(kb_url: str) -> Iterator[TestClient]:
         yield client
 
 
-def test_review_endpoints(client: TestClient, engine: Engine,
+def test_review_endpoints(client: TestClient, kb_engine: Engine,
                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATHFINDER_IMPORT_TOKEN", TOKEN)
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         program_id = session.scalars(select(models.Program.id).order_by(
             models.Program.id.desc())).first()
         assert program_id
@@ -149,7 +140,7 @@ def test_review_endpoints(client: TestClient, engine: Engine,
 
     ok = client.post(f"/api/catalog/suggestions/{by_code['72106']['id']}/accept", headers=auth)
     assert ok.status_code == 200 and ok.json()["status"] == "accepted"
-    with Session(engine) as session:
+    with Session(kb_engine) as session:
         assert session.get(models.ProgramOccupation, (program_id, "72106")) is not None
     again = client.post(f"/api/catalog/suggestions/{by_code['72106']['id']}/reject",
                         headers=auth)
