@@ -558,9 +558,10 @@ def parse_goal(text: str) -> Goal | None:
 
 # --- descriptions --------------------------------------------------------------------------
 
-def format_money(amount: float, lang: str) -> str:
-    """$1,500 / $17.50 in English; 1 500 $ / 17,50 $ in French (non-breaking spaces)."""
-    cents = round(amount * 100) % 100 != 0
+def format_money(amount: float, lang: str, keep_cents: bool = False) -> str:
+    """$1,500 / $17.50 in English; 1 500 $ / 17,50 $ in French (non-breaking spaces).
+    ``keep_cents``: $22.00, as hourly wages are written."""
+    cents = keep_cents or round(amount * 100) % 100 != 0
     text = f"{amount:,.2f}" if cents else f"{round(amount):,}"
     if lang == "fr":
         return text.replace(",", "\u00a0").replace(".", ",") + "\u00a0$"

@@ -34,10 +34,7 @@ MIN_FR_EASE = 60.0
 
 def _money(value: Decimal | float, lang: str) -> str:
     """Wages keep their cents: $22.00 / 22,00 $."""
-    amount = float(value)
-    if lang == "fr":
-        return f"{amount:,.2f}".replace(",", "\u00a0").replace(".", ",") + "\u00a0$"
-    return f"${amount:,.2f}"
+    return format_money(float(value), lang, keep_cents=True)
 
 
 def _count(value: int, lang: str) -> str:
@@ -271,6 +268,19 @@ def explain_no_results(recs: Recommendations, constraints: Constraints, lang: st
 
 
 _UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
+
+
+def explain_no_wage(occupation_title: str, lang: str) -> str:
+    """Said instead of a wage when the knowledge base has no figure: none is made up."""
+    if lang == "fr":
+        return f"Je n'ai pas de données sur les salaires pour ce métier : {occupation_title}."
+    return f"I don't have wage data for this job: {occupation_title}."
+
+
+def explain_no_outlook(occupation_title: str, lang: str) -> str:
+    if lang == "fr":
+        return f"Je n'ai pas de perspectives d'emploi pour ce métier : {occupation_title}."
+    return f"I don't have job outlook data for this job: {occupation_title}."
 
 
 def explain_no_occupation(query: str, lang: str) -> str:
