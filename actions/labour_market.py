@@ -18,7 +18,12 @@ from actions.context import (
     slot_text,
     user_constraints,
 )
-from knowledge.explainer import explain_outlook, explain_wage
+from knowledge.explainer import (
+    explain_no_outlook,
+    explain_no_wage,
+    explain_outlook,
+    explain_wage,
+)
 from knowledge.occupations import (
     ONTARIO,
     OutlookSummary,
@@ -40,9 +45,7 @@ def describe_wage(session: Session, noc: str, lang: Lang,
     title = occupation_title(session, noc, lang) or noc
     wage = wage_for(session, noc, region)
     if wage is None:
-        text = (f"Je n'ai pas de données sur les salaires pour ce métier : {title}."
-                if lang == "fr" else f"I don't have wage data for this job: {title}.")
-        return text, None
+        return explain_no_wage(title, lang), None
     return explain_wage(wage, title, lang), wage
 
 
@@ -51,9 +54,7 @@ def describe_outlook(session: Session, noc: str,
     title = occupation_title(session, noc, lang) or noc
     outlook = outlook_for(session, noc)
     if outlook is None:
-        text = (f"Je n'ai pas de perspectives d'emploi pour ce métier : {title}."
-                if lang == "fr" else f"I don't have job outlook data for this job: {title}.")
-        return text, None
+        return explain_no_outlook(title, lang), None
     return explain_outlook(outlook, title, lang), outlook
 
 

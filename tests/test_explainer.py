@@ -14,7 +14,9 @@ from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
 from knowledge.explainer import (
     explain_no_occupation,
+    explain_no_outlook,
     explain_no_results,
+    explain_no_wage,
     explain_outlook,
     explain_program,
     explain_wage,
@@ -222,3 +224,11 @@ def test_readability_check_and_textstat_state() -> None:
                               "fr")
     assert textstat.flesch_kincaid_grade(hard) == before
     assert readability_ok("", "en") and readability_ok("   ", "fr")
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_missing_figures_are_said_plainly_without_a_number(lang: str) -> None:
+    title = "Cooks" if lang == "en" else "Cuisiniers / cuisinières"
+    for text in (explain_no_wage(title, lang), explain_no_outlook(title, lang)):
+        assert title in text and not re.search(r"\d", text)
+        assert readability_ok(text, lang), (text, readability(text, lang))
