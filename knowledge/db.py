@@ -40,10 +40,9 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest Alembic revisions (creates it on an empty database).
-    "heads": features developed side by side may branch from the same revision."""
+    """Bring the schema to the newest Alembic revision (creates it on an empty database)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        command.upgrade(config, "head")

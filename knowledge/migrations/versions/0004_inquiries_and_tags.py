@@ -1,17 +1,15 @@
 """inquiries and tag suggestions: "ask the institution" and staff-reviewed program tags
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-25 19:50:00
-
-A second head beside 0003 (staff console): knowledge.db.migrate() upgrades "heads".
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 
