@@ -6,15 +6,17 @@ count. Real SQLite copy of the test knowledge base."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bench.tagging import evaluate
 from bot.api.app import create_app
 from knowledge import models, snapshot
+from knowledge.loaders.pipeline import load_all
 from knowledge.resolver import TitleIndex, index_from_database
 from knowledge.tagging import (
     AlreadyDecided,
@@ -152,3 +154,20 @@ def test_review_endpoints(client: TestClient, kb_engine: Engine,
     assert client.post("/api/catalog/suggestions/999999/accept",
                        headers=auth).status_code == 404
     assert client.post("/api/catalog/suggestions/abc/accept", headers=auth).status_code == 422
+
+
+def test_reloading_the_catalog_drops_its_tag_suggestions(db: Session, kb_engine: Engine,
+                                                          data_dir: Path) -> None:
+    # Last in this module: it reloads the module's copy of the knowledge base.
+    program = db.scalars(select(models.Program).order_by(models.Program.id)).first()
+    assert program is not None
+    code = db.scalars(select(models.Skill.code).where(models.Skill.kind == "topic")
+                      .order_by(models.Skill.code)).first()
+    assert code is not None
+    store_suggestions(db, program.id, [Suggestion("skill", code, 0.9, "test")])
+    db.commit()
+    load_all(kb_engine, data_dir)
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(models.TagSuggestion)) == 0
+    # So the same suggestion can be made (and decided) again for the reloaded program.
+    assert store_suggestions(db, program.id, [Suggestion("skill", code, 0.9, "test")]) == 1
