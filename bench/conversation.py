@@ -54,7 +54,15 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
-from bot.stack import ManagedProcess, Stack, StackConfig, free_port, http_get  # noqa: E402
+from bot.stack import (  # noqa: E402
+    ManagedProcess,
+    Stack,
+    StackConfig,
+    free_port,
+    group_processes,
+    http_get,
+    write_endpoints,
+)
 
 RASA = ROOT / ".venv-engine" / "bin" / "rasa"
 ENGINE_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
@@ -153,9 +161,10 @@ def bare_model(work_dir: Path, log: Any) -> Path:
 
 def bare_server(model: Path, run_dir: Path, port: int) -> ManagedProcess:
     project = model.parent.parent
-    endpoints = run_dir / "bare-endpoints.yml"
-    endpoints.write_text("tracker_store:\n  type: SQL\n  dialect: sqlite\n"
-                         f"  db: {json.dumps(str(run_dir / 'bare-tracker.db'))}\n")
+    # The endpoints Pathfinder's stack writes, so both store conversations the same way
+    # (the bare bot never calls its action endpoint).
+    endpoints = write_endpoints(StackConfig(root=ROOT, tracker_db=run_dir / "bare-tracker.db",
+                                            log_dir=run_dir / "bare"))
     env = {**os.environ, **ENGINE_ENV, "PYTHONPATH": str(ROOT)}
     base = f"http://127.0.0.1:{port}"
 
@@ -173,18 +182,14 @@ def bare_server(model: Path, run_dir: Path, port: int) -> ManagedProcess:
 # --- measuring -------------------------------------------------------------------------------
 
 def _group_stats(pgid: int) -> list[list[str]]:
-    """/proc/<pid>/stat fields (after the command name) of each process in a group."""
+    """/proc/<pid>/stat fields (after the command name) of each live process in a group."""
     found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
+    for pid in group_processes(pgid):
         try:
-            stat = (proc / "stat").read_text()
+            stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        if len(fields) > 21 and fields[2] == str(pgid):
-            found.append(fields)
+            continue  # gone since it was listed
+        found.append(stat[stat.rindex(")") + 2:].split())
     return found
 
 
