@@ -92,8 +92,8 @@ def talks(stack: Stack) -> Conversations:
     # "Was this list helpful?", when the assistant asks it: yes.
     helpful = [b["payload"] for m in replies for b in m.get("buttons") or []
                if '"helpful":"yes"' in b["payload"]]
-    if helpful:
-        _send(url, senders.telegram, helpful[0])
+    assert helpful, "the first list of a conversation asks whether it helped"
+    _send(url, senders.telegram, helpful[0])
     for message in (f"Hi, my email is {SECRET_EMAIL} and my phone is {SECRET_PHONE}",
                     "zxqv blorp fnord wibble"):
         senders.live_replies += [m.get("text") or "" for m in _send(url, senders.web, message)]
@@ -265,6 +265,10 @@ def test_login_without_csrf_token_is_refused(app: Any) -> None:
         response = client.post("/console/login", data={"email": EMAIL, "password": PASSWORD,
                                                        "csrf": "made-up"})
         assert response.status_code == 403
+        for odd in ("é", "<script>", "x" * 5000):
+            response = client.post("/console/login", data={"email": EMAIL,
+                                                           "password": PASSWORD, "csrf": odd})
+            assert response.status_code == 403, odd
 
 
 def test_an_open_redirect_after_login_is_not_possible(app: Any) -> None:
@@ -273,13 +277,25 @@ def test_an_open_redirect_after_login_is_not_possible(app: Any) -> None:
         assert response.headers["location"] == "/console/conversations"
 
 
+def _message(html: str) -> str:
+    found = re.search(r'class="error"[^>]*>([^<]+)<', html)
+    assert found, "no error message on the page"
+    return found.group(1)
+
+
 def test_five_failures_lock_the_account_for_fifteen_minutes(app: Any, kb: Session) -> None:
     with closing(TestClient(app, follow_redirects=False)) as client:
-        for _ in range(4):
+        for _ in range(5):
             assert log_in(client, OTHER_EMAIL, "guess").status_code == 401
-        assert log_in(client, OTHER_EMAIL, "guess").status_code == 423
-        locked = log_in(client, OTHER_EMAIL, PASSWORD)
-        assert locked.status_code == 423 and "locked" in locked.text
+        locked = log_in(client, OTHER_EMAIL, PASSWORD)  # the right password, while locked
+        assert locked.status_code == 401
+        # A lock must not tell which emails have accounts: an unknown email, tried as often,
+        # gets the very same answer.
+        for _ in range(5):
+            log_in(client, "nobody@example.org", "guess")
+        unknown = log_in(client, "nobody@example.org", PASSWORD)
+        assert (unknown.status_code, _message(unknown.text)) == \
+            (locked.status_code, _message(locked.text))
         # Another account is not affected by this one's lock.
         assert log_in(client, EMAIL, PASSWORD).status_code == 303
     # Fifteen minutes later (the lock's end moved into the past), the password works again.
@@ -451,8 +467,9 @@ def test_picked_messages_export_as_rasa_nlu_training_data(
 
 def test_identifiers_are_redacted_before_they_are_stored(
         talks: Conversations, tracker_db: Path, staff: TestClient) -> None:
-    # The live turn used the original text (the reply quotes what the learner typed)...
-    assert any(SECRET_EMAIL in reply for reply in talks.live_replies) or talks.live_replies
+    # The turn itself ran (Rasa saves a turn once it is over, so its NLU and actions had the
+    # original text; the assistant does not quote it back, so the reply cannot show that)...
+    assert all(talks.live_replies)
     with closing(sqlite3.connect(tracker_db)) as db:
         stored = db.execute("SELECT data FROM events WHERE sender_id = ?",
                             (talks.web,)).fetchall()
@@ -517,8 +534,8 @@ def test_analytics_count_conversations_recommendations_and_clicks(
                and e["value"] in ("yes", "no")]
     assert total("helpful_yes") == answers.count("yes")
     assert total("helpful_no") == answers.count("no")
-    if answers:
-        assert int(totals["helpful_yes"]) == answers.count("yes")
+    assert answers.count("yes") == 1  # the Telegram conversation's answer
+    assert int(totals["helpful_yes"]) == 1
 
 
 # --- in a browser ------------------------------------------------------------------------------

@@ -84,6 +84,7 @@ def log_in(session: Session, email: str, password: str,
         return LoginResult(LoginOutcome.WRONG)
     if account.locked_until is not None:
         if account.locked_until > now:
+            verify_password(password, DUMMY_HASH)  # a locked account answers like any other
             return LoginResult(LoginOutcome.LOCKED, locked_until=account.locked_until)
         account.locked_until = None
         account.failed_logins = 0

@@ -42,6 +42,8 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "pathfinder_console"
 LOGIN_CSRF_COOKIE = "pathfinder_console_login"
 PAGE_SIZE = 50
+LOGIN_REFUSED = (f"Wrong email or password. After {accounts.MAX_FAILURES} failed logins an "
+                 f"account is locked for {accounts.LOCK_MINUTES} minutes.")
 MAX_FORM_BYTES = 64 * 1024
 MAX_NOTE_CHARS = 2000
 SECURITY_HEADERS = {
@@ -115,7 +117,8 @@ def _field(form: Mapping[str, list[str]], name: str) -> str:
 
 def _check_csrf(form: Mapping[str, list[str]], expected: str | None) -> None:
     sent = _field(form, "csrf")
-    if not expected or not sent or not hmac.compare_digest(sent, expected):
+    # Bytes: compare_digest refuses non-ASCII str (a 500 instead of a 403).
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         raise HTTPException(403, "The form's security token is missing or out of date: "
                                  "reload the page and try again.", headers=SECURITY_HEADERS)
 
@@ -168,19 +171,18 @@ def login_page(request: Request, next: str = "/console/conversations") -> HTMLRe
 
 @router.post("/login", response_class=HTMLResponse, summary="Log in (form: email, password)",
              responses={303: {"description": "Logged in: to the page asked for"},
-                        401: {"description": "Wrong email or password"},
-                        403: {"description": "No CSRF token"},
-                        423: {"description": "Account locked after repeated failures"}})
+                        401: {"description": "Wrong email or password, or the account "
+                                             "is locked after repeated failures"},
+                        403: {"description": "No CSRF token"}})
 async def log_in(request: Request, session: SessionDep) -> Response:
     form = await _form(request)
     _check_csrf(form, request.cookies.get(LOGIN_CSRF_COOKIE))
     next_url = _safe_next(_field(form, "next"))
     result = accounts.log_in(session, _field(form, "email"), _field(form, "password"))
-    if result.outcome is accounts.LoginOutcome.LOCKED:
-        return _login_page(request, next_url, "This account is locked after too many failed "
-                           f"logins. Try again after {result.locked_until:%H:%M} UTC.", 423)
     if result.account is None:
-        return _login_page(request, next_url, "Wrong email or password.", 401)
+        # One answer for a wrong email, a wrong password and a locked account: a different
+        # one for locks would tell which emails have accounts.
+        return _login_page(request, next_url, LOGIN_REFUSED, 401)
     token = accounts.start_session(session, result.account)
     response = RedirectResponse(next_url, status_code=303, headers=SECURITY_HEADERS)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
