@@ -35,6 +35,7 @@ from bot.api.app import create_app
 from bot.stack import Stack, free_port
 from knowledge import models, tagging
 from knowledge.db import make_engine
+from knowledge.inquiries import create_inquiry
 from knowledge.referrals import record_click
 from knowledge.settings import PROJECT_ROOT
 from tests.conftest import screenshots_dir, started_stack
@@ -505,6 +506,8 @@ def test_analytics_count_conversations_recommendations_and_clicks(
     program = kb.scalars(select(models.Program).order_by(models.Program.id)).first()
     assert program is not None
     record_click(kb, program.id, "telegram", talks.telegram)
+    for n in range(2):
+        create_inquiry(kb, program.id, "Ana", "ana@example.org", f"Evening section? ({n})")
     events = [e for e in raw_events(tracker_db) if e["sender"] != talks.old]
     conversations = {e["sender"] for e in events if e["type"] == "user"}
     recommendations = [e for e in events if e["type"] == "bot"
@@ -516,6 +519,7 @@ def test_analytics_count_conversations_recommendations_and_clicks(
     assert int(totals["conversations"]) == len(conversations)
     assert int(totals["recommendations"]) == len(recommendations)
     assert int(totals["clicks"]) == 1
+    assert int(totals["inquiries"]) == 2
     assert "<svg" in page.text and "<rect" in page.text
     assert "72100" in page.text  # the machinist's NOC among the occupations asked about
 

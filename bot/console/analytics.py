@@ -15,10 +15,11 @@ import io
 from collections import Counter
 from dataclasses import dataclass, field
 
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.console.conversations import Conversation
+from knowledge.inquiries import count_inquiries
 from knowledge.models import Occupation, Referral
 
 UNKNOWN = "unknown"
@@ -43,12 +44,7 @@ class Analytics:
     counts: Counter[tuple[dt.date, str, str, str]] = field(default_factory=Counter)
     occupations: list[tuple[str, int]] = field(default_factory=list)
     skills: list[tuple[str, int]] = field(default_factory=list)
-    # Series shown only when their source exists (tables of other features, intents/slots).
-    available: set[str] = field(default_factory=set)
-
-    @property
-    def metrics(self) -> list[str]:
-        return [m for m in METRICS if m in self.available]
+    metrics: tuple[str, ...] = METRICS
 
     # The weeks of the period asked for (empty ones included), else those with data.
     period: list[dt.date] = field(default_factory=list)
@@ -90,7 +86,7 @@ class Analytics:
 
 def compute(session: Session, conversations: list[Conversation],
             since: dt.date | None = None, top: int = 10) -> Analytics:
-    result = Analytics(available={"conversations", "recommendations", "clicks"})
+    result = Analytics()
     if since is not None:
         this_week = week_of(dt.datetime.now(dt.UTC))
         result.period = [week_of(since) + dt.timedelta(weeks=i)
@@ -113,7 +109,6 @@ def compute(session: Session, conversations: list[Conversation],
                 result.counts[(week_of(turn.time), *key, "recommendations")] += len(
                     turn.recommendations)
         for answer in conversation.helpful:
-            result.available.update(("helpful_yes", "helpful_no"))
             metric = "helpful_yes" if answer else "helpful_no"
             result.counts[(week_of(conversation.last or conversation.started), *key,
                            metric)] += 1
@@ -127,7 +122,10 @@ def compute(session: Session, conversations: list[Conversation],
         language = language_of.get(sender or "", UNKNOWN)
         result.counts[(week_of(clicked_at), channel, language, "clicks")] += 1
 
-    _count_inquiries(session, result, since)
+    # Inquiries carry no conversation: channel and language are "unknown".
+    start = dt.datetime.combine(since, dt.time()) if since is not None else None
+    for week, n in count_inquiries(session, since=start, by="week"):
+        result.counts[(dt.date.fromisoformat(week), UNKNOWN, UNKNOWN, "inquiries")] += n
 
     titles: dict[str, str] = {noc: title for noc, title in session.execute(
         select(Occupation.noc, Occupation.title_en).where(Occupation.noc.in_(list(nocs))))}
@@ -135,26 +133,6 @@ def compute(session: Session, conversations: list[Conversation],
                           for noc, n in nocs.most_common(top)]
     result.skills = skills.most_common(top)
     return result
-
-
-def _count_inquiries(session: Session, result: Analytics, since: dt.date | None) -> None:
-    """Inquiries to institutions, when that feature's table exists (it is another issue's):
-    by week; they carry no conversation, so channel and language are "unknown"."""
-    bind = session.get_bind()
-    if not inspect(bind).has_table("inquiries"):
-        return
-    from knowledge import models
-
-    inquiry = getattr(models, "Inquiry", None)
-    created = getattr(inquiry, "created_at", None)
-    if inquiry is None or created is None:
-        return
-    result.available.add("inquiries")
-    query = select(created)
-    if since is not None:
-        query = query.where(created >= dt.datetime.combine(since, dt.time()))
-    for (created_at,) in session.execute(query):
-        result.counts[(week_of(created_at), UNKNOWN, UNKNOWN, "inquiries")] += 1
 
 
 @dataclass(frozen=True)

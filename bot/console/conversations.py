@@ -196,21 +196,6 @@ class Conversation:
         return False
 
 
-# Slot and intent names that record "was this helpful?" answers, when the assistant asks
-# (another issue adds the question); either form is counted.
-HELPFUL_SLOTS = ("helpful", "was_helpful")
-HELPFUL_YES_INTENTS = ("helpful_yes", "feedback_helpful", "helpful")
-HELPFUL_NO_INTENTS = ("helpful_no", "feedback_not_helpful", "not_helpful")
-
-
-def _as_bool(value: Any) -> bool | None:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("yes", "true", "oui", "no", "false", "non"):
-        return value.lower() in ("yes", "true", "oui")
-    return None
-
-
 def build_conversation(sender_id: str, rows: Iterable[Any]) -> Conversation:
     """A conversation from its event rows (id, type_name, timestamp, data), in id order."""
     conversation = Conversation(sender_id)
@@ -227,10 +212,6 @@ def build_conversation(sender_id: str, rows: Iterable[Any]) -> Conversation:
         if kind == "user":
             turn = _user_turn(row.id, when, data)
             conversation.turns.append(turn)
-            if turn.intent in HELPFUL_YES_INTENTS:
-                conversation.helpful.append(True)
-            elif turn.intent in HELPFUL_NO_INTENTS:
-                conversation.helpful.append(False)
             conversation.skills.update(v for e, v in turn.entities if e == "skill")
             continue
         if turn is None or kind in ("session_started", "restart"):
@@ -291,8 +272,8 @@ def _add_slot(conversation: Conversation, turn: Turn, data: dict[str, Any]) -> N
         conversation.nocs.add(value)
     if name == "skill" and isinstance(value, str):
         conversation.skills.add(redact(value))
-    if name in HELPFUL_SLOTS and _as_bool(value) is not None:
-        conversation.helpful.append(bool(_as_bool(value)))
+    if name == "helpful" and value in ("yes", "no"):  # "Is this list helpful?" (domain.yml)
+        conversation.helpful.append(value == "yes")
     if name in SHOWN_SLOTS and value not in (None, {}, []):
         turn.slots.append((str(name), _shown(value)))
 
