@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.server
 import json
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -90,6 +92,40 @@ def test_malformed_messages_get_a_422_with_a_reason(client: TestClient, body: by
     reply = client.post(f"/api/conversations/{SENDER}/messages", content=body,
                         headers={"Content-Type": "application/json"})
     assert reply.status_code == 422 and reply.json()["detail"]
+
+
+class _TrackerlessRasa(http.server.BaseHTTPRequestHandler):
+    """A Rasa whose REST channel answers but whose tracker API fails (a fault injected)."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = json.dumps([{"recipient_id": "x", "text": "Hello!"}]).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_error(500)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_turn_that_ran_is_answered_even_if_its_language_cannot_be_read(
+        sqlite_url: str) -> None:
+    # A 503 here would make the learner send, and Rasa run, the same turn again.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TrackerlessRasa)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with TestClient(create_app(sqlite_url,
+                                   rasa_url=f"http://127.0.0.1:{server.server_port}")) as c:
+            reply = c.post(f"/api/conversations/{SENDER}/messages", json={"message": "hi"})
+    finally:
+        server.shutdown()
+    assert reply.status_code == 200
+    assert reply.json() == {"messages": [{"text": "Hello!"}]}  # lang unknown: left out
 
 
 def test_rasa_down_is_a_503_with_a_reason(client: TestClient) -> None:

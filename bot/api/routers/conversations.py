@@ -76,9 +76,14 @@ async def send_message(sender: Sender, body: MessageIn, request: Request) -> Rep
     rasa = _rasa(request)
     try:
         raw = await rasa.send(sender, body.message)
-        lang = conversation_language(await rasa.tracker(sender, events="NONE"))
     except RasaUnavailable as exc:
         raise HTTPException(503, UNREACHABLE) from exc
+    try:
+        lang = conversation_language(await rasa.tracker(sender, events="NONE"))
+    except RasaUnavailable:
+        # The turn has happened: answer it (the widget keeps its language) rather than a
+        # 503 that would make the learner send, and Rasa run, the turn again.
+        lang = None
     messages = [m for m in map(bot_message, raw) if m is not None]
     return ReplyOut(lang=lang, messages=messages)  # type: ignore[arg-type]
 
