@@ -64,7 +64,8 @@ DATASETS = {
 # Tag suggestions go with the programs they were made for (imported programs are not in the
 # files, and an "accepted" suggestion left behind would keep its tag from coming back).
 TABLES_CLEAR_ORDER = (
-    models.TagSuggestion, models.ProgramOccupation, models.ProgramSkill, models.Program, models.Institution,
+    models.TagSuggestion, models.ProgramOccupation, models.ProgramSkill, models.Program,
+    models.Institution,
     models.OccupationSkill, models.Wage, models.Outlook, models.ExampleTitle,
     models.Occupation, models.Region, models.Dataset,
 )
