@@ -16,7 +16,6 @@ recommender's cached reference data is rebuilt.
 
 from __future__ import annotations
 
-import json
 import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -144,22 +143,13 @@ def parse_programs(session: Session, content: bytes, fmt: Format, name: str,
             continue
         problems = _check_extra(item, institution, owners)
         if problems:
-            # checks the shared reader does not make: the row's line is found by its id
-            errors.append(RowError(display, _line_of(item, content, fmt), "; ".join(problems)))
+            # checks the shared reader does not make
+            errors.append(RowError(display, item.line, "; ".join(problems)))
             continue
         rows.append(item)
     if not rows and not errors:
         raise ImportRefused("the file has no programs")
     return rows, errors
-
-
-def _line_of(row: ProgramRow, content: bytes, fmt: Format) -> int:
-    """The line where a program's id first appears in the file (for errors found after the
-    reader: lengths, institution)."""
-    text = content.decode("utf-8-sig")
-    needle = json.dumps(row.id) if fmt == "json" else row.id
-    position = text.find(needle)
-    return text.count("\n", 0, position) + 1 if position >= 0 else 0
 
 
 def _values(row: ProgramRow) -> dict[str, Any]:

@@ -186,6 +186,16 @@ def test_an_institution_imports_only_its_own_programs(kb_engine: Engine) -> None
             import_programs(session, csv_file(rows), "x.csv", institution="nowhere-college")
 
 
+def test_a_check_after_the_reader_names_the_rows_own_line(kb_engine: Engine) -> None:
+    # The second row's id is the start of the first's: the error is still on line 3.
+    rows = new_rows("prefix", 2)
+    rows[0]["id"] = rows[1]["id"] + "-2"
+    rows[1]["title_en"] = "T" * 301  # too long for the catalog: a check the reader lacks
+    with Session(kb_engine) as session:
+        report = import_programs(session, csv_file(rows), "x.csv")
+    assert [e.line for e in report.errors] == [3] and "title_en" in report.errors[0].reason
+
+
 def test_all_or_nothing_on_each_backend(session: Session) -> None:
     """On the shared knowledge base (SQLite and PostgreSQL): a file whose last row is bad
     leaves the catalog exactly as it was."""

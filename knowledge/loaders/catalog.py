@@ -17,10 +17,11 @@ that begin with ``#`` in a CSV file (the sample-data notice) are skipped and sti
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
@@ -142,6 +143,9 @@ class ProgramRow:
     skills: tuple[str, ...]
     occupations: tuple[str, ...]  # five-digit NOC 2021 unit groups
     sample: bool
+    # Where it starts in its file (CSV: physical line; JSON: the object's "{"); not part of
+    # what the program is, so rows from a CSV and a JSON of the same catalog compare equal.
+    line: int = dataclasses.field(default=0, compare=False)
 
     def title(self, lang: str) -> str:
         """The title in ``lang`` ("en" | "fr"), falling back to the other language."""
@@ -384,7 +388,7 @@ def _read_programs_csv(path: Path, refs: _References) -> Iterator[ProgramRow | R
             if program is None:
                 yield RowError(path.name, line, problems.reason())
             else:
-                yield program
+                yield replace(program, line=line)
 
 
 def _program_values_from_csv(row: dict[str, str], problems: _Problems) -> dict[str, Any]:
@@ -450,7 +454,7 @@ def _read_programs_json(path: Path, refs: _References) -> Iterator[ProgramRow | 
         if program is None:
             yield RowError(path.name, line, problems.reason())
         else:
-            yield program
+            yield replace(program, line=line)
 
 
 def _program_values_from_json(item: dict[str, Any], problems: _Problems) -> dict[str, Any]:
