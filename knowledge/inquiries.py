@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.models import Inquiry, Program
+from knowledge.referrals import UnknownProgram
 
 MAX_NAME_CHARS = 100
 MAX_EMAIL_CHARS = 254  # RFC 5321 path limit
@@ -32,10 +33,6 @@ GROUPINGS: tuple[str, ...] = get_args(Grouping)
 
 # One @, a dot in the domain, no spaces: what a reply can be sent to, not full RFC 5322.
 _EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
-
-
-class UnknownProgram(LookupError):
-    """The program id is not in the catalog."""
 
 
 class InvalidInquiry(ValueError):

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.api.deps import IndexDep, SessionDep
+from bot.api.schemas import Problem
 from knowledge import models
 from knowledge.catalog_import import MAX_IMPORT_BYTES, ImportRefused, import_programs
 from knowledge.tagging import AlreadyDecided, UnknownSuggestion, decide, list_suggestions
@@ -39,10 +40,6 @@ def require_token(authorization: Annotated[str | None, Header(
 
 router = APIRouter(prefix="/api/catalog", tags=["catalog administration"],
                    dependencies=[Depends(require_token)])
-
-
-class ProblemOut(BaseModel):
-    detail: str
 
 
 class RowErrorOut(BaseModel):
@@ -89,11 +86,11 @@ def _suggestion_out(row: models.TagSuggestion) -> SuggestionOut:
     "bad row with its line. Tags in the file and the suggested ones are stored as pending "
     "suggestions.",
     responses={200: {"description": "Imported"},
-               400: {"model": ProblemOut, "description": "The file as a whole is unusable"},
-               401: {"model": ProblemOut}, 413: {"model": ProblemOut},
-               415: {"model": ProblemOut},
+               400: {"model": Problem, "description": "The file as a whole is unusable"},
+               401: {"model": Problem}, 413: {"model": Problem},
+               415: {"model": Problem},
                422: {"model": ImportOut, "description": "Malformed rows: nothing imported"},
-               503: {"model": ProblemOut, "description": "No token configured"}},
+               503: {"model": Problem, "description": "No token configured"}},
     openapi_extra={"requestBody": {"required": True, "content": {
         "text/csv": {"schema": {"type": "string"}},
         "application/json": {"schema": {"type": "object", "description": "A bare array of "
@@ -151,8 +148,8 @@ def _decide(session: SessionDep, suggestion_id: int, accept: bool) -> Suggestion
 
 
 _DECISION_RESPONSES: dict[int | str, dict[str, object]] = {
-    404: {"model": ProblemOut, "description": "No such suggestion"},
-    409: {"model": ProblemOut, "description": "Already decided, or the program or code is no "
+    404: {"model": Problem, "description": "No such suggestion"},
+    409: {"model": Problem, "description": "Already decided, or the program or code is no "
           "longer in the knowledge base"}}
 
 

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bot.api.deps import SessionDep
+from bot.api.schemas import Problem
 from knowledge.inquiries import (
     MAX_EMAIL_CHARS,
     MAX_NAME_CHARS,
@@ -99,18 +100,14 @@ class InquiryOut(BaseModel):
     created_at: dt.datetime = Field(description="UTC")
 
 
-class ProblemOut(BaseModel):
-    detail: str
-
-
 @router.post("", status_code=201, response_model=InquiryOut,
              summary="Ask a program's institution a question",
              description="Stores the question (name, e-mail, question) for the program's "
              "institution; counted in analytics. Rate-limited per client IP (429).",
-             responses={400: {"model": ProblemOut, "description": "A field is malformed"},
-                        404: {"model": ProblemOut, "description": "No such program"},
-                        415: {"model": ProblemOut, "description": "Not a JSON body"},
-                        429: {"model": ProblemOut, "description": "Too many inquiries"}})
+             responses={400: {"model": Problem, "description": "A field is malformed"},
+                        404: {"model": Problem, "description": "No such program"},
+                        415: {"model": Problem, "description": "Not a JSON body"},
+                        429: {"model": Problem, "description": "Too many inquiries"}})
 def post_inquiry(
     body: InquiryIn,
     session: SessionDep,

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from bot.api.deps import SessionDep
+from bot.api.schemas import Problem
 from knowledge import models
 from knowledge.employer_search import MAX_QUERY_CHARS, MAX_RESULTS, ProgramCard, search_programs
 
@@ -59,10 +60,6 @@ class ProgramSearchOut(BaseModel):
     is_sample: bool = Field(description="True while the catalog is SAMPLE data")
 
 
-class ProblemOut(BaseModel):
-    detail: str
-
-
 def program_out(card: ProgramCard) -> ProgramOut:
     return ProgramOut(
         id=card.id, title=card.title, url=card.url, cost=card.cost, currency=card.currency,
@@ -76,7 +73,7 @@ def program_out(card: ProgramCard) -> ProgramOut:
             "abbreviations, typos: 'CNC', 'soudure', 'Excel') and lists the programs "
             "teaching them, those teaching more of them first, with the institution's "
             "contact. The catalog is SAMPLE data.",
-            responses={400: {"model": ProblemOut, "description": "The query has no words"}})
+            responses={400: {"model": Problem, "description": "The query has no words"}})
 def search(
     session: SessionDep,
     skill: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
