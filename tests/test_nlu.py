@@ -126,6 +126,25 @@ def test_parse(engine: str, text: str, intent: str, expected: dict[str, str],
     assert entities(result, "language") == ([language] if language else [])
 
 
+# Words that no training example of the intent uses ("software", "schooling", "paycheque",
+# "automate"): n-grams alone sent the first two to inform_job / search_by_skill; the sentence
+# encoder (bot/engine/sentence_encoder.py) knows what they mean, in both languages.
+NEW_WORDING = [
+    ("am I chatting with software", "bot_challenge"),
+    ("who pays for my schooling", "ask_financial_aid"),
+    ("what sort of paycheque would I get", "ask_wage"),
+    ("I must be going now", "goodbye"),
+    ("est-ce un automate qui me répond", "bot_challenge"),
+    ("qui peut payer mes études", "ask_financial_aid"),
+]
+
+
+@pytest.mark.parametrize(("text", "intent"), NEW_WORDING)
+def test_wording_never_seen_in_training(engine: str, text: str, intent: str) -> None:
+    result = parse(engine, text)
+    assert result["intent"]["name"] == intent, result["intent_ranking"][:3]
+
+
 @pytest.mark.parametrize("text", ["ok", "PSW", "RPN", "$800", "hfhfhf", "ppppp",
                                   "sdfgh jklmn xcvbn"])
 def test_no_language_entity_when_unclear(engine: str, text: str) -> None:
