@@ -391,8 +391,10 @@ _SCHEDULE_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("self_paced",), r"self[- ]?paced|own pace|my pace|asynchronous|asynchrone|"
                       r"a mon (?:propre )?rythme|a son rythme|any ?time of day|flexible hours|"
                       r"horaire flexible"),
-    (("evenings",), r"evenings?|at night|nights|after work|after 5|le soir|les soirs|en soiree|"
-                    r"soirees?|de soir|apres le travail"),
+    # "cours du soir" is what French calls evening classes; "night school" English's.
+    (("evenings",), r"evenings?|at night|nights|night (?:school|classes|courses?)|after work|"
+                    r"after 5|le soir|les soirs|en soiree|soirees?|de soir|du soir|"
+                    r"apres le travail"),
     (("weekends",), r"week-?ends?|fins? de semaine|saturdays?|sundays?|samedis?|dimanches?"),
     (("daytime",), r"daytime|during the day|day classes|full[- ]time|de jour|en journee|"
                    r"le jour|temps plein"),

@@ -74,6 +74,7 @@ def test_delivery(text: str, delivery: tuple[str, ...]) -> None:
     ("I work days", ("evenings", "weekends", "self_paced")),
     ("je travaille le jour", ("evenings", "weekends", "self_paced")),
     ("daytime classes", ("daytime",)),
+    ("je veux des cours du soir moins de 1000$", ("evenings",)), ("night school", ("evenings",)),
 ])
 def test_schedule_uses_the_catalog_vocabulary(text: str, schedule: tuple[str, ...]) -> None:
     assert parse_constraints(text).schedule == schedule
