@@ -162,3 +162,25 @@ def test_a_too_long_message_is_refused_in_the_conversation_language(engine: Stac
         answers[lang] = texts(say(engine, sender, "é" * 10_000))
         assert len(answers[lang]) == 1
     assert answers["en"] != answers["fr"]
+
+
+def test_each_answer_says_the_conversation_language_after_the_turn(
+        engine: Stack, failed_texts: dict[str, str]) -> None:
+    """Content-Language carries the `language` slot (what the widget's relay and Telegram go
+    by instead of asking the tracker API); the body stays Rasa's list of messages."""
+    def language(message: str) -> str | None:
+        response = post(engine, {"sender": sender, "message": message})
+        assert response.status_code == 200 and isinstance(response.json(), list)
+        slot = httpx.get(f"{engine.rasa_url}/conversations/{sender}/tracker",
+                         params={"include_events": "NONE"}, timeout=30).json()["slots"]
+        assert response.headers.get("content-language") == slot["language"]
+        return response.headers.get("content-language")
+
+    sender = new_sender()
+    assert language(GREETING["en"]) == "en"
+    assert language(GREETING["fr"]) == "fr"
+    assert language("in English please") == "en"     # switched during the turn
+    assert language("") == "en"                      # refused politely: still said
+    engine.stop_service("actions")
+    assert language(NEEDS_ACTIONS["fr"]) == "fr"     # the apology's turn too
+    assert post(engine, content=b"{not json").headers.get("content-language") is None

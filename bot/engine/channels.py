@@ -13,6 +13,11 @@ What it adds to Rasa's ``RestInput``:
   longer than ``PATHFINDER_TURN_TIMEOUT_S`` (default 20 s), gets ``utter_action_failed`` in
   the conversation's language (slot ``language``). The turn itself is shielded from the
   timeout: it keeps running and is stored in the tracker, so nothing the learner said is lost.
+- Every answer says the conversation's language after the turn (its ``language`` slot) in a
+  ``Content-Language: en|fr`` header (left out when it cannot be read), so a channel in
+  front (the widget's relay, Telegram) needs no second call to Rasa's tracker API for it.
+  A header, not a key in the body: the body stays Rasa's JSON list of messages, and the
+  language is the conversation's, not any one message's.
 - Bad requests get a 400 with a reason (malformed JSON, no sender, a message that is not a
   string) instead of a 500.
 - Bad text is cleaned or refused politely (HTTP 200): HTML tags and control characters are
@@ -42,6 +47,8 @@ from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from bot.engine.tracker_store import saved_language
 
 logger = logging.getLogger(__name__)
 
@@ -175,11 +182,14 @@ class PathfinderRestInput(RestInput):
             if len(text) > self.max_message_chars:
                 return await self._reply(agent, sender, "utter_message_too_long")
             messages, ok = await self._run_turn(on_new_message, text, sender, metadata)
-            if ok and messages:
-                return response.json(messages)
-            # Nothing said (an action failed) or too slow: apologise in the learner's language.
-            polite = await self._message(agent, sender, FAILED_RESPONSE)
-            return response.json([*messages, polite])
+            # Read after the turn: the turn may have changed it ("in French please"). A turn
+            # that finished was just saved by this process, which kept its language.
+            lang = (saved_language(sender) if ok else None) or \
+                await _conversation_language(agent, sender)
+            if not (ok and messages):
+                # Nothing said (an action failed) or too slow: apologise in their language.
+                messages = [*messages, self._message(agent, sender, FAILED_RESPONSE, lang)]
+            return _answer(messages, lang)
 
         return webhook
 
@@ -206,14 +216,21 @@ class PathfinderRestInput(RestInput):
         return list(collector.messages), True
 
     async def _reply(self, agent: Any, sender: str, name: str) -> HTTPResponse:
-        return response.json([await self._message(agent, sender, name)])
-
-    async def _message(self, agent: Any, sender: str, name: str) -> dict[str, Any]:
         lang = await _conversation_language(agent, sender)
+        return _answer([self._message(agent, sender, name, lang)], lang)
+
+    def _message(self, agent: Any, sender: str, name: str,
+                 lang: str | None) -> dict[str, Any]:
+        lang = lang or "en"
         responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
         text = response_text(responses, name, lang).replace(
             "{max}", _format_int(self.max_message_chars, lang))
         return {"recipient_id": sender, "text": text}
+
+
+def _answer(messages: list[dict[str, Any]], lang: str | None) -> HTTPResponse:
+    """Rasa's JSON list of messages, with the conversation's language when known."""
+    return response.json(messages, headers={"Content-Language": lang} if lang else None)
 
 
 def _format_int(value: int, lang: str) -> str:
@@ -221,15 +238,15 @@ def _format_int(value: int, lang: str) -> str:
     return f"{value:,}".replace(",", "\u202f") if lang == "fr" else f"{value:,}"
 
 
-async def _conversation_language(agent: Any, sender: str) -> str:
-    """The conversation's `language` slot ("en" when unknown or unreadable)."""
+async def _conversation_language(agent: Any, sender: str) -> str | None:
+    """The conversation's `language` slot (None when unknown or unreadable)."""
     try:
         tracker = await agent.tracker_store.retrieve(sender)
     except Exception:
         logger.exception("Could not read the tracker of %s", sender)
-        return "en"
+        return None
     lang = tracker.get_slot("language") if tracker is not None else None
-    return lang if lang in ("en", "fr") else "en"
+    return lang if lang in ("en", "fr") else None
 
 
 def _log_turn_failure(turn: asyncio.Future[Any]) -> None:
