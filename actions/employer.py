@@ -21,7 +21,8 @@ from actions.context import (
 )
 from actions.occupation import sector_buttons
 from knowledge import models
-from knowledge.constraints import Constraints, describe_constraints, format_money, format_number
+from knowledge.constraints import Constraints, describe_constraints
+from knowledge.explainer import program_facts
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import ProgramMatch, satisfies
 from knowledge.skill_search import programs_for_skills, programs_in_sector, resolve_skills, sectors
@@ -31,11 +32,11 @@ SEARCH_DEPTH = 40  # programs fetched before the employer's constraints are appl
 
 
 def program_line(match: ProgramMatch, lang: Lang) -> str:
-    """One program as an employer wants it: what, who teaches it, how long, the link."""
-    cost = format_money(match.cost, lang)
-    hours = f"{format_number(match.hours, lang)} h"
+    """One program as an employer wants it: what, who teaches it, cost and hours, the link."""
+    facts = program_facts(lang, cost=match.cost, hours=match.hours, weeks=None,
+                          delivery=None, language=None)
     sep = " : " if lang == "fr" else ": "
-    return f"{match.title} — {match.institution} ({hours}, {cost}){sep}{match.url}"
+    return f"{match.title} — {match.institution} ({', '.join(facts)}){sep}{match.url}"
 
 
 def _matching_sector(session: Session, text: str | None, lang: Lang) -> str | None:

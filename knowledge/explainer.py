@@ -200,22 +200,38 @@ _LANGUAGE = {
 }
 
 
-def explain_program(match: ProgramMatch, lang: str) -> str:
-    """One short line: title, school, cost, length, format, language, then why."""
+def program_facts(lang: str, *, cost: float | None, hours: float | None,
+                  weeks: float | None, delivery: str | None, language: str | None) -> list[str]:
+    """A program's facts in plain words, in this order: cost, length, format, language
+    ("$220", "16 hours over 6 weeks", "online", "in English"). Every channel shows these, so
+    a program reads the same in the bot's text and in Telegram. A fact that is not known
+    (None) is left out; a cost is in CAD, the catalog's only currency."""
     fr = lang == "fr"
     key = "fr" if fr else "en"
-    cost = ("gratuit" if fr else "free") if match.cost == 0 else format_money(match.cost, key)
-    hours = format_number(match.hours, key)
-    length = f"{hours} h" if fr else f"{hours} hours"
-    if match.weeks is not None:
-        weeks = format_number(match.weeks, key)
-        plural = "s" if match.weeks != 1 else ""
-        length += f" sur {weeks} semaine{plural}" if fr else f" over {weeks} week{plural}"
-    delivery = _DELIVERY[key].get(match.delivery, match.delivery)
-    language = _LANGUAGE[key].get(match.language, match.language)
-    sep = " : " if fr else ": "
-    return (f"{match.title} ({match.institution}){sep}{cost}, {length}, {delivery}, "
-            f"{language}. {match.why}")
+    facts: list[str] = []
+    if cost is not None:
+        facts.append(("gratuit" if fr else "free") if cost == 0 else format_money(cost, key))
+    if hours is not None:
+        count = format_number(hours, key)
+        length = f"{count} h" if fr else f"{count} hours"
+        if weeks is not None:
+            span = format_number(weeks, key)
+            plural = "s" if weeks != 1 else ""
+            length += f" sur {span} semaine{plural}" if fr else f" over {span} week{plural}"
+        facts.append(length)
+    if delivery:
+        facts.append(_DELIVERY[key].get(delivery, delivery))
+    if language:
+        facts.append(_LANGUAGE[key].get(language, language))
+    return facts
+
+
+def explain_program(match: ProgramMatch, lang: str) -> str:
+    """One short line: title, school, cost, length, format, language, then why."""
+    facts = program_facts(lang, cost=match.cost, hours=match.hours, weeks=match.weeks,
+                          delivery=match.delivery, language=match.language)
+    sep = " : " if lang == "fr" else ": "
+    return f"{match.title} ({match.institution}){sep}{', '.join(facts)}. {match.why}"
 
 
 _FIELD_PHRASE = {

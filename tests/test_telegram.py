@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from telegram import Update
 
@@ -35,10 +36,15 @@ from connectors.telegram.bot import TelegramConnector
 from connectors.telegram.render import ButtonKeys, render_reply, split_html, units
 from connectors.telegram.settings import Settings
 from knowledge import models
+from knowledge.constraints import format_money
 from knowledge.db import make_engine, session_factory
+from knowledge.explainer import explain_program
+from knowledge.payload import recommendations_payload
+from knowledge.recommender import program_match
 from knowledge.settings import PROJECT_ROOT, database_url
 from tests.e2e.conftest import is_french
 from tests.fake_telegram import Call, FakeTelegram
+from tests.test_widget import RasaStandIn
 
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 PUBLIC_URL = "https://portal.example"
@@ -300,6 +306,19 @@ def test_commands(polling_bot: Stack, fake: FakeTelegram, stack: Stack) -> None:
     assert not sam.slot("job_title"), "/reset forgets the job"
 
 
+def test_lang_as_the_first_message_lets_rasa_switch(polling_bot: Stack, fake: FakeTelegram,
+                                                   stack: Stack) -> None:
+    # The connector has heard nothing from this chat: Rasa switches its own language.
+    eva = Learner(fake, stack.rasa_url, "en")
+    [switched] = eva.send("/lang")
+    assert is_french(telegram_text(switched))
+    assert eva.rasa_heard() == ["/change_language"]
+    assert eva.slot("language") == "fr"
+    [back] = eva.send("/lang")
+    assert not is_french(telegram_text(back))
+    assert eva.rasa_heard()[-1] == '/change_language{"language":"en"}'
+
+
 def test_bad_input_gets_a_polite_answer(polling_bot: Stack, fake: FakeTelegram,
                                         stack: Stack) -> None:
     bo = Learner(fake, stack.rasa_url, "en")
@@ -469,6 +488,33 @@ def test_rasa_down_gets_a_polite_message(fake: FakeTelegram) -> None:
     assert not is_french(telegram_text(english))
 
 
+def test_help_and_lang_go_by_the_language_rasa_answers_with(fake: FakeTelegram) -> None:
+    """The conversation's language comes with Rasa's answer (Content-Language): the commands
+    are listed in it and /lang switches from it, with one request to Rasa per turn."""
+    chat_id = random.randint(10**6, 10**9)
+    with RasaStandIn([{"recipient_id": "x", "text": "Bonjour !"}], language="fr") as rasa:
+        settings = Settings(token=fake.token, rasa_url=rasa.url, api_base_url=fake.url,
+                            send_timeout_s=SEND_TIMEOUT_S)
+
+        async def scenario() -> None:
+            connector = TelegramConnector(settings, polling=False)
+            application = connector.application
+            await application.initialize()
+            try:
+                for text in ("/help", "/lang"):   # the Telegram app is in English
+                    update = fake.message_update(chat_id, text, "en")
+                    await application.process_update(Update.de_json(update, application.bot))
+            finally:
+                await application.shutdown()
+
+        asyncio.run(scenario())
+    assert [(method, body["message"]) for method, _, body in rasa.requests] == [
+        ("POST", "/help"), ("POST", '/change_language{"language":"en"}')]
+    sent = [telegram_text(m) for m in fake.sent(chat_id)]
+    assert sent[0] == "Bonjour !"
+    assert sent[1].startswith("Commandes :") and "/lang" in sent[1]
+
+
 def test_long_reply_is_split_within_telegram_limits() -> None:
     programs = [{"id": f"p{i}", "title": f"R&D <Advanced> \"Part\" {i} " + "🚀" * 30,
                  "institution": "Collège <Boréal> & Co", "url": f"https://x.example/{i}?a=1&b=2",
@@ -488,6 +534,25 @@ def test_long_reply_is_split_within_telegram_limits() -> None:
     for i in range(40):
         assert joined.count(f"Part\" {i} ") == 1
     assert [bool(m.buttons) for m in out] == [False] * (len(out) - 1) + [True]
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_programs_read_as_in_the_bots_own_text(kb: Session, lang: str) -> None:
+    """A program's cost, length, format and language read in Telegram exactly as in the
+    bot's program lines (knowledge.explainer): "2 000 $" with a no-break space (U+00A0, not
+    U+202F), "42 hours" (not "42 h") in English."""
+    program = kb.scalars(select(models.Program)
+                         .where(models.Program.cost >= 1000, models.Program.weeks.is_not(None))
+                         .order_by(models.Program.id)).first()
+    assert program is not None
+    match = program_match(program, [], 1.0, None, lang)
+    payload = recommendations_payload(lang=lang, occupation=None, target_occupation=None,
+                                      programs=[match], wage=None, outlook=None)
+    [out] = render_reply([{"custom": payload}], 7, "telegram-7", ButtonKeys())
+    lines = telegram_text(Call("sendMessage", {"text": out.html, "parse_mode": "HTML"}))
+    [facts] = [line for line in lines.splitlines() if " · " in line]
+    assert facts.startswith(format_money(match.cost, lang) + " · ")
+    assert ", ".join(facts.split(" · ")) in explain_program(match, lang)
 
 
 def test_split_reopens_tags_cut_in_the_middle() -> None:

@@ -94,38 +94,72 @@ def test_malformed_messages_get_a_422_with_a_reason(client: TestClient, body: by
     assert reply.status_code == 422 and reply.json()["detail"]
 
 
-class _TrackerlessRasa(http.server.BaseHTTPRequestHandler):
-    """A Rasa whose REST channel answers but whose tracker API fails (a fault injected)."""
+class RasaStandIn:
+    """A stand-in for the Rasa engine on a free port: its REST channel answers ``messages``,
+    with the conversation's ``language`` in the Content-Language header as
+    bot/engine/channels.py sends it (none when None); its tracker API fails (a fault
+    injected). It records every request: (method, path, JSON body or None)."""
 
-    def do_POST(self) -> None:  # noqa: N802
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        body = json.dumps([{"recipient_id": "x", "text": "Hello!"}]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+    def __init__(self, messages: list[dict[str, Any]], language: str | None = None) -> None:
+        self.requests: list[tuple[str, str, Any]] = []
+        stand_in = self
 
-    def do_GET(self) -> None:  # noqa: N802
-        self.send_error(500)
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                stand_in.requests.append(("POST", self.path, json.loads(raw or b"null")))
+                body = json.dumps(messages).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                if language:
+                    self.send_header("Content-Language", language)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
-    def log_message(self, *args: Any) -> None:
-        pass
+            def do_GET(self) -> None:  # noqa: N802
+                stand_in.requests.append(("GET", self.path.split("?")[0], None))
+                self.send_error(500)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_port}"
+
+    def __enter__(self) -> RasaStandIn:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def test_a_turn_that_ran_is_answered_even_if_its_language_cannot_be_read(
         sqlite_url: str) -> None:
     # A 503 here would make the learner send, and Rasa run, the same turn again.
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TrackerlessRasa)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        with TestClient(create_app(sqlite_url,
-                                   rasa_url=f"http://127.0.0.1:{server.server_port}")) as c:
-            reply = c.post(f"/api/conversations/{SENDER}/messages", json={"message": "hi"})
-    finally:
-        server.shutdown()
+    with RasaStandIn([{"recipient_id": "x", "text": "Hello!"}], language=None) as rasa, \
+            TestClient(create_app(sqlite_url, rasa_url=rasa.url)) as c:
+        reply = c.post(f"/api/conversations/{SENDER}/messages", json={"message": "hi"})
     assert reply.status_code == 200
     assert reply.json() == {"messages": [{"text": "Hello!"}]}  # lang unknown: left out
+
+
+def test_a_turn_is_one_request_to_rasa_and_its_language_comes_with_the_answer(
+        sqlite_url: str) -> None:
+    # The relay used to ask Rasa's tracker API for the language after every turn.
+    with RasaStandIn([{"recipient_id": SENDER, "text": "Bonjour !"}], language="fr") as rasa, \
+            TestClient(create_app(sqlite_url, rasa_url=rasa.url)) as c:
+        replies = [c.post(f"/api/conversations/{SENDER}/messages", json={"message": text})
+                   for text in ("bonjour", "je suis soudeur")]
+    assert [r.json() for r in replies] == [{"lang": "fr", "messages": [{"text": "Bonjour !"}]}] * 2
+    assert rasa.requests == [
+        ("POST", "/webhooks/rest/webhook", {"sender": SENDER, "message": "bonjour"}),
+        ("POST", "/webhooks/rest/webhook", {"sender": SENDER, "message": "je suis soudeur"})]
 
 
 def test_rasa_down_is_a_503_with_a_reason(client: TestClient) -> None:

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from bot.api.rasa_client import RasaClient
 from bot.api.routers import (
     catalog_admin,
     conversations,
@@ -21,6 +20,7 @@ from bot.api.routers import (
     widget,
 )
 from bot.console import router as console_router
+from connectors.rasa_client import RasaClient
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.resolver import index_from_database
 

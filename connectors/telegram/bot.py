@@ -16,7 +16,6 @@ import json
 import logging
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
 from typing import Any
 
 from telegram import BotCommand, LinkPreviewOptions, Update
@@ -34,8 +33,8 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from connectors.rasa_client import RasaClient, RasaUnavailable
 from connectors.telegram.delivery import Outbox, keyboard
-from connectors.telegram.rasa import RasaClient, RasaUnavailable
 from connectors.telegram.render import ButtonKeys, OutgoingMessage, render_reply
 from connectors.telegram.settings import Settings
 from connectors.telegram.texts import COMMANDS, Lang, as_lang, text
@@ -46,6 +45,8 @@ SENDER_PREFIX = "telegram-"
 START_OVER = "/start_over"        # domain.yml: intent start_over (action_start_over + greet)
 HELP = "/help"                    # domain.yml: intent help (utter_help)
 GREET = "/greet"
+# No language named: Rasa switches to the other one (action_set_language).
+SWITCH_LANGUAGE = "/change_language"
 MAX_SEEN_UPDATES = 10_000
 MAX_REMEMBERED_CHATS = 10_000
 # Several program links in one message: previews would show only the first, at length.
@@ -136,7 +137,7 @@ class TelegramConnector:
                 logger.warning("Could not set the command menu (%s): %s", language_code, exc)
 
     async def _post_shutdown(self, _app: Any) -> None:
-        await self.rasa.close()
+        await self.rasa.aclose()
 
     async def _drop_duplicates(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         if not self.seen.first_time(update.update_id):
@@ -163,11 +164,15 @@ class TelegramConnector:
         await self.turn(chat_id, HELP, commands_help=True)
 
     async def on_lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        chat_id, user_lang = self._chat(update)
+        chat_id, _ = self._chat(update)
         wanted = as_lang(context.args[0]) if context.args else None
+        current = self._languages.get(chat_id)
+        if wanted is None and current is None:
+            # Nothing heard from this chat since the connector started: Rasa knows the
+            # conversation's language, so let it switch (no call to its tracker API).
+            await self.turn(chat_id, SWITCH_LANGUAGE)
+            return
         if wanted is None:
-            current = as_lang(await self.rasa.language(sender_id(chat_id)))
-            current = current or self._languages.get(chat_id) or user_lang or "en"
             wanted = "en" if current == "fr" else "fr"
         self._remember(chat_id, wanted)
         await self.turn(chat_id, change_language(wanted))
@@ -221,15 +226,17 @@ class TelegramConnector:
             with contextlib.suppress(TelegramError):
                 await self.application.bot.send_chat_action(chat_id, "typing")
             try:
-                replies = await self.rasa.send(sender, message)
+                reply = await self.rasa.send(sender, message)
             except RasaUnavailable:
                 outgoing = [self._text_message("rasa_down", self._language(chat_id))]
             else:
-                self._learn_language(chat_id, replies)
-                outgoing = render_reply(replies, chat_id, sender, self.keys)
+                # The reply says the conversation's language: what the connector's own
+                # texts (and /lang) go by.
+                if reply.language:
+                    self._remember(chat_id, reply.language)
+                outgoing = render_reply(reply.messages, chat_id, sender, self.keys)
                 if commands_help:
-                    lang = as_lang(await self.rasa.language(sender)) or self._language(chat_id)
-                    outgoing.append(self._text_message("commands", lang))
+                    outgoing.append(self._text_message("commands", self._language(chat_id)))
             await self.outbox.send(chat_id, outgoing)
 
     async def say(self, chat_id: int, key: str) -> None:
@@ -262,14 +269,6 @@ class TelegramConnector:
 
     def _language(self, chat_id: int) -> Lang:
         return self._languages.get(chat_id, "en")
-
-    def _learn_language(self, chat_id: int, replies: Sequence[dict[str, object]]) -> None:
-        for reply in replies:
-            custom = reply.get("custom")
-            if isinstance(custom, dict):
-                lang = as_lang(str(custom.get("lang") or ""))
-                if lang:
-                    self._remember(chat_id, lang)
 
     @staticmethod
     def _text_message(key: str, lang: Lang) -> OutgoingMessage:

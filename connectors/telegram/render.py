@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from connectors.telegram.texts import DELIVERY, PROGRAM_LANGUAGE, Lang, as_lang, text
+from connectors.telegram.texts import Lang, as_lang, text
+from knowledge.explainer import program_facts
 
 # Telegram's limit for a message's text, counted in UTF-16 code units after entity parsing;
 # counting the HTML source is stricter (tags and entities shrink when parsed).
@@ -65,42 +66,8 @@ def program_link(program: Mapping[str, Any], conversation: str, channel: str = "
 
 # --- programs ------------------------------------------------------------------------------
 
-def _number(value: float, lang: Lang) -> str:
-    """1550.0 -> '1,550' (en) / '1 550' (fr); 12.5 -> '12.50' / '12,50'."""
-    formatted = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
-    if lang == "fr":
-        formatted = formatted.replace(",", "\u202f").replace(".", ",")
-    return formatted
-
-
-def _cost(program: Mapping[str, Any], lang: Lang) -> str | None:
-    cost = program.get("cost")
-    if not isinstance(cost, int | float):
-        return None
-    if cost == 0:
-        return text("free", lang)
-    currency = str(program.get("currency") or "CAD")
-    amount = _number(float(cost), lang)
-    if currency != "CAD":
-        return f"{amount} {currency}"
-    return f"{amount}\u00a0$" if lang == "fr" else f"${amount}"
-
-
-def _length(program: Mapping[str, Any], lang: Lang) -> str | None:
-    hours, weeks = program.get("hours"), program.get("weeks")
-    parts = []
-    if isinstance(hours, int | float) and hours > 0:
-        parts.append(f"{_number(float(hours), lang)}\u00a0h")
-    if isinstance(weeks, int | float) and weeks > 0:
-        count = _number(float(weeks), lang)
-        if lang == "fr":
-            parts.append(f"{count} semaine{'s' if weeks > 1 else ''}")
-        else:
-            parts.append(f"{count} week{'s' if weeks != 1 else ''}")
-    if not parts:
-        return None
-    joiner = " sur " if lang == "fr" else " over "
-    return joiner.join(parts)
+def _figure(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
 
 
 def format_program(program: Mapping[str, Any], number: int, lang: Lang,
@@ -113,13 +80,13 @@ def format_program(program: Mapping[str, Any], number: int, lang: Lang,
     lines = [f"<b>{number}. {esc(str(program.get('title') or ''))}</b>"]
     if program.get("institution"):
         lines.append(esc(str(program["institution"])))
-    facts = [
-        _cost(program, lang),
-        _length(program, lang),
-        DELIVERY.get(str(program.get("delivery")), {}).get(lang),
-        PROGRAM_LANGUAGE.get(str(program.get("language")), {}).get(lang),
-    ]
-    shown = [esc(fact) for fact in facts if fact]
+    # The same facts, in the same words, as the bot's own program lines.
+    facts = program_facts(lang, cost=_figure(program.get("cost")),
+                          hours=_figure(program.get("hours")),
+                          weeks=_figure(program.get("weeks")),
+                          delivery=str(program.get("delivery") or "") or None,
+                          language=str(program.get("language") or "") or None)
+    shown = [esc(fact) for fact in facts]
     if shown:
         lines.append(" · ".join(shown))
     if program.get("why"):

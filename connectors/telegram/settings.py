@@ -7,8 +7,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from connectors.rasa_client import DEFAULT_RASA_URL
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org"
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 

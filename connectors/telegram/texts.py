@@ -28,19 +28,6 @@ TEXTS: dict[str, dict[Lang, str]] = {
     },
     "view_program": {"en": "View the program", "fr": "Voir la formation"},
     "programs_heading": {"en": "Programs for you", "fr": "Formations pour vous"},
-    "free": {"en": "free", "fr": "gratuit"},
-}
-
-DELIVERY: dict[str, dict[Lang, str]] = {
-    "online": {"en": "online", "fr": "en ligne"},
-    "in_person": {"en": "in person", "fr": "en personne"},
-    "hybrid": {"en": "hybrid", "fr": "hybride"},
-}
-
-PROGRAM_LANGUAGE: dict[str, dict[Lang, str]] = {
-    "en": {"en": "in English", "fr": "en anglais"},
-    "fr": {"en": "in French", "fr": "en français"},
-    "bilingual": {"en": "in English and French", "fr": "en anglais et en français"},
 }
 
 # Shown in Telegram's command menu (setMyCommands), per interface language.

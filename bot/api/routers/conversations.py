@@ -26,7 +26,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request
 
-from bot.api.rasa_client import RasaClient, RasaUnavailable, conversation_language
 from bot.api.schemas import (
     BotMessageOut,
     ButtonOut,
@@ -35,6 +34,7 @@ from bot.api.schemas import (
     MessageIn,
     ReplyOut,
 )
+from connectors.rasa_client import RasaClient, RasaUnavailable, conversation_language
 
 SENDER_PATTERN = r"^web-[0-9a-f]{32}$"
 # The widget's own language switch (its header button) shows as the language's name.
@@ -73,19 +73,15 @@ def bot_message(data: dict[str, Any]) -> BotMessageOut | None:
 async def send_message(sender: Sender, body: MessageIn, request: Request) -> ReplyOut:
     """Relays one turn to Rasa's REST channel and returns its messages (text, buttons, the
     recommendations payload under `custom`) with the conversation's language afterwards."""
-    rasa = _rasa(request)
     try:
-        raw = await rasa.send(sender, body.message)
+        reply = await _rasa(request).send(sender, body.message)
     except RasaUnavailable as exc:
         raise HTTPException(503, UNREACHABLE) from exc
-    try:
-        lang = conversation_language(await rasa.tracker(sender, events="NONE"))
-    except RasaUnavailable:
-        # The turn has happened: answer it (the widget keeps its language) rather than a
-        # 503 that would make the learner send, and Rasa run, the turn again.
-        lang = None
-    messages = [m for m in map(bot_message, raw) if m is not None]
-    return ReplyOut(lang=lang, messages=messages)  # type: ignore[arg-type]
+    # The language comes with the reply (no second call to Rasa). When the engine does not
+    # say, the turn is still answered and the widget keeps its language: a 503 would make
+    # the learner send, and Rasa run, the turn again.
+    messages = [m for m in map(bot_message, reply.messages) if m is not None]
+    return ReplyOut(lang=reply.language, messages=messages)
 
 
 @router.get("/{sender}/messages", response_model=HistoryOut, response_model_exclude_none=True,
@@ -96,7 +92,7 @@ async def conversation_history(sender: Sender, request: Request) -> HistoryOut:
         tracker = await _rasa(request).tracker(sender, events="ALL")
     except RasaUnavailable as exc:
         raise HTTPException(503, UNREACHABLE) from exc
-    return HistoryOut(lang=conversation_language(tracker),  # type: ignore[arg-type]
+    return HistoryOut(lang=conversation_language(tracker),
                       messages=transcript(tracker.get("events") or []))
 
 

@@ -1,0 +1,106 @@
+"""The one client of the Rasa engine, for every channel in front of it (the web widget's relay
+in bot/api, the Telegram connector): a turn over Pathfinder's REST channel
+(``/webhooks/rest/webhook``) and, for the widget's history, Rasa's tracker API.
+
+A turn's reply carries the conversation's language after the turn in its ``Content-Language``
+header (bot/engine/channels.py), so no channel asks the tracker API for it.
+
+Here, not in bot/api: the connectors must not depend on the web app. Nothing is retried: a
+turn sent twice would run twice in Rasa (Telegram retries its own sends, not the turn).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+Lang = Literal["en", "fr"]
+
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+# Longer than the REST channel's own polite timeout (PATHFINDER_TURN_TIMEOUT_S, 20 s), so the
+# learner gets Rasa's "please try again" rather than the channel's own error when the actions
+# server hangs; this one only catches an engine that hangs altogether.
+TURN_TIMEOUT_S = 45.0
+CONNECT_TIMEOUT_S = 5.0
+
+
+class RasaUnavailable(RuntimeError):
+    """Rasa did not answer, or answered with an error or something unusable."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Rasa's answer to one turn."""
+
+    messages: list[dict[str, Any]]
+    # The conversation's language after the turn; None when the engine did not say.
+    language: Lang | None
+
+
+def rasa_url() -> str:
+    """Where Rasa is: ``PATHFINDER_RASA_URL`` (``pathfinder run`` sets it), else port 5005."""
+    return os.environ.get("PATHFINDER_RASA_URL", DEFAULT_RASA_URL).rstrip("/")
+
+
+def _as_language(value: object) -> Lang | None:
+    """"en"/"fr" as the engine gives it; anything else is unknown."""
+    if value == "en":
+        return "en"
+    return "fr" if value == "fr" else None
+
+
+def conversation_language(tracker: dict[str, Any]) -> Lang | None:
+    """The ``language`` slot of a tracker read through Rasa's HTTP API."""
+    return _as_language((tracker.get("slots") or {}).get("language"))
+
+
+class RasaClient:
+    def __init__(self, base_url: str | None = None) -> None:
+        self.base_url = (base_url or rasa_url()).rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(TURN_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, sender: str, message: str) -> Reply:
+        """One turn over the REST channel: the bot's messages, in order, and the language."""
+        response = await self._request("POST", "/webhooks/rest/webhook",
+                                       json={"sender": sender, "message": message})
+        body = _json(response)
+        if not isinstance(body, list):
+            raise RasaUnavailable(f"unexpected reply from Rasa: {type(body).__name__}")
+        return Reply(messages=[m for m in body if isinstance(m, dict)],
+                     language=_as_language(response.headers.get("content-language")))
+
+    async def tracker(self, sender: str, events: str = "ALL") -> dict[str, Any]:
+        """The conversation's tracker: ``slots`` and, unless events="NONE", ``events``.
+        (For an id Rasa has never seen, Rasa stores an empty conversation.)"""
+        body = _json(await self._request("GET", f"/conversations/{sender}/tracker",
+                                         params={"include_events": events}))
+        return body if isinstance(body, dict) else {}
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            logger.warning("Rasa did not answer %s %s: %r", method, path, exc)
+            raise RasaUnavailable(f"{type(exc).__name__} from {self.base_url}") from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"Rasa answered {response.status_code} to {method} {path}")
+        return response
+
+
+def _json(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise RasaUnavailable(f"Rasa's answer to {response.request.method} "
+                              f"{response.request.url.path} is not JSON") from exc
