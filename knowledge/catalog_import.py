@@ -2,7 +2,7 @@
 
 The file is in the catalog's program format (data/catalog/FORMAT.md, "programs.json /
 programs.csv"; the format for imports is summarised in the README) and is read by the same
-reader as ``load-data`` (knowledge.loaders.catalog.read_programs), against the knowledge base's
+reader as ``load-data`` (knowledge.loaders.catalog.read_programs_text), against the knowledge base's
 institutions, skills and NOC unit groups. The import is refused whole when any row is
 malformed: every bad row is reported with its CSV line or JSON line (and index), and nothing is
 written. Otherwise, in one transaction, new programs are added and programs already in the
@@ -16,21 +16,25 @@ recommender's cached reference data is rebuilt.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import models
-from knowledge.loaders.catalog import ProgramRow, _json_element_lines, read_programs
+from knowledge.loaders.catalog import (
+    ProgramFormat,
+    ProgramRow,
+    _json_element_lines,
+    read_programs_text,
+)
+from knowledge.loaders.pipeline import program_columns
 from knowledge.loaders.report import RowError
 from knowledge.tagging import Suggestion, store_suggestions, suggest_for_program, touch_catalog
 
-Format = Literal["csv", "json"]
+Format = ProgramFormat
 MAX_IMPORT_BYTES = 5_000_000
 MAX_PROGRAMS = 5_000
 # Column lengths of the programs table: refused with the line rather than by the database.
@@ -73,11 +77,11 @@ def detect_format(name: str, content: bytes) -> Format:
     return "json" if start in (b"{", b"[") else "csv"
 
 
-def _json_indexes(content: bytes) -> dict[int, int]:
+def _json_indexes(text: str) -> dict[int, int]:
     """JSON line -> 0-based program index, to name both in errors (best effort)."""
     try:
-        lines = _json_element_lines(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError):
+        lines = _json_element_lines(text)
+    except ValueError:
         return {}
     return {line: index for index, line in enumerate(lines or [])}
 
@@ -111,7 +115,7 @@ def parse_programs(session: Session, content: bytes, fmt: Format, name: str,
     if len(content) > MAX_IMPORT_BYTES:
         raise ImportRefused(f"the file is larger than {MAX_IMPORT_BYTES:,} bytes")
     try:
-        content.decode("utf-8-sig")
+        text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportRefused(f"the file is not UTF-8 text (byte {exc.start})") from None
     nocs = set(session.scalars(select(models.Occupation.noc)))
@@ -124,14 +128,11 @@ def parse_programs(session: Session, content: bytes, fmt: Format, name: str,
     owners = dict(session.execute(select(models.Program.id, models.Program.institution_id))
                   .tuples().all())
     display = Path(name).name or f"programs.{fmt}"
-    with tempfile.TemporaryDirectory(prefix="pathfinder-import-") as folder:
-        path = Path(folder) / f"programs.{fmt}"  # the reader dispatches on the suffix
-        path.write_bytes(content)
-        items = list(read_programs(path, noc_codes=nocs, skill_codes=skills,
-                                   institution_ids=institutions))
+    items = list(read_programs_text(text, fmt, name=display, noc_codes=nocs, skill_codes=skills,
+                                    institution_ids=institutions))
     if len(items) > MAX_PROGRAMS:
         raise ImportRefused(f"more than {MAX_PROGRAMS} programs in one file")
-    indexes = _json_indexes(content) if fmt == "json" else {}
+    indexes = _json_indexes(text) if fmt == "json" else {}
     rows: list[ProgramRow] = []
     errors: list[RowError] = []
     for item in items:
@@ -152,17 +153,6 @@ def parse_programs(session: Session, content: bytes, fmt: Format, name: str,
     return rows, errors
 
 
-def _values(row: ProgramRow) -> dict[str, Any]:
-    return {"institution_id": row.institution_id, "sector": row.sector,
-            "title_en": row.title_en, "title_fr": row.title_fr,
-            "description_en": row.description_en, "description_fr": row.description_fr,
-            "url": row.url, "cost": Decimal(str(row.cost)), "currency": row.currency,
-            "hours": row.hours, "weeks": row.weeks, "delivery": row.delivery,
-            "schedule": list(row.schedule), "language": row.language,
-            "region_code": row.region_code, "osap_eligible": row.osap_eligible,
-            "start_dates": [d.isoformat() for d in row.start_dates], "is_sample": row.sample}
-
-
 def import_programs(session: Session, content: bytes, name: str = "programs.csv",
                     fmt: Format | None = None, institution: str | None = None,
                     index: Any | None = None) -> ImportReport:
@@ -178,22 +168,28 @@ def import_programs(session: Session, content: bytes, name: str = "programs.csv"
         report.errors = errors
         return report
     try:
+        # Read once for the whole file, not per row: the programs already in the catalog and
+        # their accepted tags.
+        ids = [row.id for row in rows]
+        existing = {p.id: p for p in session.scalars(
+            select(models.Program).where(models.Program.id.in_(ids)))}
+        tags = _current_tags(session, ids)
         for row in rows:
-            program = session.get(models.Program, row.id)
+            program = existing.get(row.id)
             if program is None:
-                program = models.Program(id=row.id, **_values(row))
+                program = models.Program(**program_columns(row))
                 session.add(program)
                 report.added.append(row.id)
             else:
-                for key, value in _values(row).items():
-                    setattr(program, key, value)
+                for key, value in program_columns(row).items():
+                    if key != "id":
+                        setattr(program, key, value)
                 report.updated.append(row.id)
-            session.flush()
             listed = [Suggestion("skill", code, 1.0, "listed by the institution")
                       for code in dict.fromkeys(row.skills)]
             listed += [Suggestion("occupation", noc, 1.0, "listed by the institution")
                        for noc in dict.fromkeys(row.occupations)]
-            accepted = _current_tags(session, row.id)
+            accepted = tags.get(row.id, set())
             report.suggestions += store_suggestions(
                 session, row.id, [s for s in listed if (s.kind, s.code) not in accepted],
                 source="institution")
@@ -208,9 +204,15 @@ def import_programs(session: Session, content: bytes, name: str = "programs.csv"
     return report
 
 
-def _current_tags(session: Session, program_id: str) -> set[tuple[str, str]]:
-    skills = session.scalars(select(models.ProgramSkill.skill_code)
-                             .where(models.ProgramSkill.program_id == program_id))
-    nocs = session.scalars(select(models.ProgramOccupation.noc)
-                           .where(models.ProgramOccupation.program_id == program_id))
-    return {("skill", s) for s in skills} | {("occupation", n) for n in nocs}
+def _current_tags(session: Session, program_ids: list[str]) -> dict[str, set[tuple[str, str]]]:
+    """The accepted tags of these programs, as (kind, code) by program id."""
+    tags: dict[str, set[tuple[str, str]]] = {}
+    for program_id, skill in session.execute(
+            select(models.ProgramSkill.program_id, models.ProgramSkill.skill_code)
+            .where(models.ProgramSkill.program_id.in_(program_ids))):
+        tags.setdefault(program_id, set()).add(("skill", skill))
+    for program_id, noc in session.execute(
+            select(models.ProgramOccupation.program_id, models.ProgramOccupation.noc)
+            .where(models.ProgramOccupation.program_id.in_(program_ids))):
+        tags.setdefault(program_id, set()).add(("occupation", noc))
+    return tags

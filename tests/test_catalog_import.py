@@ -104,6 +104,20 @@ def test_reimporting_updates_programs_instead_of_duplicating(kb_engine: Engine) 
         assert program is not None and float(program.cost) == 123.0
 
 
+def test_reimporting_a_program_does_not_suggest_the_tags_it_already_has(
+        kb_engine: Engine) -> None:
+    [row] = _sample_rows(1, "conestoga")  # a program of the loaded catalog, with its tags
+    with Session(kb_engine) as session:
+        report = import_programs(session, csv_file([row]), "ours.csv")
+        assert report.updated == [row["id"]] and report.added == []
+        pending = set(session.execute(
+            select(models.TagSuggestion.kind, models.TagSuggestion.code)
+            .where(models.TagSuggestion.program_id == row["id"],
+                   models.TagSuggestion.source == "institution")).tuples())
+    assert row["skills"] and row["occupations"]
+    assert pending == set()  # every listed skill and occupation is already accepted
+
+
 def test_malformed_csv_rows_are_reported_by_line_and_nothing_is_imported(
         kb_engine: Engine) -> None:
     rows = new_rows("bad", 4)

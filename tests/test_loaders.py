@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from knowledge import models
 from knowledge.db import make_engine
+from knowledge.loaders.catalog import read_programs, read_programs_text
 from knowledge.loaders.pipeline import load_all
 from knowledge.occupations import occupation_profile, wage_for
 
@@ -196,3 +197,15 @@ def test_merged_classes_agree_with_the_official_structure_file(data_dir: Path) -
     assert len(unit_groups) == 516
     assert {code: merged.get(code) for code in unit_groups} == {
         code: official[code] for code in unit_groups}
+
+
+@pytest.mark.parametrize("name", ["programs.csv", "programs.json"])
+def test_programs_read_from_text_as_from_their_file(data_dir: Path, name: str) -> None:
+    path = data_dir / "catalog" / name
+    from_file = list(read_programs(path))
+    # An upload arrives as bytes: decoded as they are, Windows line ends included.
+    text = path.read_bytes().decode("utf-8-sig").replace("\n", "\r\n")
+    from_text = list(read_programs_text(text, "csv" if name.endswith("csv") else "json",
+                                        name=name))
+    assert from_text == from_file and len(from_file) >= 300
+    assert [r.line for r in from_text] == [r.line for r in from_file]

@@ -6,7 +6,8 @@ real listings by pointing ``pathfinder load-data --catalog DIR`` at a directory 
 
 - ``institutions.csv``: one row per institution (``read_institutions``).
 - ``skills.csv``: the teachable-skill vocabulary programs are tagged with (``read_skills``).
-- ``programs.csv`` or ``programs.json``: one record per program offering (``read_programs``).
+- ``programs.csv`` or ``programs.json``: one record per program offering (``read_programs``;
+  ``read_programs_text`` reads the same from text, e.g. an institution's upload).
 
 Every reader yields a typed row, or a ``RowError(file, line, reason)`` for a malformed row, which is
 skipped whole; the good rows around it are still yielded. CSV lines are physical lines of the file
@@ -18,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 from urllib.parse import urlsplit
 
 from knowledge.loaders.report import RowError
@@ -345,6 +347,9 @@ class _References:
     institution_ids: frozenset[str] | None
 
 
+ProgramFormat = Literal["csv", "json"]
+
+
 def read_programs(
     path: Path,
     *,
@@ -352,7 +357,30 @@ def read_programs(
     skill_codes: Collection[str] | None = None,
     institution_ids: Collection[str] | None = None,
 ) -> Iterator[ProgramRow | RowError]:
-    """Yield the programs of a ``.csv`` or ``.json`` file (by its suffix).
+    """Yield the programs of a ``.csv`` or ``.json`` file (by its suffix), as
+    ``read_programs_text``."""
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json"):
+        raise ValueError(f"{path.name}: programs must be a .csv or .json file")
+    fmt: ProgramFormat = "csv" if suffix == ".csv" else "json"
+    # newline="": a CSV cell may hold line breaks of its own, kept as written.
+    with path.open(encoding="utf-8-sig", newline="" if fmt == "csv" else None) as handle:
+        text = handle.read()
+    yield from read_programs_text(text, fmt, name=path.name,
+                                  noc_codes=noc_codes, skill_codes=skill_codes,
+                                  institution_ids=institution_ids)
+
+
+def read_programs_text(
+    text: str,
+    fmt: ProgramFormat,
+    *,
+    name: str,
+    noc_codes: Collection[str] | None = None,
+    skill_codes: Collection[str] | None = None,
+    institution_ids: Collection[str] | None = None,
+) -> Iterator[ProgramRow | RowError]:
+    """Yield the programs of a CSV or JSON document; errors name the file ``name``.
 
     When a reference set is given, a program must only name codes in it: ``noc_codes`` (five-digit
     NOC 2021 unit groups), ``skill_codes`` (the skills vocabulary), ``institution_ids``.
@@ -362,33 +390,32 @@ def read_programs(
         skill_codes=frozenset(skill_codes) if skill_codes is not None else None,
         institution_ids=frozenset(institution_ids) if institution_ids is not None else None,
     )
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        yield from _read_programs_csv(path, refs)
-    elif suffix == ".json":
-        yield from _read_programs_json(path, refs)
+    if fmt == "csv":
+        yield from _read_programs_csv(io.StringIO(text, newline=""), name, refs)
+    elif fmt == "json":
+        yield from _read_programs_json(text, name, refs)
     else:
-        raise ValueError(f"{path.name}: programs must be a .csv or .json file")
+        raise ValueError(f"{name}: programs must be CSV or JSON, not {fmt!r}")
 
 
-def _read_programs_csv(path: Path, refs: _References) -> Iterator[ProgramRow | RowError]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader, offset = _open_csv(handle)
-        missing = _missing_columns(reader, PROGRAM_COLUMNS)
-        if missing:
-            yield RowError(path.name, offset + 1, f"missing columns: {', '.join(missing)}")
-            return
-        seen: set[str] = set()
-        for raw in reader:
-            line = reader.line_num + offset
-            problems = _Problems()
-            row = _cells(raw, problems)
-            values = _program_values_from_csv(row, problems)
-            program = _build_program(values, refs, seen, problems)
-            if program is None:
-                yield RowError(path.name, line, problems.reason())
-            else:
-                yield replace(program, line=line)
+def _read_programs_csv(handle: TextIO, name: str,
+                       refs: _References) -> Iterator[ProgramRow | RowError]:
+    reader, offset = _open_csv(handle)
+    missing = _missing_columns(reader, PROGRAM_COLUMNS)
+    if missing:
+        yield RowError(name, offset + 1, f"missing columns: {', '.join(missing)}")
+        return
+    seen: set[str] = set()
+    for raw in reader:
+        line = reader.line_num + offset
+        problems = _Problems()
+        row = _cells(raw, problems)
+        values = _program_values_from_csv(row, problems)
+        program = _build_program(values, refs, seen, problems)
+        if program is None:
+            yield RowError(name, line, problems.reason())
+        else:
+            yield replace(program, line=line)
 
 
 def _program_values_from_csv(row: dict[str, str], problems: _Problems) -> dict[str, Any]:
@@ -428,16 +455,16 @@ _JSON_OPTIONAL_STRINGS = frozenset({"sector", "title_en", "title_fr", "descripti
 _JSON_LISTS = ("schedule", "start_dates", "skills", "occupations")
 
 
-def _read_programs_json(path: Path, refs: _References) -> Iterator[ProgramRow | RowError]:
-    text = path.read_text(encoding="utf-8-sig")
+def _read_programs_json(text: str, name: str,
+                        refs: _References) -> Iterator[ProgramRow | RowError]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield RowError(path.name, exc.lineno, f"invalid JSON: {exc.msg}")
+        yield RowError(name, exc.lineno, f"invalid JSON: {exc.msg}")
         return
     programs = document.get("programs") if isinstance(document, dict) else document
     if not isinstance(programs, list):
-        yield RowError(path.name, 1,
+        yield RowError(name, 1,
                        "expected a JSON array of programs or an object with a 'programs' array")
         return
     lines = _json_element_lines(text)
@@ -447,12 +474,12 @@ def _read_programs_json(path: Path, refs: _References) -> Iterator[ProgramRow | 
     for line, item in zip(lines, programs, strict=True):
         problems = _Problems()
         if not isinstance(item, dict):
-            yield RowError(path.name, line, "program is not a JSON object")
+            yield RowError(name, line, "program is not a JSON object")
             continue
         values = _program_values_from_json(item, problems)
         program = _build_program(values, refs, seen, problems)
         if program is None:
-            yield RowError(path.name, line, problems.reason())
+            yield RowError(name, line, problems.reason())
         else:
             yield replace(program, line=line)
 

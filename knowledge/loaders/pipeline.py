@@ -219,17 +219,8 @@ class _Loader:
         programs = _split(catalog.read_programs(
             programs_file, noc_codes=self.nocs, skill_codes={s.code for s in topics},
             institution_ids={i.id for i in institutions}), self.report)
-        _insert(self.session, models.Program, [
-            {"id": p.id, "institution_id": p.institution_id, "sector": p.sector,
-             "title_en": p.title_en, "title_fr": p.title_fr,
-             "description_en": p.description_en, "description_fr": p.description_fr,
-             "url": p.url, "cost": Decimal(str(p.cost)), "currency": p.currency,
-             "hours": p.hours, "weeks": p.weeks, "delivery": p.delivery,
-             "schedule": list(p.schedule), "language": p.language,
-             "region_code": p.region_code, "osap_eligible": p.osap_eligible,
-             "start_dates": [d.isoformat() for d in p.start_dates], "is_sample": p.sample}
-            for p in programs
-        ], self.report)
+        _insert(self.session, models.Program, [program_columns(p) for p in programs],
+                self.report)
         _insert(self.session, models.ProgramSkill, [
             {"program_id": p.id, "skill_code": code}
             for p in programs for code in dict.fromkeys(p.skills)
@@ -238,6 +229,19 @@ class _Loader:
             {"program_id": p.id, "noc": code}
             for p in programs for code in dict.fromkeys(p.occupations)
         ], self.report)
+
+
+def program_columns(row: catalog.ProgramRow) -> dict[str, Any]:
+    """A program's values for the ``programs`` table (its tags go to their own tables); the
+    catalog import writes programs with them too."""
+    return {"id": row.id, "institution_id": row.institution_id, "sector": row.sector,
+            "title_en": row.title_en, "title_fr": row.title_fr,
+            "description_en": row.description_en, "description_fr": row.description_fr,
+            "url": row.url, "cost": Decimal(str(row.cost)), "currency": row.currency,
+            "hours": row.hours, "weeks": row.weeks, "delivery": row.delivery,
+            "schedule": list(row.schedule), "language": row.language,
+            "region_code": row.region_code, "osap_eligible": row.osap_eligible,
+            "start_dates": [d.isoformat() for d in row.start_dates], "is_sample": row.sample}
 
 
 STEPS = ("occupations", "example_titles", "wages", "outlooks", "oasis", "catalog")
