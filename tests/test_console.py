@@ -248,6 +248,17 @@ def test_login_sets_a_strict_http_only_session_and_logout_ends_it(app: Any) -> N
         assert client.get("/console/analytics").status_code == 303
 
 
+def test_cookies_are_secure_when_the_setting_says_so(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Behind a TLS-terminating proxy the app sees plain HTTP: only the setting says HTTPS.
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        assert "secure" not in client.get("/console/login").headers["set-cookie"].lower()
+    monkeypatch.setenv("PATHFINDER_SECURE_COOKIES", "1")
+    with closing(TestClient(app, follow_redirects=False)) as client:
+        cookie = client.get("/console/login").headers["set-cookie"].lower()
+        assert cookie.startswith("pathfinder_console_login=") and "; secure" in cookie
+
+
 def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(app: Any) -> None:
     with closing(TestClient(app, follow_redirects=False)) as client:
         wrong_password = log_in(client, password="not the password")

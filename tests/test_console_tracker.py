@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
+from bot.console import analytics
 from bot.console.conversations import (
     EVENTS,
     Filters,
@@ -70,6 +72,8 @@ def fill(url: str) -> None:
     EVENTS.metadata.create_all(engine)
     rows = (conversation("telegram-1", NOW - 60, "welder here, mail a@b.ca", "inform_job",
                          0.97, "en", True)
+            # stored before redaction existed: a slot value with an address
+            + [_event("telegram-1", "slot", NOW - 58, name="skill", value="welding a@b.ca")]
             + conversation("web-" + "a" * 32, NOW - 30, "soudeur", "nlu_fallback", 0.45,
                            "fr", False)
             + conversation("old-one", NOW - 90 * 86400, "welder", "inform_job", 0.9, "en",
@@ -125,6 +129,29 @@ def test_conversations_are_read_and_filtered(tracker_url: str) -> None:
     assert "action_recommend" in turn.actions
     assert turn.recommendations[0].programs == ["Welding Basics — Fanshawe College"]
     assert turn.replies[0].text == "Here are programs, or write to [email]"
+    assert ("skill", "welding [email]") in turn.slots
+    # Every read for display is redacted: a page of the list, a transcript.
+    [listed] = store.page(Filters(channel="telegram"), set(), 0.6, 0, 10)[1]
+    assert listed.first_message == "welder here, mail [email]"
+    shown = store.conversation("telegram-1")
+    assert shown is not None and shown.user_turns[0].text == "welder here, mail [email]"
+    # Searching for the address finds nothing: it is not shown either.
+    assert senders(store, query="a@b.ca") == set()
+
+
+def test_analytics_count_from_the_stored_events_and_show_no_identifier(
+        tracker_url: str, kb_engine: Engine) -> None:
+    store = TrackerStore(tracker_url)
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).date()
+    read = store.activity(since)
+    assert {c.sender_id for c in read} == senders(store, date_from=since)
+    with Session(kb_engine) as session:
+        figures = analytics.compute(session, read, since)
+    assert figures.total("conversations") == 2
+    assert figures.total("recommendations") == 1
+    assert sorted(figures.by(2, "conversations")) == [("en", 1), ("fr", 1)]
+    assert ("welding [email]", 1) in figures.skills
+    assert "a@b.ca" not in figures.csv()
 
 
 def test_the_console_cannot_write_to_the_tracker_store(tracker_url: str) -> None:

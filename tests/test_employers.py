@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.api.app import create_app
 from knowledge import models
+from knowledge.constraints import format_money
 
 
 @pytest.fixture(scope="module")
@@ -130,6 +131,19 @@ def test_program_page_and_unknown_program(client: TestClient, db: Session) -> No
     assert 'name="question"' in page.text and 'name="csrf_token"' in page.text
     missing = client.get("/employers/programs/no-such-program")
     assert missing.status_code == 404 and "no such program" in missing.text
+
+
+def test_costs_are_written_as_in_the_chat_in_each_language(client: TestClient,
+                                                            db: Session) -> None:
+    program = db.scalars(select(models.Program).where(models.Program.cost >= 1000)
+                         .order_by(models.Program.id)).first()
+    assert program is not None
+    cost = float(program.cost)
+    english = client.get(f"/employers/programs/{program.id}").text
+    french = client.get(f"/employers/programs/{program.id}", params={"lang": "fr"}).text
+    assert format_money(cost, "en") in english  # e.g. $1,250
+    assert format_money(cost, "fr") in french   # e.g. 1 250 $ (non-breaking spaces)
+    assert " CAD" not in english and " CAD" not in french
 
 
 def test_openapi_describes_every_json_endpoint(client: TestClient) -> None:

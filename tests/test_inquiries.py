@@ -91,6 +91,31 @@ def test_form_without_the_matching_token_is_refused(client: TestClient, db: Sess
     assert stored(db) == []
 
 
+def test_a_token_that_is_not_ascii_is_refused_not_an_error(
+        client: TestClient, db: Session, program: models.Program) -> None:
+    form_token(client, program.id)
+    refused = client.post(f"/employers/programs/{program.id}/inquiry", data={
+        "csrf_token": "jeton-é", "name": "Eve", "email": "eve@example.org",
+        "question": QUESTION})
+    assert refused.status_code == 403 and stored(db) == []
+
+
+@pytest.mark.parametrize("setting", ["PATHFINDER_SECURE_COOKIES",
+                                     "PATHFINDER_CONSOLE_SECURE_COOKIE"])
+def test_the_form_cookie_is_secure_when_the_setting_says_so(
+        client: TestClient, program: models.Program, monkeypatch: pytest.MonkeyPatch,
+        setting: str) -> None:
+    # Behind a TLS-terminating proxy the app sees plain HTTP: only the setting says HTTPS.
+    page = client.get(f"/employers/programs/{program.id}")
+    cookie = page.headers["set-cookie"]
+    assert cookie.startswith(CSRF_COOKIE + "=") and "secure" not in cookie.lower()
+    monkeypatch.setenv(setting, "1")
+    cookie = client.get(f"/employers/programs/{program.id}").headers["set-cookie"]
+    assert "; secure" in cookie.lower() and "httponly" in cookie.lower()
+    assert "samesite=strict" in cookie.lower()
+    client.cookies.clear()  # a Secure cookie is not sent back over the test's plain HTTP
+
+
 @pytest.mark.parametrize("fields, field", [
     ({"name": "", "email": "a@example.org", "question": QUESTION}, "name"),
     ({"name": "Ana", "email": "not an address", "question": QUESTION}, "e-mail"),

@@ -3,7 +3,8 @@ click-throughs to institutions (knowledge.models.Referral), inquiries and "was t
 helpful?" answers when those exist, by ISO week, channel and language; and the occupations
 and skills most asked about.
 
-Conversations and recommendations come from the tracker store, clicks and inquiries from the
+Conversations and recommendations come from the tracker store (read as stored: nothing here
+shows a message; the skills and occupations listed are redacted), clicks and inquiries from the
 app database. A click's language is its conversation's, when the link carried one.
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.console.conversations import Conversation
+from bot.engine.redaction import redact
 from knowledge.inquiries import count_inquiries
 from knowledge.models import Occupation, Referral
 
@@ -113,7 +115,7 @@ def compute(session: Session, conversations: list[Conversation],
             result.counts[(week_of(conversation.last or conversation.started), *key,
                            metric)] += 1
         nocs.update(conversation.nocs)
-        skills.update(s.casefold() for s in conversation.skills)
+        skills.update(conversation.skills)
 
     clicks = select(Referral.clicked_at, Referral.channel, Referral.conversation)
     if since is not None:
@@ -129,9 +131,13 @@ def compute(session: Session, conversations: list[Conversation],
 
     titles: dict[str, str] = {noc: title for noc, title in session.execute(
         select(Occupation.noc, Occupation.title_en).where(Occupation.noc.in_(list(nocs))))}
-    result.occupations = [(f"{noc} {titles.get(noc, '')}".strip(), n)
+    # Slot and entity values as stored: redacted (each distinct one once) since they are shown.
+    result.occupations = [(redact(f"{noc} {titles.get(noc, '')}".strip()), n)
                           for noc, n in nocs.most_common(top)]
-    result.skills = skills.most_common(top)
+    shown_skills: Counter[str] = Counter()
+    for skill, n in skills.items():
+        shown_skills[redact(skill).casefold()] += n
+    result.skills = shown_skills.most_common(top)
     return result
 
 

@@ -1,13 +1,14 @@
 """Conversations as Rasa's SQL tracker store keeps them (table ``events``), read-only, with
 SQLAlchemy Core: SQLite (``var/tracker.db``) or PostgreSQL, from PATHFINDER_TRACKER_DB_URL.
 
-Every text is redacted again here (bot/engine/redaction.py) before it reaches a page or an
+Every text is redacted again (bot/engine/redaction.py) before it reaches a page or an
 export: conversations stored before redaction existed, or by another tracker store, are
-shown without the identifiers too.
+shown without the identifiers too. Conversations are built as stored; ``search``, ``page``,
+``conversation`` and ``user_messages`` return them redacted (``Conversation.redact``), and
+only the analytics read them as stored (``activity``), since they count and show no text.
 
-A conversation is one Rasa sender id; its channel comes from the id's prefix (the Telegram
-connector uses ``telegram-<chat>``, the web widget ``web-<32 hex>``; anything else came
-straight to Rasa's REST channel).
+A conversation is one Rasa sender id; its channel comes from the id's prefix
+(``CHANNEL_PREFIXES``).
 """
 
 from __future__ import annotations
@@ -36,10 +37,12 @@ from sqlalchemy import (
     event,
     func,
     not_,
+    or_,
     select,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.sql.elements import ColumnElement
 
 from bot.engine.redaction import redact
 from knowledge.settings import PROJECT_ROOT
@@ -55,7 +58,11 @@ EVENTS = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
-CHANNELS = ("web", "telegram", "rest")
+# A sender id's prefix names its channel (the widget's ``web-<32 hex>``, the Telegram
+# connector's ``telegram-<chat>``); any other id came straight to Rasa's REST channel.
+CHANNEL_PREFIXES = {"web": "web-", "telegram": "telegram-"}
+REST = "rest"
+CHANNELS = (*CHANNEL_PREFIXES, REST)
 FALLBACK_INTENT = "nlu_fallback"
 # The domain's initial value of the `language` slot: a conversation that never set it.
 DEFAULT_LANGUAGE = "en"
@@ -63,6 +70,15 @@ SHOWN_SLOTS = ("language", "job_title", "target_job", "skill", "current_noc", "t
                "goal", "constraints", "helpful")
 # Event types a transcript reads; the others (user_featurization, ...) are Rasa bookkeeping.
 READ_TYPES = ("user", "bot", "action", "slot", "session_started", "restart")
+TRANSCRIPT_EVENTS = EVENTS.c.type_name.in_(READ_TYPES)
+# The slots the analytics count (language, occupations, skills, "was this helpful?"): Rasa
+# stores a slot event's name in the ``action_name`` column, so the others are never read.
+COUNTED_SLOTS = ("language", "current_noc", "target_noc", "noc", "skill", "helpful")
+# What the analytics read, chosen by the columns: user messages and session starts (turns),
+# bot messages (recommendations) and the counted slots; not the actions nor other slots.
+COUNTED_EVENTS = or_(
+    EVENTS.c.type_name.in_(("user", "bot", "session_started", "restart")),
+    and_(EVENTS.c.type_name == "slot", EVENTS.c.action_name.in_(COUNTED_SLOTS)))
 
 
 def tracker_db_url() -> str:
@@ -101,11 +117,8 @@ def read_only_engine(url: str) -> Engine:
 
 
 def channel_of(sender_id: str) -> str:
-    if sender_id.startswith("telegram-"):
-        return "telegram"
-    if sender_id.startswith("web-"):
-        return "web"
-    return "rest"
+    return next((channel for channel, prefix in CHANNEL_PREFIXES.items()
+                 if sender_id.startswith(prefix)), REST)
 
 
 def _time(timestamp: float | None) -> dt.datetime | None:
@@ -114,10 +127,9 @@ def _time(timestamp: float | None) -> dt.datetime | None:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(tzinfo=None)
 
 
-def _shown(value: Any) -> str:
-    """A slot value or entity value as a redacted one-liner."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return redact(text)
+def _one_line(value: Any) -> str:
+    """A slot value or entity value as text."""
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 @dataclass
@@ -155,6 +167,16 @@ class Turn:
             return False
         return self.intent == FALLBACK_INTENT or (self.confidence or 0.0) < threshold
 
+    def redact(self) -> None:
+        """Redact its texts, in place."""
+        if self.text:
+            self.text = redact(self.text)
+        self.entities = [(name, redact(value)) for name, value in self.entities]
+        for reply in self.replies:
+            reply.text = redact(reply.text) if reply.text else reply.text
+            reply.buttons = [redact(b) for b in reply.buttons]
+        self.slots = [(name, redact(value)) for name, value in self.slots]
+
 
 @dataclass
 class Conversation:
@@ -163,7 +185,7 @@ class Conversation:
     language: str = DEFAULT_LANGUAGE
     started: dt.datetime | None = None
     last: dt.datetime | None = None
-    # Values of the slots analytics count (occupations and skills asked about), redacted.
+    # Values of the slots and entities analytics count (occupations and skills asked about).
     nocs: set[str] = field(default_factory=set)
     skills: set[str] = field(default_factory=set)
     helpful: list[bool] = field(default_factory=list)
@@ -187,11 +209,22 @@ class Conversation:
     def first_message(self) -> str:
         return next((t.text for t in self.user_turns if t.text), "")
 
+    def redact(self) -> Conversation:
+        """Redact its texts, in place (it was just read from the store), and return it: what a
+        page or an export may show."""
+        for turn in self.turns:
+            turn.redact()
+        self.nocs = {redact(n) for n in self.nocs}
+        self.skills = {redact(s) for s in self.skills}
+        return self
+
     def mentions(self, query: str) -> bool:
+        """Whether a user or bot text contains ``query`` as shown (redacted): searching for an
+        address finds nothing, as on the pages."""
         wanted = query.casefold()
         for turn in self.turns:
             texts = [turn.text or ""] + [r.text or "" for r in turn.replies]
-            if any(wanted in text.casefold() for text in texts):
+            if any(wanted in redact(text).casefold() for text in texts):
                 return True
         return False
 
@@ -234,7 +267,7 @@ def build_conversation(sender_id: str, rows: Iterable[Any]) -> Conversation:
 def _user_turn(event_id: int, when: dt.datetime | None, data: dict[str, Any]) -> Turn:
     parse = data.get("parse_data") or {}
     intent = parse.get("intent") or {}
-    turn = Turn(event_id=event_id, time=when, text=redact(str(data.get("text") or "")),
+    turn = Turn(event_id=event_id, time=when, text=str(data.get("text") or ""),
                 intent=intent.get("name"), confidence=intent.get("confidence"))
     if turn.intent == FALLBACK_INTENT:
         ranking = [r for r in parse.get("intent_ranking") or []
@@ -244,7 +277,7 @@ def _user_turn(event_id: int, when: dt.datetime | None, data: dict[str, Any]) ->
                                float(ranking[0].get("confidence") or 0.0))
     for entity in parse.get("entities") or []:
         if isinstance(entity, dict) and entity.get("entity"):
-            turn.entities.append((str(entity["entity"]), _shown(entity.get("value"))))
+            turn.entities.append((str(entity["entity"]), _one_line(entity.get("value"))))
     return turn
 
 
@@ -258,10 +291,10 @@ def _add_bot_message(turn: Turn, data: dict[str, Any]) -> None:
             programs=[f"{p.get('title')} — {p.get('institution')}"
                       for p in custom.get("programs") or [] if isinstance(p, dict)]))
     text = data.get("text")
-    buttons = [redact(str(b.get("title"))) for b in payload.get("buttons") or []
+    buttons = [str(b.get("title")) for b in payload.get("buttons") or []
                if isinstance(b, dict)]
     if text or buttons:
-        turn.replies.append(BotReply(redact(text) if text else None, buttons))
+        turn.replies.append(BotReply(text or None, buttons))
 
 
 def _add_slot(conversation: Conversation, turn: Turn, data: dict[str, Any]) -> None:
@@ -271,11 +304,11 @@ def _add_slot(conversation: Conversation, turn: Turn, data: dict[str, Any]) -> N
     if name in ("current_noc", "target_noc", "noc") and isinstance(value, str):
         conversation.nocs.add(value)
     if name == "skill" and isinstance(value, str):
-        conversation.skills.add(redact(value))
+        conversation.skills.add(value)
     if name == "helpful" and value in ("yes", "no"):  # "Is this list helpful?" (domain.yml)
         conversation.helpful.append(value == "yes")
     if name in SHOWN_SLOTS and value not in (None, {}, []):
-        turn.slots.append((str(name), _shown(value)))
+        turn.slots.append((str(name), _one_line(value)))
 
 
 @dataclass
@@ -308,25 +341,27 @@ class TrackerStore:
             end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time(),
                                       dt.UTC).timestamp()
             query = query.having(first < end)
-        if filters.channel == "telegram":
-            query = query.where(EVENTS.c.sender_id.like("telegram-%"))
-        elif filters.channel == "web":
-            query = query.where(EVENTS.c.sender_id.like("web-%"))
-        elif filters.channel == "rest":
-            query = query.where(and_(not_(EVENTS.c.sender_id.like("telegram-%")),
-                                     not_(EVENTS.c.sender_id.like("web-%"))))
+        # The prefixes hold no LIKE wildcard (% or _).
+        if filters.channel in CHANNEL_PREFIXES:
+            prefix = CHANNEL_PREFIXES[filters.channel]
+            query = query.where(EVENTS.c.sender_id.like(prefix + "%"))
+        elif filters.channel == REST:
+            query = query.where(and_(*(not_(EVENTS.c.sender_id.like(prefix + "%"))
+                                       for prefix in CHANNEL_PREFIXES.values())))
         query = query.order_by(last.desc())
         with self.engine.connect() as connection:
             return list(connection.scalars(query))
 
-    def conversations(self, sender_ids: list[str]) -> Iterator[Conversation]:
-        """The conversations of these senders, in the order given."""
+    def _stored(self, sender_ids: list[str],
+                events: ColumnElement[bool] = TRANSCRIPT_EVENTS,
+                ) -> Iterator[Conversation]:
+        """The conversations of these senders, in the order given, as stored: built from the
+        ``events`` chosen (all a transcript shows, by default)."""
         for start in range(0, len(sender_ids), 200):
             chunk = sender_ids[start:start + 200]
             query = (select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.type_name,
                             EVENTS.c.timestamp, EVENTS.c.data)
-                     .where(EVENTS.c.sender_id.in_(chunk),
-                            EVENTS.c.type_name.in_(READ_TYPES))
+                     .where(EVENTS.c.sender_id.in_(chunk), events)
                      .order_by(EVENTS.c.id))
             by_sender: dict[str, list[Any]] = {sender: [] for sender in chunk}
             with self.engine.connect() as connection:
@@ -336,9 +371,10 @@ class TrackerStore:
                 if by_sender[sender]:
                     yield build_conversation(sender, by_sender[sender])
 
-    def search(self, filters: Filters, flagged: set[str], threshold: float) -> list[Conversation]:
-        """Conversations matching every filter, the most recently active first.
-        ``flagged``: the sender ids with a flagged turn (they live in the app database)."""
+    def _matching(self, filters: Filters, flagged: set[str], threshold: float,
+                  events: ColumnElement[bool] = TRANSCRIPT_EVENTS,
+                  ) -> list[Conversation]:
+        """Conversations matching every filter, as stored (not redacted)."""
         try:
             senders = self._sender_ids(filters)
         except (OperationalError, ProgrammingError):
@@ -346,7 +382,7 @@ class TrackerStore:
         if filters.flagged:
             senders = [s for s in senders if s in flagged]
         found = []
-        for conversation in self.conversations(senders):
+        for conversation in self._stored(senders, events):
             if filters.language and conversation.language != filters.language:
                 continue
             if filters.low_confidence and not conversation.low_confidence_turns(threshold):
@@ -358,27 +394,41 @@ class TrackerStore:
             found.append(conversation)
         return found
 
+    def search(self, filters: Filters, flagged: set[str], threshold: float) -> list[Conversation]:
+        """Conversations matching every filter, the most recently active first, redacted.
+        ``flagged``: the sender ids with a flagged turn (they live in the app database)."""
+        return [c.redact() for c in self._matching(filters, flagged, threshold)]
+
+    def activity(self, since: dt.date) -> list[Conversation]:
+        """The conversations active since that day for the analytics, which count events and
+        show no text: built from the counted events only (no action, no other slot), as
+        stored (texts NOT redacted). Never display them."""
+        return self._matching(Filters(date_from=since), set(), 0.0, COUNTED_EVENTS)
+
     def page(self, filters: Filters, flagged: set[str], threshold: float, offset: int,
              limit: int) -> tuple[int, list[Conversation]]:
-        """How many conversations match, and those from ``offset`` to ``offset + limit``.
-        Without a filter on their content, only the page's conversations are read."""
+        """How many conversations match, and those from ``offset`` to ``offset + limit``,
+        redacted. Without a filter on their content, only the page's conversations are read."""
         if filters.language or filters.low_confidence or filters.no_recommendation \
                 or filters.query:
-            found = self.search(filters, flagged, threshold)
-            return len(found), found[offset:offset + limit]
+            found = self._matching(filters, flagged, threshold)
+            return len(found), [c.redact() for c in found[offset:offset + limit]]
         try:
             senders = self._sender_ids(filters)
             if filters.flagged:
                 senders = [s for s in senders if s in flagged]
-            return len(senders), list(self.conversations(senders[offset:offset + limit]))
+            return len(senders), [c.redact() for c in
+                                  self._stored(senders[offset:offset + limit])]
         except (OperationalError, ProgrammingError):
             return 0, []
 
     def conversation(self, sender_id: str) -> Conversation | None:
+        """One conversation, redacted."""
         try:
-            return next(self.conversations([sender_id]), None)
+            found = next(self._stored([sender_id]), None)
         except (OperationalError, ProgrammingError):
             return None
+        return found.redact() if found else None
 
     def user_messages(self, event_ids: list[int]) -> dict[int, str]:
         """Redacted texts of these user events (others are left out)."""

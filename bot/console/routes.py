@@ -4,20 +4,14 @@ Access: every route but the login page and the stylesheet depends on a logged-in
 session. An anonymous page request is redirected to the login page (303); an anonymous
 download or form post gets a 401. Every form carries a CSRF token (the session's; on the
 login form, a double-submit cookie), checked before anything happens: 403 without it.
-
-Forms are parsed from ``application/x-www-form-urlencoded`` bodies with the standard library
-(the app does not depend on python-multipart)."""
+Forms, tokens and cookies are read and set by bot/api/forms.py, as for the employer pages."""
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
-import os
-import secrets
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -26,6 +20,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.api.deps import SessionDep
+from bot.api.forms import (
+    Form,
+    cookie_token,
+    double_submitted,
+    field,
+    read_form,
+    same_token,
+    set_cookie,
+)
 from bot.console import accounts, analytics
 from bot.console.conversations import (
     CHANNELS,
@@ -62,11 +65,6 @@ router = APIRouter(prefix="/console", tags=["staff console"])
 
 # --- access ------------------------------------------------------------------------------------
 
-def _secure_cookies(request: Request) -> bool:
-    return request.url.scheme == "https" or os.environ.get(
-        "PATHFINDER_CONSOLE_SECURE_COOKIE", "") == "1"
-
-
 def _staff(request: Request, session: Session) -> accounts.Staff | None:
     token = request.cookies.get(SESSION_COOKIE)
     return accounts.staff_for_token(session, token) if token else None
@@ -95,32 +93,19 @@ StaffPage = Annotated[accounts.Staff, Depends(staff_page)]
 StaffOnly = Annotated[accounts.Staff, Depends(staff_only)]
 
 
-async def _form(request: Request) -> dict[str, list[str]]:
-    body = await request.body()
-    if not body:
-        return {}  # then the CSRF check refuses it (403)
-    if not request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"):
-        raise HTTPException(415, "Send the form as application/x-www-form-urlencoded.")
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(413, f"The form is over {MAX_FORM_BYTES // 1024} KiB.")
-    try:
-        return parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=2000)
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPException(400, "The form could not be read.") from None
+async def _form(request: Request) -> Form:
+    return await read_form(request, MAX_FORM_BYTES, max_fields=2000)
 
 
-def _field(form: Mapping[str, list[str]], name: str) -> str:
-    values = form.get(name)
-    return values[0] if values else ""
-
-
-def _check_csrf(form: Mapping[str, list[str]], expected: str | None) -> None:
-    sent = _field(form, "csrf")
-    # Bytes: compare_digest refuses non-ASCII str (a 500 instead of a 403).
-    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+def _refuse_without_token(ok: bool) -> None:
+    if not ok:
         raise HTTPException(403, "The form's security token is missing or out of date: "
                                  "reload the page and try again.", headers=SECURITY_HEADERS)
+
+
+def _check_csrf(form: Form, staff: accounts.Staff) -> None:
+    """A logged-in form carries the session's token."""
+    _refuse_without_token(same_token(field(form, "csrf"), staff.csrf_token))
 
 
 def _page(request: Request, name: str, context: dict[str, Any],
@@ -156,11 +141,10 @@ def stylesheet() -> FileResponse:
 
 def _login_page(request: Request, next_url: str, error: str | None = None,
                 status_code: int = 200) -> HTMLResponse:
-    csrf = secrets.token_urlsafe(32)
+    csrf = cookie_token(request, LOGIN_CSRF_COOKIE)
     response = _page(request, "login.html", {"csrf": csrf, "next": next_url, "error": error},
                      status_code)
-    response.set_cookie(LOGIN_CSRF_COOKIE, csrf, httponly=True, samesite="strict",
-                        secure=_secure_cookies(request), path="/console/login")
+    set_cookie(request, response, LOGIN_CSRF_COOKIE, csrf, path="/console/login")
     return response
 
 
@@ -176,18 +160,17 @@ def login_page(request: Request, next: str = "/console/conversations") -> HTMLRe
                         403: {"description": "No CSRF token"}})
 async def log_in(request: Request, session: SessionDep) -> Response:
     form = await _form(request)
-    _check_csrf(form, request.cookies.get(LOGIN_CSRF_COOKIE))
-    next_url = _safe_next(_field(form, "next"))
-    result = accounts.log_in(session, _field(form, "email"), _field(form, "password"))
+    _refuse_without_token(double_submitted(request, LOGIN_CSRF_COOKIE, field(form, "csrf")))
+    next_url = _safe_next(field(form, "next"))
+    result = accounts.log_in(session, field(form, "email"), field(form, "password"))
     if result.account is None:
         # One answer for a wrong email, a wrong password and a locked account: a different
         # one for locks would tell which emails have accounts.
         return _login_page(request, next_url, LOGIN_REFUSED, 401)
     token = accounts.start_session(session, result.account)
     response = RedirectResponse(next_url, status_code=303, headers=SECURITY_HEADERS)
-    response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        secure=_secure_cookies(request), path="/console",
-                        max_age=accounts.SESSION_HOURS * 3600)
+    set_cookie(request, response, SESSION_COOKIE, token, path="/console",
+               max_age=accounts.SESSION_HOURS * 3600)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/console/login")
     return response
 
@@ -195,7 +178,7 @@ async def log_in(request: Request, session: SessionDep) -> Response:
 @router.post("/logout", status_code=303, summary="Log out (form: csrf)",
              responses={303: {"description": "Logged out: to the login page"}})
 async def log_out(request: Request, session: SessionDep, staff: StaffOnly) -> Response:
-    _check_csrf(await _form(request), staff.csrf_token)
+    _check_csrf(await _form(request), staff)
     accounts.end_session(session, request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/console/login", status_code=303, headers=SECURITY_HEADERS)
     response.delete_cookie(SESSION_COOKIE, path="/console")
@@ -286,8 +269,8 @@ def transcript(request: Request, sender_id: str, session: SessionDep, store: Tra
 async def annotate(request: Request, sender_id: str, event_id: int, session: SessionDep,
                    store: TrackerDep, staff: StaffOnly) -> Response:
     form = await _form(request)
-    _check_csrf(form, staff.csrf_token)
-    note = _field(form, "note").strip()
+    _check_csrf(form, staff)
+    note = field(form, "note").strip()
     if len(note) > MAX_NOTE_CHARS:
         raise HTTPException(400, f"A note has at most {MAX_NOTE_CHARS} characters.")
     conversation = store.conversation(sender_id)
@@ -298,7 +281,7 @@ async def annotate(request: Request, sender_id: str, event_id: int, session: Ses
     if annotation is None:
         annotation = TurnAnnotation(sender_id=sender_id, event_id=event_id)
         session.add(annotation)
-    annotation.flagged = _field(form, "flagged") == "on"
+    annotation.flagged = field(form, "flagged") == "on"
     annotation.note = note
     annotation.staff_id = staff.id
     annotation.updated_at = accounts.utc_now()
@@ -317,13 +300,13 @@ async def annotate(request: Request, sender_id: str, event_id: int, session: Ses
 async def export_training_data(request: Request, store: TrackerDep,
                                staff: StaffOnly) -> Response:
     form = await _form(request)
-    _check_csrf(form, staff.csrf_token)
+    _check_csrf(form, staff)
     try:
         event_ids = [int(v) for v in form.get("event", [])]
     except ValueError:
         raise HTTPException(400, "Message ids are numbers.") from None
     texts = store.user_messages(event_ids) if event_ids else {}
-    intent = _field(form, "intent").strip()
+    intent = field(form, "intent").strip()
     try:
         body = training_data_yaml(intent, [texts[i] for i in event_ids if i in texts])
     except ExportError as exc:
@@ -336,8 +319,7 @@ async def export_training_data(request: Request, store: TrackerDep,
 
 def _analytics(session: Session, store: TrackerStore, weeks: int) -> analytics.Analytics:
     since = analytics.week_of(dt.datetime.now(dt.UTC)) - dt.timedelta(weeks=weeks - 1)
-    conversations = store.search(Filters(date_from=since), set(), low_confidence_threshold())
-    return analytics.compute(session, conversations, since)
+    return analytics.compute(session, store.activity(since), since)
 
 
 @router.get("/analytics", response_class=HTMLResponse, summary="Analytics with charts")
@@ -383,8 +365,8 @@ def tag_suggestions(request: Request, session: SessionDep, staff: StaffPage,
 async def decide_tag(request: Request, suggestion_id: int, session: SessionDep,
                      staff: StaffOnly) -> Response:
     form = await _form(request)
-    _check_csrf(form, staff.csrf_token)
-    decision = _field(form, "decision")
+    _check_csrf(form, staff)
+    decision = field(form, "decision")
     if decision not in ("accept", "reject"):
         raise HTTPException(400, "Choose accept or reject.")
     try:

@@ -2,26 +2,26 @@
 institution's contact and an "ask the institution" form. Plain HTML forms: no JavaScript, no
 external assets; Jinja2 escapes every value.
 
-The inquiry form is protected by a double-submit token: the program page sets a random token
-in a ``SameSite=Strict`` cookie and in a hidden field, and the post must carry both, equal. A
-page on another site can neither read the cookie nor make the browser send it."""
+The inquiry form is protected by a double-submit token (bot/api/forms.py, as the staff
+console's login): the program page sets a random token in a ``SameSite=Strict`` cookie and in a
+hidden field, and the post must carry both, equal."""
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 from bot.api.deps import SessionDep
+from bot.api.forms import cookie_token, double_submitted, field, read_form, set_cookie
 from bot.api.routers.inquiries import inquiry_limiter
 from knowledge import models
+from knowledge.constraints import format_money, format_number
 from knowledge.employer_search import MAX_QUERY_CHARS, program_card, search_programs
 from knowledge.inquiries import (
     MAX_EMAIL_CHARS,
@@ -34,6 +34,9 @@ from knowledge.inquiries import (
 
 router = APIRouter(prefix="/employers", tags=["employer pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+# Costs and lengths as the chat writes them: $1,250 / 1 250 $, 7.5 / 7,5 (catalog costs are CAD).
+templates.env.filters["money"] = format_money
+templates.env.filters["number"] = format_number
 
 CSRF_COOKIE = "pf_inquiry_csrf"
 MAX_FORM_BYTES = 20_000
@@ -143,17 +146,14 @@ def _program_page(request: Request, session: SessionDep, program_id: str, lang: 
     if card is None:
         return _render(request, "employers/problem.html", lang, {
             "heading": "404", "error": TEXTS[lang]["not_found"], "sample": False}, 404)
-    token = request.cookies.get(CSRF_COOKIE) or ""
-    if len(token) != 43:  # token_urlsafe(32)
-        token = secrets.token_urlsafe(32)
+    token = cookie_token(request, CSRF_COOKIE)
     response = _render(request, "employers/program.html", lang, {
         "p": card, "csrf_token": token, "sent": sent, "error": error,
         "form": form or {"name": "", "email": "", "question": ""},
         "limits": {"name": MAX_NAME_CHARS, "email": MAX_EMAIL_CHARS,
                    "question": MAX_QUESTION_CHARS},
         "sample": card.is_sample}, status_code)
-    response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="strict",
-                        path="/employers", secure=request.url.scheme == "https")
+    set_cookie(request, response, CSRF_COOKIE, token, path="/employers")
     return response
 
 
@@ -168,20 +168,11 @@ def program_page(request: Request, session: SessionDep, program_id: str, lang: L
 async def post_inquiry_form(request: Request, session: SessionDep, program_id: str,
                             lang: Lang = "en") -> Response:
     texts = TEXTS[lang]
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(413, "The form is too large.")
-    if not request.headers.get("content-type", "").startswith(
-            "application/x-www-form-urlencoded"):
-        raise HTTPException(415, "Send the form as application/x-www-form-urlencoded.")
-    try:
-        fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8"), max_num_fields=10).items()}
-    except (UnicodeDecodeError, ValueError):
-        raise HTTPException(400, "The form could not be read.") from None
-    form = {k: fields.get(k, "")[:MAX_QUESTION_CHARS] for k in ("name", "email", "question")}
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    sent_token = fields.get("csrf_token", "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), sent_token.encode()):
+    posted = await read_form(request, MAX_FORM_BYTES, max_fields=10)
+    fields = {k: field(posted, k) for k in ("name", "email", "question")}
+    # What is shown back in the form on an error (create_inquiry checks the real limits).
+    form = {k: v[:MAX_QUESTION_CHARS] for k, v in fields.items()}
+    if not double_submitted(request, CSRF_COOKIE, field(posted, "csrf_token")):
         return _program_page(request, session, program_id, lang, form, texts["csrf"],
                              status_code=403)
     client = request.client.host if request.client else "unknown"
@@ -189,8 +180,8 @@ async def post_inquiry_form(request: Request, session: SessionDep, program_id: s
         return _program_page(request, session, program_id, lang, form, texts["rate"],
                              status_code=429)
     try:
-        create_inquiry(session, program_id, fields.get("name"), fields.get("email"),
-                       fields.get("question"), source="form")
+        create_inquiry(session, program_id, fields["name"], fields["email"],
+                       fields["question"], source="form")
     except UnknownProgram:
         return _program_page(request, session, program_id, lang, status_code=404)
     except InvalidInquiry as exc:
