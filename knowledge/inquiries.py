@@ -18,7 +18,7 @@ from typing import Literal, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.models import Inquiry, Program
+from knowledge.models import Inquiry, Program, utc_naive
 from knowledge.referrals import UnknownProgram
 
 MAX_NAME_CHARS = 100
@@ -82,13 +82,6 @@ def check_fields(name: object, email: object, question: object) -> InquiryFields
     return InquiryFields(name, email, question)
 
 
-def _utc_naive(at: dt.datetime | None) -> dt.datetime:
-    moment = at or dt.datetime.now(dt.UTC)
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment
-
-
 def create_inquiry(session: Session, program_id: str, name: object, email: object,
                    question: object, source: Source = "api",
                    at: dt.datetime | None = None) -> Inquiry:
@@ -104,7 +97,7 @@ def create_inquiry(session: Session, program_id: str, name: object, email: objec
         raise UnknownProgram(program_id)
     inquiry = Inquiry(program_id=program_id, institution_id=institution_id, name=fields.name,
                       email=fields.email, question=fields.question, source=source,
-                      created_at=_utc_naive(at))
+                      created_at=utc_naive(at))
     session.add(inquiry)
     session.commit()
     return inquiry
@@ -139,8 +132,8 @@ def count_inquiries(session: Session, since: dt.datetime | None = None,
         raise ValueError(f"by must be one of {', '.join(GROUPINGS)}")
     query = select(Inquiry.created_at, Inquiry.program_id, Inquiry.institution_id)
     if since is not None:
-        query = query.where(Inquiry.created_at >= _utc_naive(since))
+        query = query.where(Inquiry.created_at >= utc_naive(since))
     if until is not None:
-        query = query.where(Inquiry.created_at < _utc_naive(until))
+        query = query.where(Inquiry.created_at < utc_naive(until))
     counts = Counter(_bucket(row, by) for row in session.execute(query).tuples())
     return sorted(counts.items())

@@ -24,6 +24,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 Money = Numeric(10, 2)
 
 
+def utc_naive(at: dt.datetime | None = None) -> dt.datetime:
+    """``at`` (default: now) as every DateTime column here stores time: UTC without tzinfo
+    (SQLite keeps no time zone). A naive ``at`` is taken to be UTC already."""
+    moment = at or dt.datetime.now(dt.UTC)
+    return moment.astimezone(dt.UTC).replace(tzinfo=None) if moment.tzinfo else moment
+
+
 class Base(DeclarativeBase):
     pass
 

@@ -15,7 +15,7 @@ from typing import Literal, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.models import Program, Referral
+from knowledge.models import Program, Referral, utc_naive
 
 Channel = Literal["web", "telegram"]
 CHANNELS: tuple[str, ...] = get_args(Channel)
@@ -39,7 +39,7 @@ def record_click(session: Session, program_id: str, channel: Channel,
     url = session.scalar(select(Program.url).where(Program.id == program_id))
     if url is None:
         raise UnknownProgram(program_id)
-    clicked_at = (at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
+    clicked_at = utc_naive(at)
     session.add(Referral(program_id=program_id, conversation=conversation or None,
                          channel=channel, clicked_at=clicked_at))
     session.commit()

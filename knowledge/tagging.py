@@ -17,7 +17,6 @@ so the recommender's per-version reference data (knowledge.snapshot) is rebuilt.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -211,8 +210,6 @@ def suggest_for_program(session: Session, program: models.Program, index: Any | 
 
 # --- storage and staff decisions ---------------------------------------------------------------
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def store_suggestions(session: Session, program_id: str, suggestions: Iterable[Suggestion],
@@ -231,7 +228,7 @@ def store_suggestions(session: Session, program_id: str, suggestions: Iterable[S
         session.add(models.TagSuggestion(
             program_id=program_id, kind=suggestion.kind, code=suggestion.code,
             score=suggestion.score, source=source, evidence=suggestion.evidence[:300],
-            status="pending", created_at=_now()))
+            status="pending", created_at=models.utc_naive()))
         added += 1
     session.flush()
     return added
@@ -255,7 +252,7 @@ def touch_catalog(session: Session) -> None:
     (knowledge.snapshot, keyed by it) is rebuilt on the next session."""
     count = session.scalar(select(func.count()).select_from(models.Program)) or 0
     session.execute(update(models.Dataset).where(models.Dataset.key == "catalog")
-                    .values(loaded_at=_now(), rows_loaded=count))
+                    .values(loaded_at=models.utc_naive(), rows_loaded=count))
 
 
 def decide(session: Session, suggestion_id: int, accept: bool) -> models.TagSuggestion:
@@ -286,6 +283,6 @@ def decide(session: Session, suggestion_id: int, accept: bool) -> models.TagSugg
                                                      noc=suggestion.code))
         touch_catalog(session)
     suggestion.status = "accepted" if accept else "rejected"
-    suggestion.decided_at = _now()
+    suggestion.decided_at = models.utc_naive()
     session.commit()
     return suggestion

@@ -26,7 +26,7 @@ from bot.console.passwords import (
     hash_password,
     verify_password,
 )
-from knowledge.models import StaffAccount, StaffSession
+from knowledge.models import StaffAccount, StaffSession, utc_naive
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -34,9 +34,6 @@ SESSION_HOURS = 12
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
-def utc_now() -> dt.datetime:
-    """Naive UTC, as the tables store it."""
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class AccountError(ValueError):
@@ -54,7 +51,7 @@ def create_account(session: Session, email: str, password: str) -> StaffAccount:
     if session.scalar(select(StaffAccount.id).where(StaffAccount.email == email)) is not None:
         raise AccountError(f"there is already a staff account for {email}")
     account = StaffAccount(email=email, password_hash=hash_password(password), failed_logins=0,
-                           created_at=utc_now())
+                           created_at=utc_naive())
     session.add(account)
     session.commit()
     return account
@@ -76,7 +73,7 @@ class LoginResult:
 def log_in(session: Session, email: str, password: str,
            now: dt.datetime | None = None) -> LoginResult:
     """Check a login attempt and record its outcome on the account. Commits."""
-    now = now or utc_now()
+    now = now or utc_naive()
     account = session.scalar(
         select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
     if account is None:
@@ -108,7 +105,7 @@ def _token_hash(token: str) -> str:
 def start_session(session: Session, account: StaffAccount,
                   now: dt.datetime | None = None) -> str:
     """A new session for the account; returns the cookie's token. Commits."""
-    now = now or utc_now()
+    now = now or utc_naive()
     token = secrets.token_urlsafe(32)
     # Expired sessions of anyone are dropped here rather than by a separate job.
     session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
@@ -130,7 +127,7 @@ class Staff:
 
 def staff_for_token(session: Session, token: str,
                     now: dt.datetime | None = None) -> Staff | None:
-    now = now or utc_now()
+    now = now or utc_naive()
     row = session.execute(
         select(StaffSession, StaffAccount.email)
         .join(StaffAccount, StaffAccount.id == StaffSession.staff_id)

@@ -18,10 +18,10 @@ from typing import Any
 
 from sqlalchemy import delete, tuple_
 
-from bot.console.accounts import AccountError, create_account, utc_now
+from bot.console.accounts import AccountError, create_account
 from bot.console.conversations import purge_events, tracker_db_url
 from knowledge.db import make_engine, migrate, session_factory
-from knowledge.models import TurnAnnotation
+from knowledge.models import TurnAnnotation, utc_naive
 
 
 def retention_days() -> int | None:
@@ -59,7 +59,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
         print("error: give --days N (at least 1) or set PATHFINDER_RETENTION_DAYS",
               file=sys.stderr)
         return 2
-    cutoff = utc_now() - dt.timedelta(days=days)
+    cutoff = utc_naive() - dt.timedelta(days=days)
     url = args.tracker_db_url or tracker_db_url()
     removed, messages = purge_events(url, cutoff)
     engine = make_engine(args.database)

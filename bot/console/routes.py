@@ -39,7 +39,7 @@ from bot.console.conversations import (
 )
 from bot.console.nlu_export import ExportError, training_data_yaml
 from knowledge import tagging
-from knowledge.models import TurnAnnotation
+from knowledge.models import TurnAnnotation, utc_naive
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "pathfinder_console"
@@ -284,7 +284,7 @@ async def annotate(request: Request, sender_id: str, event_id: int, session: Ses
     annotation.flagged = field(form, "flagged") == "on"
     annotation.note = note
     annotation.staff_id = staff.id
-    annotation.updated_at = accounts.utc_now()
+    annotation.updated_at = utc_naive()
     session.commit()
     return RedirectResponse(f"/console/conversations/{quote(sender_id, safe='')}"
                             f"?saved={event_id}#turn-{event_id}", status_code=303,

@@ -7,7 +7,6 @@ a malformed row is reported with file and line and skipped.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -262,7 +261,7 @@ def load_all(engine: Engine, data_dir: Path, catalog_dir: Path | None = None,
     with Session(engine) as session, session.begin():
         _clear(session)
         # Datasets first: figures reference the dataset they come from.
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = models.utc_naive()
         session.execute(insert(models.Dataset), [
             {"key": info.key, "title": info.title, "publisher": info.publisher,
              "reference_period": info.reference_period, "licence": info.licence,
