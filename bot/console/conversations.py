@@ -8,7 +8,7 @@ shown without the identifiers too. Conversations are built as stored; ``search``
 only the analytics read them as stored (``activity``), since they count and show no text.
 
 A conversation is one Rasa sender id; its channel comes from the id's prefix
-(``CHANNEL_PREFIXES``).
+(connectors/senders.py).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.engine.redaction import redact
+from connectors.senders import CHANNEL_PREFIXES, REST, channel_of
 from knowledge.settings import PROJECT_ROOT
 
 # Rasa 3.6's SQLTrackerStore.SQLEvent, as Core (we never write through it but to purge).
@@ -58,11 +59,6 @@ EVENTS = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
-# A sender id's prefix names its channel (the widget's ``web-<32 hex>``, the Telegram
-# connector's ``telegram-<chat>``); any other id came straight to Rasa's REST channel.
-CHANNEL_PREFIXES = {"web": "web-", "telegram": "telegram-"}
-REST = "rest"
-CHANNELS = (*CHANNEL_PREFIXES, REST)
 FALLBACK_INTENT = "nlu_fallback"
 # The domain's initial value of the `language` slot: a conversation that never set it.
 DEFAULT_LANGUAGE = "en"
@@ -114,11 +110,6 @@ def read_only_engine(url: str) -> Engine:
         dbapi_connection.commit()
 
     return engine
-
-
-def channel_of(sender_id: str) -> str:
-    return next((channel for channel, prefix in CHANNEL_PREFIXES.items()
-                 if sender_id.startswith(prefix)), REST)
 
 
 def _time(timestamp: float | None) -> dt.datetime | None:

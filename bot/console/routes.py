@@ -31,13 +31,13 @@ from bot.api.forms import (
 )
 from bot.console import accounts, analytics
 from bot.console.conversations import (
-    CHANNELS,
     Filters,
     TrackerStore,
     low_confidence_threshold,
     tracker_db_url,
 )
 from bot.console.nlu_export import ExportError, training_data_yaml
+from connectors.senders import CHANNELS
 from knowledge import tagging
 from knowledge.models import TurnAnnotation, utc_naive
 

@@ -34,6 +34,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from connectors.rasa_client import RasaClient, RasaUnavailable
+from connectors.senders import CHANNEL_PREFIXES
 from connectors.telegram.delivery import Outbox, keyboard
 from connectors.telegram.render import ButtonKeys, OutgoingMessage, render_reply
 from connectors.telegram.settings import Settings
@@ -41,7 +42,6 @@ from connectors.telegram.texts import COMMANDS, Lang, as_lang, text
 
 logger = logging.getLogger(__name__)
 
-SENDER_PREFIX = "telegram-"
 START_OVER = "/start_over"        # domain.yml: intent start_over (action_start_over + greet)
 HELP = "/help"                    # domain.yml: intent help (utter_help)
 GREET = "/greet"
@@ -55,7 +55,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 def sender_id(chat_id: int) -> str:
     """The Rasa conversation of a Telegram chat (one tracker per chat, as on the web)."""
-    return f"{SENDER_PREFIX}{chat_id}"
+    return f"{CHANNEL_PREFIXES['telegram']}{chat_id}"
 
 
 def change_language(lang: Lang) -> str:

@@ -35,8 +35,9 @@ from bot.api.schemas import (
     ReplyOut,
 )
 from connectors.rasa_client import RasaClient, RasaUnavailable, conversation_language
+from connectors.senders import WEB_SENDER_PATTERN
 
-SENDER_PATTERN = r"^web-[0-9a-f]{32}$"
+SENDER_PATTERN = WEB_SENDER_PATTERN
 # The widget's own language switch (its header button) shows as the language's name.
 LANGUAGE_SWITCHES = {'/change_language{"language":"fr"}': "Français",
                      '/change_language{"language":"en"}': "English"}
