@@ -210,6 +210,20 @@ class Turn:
     def en_fr(self, en: str, fr: str) -> str:
         return fr if self.lang == "fr" else en
 
+    @property
+    def shows_cards(self) -> bool:
+        """The client renders the recommendations payload as program cards: it says so in
+        the message's metadata, ``{"cards": true}`` (the widget's relay, Telegram). Then a
+        list is introduced in the text but not written out a second time."""
+        metadata = (self.tracker.latest_message or {}).get("metadata")
+        return isinstance(metadata, dict) and metadata.get("cards") is True
+
+    def list_programs(self, intro: str, lines: list[str], payload: dict[str, Any]) -> None:
+        """A program list: the text (the intro alone for clients that show cards), then the
+        payload right after it, so that cards follow their introduction."""
+        self.say("\n".join([intro] if self.shows_cards else [intro, *lines]))
+        self.send_json(payload)
+
 
 def read_constraints(turn: Turn) -> list[EventType]:
     """Budget, length, delivery, schedule, program language, region, financial aid and goal

@@ -109,8 +109,7 @@ class ActionSearchBySkill(PathfinderAction):
             return [SlotSet("skill", skill)]
         lines = [f"{n}. {program_line(match, turn.lang)}"
                  for n, match in enumerate(programs, start=1)]
-        turn.say("\n".join([intro, *lines]))
-        turn.send_json(recommendations_payload(
+        turn.list_programs(intro, lines, recommendations_payload(
             lang=turn.lang, occupation=None, target_occupation=None, programs=programs,
             wage=None, outlook=None))
         return [SlotSet("last_program_ids", [match.id for match in programs]),

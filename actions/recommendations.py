@@ -59,32 +59,35 @@ def present(turn: Turn, session: Session, learner: Learner, recs: Recommendation
     """Says what was found: the programs, the main occupation's wage and outlook, and the
     structured payload for rich clients; or why nothing fits and what comes closest."""
     lang = turn.lang
-    if recs.programs:
-        lines = [f"{n}. {program_line(match, lang)}"
-                 for n, match in enumerate(recs.programs, start=1)]
-        turn.say("\n".join([intro, *lines]))
-    else:
-        # The explanation names what blocks and introduces the closest programs, if any.
-        lines = [f"- {program_line(match, lang)}" for match in recs.alternatives]
-        turn.say("\n".join([explain_no_results(recs, learner.constraints, lang), *lines]))
-
     wage = outlook = None
+    explained: list[str] = []
     noc = learner.main_noc
     if noc is not None:
         wage_text, wage = describe_wage(session, noc, lang, wage_region(turn))
         outlook_text, outlook = describe_outlook(session, noc, lang)
-        turn.say(wage_text)
-        turn.say(outlook_text)
+        explained = [wage_text, outlook_text]
         if learner.current_noc and learner.target_noc and \
                 learner.current_noc != learner.target_noc:
             # Someone changing careers wants to compare with what they earn now.
-            turn.say(describe_wage(session, learner.current_noc, lang, wage_region(turn))[0])
-
-    turn.send_json(recommendations_payload(
+            explained.append(
+                describe_wage(session, learner.current_noc, lang, wage_region(turn))[0])
+    payload = recommendations_payload(
         lang=lang,
         occupation=_named(session, learner.current_noc, turn),
         target_occupation=_named(session, learner.target_noc, turn),
-        programs=recs.programs, wage=wage, outlook=outlook))
+        programs=recs.programs, wage=wage, outlook=outlook)
+
+    if recs.programs:
+        lines = [f"{n}. {program_line(match, lang)}"
+                 for n, match in enumerate(recs.programs, start=1)]
+        turn.list_programs(intro, lines, payload)
+    else:
+        # The explanation names what blocks and introduces the closest programs, if any.
+        lines = [f"- {program_line(match, lang)}" for match in recs.alternatives]
+        turn.say("\n".join([explain_no_results(recs, learner.constraints, lang), *lines]))
+        turn.send_json(payload)
+    for text in explained:
+        turn.say(text)
     if recs.programs:
         turn.respond("utter_what_next")
         if not asked_helpful(turn.tracker):

@@ -30,6 +30,10 @@ TURN_TIMEOUT_S = 45.0
 CONNECT_TIMEOUT_S = 5.0
 
 
+# The message metadata by which a client says it renders program cards (actions/context.py).
+CARDS = {"cards": True}
+
+
 class RasaUnavailable(RuntimeError):
     """Rasa did not answer, or answered with an error or something unusable."""
 
@@ -71,9 +75,12 @@ class RasaClient:
         await self._http.aclose()
 
     async def send(self, sender: str, message: str) -> Reply:
-        """One turn over the REST channel: the bot's messages, in order, and the language."""
+        """One turn over the REST channel: the bot's messages, in order, and the language.
+        Every channel here shows the recommendations payload as cards, and says so
+        (``CARDS``): the text then introduces a program list without writing it out."""
         response = await self._request("POST", "/webhooks/rest/webhook",
-                                       json={"sender": sender, "message": message})
+                                       json={"sender": sender, "message": message,
+                                             "metadata": CARDS})
         body = _json(response)
         if not isinstance(body, list):
             raise RasaUnavailable(f"unexpected reply from Rasa: {type(body).__name__}")

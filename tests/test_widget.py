@@ -157,9 +157,14 @@ def test_a_turn_is_one_request_to_rasa_and_its_language_comes_with_the_answer(
         replies = [c.post(f"/api/conversations/{SENDER}/messages", json={"message": text})
                    for text in ("bonjour", "je suis soudeur")]
     assert [r.json() for r in replies] == [{"lang": "fr", "messages": [{"text": "Bonjour !"}]}] * 2
+    # The widget shows programs as cards and tells the engine so (the text then only
+    # introduces a list; test_clients_that_show_cards_get_each_program_once).
+    cards = {"cards": True}
     assert rasa.requests == [
-        ("POST", "/webhooks/rest/webhook", {"sender": SENDER, "message": "bonjour"}),
-        ("POST", "/webhooks/rest/webhook", {"sender": SENDER, "message": "je suis soudeur"})]
+        ("POST", "/webhooks/rest/webhook",
+         {"sender": SENDER, "message": "bonjour", "metadata": cards}),
+        ("POST", "/webhooks/rest/webhook",
+         {"sender": SENDER, "message": "je suis soudeur", "metadata": cards})]
 
 
 def test_rasa_down_is_a_503_with_a_reason(client: TestClient) -> None:

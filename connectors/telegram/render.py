@@ -155,9 +155,28 @@ class ButtonKeys:
 
 # --- whole replies -------------------------------------------------------------------------
 
-def _lists_programs(message_text: str, programs: Sequence[Mapping[str, Any]]) -> bool:
-    urls = [str(p.get("url")) for p in programs if p.get("url")]
-    return bool(urls) and any(url in message_text for url in urls)
+def _programs_of(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The recommendations payload a message carries, if it lists programs."""
+    custom = message.get("custom")
+    if isinstance(custom, Mapping) and custom.get("type") == "recommendations" \
+            and custom.get("programs"):
+        return custom
+    return None
+
+
+# An introduction is a sentence or two ("Here are 5 short programs ... What you asked
+# for: online."); anything longer stays a message of its own.
+MAX_HEADING_CHARS = 300
+
+
+def _introduces(message: Mapping[str, Any], following: Mapping[str, Any] | None) -> bool:
+    """A short one-line text without buttons right before a program list is that list's
+    introduction (actions/context.Turn.list_programs sends them so)."""
+    raw = message.get("text")
+    intro = raw.strip() if isinstance(raw, str) else ""
+    return bool(intro) and len(intro) <= MAX_HEADING_CHARS and "\n" not in intro \
+        and not message.get("buttons") and message.get("custom") is None \
+        and following is not None and _programs_of(following) is not None
 
 
 @dataclass
@@ -170,34 +189,26 @@ def render_reply(messages: Sequence[Mapping[str, Any]], chat_id: int, conversati
                  keys: ButtonKeys) -> list[OutgoingMessage]:
     """Rasa's messages for one turn -> Telegram messages, in order, each within the limit.
 
-    A recommendations payload replaces the plain-text program list Rasa sends with it (the
-    text that contains the programs' URLs): its first line is kept as the heading, and the
-    programs become formatted blocks whose links go through ``program_link``.
+    The connector asks for cards (connectors.rasa_client.CARDS), so a program list comes as
+    an introduction in the text and the recommendations payload right after it: both become
+    one message, the introduction in bold over the formatted programs, whose links go
+    through ``program_link``.
     """
-    payloads = [m["custom"] for m in messages
-                if isinstance(m.get("custom"), Mapping)
-                and m["custom"].get("type") == "recommendations"
-                and m["custom"].get("programs")]
     drafts: list[_Draft] = []
-    placed: set[int] = set()
-    for message in messages:
+    for index, message in enumerate(messages):
+        following = messages[index + 1] if index + 1 < len(messages) else None
+        previous = messages[index - 1] if index else None
+        if _introduces(message, following):
+            continue  # the heading of the next message's programs
+        payload = _programs_of(message)
         raw = message.get("text")
-        if isinstance(raw, str) and raw.strip():
-            index = next((i for i, p in enumerate(payloads)
-                          if i not in placed and _lists_programs(raw, p["programs"])), None)
-            if index is None:
-                body = html.escape(raw.strip(), quote=False)
-            else:
-                placed.add(index)
-                body = format_recommendations(payloads[index], conversation,
-                                              heading=raw.strip().splitlines()[0]) or ""
-            drafts.append(_Draft(body))
-        custom = message.get("custom")
-        if isinstance(custom, Mapping) and custom in payloads:
-            index = payloads.index(custom)
-            if index not in placed:
-                placed.add(index)
-                drafts.append(_Draft(format_recommendations(custom, conversation) or ""))
+        if payload is not None:
+            heading = None
+            if previous is not None and _introduces(previous, message):
+                heading = str(previous["text"]).strip()
+            drafts.append(_Draft(format_recommendations(payload, conversation, heading) or ""))
+        elif isinstance(raw, str) and raw.strip():
+            drafts.append(_Draft(html.escape(raw.strip(), quote=False)))
         for button in message.get("buttons") or []:
             if not isinstance(button, Mapping) or not button.get("payload"):
                 continue

@@ -131,9 +131,12 @@ class Chat:
     sender: str = field(default_factory=lambda: f"e2e-{uuid.uuid4().hex[:12]}")
     transcript: list[tuple[str, list[str]]] = field(default_factory=list)
 
-    def send(self, message: str, *, check: bool = True) -> Reply:
-        response = httpx.post(f"{self.url}/webhooks/rest/webhook",
-                              json={"sender": self.sender, "message": message},
+    def send(self, message: str, *, check: bool = True,
+             metadata: dict[str, Any] | None = None) -> Reply:
+        body: dict[str, Any] = {"sender": self.sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = httpx.post(f"{self.url}/webhooks/rest/webhook", json=body,
                               timeout=TURN_TIMEOUT_S)
         reply = Reply(response.status_code,
                       response.json() if response.status_code == 200 else [])

@@ -81,6 +81,22 @@ def test_psw_wants_health_care_admin_online_under_800(chat: Chat) -> None:
     assert offers_next_steps(reply)
 
 
+def test_clients_that_show_cards_get_each_program_once(new_chat: NewChat) -> None:
+    """The widget and Telegram show the payload as cards and say so ({"cards": true}): the
+    text introduces the programs without writing them out, and the cards come right after
+    it. Plain REST clients still get the list, links included, in the text."""
+    message = "I'm a cashier and want to become a bookkeeper, online please"
+    listed = new_chat().send(message)
+    assert listed.programs and all(p["url"] in listed.text for p in listed.programs)
+    shown = new_chat().send(message, metadata={"cards": True})
+    programs = shown.programs
+    assert [p["id"] for p in programs] == [p["id"] for p in listed.programs]
+    assert not any(p["url"] in shown.text for p in programs)
+    at = next(i for i, m in enumerate(shown.messages) if m.get("custom"))
+    intro = shown.messages[at - 1].get("text") or ""
+    assert f"{len(programs)} short programs" in intro and "\n" not in intro
+
+
 def test_clear_title_gets_programs_wage_and_outlook(chat: Chat, kb: Session) -> None:
     reply = chat.send("I work as a cashier")
     payload = recommendations(reply)
