@@ -101,11 +101,17 @@ class ActionSearchBySkill(PathfinderAction):
         programs = [m for m in found if _fits(session, m, wanted)][:MAX_PROGRAMS]
         if not programs:
             limits = ", ".join(describe_constraints(wanted, turn.lang))
-            lines = [f"- {program_line(m, turn.lang)}" for m in found[:3]]
-            turn.say("\n".join([turn.en_fr(
-                f"None of these programs fits what you asked for ({limits}). The closest ones:",
-                f"Aucune de ces formations ne respecte vos critères ({limits}). Les plus "
-                "proches :"), *lines]))
+            closest = found[:3]
+            turn.list_programs(
+                turn.en_fr(
+                    f"None of these programs fits what you asked for ({limits}). The closest "
+                    "ones:",
+                    f"Aucune de ces formations ne respecte vos critères ({limits}). Les plus "
+                    "proches :"),
+                [f"- {program_line(m, turn.lang)}" for m in closest],
+                recommendations_payload(lang=turn.lang, occupation=None, target_occupation=None,
+                                        programs=(), wage=None, outlook=None,
+                                        alternatives=closest))
             return [SlotSet("skill", skill)]
         lines = [f"{n}. {program_line(match, turn.lang)}"
                  for n, match in enumerate(programs, start=1)]

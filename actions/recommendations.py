@@ -75,7 +75,8 @@ def present(turn: Turn, session: Session, learner: Learner, recs: Recommendation
         lang=lang,
         occupation=_named(session, learner.current_noc, turn),
         target_occupation=_named(session, learner.target_noc, turn),
-        programs=recs.programs, wage=wage, outlook=outlook)
+        programs=recs.programs, wage=wage, outlook=outlook,
+        alternatives=() if recs.programs else recs.alternatives)
 
     if recs.programs:
         lines = [f"{n}. {program_line(match, lang)}"
@@ -84,8 +85,7 @@ def present(turn: Turn, session: Session, learner: Learner, recs: Recommendation
     else:
         # The explanation names what blocks and introduces the closest programs, if any.
         lines = [f"- {program_line(match, lang)}" for match in recs.alternatives]
-        turn.say("\n".join([explain_no_results(recs, learner.constraints, lang), *lines]))
-        turn.send_json(payload)
+        turn.list_programs(explain_no_results(recs, learner.constraints, lang), lines, payload)
     for text in explained:
         turn.say(text)
     if recs.programs:

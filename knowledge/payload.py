@@ -46,9 +46,12 @@ def program_card(match: ProgramMatch) -> dict[str, Any]:
 def recommendations_payload(*, lang: str, occupation: tuple[str, str] | None,
                             target_occupation: tuple[str, str] | None,
                             programs: Sequence[ProgramMatch], wage: WageRange | None,
-                            outlook: OutlookSummary | None) -> dict[str, Any]:
+                            outlook: OutlookSummary | None,
+                            alternatives: Sequence[ProgramMatch] = ()) -> dict[str, Any]:
     """``occupation`` and ``target_occupation`` are (noc, title) pairs, the title already in
-    ``lang``; region names and the outlook label are given in ``lang`` here."""
+    ``lang``; region names and the outlook label are given in ``lang`` here.
+    ``alternatives``: when no program fits every constraint, the closest ones (each breaks
+    one), so a client can show them as cards too; empty otherwise."""
     lang = "fr" if lang == "fr" else "en"
     return {
         "type": "recommendations",
@@ -56,6 +59,7 @@ def recommendations_payload(*, lang: str, occupation: tuple[str, str] | None,
         "occupation": _occupation(occupation),
         "target_occupation": _occupation(target_occupation),
         "programs": [program_card(p) for p in programs],
+        "alternatives": [program_card(p) for p in alternatives],
         "wage": None if wage is None else {
             "low": _number(wage.low), "median": _number(wage.median),
             "high": _number(wage.high), "unit": wage.unit,

@@ -34,7 +34,8 @@ def test_payload_schema_and_values_from_the_database(session: Session) -> None:
         decoded = json.loads(json.dumps(payload))  # plain JSON, no Decimal
         assert decoded == payload
         assert set(payload) == {"type", "lang", "occupation", "target_occupation", "programs",
-                                "wage", "outlook"}
+                                "alternatives", "wage", "outlook"}
+        assert payload["alternatives"] == []
         assert payload["type"] == "recommendations" and payload["lang"] == lang
         assert payload["occupation"] is None
         assert payload["target_occupation"] == {"noc": noc, "title": title}
@@ -70,4 +71,4 @@ def test_payload_with_nothing_known() -> None:
     assert json.loads(json.dumps(payload)) == {
         "type": "recommendations", "lang": "fr",
         "occupation": {"noc": "72106", "title": "Soudeurs"}, "target_occupation": None,
-        "programs": [], "wage": None, "outlook": None}
+        "programs": [], "alternatives": [], "wage": None, "outlook": None}

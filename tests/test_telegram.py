@@ -536,16 +536,19 @@ def test_long_reply_is_split_within_telegram_limits() -> None:
     assert [bool(m.buttons) for m in out] == [False] * (len(out) - 1) + [True]
 
 
-def test_the_introduction_heads_its_program_list() -> None:
+@pytest.mark.parametrize("kind", ["programs", "alternatives"])
+def test_the_introduction_heads_its_program_list(kind: str) -> None:
     """The engine introduces a list in one line and sends the cards right after (the
-    connector asks for cards): Telegram shows both as one message, the introduction first."""
+    connector asks for cards): Telegram shows both as one message, the introduction first.
+    When nothing fits, the closest programs ("alternatives") are shown the same way."""
     program = {"id": "p1", "title": "Welding Basics", "institution": "Sault College",
                "url": "https://x.example/p1", "cost": 500, "currency": "CAD", "hours": 40,
                "weeks": 4, "delivery": "online", "language": "en", "why": "It teaches MIG."}
     intro = "Here are 1 short programs that fit your job (Welders)."
     messages: list[dict[str, Any]] = [
         {"text": intro},
-        {"custom": {"type": "recommendations", "lang": "en", "programs": [program]}},
+        {"custom": {"type": "recommendations", "lang": "en", "programs": [], "alternatives": [],
+                    kind: [program]}},
         {"text": "This is the pay for this job: Welders."}]
     out = render_reply(messages, 7, "telegram-7", ButtonKeys())
     plain = [telegram_text(Call("sendMessage", {"text": m.html, "parse_mode": "HTML"}))

@@ -147,6 +147,8 @@ def test_a_learner_gets_cards_follows_a_link_and_finds_the_conversation_after_re
     facts = first.locator(".pfw-facts").inner_text()
     assert all(term in facts for term in ("Institution", "Cost", "Length", "Delivery"))
     assert page.locator(".pfw-bar-median").count() >= 1 and page.locator(".pfw-badge").count()
+    # Each program once: as a card, not also as a text list with raw addresses.
+    assert not any("http" in text for text in page.locator(".pfw-bot").all_inner_texts())
     screenshot(page, "widget-en.png", tmp_path)
 
     # Following a program link: through /go/, recorded, then at the catalog's URL.
@@ -178,6 +180,20 @@ def test_a_learner_gets_cards_follows_a_link_and_finds_the_conversation_after_re
     assert page.locator("#pfw-panel").is_visible()
     assert page.locator(".pfw-log").inner_text() == shown_before
     assert PSW_MESSAGE in shown_before
+
+
+def test_when_nothing_fits_the_closest_programs_are_cards(page: Any, stack: Stack) -> None:
+    page.goto(stack.web_url)
+    page.get_by_role("button", name="Ask Pathfinder").click()
+    say(page, "I'm a cashier")
+    say(page, "it has to be free and less than 1 hour long")
+    assert any("No program fits" in t for t in page.locator(".pfw-bot").all_inner_texts())
+    section = page.locator(".pfw-recs").last
+    assert section.locator(".pfw-recs-title").inner_text() == "The closest programs"
+    links = section.locator("a.pfw-link")
+    assert links.count() >= 1
+    assert all(str(links.nth(i).get_attribute("href")).startswith(f"{stack.web_url}/go/")
+               for i in range(links.count()))
 
 
 def test_switching_to_french_changes_the_interface_and_the_answers(

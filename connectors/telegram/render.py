@@ -100,8 +100,10 @@ def format_program(program: Mapping[str, Any], number: int, lang: Lang,
 
 def format_recommendations(payload: Mapping[str, Any], conversation: str,
                            heading: str | None = None) -> str | None:
-    """The programs of a recommendations payload as one HTML text (None if it has none)."""
-    programs = [p for p in payload.get("programs") or [] if isinstance(p, Mapping)]
+    """The programs of a recommendations payload (else its alternatives, the closest ones)
+    as one HTML text (None if it has none)."""
+    programs = [p for p in payload.get("programs") or payload.get("alternatives") or []
+                if isinstance(p, Mapping)]
     if not programs:
         return None
     lang = as_lang(str(payload.get("lang") or "")) or "en"
@@ -156,17 +158,18 @@ class ButtonKeys:
 # --- whole replies -------------------------------------------------------------------------
 
 def _programs_of(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The recommendations payload a message carries, if it lists programs."""
+    """The recommendations payload a message carries, if it lists programs (or, when none
+    fits, the closest ones)."""
     custom = message.get("custom")
     if isinstance(custom, Mapping) and custom.get("type") == "recommendations" \
-            and custom.get("programs"):
+            and (custom.get("programs") or custom.get("alternatives")):
         return custom
     return None
 
 
 # An introduction is a sentence or two ("Here are 5 short programs ... What you asked
 # for: online."); anything longer stays a message of its own.
-MAX_HEADING_CHARS = 300
+MAX_HEADING_CHARS = 400
 
 
 def _introduces(message: Mapping[str, Any], following: Mapping[str, Any] | None) -> bool:

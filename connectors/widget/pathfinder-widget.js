@@ -32,6 +32,7 @@
       unreachable: "I cannot reach the assistant right now. Please try again in a moment.",
       other: "Français", otherCode: "fr", switchTo: "Passer au français",
       programs: "Programs", programsFor: "Programs for {job}", institution: "Institution",
+      closest: "The closest programs",
       cost: "Cost", length: "Length", delivery: "Delivery", language: "Language",
       hours: "{n} hours", weeks: "{n} weeks", free: "Free",
       online: "Online", in_person: "In person", hybrid: "Hybrid",
@@ -53,6 +54,7 @@
       unreachable: "Je ne peux pas joindre l'assistant pour le moment. Veuillez réessayer dans un moment.",
       other: "English", otherCode: "en", switchTo: "Switch to English",
       programs: "Formations", programsFor: "Formations pour {job}", institution: "Établissement",
+      closest: "Les formations les plus proches",
       cost: "Coût", length: "Durée", delivery: "Mode", language: "Langue",
       hours: "{n} heures", weeks: "{n} semaines", free: "Gratuit",
       online: "En ligne", in_person: "En personne", hybrid: "Hybride",
@@ -371,8 +373,12 @@
     if (data.lang) setLanguage(data.lang);
     const section = el("section", "pfw-recs");
     const job = jobName(data.target_occupation) || jobName(data.occupation);
-    section.appendChild(el("h3", "pfw-recs-title", job ? t("programsFor", { job }) : t("programs")));
-    const programs = Array.isArray(data.programs) ? data.programs : [];
+    const fitting = Array.isArray(data.programs) ? data.programs : [];
+    // When none fits every constraint, the closest ones (the text said what blocks).
+    const closest = !fitting.length && Array.isArray(data.alternatives) ? data.alternatives : [];
+    const programs = fitting.length ? fitting : closest;
+    const title = closest.length ? t("closest") : job ? t("programsFor", { job }) : t("programs");
+    section.appendChild(el("h3", "pfw-recs-title", title));
     if (programs.length) {
       const list = el("ul", "pfw-cards");
       for (const p of programs) if (p && typeof p === "object") list.appendChild(programCard(p));

@@ -18,8 +18,8 @@ PROGRAM_KEYS = {"id", "title", "institution", "url", "cost", "currency", "hours"
                 "delivery", "language", "why"}
 WAGE_KEYS = {"low", "median", "high", "unit", "region", "year", "source"}
 OUTLOOK_KEYS = {"rating", "label", "period", "region", "source"}
-PAYLOAD_KEYS = {"type", "lang", "occupation", "target_occupation", "programs", "wage",
-                "outlook"}
+PAYLOAD_KEYS = {"type", "lang", "occupation", "target_occupation", "programs",
+                "alternatives", "wage", "outlook"}
 
 
 def program_violations(session: Session, program_id: str, c: Constraints) -> list[str]:
@@ -60,8 +60,10 @@ def assert_payload_schema(payload: Mapping[str, Any], lang: str) -> None:
     for key in ("occupation", "target_occupation"):
         if payload[key] is not None:
             assert set(payload[key]) == {"noc", "title"}
-    assert isinstance(payload["programs"], list)
-    for program in payload["programs"]:
+    assert isinstance(payload["programs"], list) and isinstance(payload["alternatives"], list)
+    # Alternatives only stand in for programs when none fits.
+    assert not (payload["programs"] and payload["alternatives"])
+    for program in payload["programs"] + payload["alternatives"]:
         assert set(program) == PROGRAM_KEYS, program.keys()
         assert program["currency"] == "CAD"
         assert program["url"].startswith("http")
@@ -72,8 +74,8 @@ def assert_payload_schema(payload: Mapping[str, Any], lang: str) -> None:
 
 
 def assert_payload_matches_db(session: Session, payload: Mapping[str, Any]) -> None:
-    """Each program's cost/hours/delivery/URL are the catalog's."""
-    for item in payload["programs"]:
+    """Each program's (and alternative's) cost/hours/delivery/URL are the catalog's."""
+    for item in payload["programs"] + payload["alternatives"]:
         program = session.get(models.Program, item["id"])
         assert program is not None, item["id"]
         assert Decimal(str(item["cost"])) == program.cost

@@ -359,9 +359,24 @@ def test_a_constraint_that_filters_out_everything(chat: Chat) -> None:
     chat.send("I'm a cashier")
     chat.expected = Constraints(max_cost=0, max_hours=1)
     reply = chat.send("it has to be free and less than 1 hour long")
-    assert recommendations(reply)["programs"] == []
+    payload = recommendations(reply)
+    assert payload["programs"] == []
     assert "No program fits" in reply.text
     assert "the budget" in reply.text or "the hours limit" in reply.text
+    # The closest programs come as cards too (their links then go through /go, so clicks
+    # count); a client that shows cards gets the explanation without the list.
+    assert payload["alternatives"]
+    assert all(p["url"] in reply.text for p in payload["alternatives"])
+
+
+def test_closest_programs_as_cards(new_chat: NewChat) -> None:
+    chat = new_chat()
+    chat.send("I'm a cashier", metadata={"cards": True})
+    chat.expected = Constraints(max_cost=0, max_hours=1)
+    reply = chat.send("it has to be free and less than 1 hour long", metadata={"cards": True})
+    closest = recommendations(reply)["alternatives"]
+    assert closest and not any(p["url"] in reply.text for p in closest)
+    assert "No program fits" in reply.text
 
 
 def test_yes_after_recommendations_offers_next_steps(chat: Chat) -> None:
