@@ -21,6 +21,7 @@ from contextlib import closing
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -204,8 +205,9 @@ def test_every_console_route_refuses_anonymous_access(
     for method, path in routes:
         if (method, path) in PUBLIC:
             continue
-        url = path.replace("{sender_id}", talks.web).replace("{event_id}",
-                                                              str(user_event["id"]))
+        url = re.sub(r"\{sender_id(?::path)?\}", talks.web, path).replace(
+            "{event_id}", str(user_event["id"]))
+        assert "{" not in url.replace("{suggestion_id}", ""), url
         url = url.replace("{suggestion_id}", "1")
         response = anonymous.request(method, url, data={"csrf": "x", "intent": "greet",
                                                         "event": str(user_event["id"])})
@@ -411,6 +413,23 @@ def test_the_transcript_shows_each_turn(staff: TestClient, talks: Conversations,
         assert program["title"] in html
     replies = [e["text"] for e in events if e["type"] == "bot" and e.get("text")]
     assert replies[-1].split("\n")[0] in html
+
+
+def test_a_sender_id_with_a_slash_opens_and_can_be_annotated(
+        staff: TestClient, stack: Stack, tracker_db: Path) -> None:
+    """REST clients pick their own ids; "partner/site-42" is listed, opens, and a turn of it
+    can be annotated (the id is quoted in links: %2F)."""
+    sender = f"partner/{uuid.uuid4().hex[:8]}"
+    _send(stack.rasa_url, sender, "hello")
+    listing = staff.get("/console/conversations").text
+    link = f'/console/conversations/{quote(sender, safe="")}'
+    assert f'href="{link}"' in listing
+    page = staff.get(link)
+    assert page.status_code == 200 and sender in unescape(page.text)
+    turn = next(e for e in raw_events(tracker_db, sender) if e["type"] == "user")
+    saved = staff.post(f"{link}/turns/{turn['id']}/annotation",
+                       data={"note": "id with a slash", "csrf": csrf_of(page.text)})
+    assert saved.status_code == 303 and saved.headers["location"].startswith(link)
 
 
 def test_an_unknown_conversation_is_a_404(staff: TestClient) -> None:

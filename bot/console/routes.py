@@ -241,7 +241,9 @@ def conversation_list(
     })
 
 
-@router.get("/conversations/{sender_id}", response_class=HTMLResponse,
+# `:path`: REST clients choose their own sender ids, and one with a "/" (quoted %2F in our
+# links, decoded before routing) must still open.
+@router.get("/conversations/{sender_id:path}", response_class=HTMLResponse,
             summary="A conversation's transcript", responses={404: {"description": "No such "
                                                                   "conversation"}})
 def transcript(request: Request, sender_id: str, session: SessionDep, store: TrackerDep,
@@ -261,7 +263,7 @@ def transcript(request: Request, sender_id: str, session: SessionDep, store: Tra
     })
 
 
-@router.post("/conversations/{sender_id}/turns/{event_id}/annotation", status_code=303,
+@router.post("/conversations/{sender_id:path}/turns/{event_id}/annotation", status_code=303,
              summary="Flag a turn and/or note on it (form: csrf, flagged, note)",
              responses={303: {"description": "Saved: back to the transcript"},
                         400: {"description": "Note too long"},
