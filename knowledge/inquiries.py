@@ -36,12 +36,16 @@ _EMAIL = re.compile(r"[^@\s<>\"']{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,63}\Z")
 
 
 class InvalidInquiry(ValueError):
-    """A field is missing or malformed; ``field`` names it, the message says why."""
+    """A field is missing or malformed; ``field`` names it, the message says why (English,
+    for the API). ``problem`` (required, too_short, too_long, not_email, control_chars) and
+    ``limit`` let a page say it in the reader's language."""
 
-    def __init__(self, field: str, reason: str) -> None:
+    def __init__(self, field: str, reason: str, problem: str, limit: int | None = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+        self.problem = problem
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -59,26 +63,31 @@ def _has_control_chars(text: str, allow_newlines: bool) -> bool:
 def check_fields(name: object, email: object, question: object) -> InquiryFields:
     """The fields trimmed, or InvalidInquiry naming the first bad one."""
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInquiry("name", "your name is required")
+        raise InvalidInquiry("name", "your name is required", "required")
     name = " ".join(name.split())
     if len(name) > MAX_NAME_CHARS:
-        raise InvalidInquiry("name", f"at most {MAX_NAME_CHARS} characters")
+        raise InvalidInquiry("name", f"at most {MAX_NAME_CHARS} characters", "too_long",
+                             MAX_NAME_CHARS)
     if _has_control_chars(name, allow_newlines=False):
-        raise InvalidInquiry("name", "contains control characters")
+        raise InvalidInquiry("name", "contains control characters", "control_chars")
     if not isinstance(email, str) or not email.strip():
-        raise InvalidInquiry("email", "an e-mail address is required, for the answer")
+        raise InvalidInquiry("email", "an e-mail address is required, for the answer",
+                             "required")
     email = email.strip()
     if len(email) > MAX_EMAIL_CHARS or not _EMAIL.match(email):
-        raise InvalidInquiry("email", "not an e-mail address (like name@example.org)")
+        raise InvalidInquiry("email", "not an e-mail address (like name@example.org)",
+                             "not_email")
     if not isinstance(question, str) or not question.strip():
-        raise InvalidInquiry("question", "the question is empty")
+        raise InvalidInquiry("question", "the question is empty", "required")
     question = question.strip()
     if len(question) < MIN_QUESTION_CHARS:
-        raise InvalidInquiry("question", f"at least {MIN_QUESTION_CHARS} characters")
+        raise InvalidInquiry("question", f"at least {MIN_QUESTION_CHARS} characters",
+                             "too_short", MIN_QUESTION_CHARS)
     if len(question) > MAX_QUESTION_CHARS:
-        raise InvalidInquiry("question", f"at most {MAX_QUESTION_CHARS} characters")
+        raise InvalidInquiry("question", f"at most {MAX_QUESTION_CHARS} characters",
+                             "too_long", MAX_QUESTION_CHARS)
     if _has_control_chars(question, allow_newlines=True):
-        raise InvalidInquiry("question", "contains control characters")
+        raise InvalidInquiry("question", "contains control characters", "control_chars")
     return InquiryFields(name, email, question)
 
 

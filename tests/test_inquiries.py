@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterator
+from html import unescape
 
 import pytest
 from fastapi.testclient import TestClient
@@ -130,6 +131,19 @@ def test_form_errors_are_shown_and_nothing_is_stored(
                          data=fields | {"csrf_token": token})
     assert answer.status_code == 400
     assert field in answer.text and 'role="alert"' in answer.text
+    assert stored(db) == []
+
+
+def test_form_errors_are_in_the_pages_language(
+        client: TestClient, db: Session, program: models.Program) -> None:
+    token = form_token(client, program.id)
+    answer = client.post(f"/employers/programs/{program.id}/inquiry?lang=fr", data={
+        "csrf_token": token, "name": "Ana", "email": "pas une adresse", "question": QUESTION})
+    assert answer.status_code == 400
+    assert "Votre courriel (pour la réponse) : pas une adresse courriel" in unescape(answer.text)
+    short = client.post(f"/employers/programs/{program.id}/inquiry?lang=fr", data={
+        "csrf_token": token, "name": "Ana", "email": "a@example.org", "question": "Prix"})
+    assert short.status_code == 400 and "au moins" in unescape(short.text)
     assert stored(db) == []
 
 

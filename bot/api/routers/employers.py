@@ -69,6 +69,10 @@ TEXTS: dict[str, dict[str, Any]] = {
         "csrf": "This form has expired. Open the program page again and resend.",
         "rate": "Too many questions from your address: please wait a few minutes.",
         "not_found": "There is no such program in the catalog.",
+        "problems": {"required": "required", "too_short": "at least {limit} characters",
+                     "too_long": "at most {limit} characters",
+                     "not_email": "not an e-mail address (like name@example.org)",
+                     "control_chars": "contains control characters"},
     },
     "fr": {
         "title": "Trouver des programmes par compétence", "other_lang": "English",
@@ -93,6 +97,10 @@ TEXTS: dict[str, dict[str, Any]] = {
         "csrf": "Ce formulaire a expiré. Rouvrez la page du programme et renvoyez.",
         "rate": "Trop de questions depuis votre adresse : attendez quelques minutes.",
         "not_found": "Ce programme n'est pas au catalogue.",
+        "problems": {"required": "obligatoire", "too_short": "au moins {limit} caractères",
+                     "too_long": "au plus {limit} caractères",
+                     "not_email": "pas une adresse courriel (comme nom@exemple.org)",
+                     "control_chars": "contient des caractères de contrôle"},
     },
 }
 Lang = Literal["en", "fr"]
@@ -186,8 +194,10 @@ async def post_inquiry_form(request: Request, session: SessionDep, program_id: s
         return _program_page(request, session, program_id, lang, status_code=404)
     except InvalidInquiry as exc:
         labels = {"name": texts["name"], "email": texts["email"], "question": texts["question"]}
+        problem = texts["problems"].get(exc.problem, exc.reason).format(limit=exc.limit)
+        separator = " : " if lang == "fr" else ": "
         return _program_page(request, session, program_id, lang, form,
-                             f"{labels.get(exc.field, exc.field)}: {exc.reason}",
+                             f"{labels.get(exc.field, exc.field)}{separator}{problem}",
                              status_code=400)
     # Post/redirect/get: a reload does not send the question twice.
     return RedirectResponse(f"/employers/programs/{program_id}?lang={lang}&sent=true#ask",
