@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot import cli
 from bot.api.app import create_app
+from bot.console import routes
 from bot.stack import Stack, free_port
 from knowledge import models, tagging
 from knowledge.db import make_engine
@@ -268,6 +269,22 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(app: An
         assert wrong_password.status_code == unknown_email.status_code == 401
         assert "Wrong email or password" in wrong_password.text
         assert "pathfinder_console=" not in str(wrong_password.headers.get_list("set-cookie"))
+
+
+def test_many_failed_logins_from_one_address_block_it(app: Any) -> None:
+    """Per-account lock-out does not stop one address trying a password on many accounts:
+    after 20 failures the address is refused (429), even with the right password; another
+    address still logs in."""
+    with closing(TestClient(app, follow_redirects=False,
+                            client=("198.51.100.7", 50000))) as guesser:
+        for n in range(routes.FAILED_LOGINS_PER_ADDRESS):
+            assert log_in(guesser, email=f"guess{n}@example.org").status_code == 401
+        blocked = log_in(guesser)
+        assert blocked.status_code == 429 and "Too many failed logins" in blocked.text
+        assert "pathfinder_console=" not in str(blocked.headers.get_list("set-cookie"))
+    with closing(TestClient(app, follow_redirects=False,
+                            client=("198.51.100.8", 50000))) as colleague:
+        assert log_in(colleague).status_code == 303
 
 
 def test_login_without_csrf_token_is_refused(app: Any) -> None:

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.api.app import create_app
+from bot.api.rate_limit import RateLimiter
 from bot.api.routers.employers import CSRF_COOKIE
-from bot.api.routers.inquiries import RateLimiter
 from knowledge import models
 from knowledge.inquiries import (
     InvalidInquiry,

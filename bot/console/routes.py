@@ -29,6 +29,7 @@ from bot.api.forms import (
     same_token,
     set_cookie,
 )
+from bot.api.rate_limit import RateLimiter
 from bot.console import accounts, analytics
 from bot.console.conversations import (
     Filters,
@@ -47,6 +48,12 @@ LOGIN_CSRF_COOKIE = "pathfinder_console_login"
 PAGE_SIZE = 50
 LOGIN_REFUSED = (f"Wrong email or password. After {accounts.MAX_FAILURES} failed logins an "
                  f"account is locked for {accounts.LOCK_MINUTES} minutes.")
+# Failed logins per client address: the per-account lock-out does not stop one address
+# trying one password on many accounts.
+FAILED_LOGINS_PER_ADDRESS = 20
+FAILED_LOGIN_WINDOW_S = 15 * 60
+TOO_MANY_FAILURES = ("Too many failed logins from your address. Wait 15 minutes, or ask an "
+                     "administrator.")
 MAX_FORM_BYTES = 64 * 1024
 MAX_NOTE_CHARS = 2000
 SECURITY_HEADERS = {
@@ -148,6 +155,15 @@ def _login_page(request: Request, next_url: str, error: str | None = None,
     return response
 
 
+def _failed_logins(request: Request) -> RateLimiter:
+    state = request.app.state
+    limiter = getattr(state, "console_failed_logins", None)
+    if limiter is None:
+        limiter = RateLimiter(FAILED_LOGINS_PER_ADDRESS, FAILED_LOGIN_WINDOW_S)
+        state.console_failed_logins = limiter
+    return limiter
+
+
 @router.get("/login", response_class=HTMLResponse, summary="The login page")
 def login_page(request: Request, next: str = "/console/conversations") -> HTMLResponse:
     return _login_page(request, _safe_next(next))
@@ -157,13 +173,20 @@ def login_page(request: Request, next: str = "/console/conversations") -> HTMLRe
              responses={303: {"description": "Logged in: to the page asked for"},
                         401: {"description": "Wrong email or password, or the account "
                                              "is locked after repeated failures"},
-                        403: {"description": "No CSRF token"}})
+                        403: {"description": "No CSRF token"},
+                        429: {"description": "Too many failed logins from this address"}})
 async def log_in(request: Request, session: SessionDep) -> Response:
     form = await _form(request)
     _refuse_without_token(double_submitted(request, LOGIN_CSRF_COOKIE, field(form, "csrf")))
     next_url = _safe_next(field(form, "next"))
+    address = request.client.host if request.client else "unknown"
+    failures = _failed_logins(request)
+    if failures.exceeded(address):
+        # Not even a right password gets in: the answer must not tell guesses apart.
+        return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
     result = accounts.log_in(session, field(form, "email"), field(form, "password"))
     if result.account is None:
+        failures.allow(address)  # counts the failure
         # One answer for a wrong email, a wrong password and a locked account: a different
         # one for locks would tell which emails have accounts.
         return _login_page(request, next_url, LOGIN_REFUSED, 401)

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import threading
-import time
-from collections import deque
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bot.api.deps import SessionDep
+from bot.api.rate_limit import RateLimiter
 from bot.api.schemas import Problem
 from knowledge.inquiries import (
     MAX_EMAIL_CHARS,
@@ -30,31 +28,6 @@ from knowledge.inquiries import (
 router = APIRouter(prefix="/api/inquiries", tags=["inquiries"])
 
 DEFAULT_RATE = "5/600"  # inquiries per client IP per that many seconds
-
-
-class RateLimiter:
-    """At most ``limit`` events per key in any ``window_s`` seconds (in memory: per process,
-    which is enough to stop one client flooding an institution's inbox)."""
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._events: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._events) > 10_000:  # forget idle clients
-                self._events = {k: v for k, v in self._events.items()
-                                if v and v[-1] > now - self.window_s}
-            events = self._events.setdefault(key, deque())
-            while events and events[0] <= now - self.window_s:
-                events.popleft()
-            if len(events) >= self.limit:
-                return False
-            events.append(now)
-            return True
 
 
 def _rate_from_env() -> tuple[int, float]:

@@ -1,0 +1,44 @@
+"""Counting what one client does in a sliding window (inquiries sent, failed console logins).
+
+In memory, per process: enough to stop one client flooding an institution's inbox or
+guessing passwords from one address. Behind a proxy every visitor has the proxy's address
+unless uvicorn is told to trust its forwarded headers (README, Configuration)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window_s`` seconds."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Records an event for ``key`` unless it has had ``limit`` in the window."""
+        with self._lock:
+            if self._full(key):
+                return False
+            self._events.setdefault(key, deque()).append(time.monotonic())
+            return True
+
+    def exceeded(self, key: str) -> bool:
+        """Whether ``key`` has had ``limit`` events in the window (records nothing)."""
+        with self._lock:
+            return self._full(key)
+
+    def _full(self, key: str) -> bool:
+        now = time.monotonic()
+        if len(self._events) > 10_000:  # forget idle clients
+            self._events = {k: v for k, v in self._events.items()
+                            if v and v[-1] > now - self.window_s}
+        events = self._events.get(key)
+        while events and events[0] <= now - self.window_s:
+            events.popleft()
+        return events is not None and len(events) >= self.limit
