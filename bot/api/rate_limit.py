@@ -2,7 +2,7 @@
 
 In memory, per process: enough to stop one client flooding an institution's inbox or
 guessing passwords from one address. Behind a proxy every visitor has the proxy's address
-unless uvicorn is told to trust its forwarded headers (README, Configuration)."""
+unless uvicorn trusts its X-Forwarded-For (FORWARDED_ALLOW_IPS; README, Configuration)."""
 
 from __future__ import annotations
 
