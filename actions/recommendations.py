@@ -56,8 +56,8 @@ class Learner:
 
 def present(turn: Turn, session: Session, learner: Learner, recs: Recommendations,
             intro: str) -> list[EventType]:
-    """Says what was found: the programs, the main occupation's wage and outlook, and the
-    structured payload for rich clients; or why nothing fits and what comes closest."""
+    """Says what was found: the programs (or why nothing fits and what comes closest), with
+    the structured payload right after them, then the main occupation's wage and outlook."""
     lang = turn.lang
     wage = outlook = None
     explained: list[str] = []
