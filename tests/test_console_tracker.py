@@ -182,3 +182,32 @@ def test_pages_of_conversations_most_recent_first(tracker_url: str) -> None:
     # With a filter on the content, the count is of the matching ones.
     assert store.page(Filters(language="en"), set(), 0.6, offset=0, limit=1)[0] == 2
     assert store.page(Filters(flagged=True), {"old-one"}, 0.6, 0, 10)[0] == 1
+
+
+def test_closest_programs_are_shown_but_not_counted_as_recommendations(
+        tmp_path: Path) -> None:
+    """When nothing fits, the payload's `alternatives` are what the learner was offered:
+    the transcript shows them apart, and the conversation still counts as one without a
+    recommendation (filters, analytics)."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    engine = create_engine(url)
+    EVENTS.metadata.create_all(engine)
+    sender = "web-" + "b" * 32
+    rows = conversation(sender, NOW - 10, "welder, free, 1 hour", "inform_job", 0.9, "en",
+                        False)
+    rows.append(_event(sender, "bot", NOW - 9, text=None, data={
+        "elements": None, "quick_replies": None, "buttons": None, "attachment": None,
+        "image": None, "custom": {
+            "type": "recommendations", "lang": "en", "target_occupation": None,
+            "occupation": {"noc": "72106", "title": "Welders"}, "programs": [],
+            "alternatives": [{"id": "p2", "title": "MIG Welding",
+                              "institution": "Sault College"}]}}))
+    with engine.begin() as connection:
+        connection.execute(insert(EVENTS), rows)
+    engine.dispose()
+    store = TrackerStore(url)
+    assert senders(store, no_recommendation=True) == {sender}
+    shown = store.conversation(sender)
+    assert shown is not None and shown.recommendation_count == 0
+    assert [r.programs for t in shown.turns for r in t.closest] == [
+        ["MIG Welding — Sault College"]]

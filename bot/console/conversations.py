@@ -150,7 +150,9 @@ class Turn:
     entities: list[tuple[str, str]] = field(default_factory=list)
     actions: list[str] = field(default_factory=list)
     replies: list[BotReply] = field(default_factory=list)
+    # Program lists that fit what the learner asked; `closest`: offered when none did.
     recommendations: list[Recommendation] = field(default_factory=list)
+    closest: list[Recommendation] = field(default_factory=list)
     slots: list[tuple[str, str]] = field(default_factory=list)
 
     def is_low_confidence(self, threshold: float) -> bool:
@@ -251,7 +253,8 @@ def build_conversation(sender_id: str, rows: Iterable[Any]) -> Conversation:
             _add_slot(conversation, turn, data)
     # Opening turns with nothing to show (session start bookkeeping only) are dropped.
     conversation.turns = [t for t in conversation.turns
-                          if t.event_id is not None or t.replies or t.recommendations]
+                          if t.event_id is not None or t.replies or t.recommendations
+                          or t.closest]
     return conversation
 
 
@@ -276,11 +279,16 @@ def _add_bot_message(turn: Turn, data: dict[str, Any]) -> None:
     payload = data.get("data") or {}
     custom = payload.get("custom")
     if isinstance(custom, dict) and custom.get("type") == "recommendations":
-        turn.recommendations.append(Recommendation(
-            occupation=(custom.get("occupation") or {}).get("title"),
-            target_occupation=(custom.get("target_occupation") or {}).get("title"),
-            programs=[f"{p.get('title')} — {p.get('institution')}"
-                      for p in custom.get("programs") or [] if isinstance(p, dict)]))
+        # Only a list that fits counts as a recommendation (analytics, filters); when none
+        # fits, the closest programs offered ("alternatives") are shown apart.
+        for key, shown in (("programs", turn.recommendations), ("alternatives", turn.closest)):
+            programs = [f"{p.get('title')} — {p.get('institution')}"
+                        for p in custom.get(key) or [] if isinstance(p, dict)]
+            if programs:
+                shown.append(Recommendation(
+                    occupation=(custom.get("occupation") or {}).get("title"),
+                    target_occupation=(custom.get("target_occupation") or {}).get("title"),
+                    programs=programs))
     text = data.get("text")
     buttons = [str(b.get("title")) for b in payload.get("buttons") or []
                if isinstance(b, dict)]
