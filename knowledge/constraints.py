@@ -385,8 +385,9 @@ _SCHEDULE_PATTERNS: tuple[tuple[tuple[str, ...], str], ...] = (
      r"(?:i work|i'm working|working|je travaille|travaille) (?:during the |in the |de |le )?"
      r"(?:days?|daytime|jour|journee)|day job|9 to 5|9-5|full[- ]time job|emploi a temps plein"),
     (("daytime", "weekends", "self_paced"),
-     r"(?:i work|i'm working|working|je travaille|travaille) (?:the |de |le )?"
-     r"(?:nights?|evenings?|soirs?|nuit)|night shifts?|quarts? de nuit"),
+     r"(?:i work|i'm working|working|je travaille|travaille) (?:the |de |du |le )?"
+     r"(?:nights?|evenings?|soirs?|nuit)|night shifts?|evening shifts?|"
+     r"quarts? (?:de|du) (?:nuit|soir)"),
     (("evenings", "weekends", "self_paced"), r"part[- ]time|temps partiel"),
     (("self_paced",), r"self[- ]?paced|own pace|my pace|asynchronous|asynchrone|"
                       r"a mon (?:propre )?rythme|a son rythme|any ?time of day|flexible hours|"

@@ -75,6 +75,9 @@ def test_delivery(text: str, delivery: tuple[str, ...]) -> None:
     ("je travaille le jour", ("evenings", "weekends", "self_paced")),
     ("daytime classes", ("daytime",)),
     ("je veux des cours du soir moins de 1000$", ("evenings",)), ("night school", ("evenings",)),
+    # Their own evening work means classes at other times, "du soir" or not.
+    ("je travaille du soir", ("daytime", "weekends", "self_paced")),
+    ("je fais le quart du soir", ("daytime", "weekends", "self_paced")),
 ])
 def test_schedule_uses_the_catalog_vocabulary(text: str, schedule: tuple[str, ...]) -> None:
     assert parse_constraints(text).schedule == schedule
