@@ -13,7 +13,8 @@ What it adds to Rasa's ``RestInput``:
   longer than ``PATHFINDER_TURN_TIMEOUT_S`` (default 20 s), gets ``utter_action_failed`` in
   the conversation's language (slot ``language``). The turn itself is shielded from the
   timeout: it keeps running and is stored in the tracker, so nothing the learner said is lost.
-- Every answer says the conversation's language after the turn (its ``language`` slot) in a
+- Every answer says the conversation's language after the turn (its ``language`` slot; for
+  a turn still running past the timeout, the language before it) in a
   ``Content-Language: en|fr`` header (left out when it cannot be read), so a channel in
   front (the widget's relay, Telegram) needs no second call to Rasa's tracker API for it.
   A header, not a key in the body: the body stays Rasa's JSON list of messages, and the
@@ -183,7 +184,8 @@ class PathfinderRestInput(RestInput):
                 return await self._reply(agent, sender, "utter_message_too_long")
             messages, ok = await self._run_turn(on_new_message, text, sender, metadata)
             # Read after the turn: the turn may have changed it ("in French please"). A turn
-            # that finished was just saved by this process, which kept its language.
+            # that finished was just saved by this process, which kept its language; one
+            # still running (too slow) is read from the store: the language before it.
             lang = (saved_language(sender) if ok else None) or \
                 await _conversation_language(agent, sender)
             if not (ok and messages):

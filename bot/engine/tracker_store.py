@@ -59,6 +59,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         """As ``SQLTrackerStore.save`` (Rasa 3.6.21), with each event redacted."""
+        # Forgotten until the events are committed: if writing fails (Rasa then answers from
+        # its in-memory fallback), the channel reads the language back instead of trusting
+        # the one of an earlier turn.
+        _SAVED_LANGUAGES.pop(tracker.sender_id, None)
         await self.stream_events(tracker)
 
         with self.session_scope() as session:
