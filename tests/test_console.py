@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from bot import cli
 from bot.api.app import create_app
+from bot.api.rate_limit import rate_from_env
 from bot.console import routes
 from bot.stack import Stack, free_port
 from knowledge import models, tagging
@@ -277,7 +278,9 @@ def test_many_failed_logins_from_one_address_block_it(app: Any) -> None:
     address still logs in."""
     with closing(TestClient(app, follow_redirects=False,
                             client=("198.51.100.7", 50000))) as guesser:
-        for n in range(routes.FAILED_LOGINS_PER_ADDRESS):
+        limit, _ = rate_from_env("PATHFINDER_LOGIN_FAILURE_RATE",
+                                 routes.DEFAULT_LOGIN_FAILURE_RATE)
+        for n in range(limit):
             assert log_in(guesser, email=f"guess{n}@example.org").status_code == 401
         blocked = log_in(guesser)
         assert blocked.status_code == 429 and "Too many failed logins" in blocked.text

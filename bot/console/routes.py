@@ -9,6 +9,7 @@ Forms, tokens and cookies are read and set by bot/api/forms.py, as for the emplo
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -29,7 +30,7 @@ from bot.api.forms import (
     same_token,
     set_cookie,
 )
-from bot.api.rate_limit import RateLimiter
+from bot.api.rate_limit import RateLimiter, rate_from_env
 from bot.console import accounts, analytics
 from bot.console.conversations import (
     Filters,
@@ -42,18 +43,20 @@ from connectors.senders import CHANNELS
 from knowledge import tagging
 from knowledge.models import TurnAnnotation, utc_naive
 
+logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "pathfinder_console"
 LOGIN_CSRF_COOKIE = "pathfinder_console_login"
 PAGE_SIZE = 50
 LOGIN_REFUSED = (f"Wrong email or password. After {accounts.MAX_FAILURES} failed logins an "
                  f"account is locked for {accounts.LOCK_MINUTES} minutes.")
-# Failed logins per client address: the per-account lock-out does not stop one address
-# trying one password on many accounts.
-FAILED_LOGINS_PER_ADDRESS = 20
-FAILED_LOGIN_WINDOW_S = 15 * 60
-TOO_MANY_FAILURES = ("Too many failed logins from your address. Wait 15 minutes, or ask an "
-                     "administrator.")
+# Failed logins per client address (PATHFINDER_LOGIN_FAILURE_RATE, COUNT/SECONDS): the
+# per-account lock-out does not stop one address trying one password on many accounts.
+# Everyone behind one address (an office NAT, a proxy missing from FORWARDED_ALLOW_IPS)
+# shares the count.
+DEFAULT_LOGIN_FAILURE_RATE = "20/900"
+TOO_MANY_FAILURES = ("Too many failed logins from your address. Wait a few minutes, or ask "
+                     "an administrator.")
 MAX_FORM_BYTES = 64 * 1024
 MAX_NOTE_CHARS = 2000
 SECURITY_HEADERS = {
@@ -159,7 +162,8 @@ def _failed_logins(request: Request) -> RateLimiter:
     state = request.app.state
     limiter = getattr(state, "console_failed_logins", None)
     if limiter is None:
-        limiter = RateLimiter(FAILED_LOGINS_PER_ADDRESS, FAILED_LOGIN_WINDOW_S)
+        limiter = RateLimiter(*rate_from_env("PATHFINDER_LOGIN_FAILURE_RATE",
+                                             DEFAULT_LOGIN_FAILURE_RATE))
         state.console_failed_logins = limiter
     return limiter
 
@@ -183,6 +187,7 @@ async def log_in(request: Request, session: SessionDep) -> Response:
     failures = _failed_logins(request)
     if failures.exceeded(address):
         # Not even a right password gets in: the answer must not tell guesses apart.
+        logger.warning("Console login refused: too many failed logins from %s", address)
         return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
     result = accounts.log_in(session, field(form, "email"), field(form, "password"))
     if result.account is None:

@@ -7,14 +7,13 @@ send without a CORS preflight this app never grants; the HTML form has its own t
 from __future__ import annotations
 
 import datetime as dt
-import os
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
 from bot.api.deps import SessionDep
-from bot.api.rate_limit import RateLimiter
+from bot.api.rate_limit import RateLimiter, rate_from_env
 from bot.api.schemas import Problem
 from knowledge.inquiries import (
     MAX_EMAIL_CHARS,
@@ -30,22 +29,12 @@ router = APIRouter(prefix="/api/inquiries", tags=["inquiries"])
 DEFAULT_RATE = "5/600"  # inquiries per client IP per that many seconds
 
 
-def _rate_from_env() -> tuple[int, float]:
-    text = os.environ.get("PATHFINDER_INQUIRY_RATE", DEFAULT_RATE)
-    try:
-        count, seconds = text.split("/")
-        return max(1, int(count)), max(1.0, float(seconds))
-    except ValueError:
-        count, seconds = DEFAULT_RATE.split("/")
-        return int(count), float(seconds)
-
-
 def inquiry_limiter(request: Request) -> RateLimiter:
     """The app's limiter, made on first use (PATHFINDER_INQUIRY_RATE, e.g. ``5/600``)."""
     state = request.app.state
     limiter = getattr(state, "inquiry_limiter", None)
     if limiter is None:
-        limiter = RateLimiter(*_rate_from_env())
+        limiter = RateLimiter(*rate_from_env("PATHFINDER_INQUIRY_RATE", DEFAULT_RATE))
         state.inquiry_limiter = limiter
     return limiter
 
