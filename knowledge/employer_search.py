@@ -84,6 +84,12 @@ def _card(program: models.Program, skills: tuple[str, ...], lang: str) -> Progra
         contact=contact_of(program.institution, lang), is_sample=program.is_sample)
 
 
+def catalog_is_sample(session: Session) -> bool:
+    """Whether the loaded catalog is SAMPLE data (every employer answer says so)."""
+    return bool(session.scalar(
+        select(models.Dataset.is_sample).where(models.Dataset.key == "catalog")))
+
+
 def search_programs(session: Session, query: str, lang: str = "en",
                     limit: int = 20) -> ProgramSearch:
     """Programs teaching the skills ``query`` names (empty when it names none)."""

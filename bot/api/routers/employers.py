@@ -15,14 +15,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from bot.api.deps import SessionDep
 from bot.api.forms import cookie_token, double_submitted, field, read_form, set_cookie
 from bot.api.routers.inquiries import inquiry_limiter
-from knowledge import models
 from knowledge.constraints import format_money, format_number
-from knowledge.employer_search import MAX_QUERY_CHARS, program_card, search_programs
+from knowledge.employer_search import (
+    MAX_QUERY_CHARS,
+    catalog_is_sample,
+    program_card,
+    search_programs,
+)
 from knowledge.inquiries import (
     MAX_EMAIL_CHARS,
     MAX_NAME_CHARS,
@@ -106,11 +109,6 @@ TEXTS: dict[str, dict[str, Any]] = {
 Lang = Literal["en", "fr"]
 
 
-def _catalog_is_sample(session: SessionDep) -> bool:
-    return bool(session.scalar(
-        select(models.Dataset.is_sample).where(models.Dataset.key == "catalog")))
-
-
 def _render(request: Request, name: str, lang: str, context: dict[str, Any],
             status_code: int = 200) -> HTMLResponse:
     other = "fr" if lang == "en" else "en"
@@ -143,7 +141,7 @@ def search_page(
     return _render(request, "employers/search.html", lang, {
         "query": skill[:MAX_QUERY_CHARS], "searched": searched, "error": error,
         "skills": found.skills if found else (), "programs": found.programs if found else (),
-        "max_query": MAX_QUERY_CHARS, "sample": _catalog_is_sample(session),
+        "max_query": MAX_QUERY_CHARS, "sample": catalog_is_sample(session),
     }, status_code=400 if error else 200)
 
 

@@ -3,16 +3,21 @@ institution's contact (knowledge.employer_search). The catalog is SAMPLE data to
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from bot.api.deps import SessionDep
 from bot.api.schemas import Problem
-from knowledge import models
-from knowledge.employer_search import MAX_QUERY_CHARS, MAX_RESULTS, ProgramCard, search_programs
+from knowledge.employer_search import (
+    MAX_QUERY_CHARS,
+    MAX_RESULTS,
+    ProgramCard,
+    catalog_is_sample,
+    search_programs,
+)
 
 router = APIRouter(prefix="/api/programs", tags=["employers"])
 
@@ -61,11 +66,9 @@ class ProgramSearchOut(BaseModel):
 
 
 def program_out(card: ProgramCard) -> ProgramOut:
-    return ProgramOut(
-        id=card.id, title=card.title, url=card.url, cost=card.cost, currency=card.currency,
-        hours=card.hours, weeks=card.weeks, delivery=card.delivery, language=card.language,
-        skills=list(card.skills), contact=ContactOut(**card.contact.__dict__),
-        inquiry_url=f"/employers/programs/{card.id}", is_sample=card.is_sample)
+    """The card as the API shows it: the same fields, and the page to ask the institution."""
+    return ProgramOut.model_validate(
+        {**asdict(card), "inquiry_url": f"/employers/programs/{card.id}"})
 
 
 @router.get("", response_model=ProgramSearchOut, summary="Programs that teach a skill",
@@ -89,5 +92,4 @@ def search(
     return ProgramSearchOut(
         query=found.query, lang=lang,
         skills=[SkillOut(code=s.id, name=s.name, score=min(1.0, s.score)) for s in found.skills],
-        programs=programs, is_sample=bool(session.scalar(
-            select(models.Dataset.is_sample).where(models.Dataset.key == "catalog"))))
+        programs=programs, is_sample=catalog_is_sample(session))
