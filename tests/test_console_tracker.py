@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, text
+from sqlalchemy import Engine, create_engine, insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -23,7 +23,7 @@ from bot.console.conversations import (
     purge_events,
     read_only_engine,
 )
-from tests.conftest import POSTGRES_URL, _postgres_available
+from tests.conftest import postgres_schema
 
 NOW = dt.datetime.now(dt.UTC).timestamp()
 META = {"model_id": "7544bcb15b0e4de69df3dcf315f706dd", "assistant_id": "pathfinder"}
@@ -90,20 +90,10 @@ def tracker_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
         fill(url)
         yield url
         return
-    if not _postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
-    schema = f"tracker_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f"CREATE SCHEMA {schema}"))
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
-    fill(url)
-    yield url
-    read_only_engine(url).dispose()
-    with admin.begin() as connection:
-        connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with postgres_schema("tracker_test") as url:
+        fill(url)
+        yield url
+        read_only_engine(url).dispose()
 
 
 def senders(store: TrackerStore, **filters: Any) -> set[str]:
