@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge.constraints import Constraints, describe_constraints, parse_constraints, parse_goal
 from knowledge.db import make_engine, session_factory
+from knowledge.language import Lang
 from knowledge.occupations import occupation_titles
 from knowledge.resolver import default_index
 from knowledge.settings import database_url
 
 logger = logging.getLogger(__name__)
 
-Lang = Literal["en", "fr"]
 
 SORRY = {
     "en": "Sorry, something went wrong on my side. Please try again, or say it another way.",

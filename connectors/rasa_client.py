@@ -14,13 +14,14 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import httpx
 
+from knowledge.language import Lang
+
 logger = logging.getLogger(__name__)
 
-Lang = Literal["en", "fr"]
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 # Longer than the REST channel's own polite timeout (PATHFINDER_TURN_TIMEOUT_S, 20 s), so the

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
-Lang = Literal["en", "fr"]
+from knowledge.language import Lang
 
 TEXTS: dict[str, dict[Lang, str]] = {
     "rasa_down": {

@@ -9,7 +9,7 @@ hidden field, and the post must carry both, equal."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
@@ -34,6 +34,7 @@ from knowledge.inquiries import (
     UnknownProgram,
     create_inquiry,
 )
+from knowledge.language import Lang
 
 router = APIRouter(prefix="/employers", tags=["employer pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -106,7 +107,6 @@ TEXTS: dict[str, dict[str, Any]] = {
                      "control_chars": "contient des caractères de contrôle"},
     },
 }
-Lang = Literal["en", "fr"]
 
 
 def _render(request: Request, name: str, lang: str, context: dict[str, Any],
