@@ -36,6 +36,7 @@ import hashlib
 import json
 import os
 import re
+import secrets
 import shutil
 import statistics
 import subprocess
@@ -58,6 +59,8 @@ from bot.stack import (  # noqa: E402
     ManagedProcess,
     Stack,
     StackConfig,
+    engine_argv,
+    engine_env,
     free_port,
     group_processes,
     http_get,
@@ -165,17 +168,19 @@ def bare_server(model: Path, run_dir: Path, port: int) -> ManagedProcess:
     # (the bare bot never calls its action endpoint).
     endpoints = write_endpoints(StackConfig(root=ROOT, tracker_db=run_dir / "bare-tracker.db",
                                             log_dir=run_dir / "bare"))
-    env = {**os.environ, **ENGINE_ENV, "PYTHONPATH": str(ROOT)}
+    # Started as the stack starts Pathfinder's engine (bot.engine.serve, same Sanic settings).
+    token = secrets.token_urlsafe(32)
+    env = {**os.environ, **ENGINE_ENV, **engine_env(token), "PYTHONPATH": str(ROOT)}
     base = f"http://127.0.0.1:{port}"
 
     def ready() -> bool:
-        status, body = http_get(f"{base}/status")
+        status, body = http_get(f"{base}/status?token={token}")
         return status == 200 and b"model_file" in body
 
     return ManagedProcess(
-        "bare", [str(RASA), "run", "--enable-api", "-m", str(model), "--endpoints",
-                 str(endpoints), "--credentials", str(project / "credentials.yml"),
-                 "-i", "127.0.0.1", "-p", str(port)],
+        "bare", engine_argv(ROOT, "-m", str(model), "--endpoints", str(endpoints),
+                            "--credentials", str(project / "credentials.yml"),
+                            "-i", "127.0.0.1", "-p", str(port)),
         project, env, run_dir / "bare-rasa.log", ready, port, "127.0.0.1")
 
 

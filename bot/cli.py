@@ -177,7 +177,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         actions_workers=args.actions_workers,
         model=Path(args.model) if args.model else None,
         tracker_db=Path(args.tracker_db) if args.tracker_db else None,
-        log_dir=Path(args.log_dir) if args.log_dir else None, database_url=args.database)
+        log_dir=Path(args.log_dir) if args.log_dir else None, database_url=args.database,
+        unresponsive_after_s=args.restart_after)
     return run(config)
 
 
@@ -248,8 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="start Pathfinder: actions server, Rasa engine and web "
                        "app with the chat page; Ctrl-C stops them all")
-    p.add_argument("--host", default="127.0.0.1", help="interface every service listens on "
-                   "(default 127.0.0.1; 0.0.0.0 to allow other machines)")
+    p.add_argument("--host", default="127.0.0.1", help="interface the public services (web "
+                   "app, Rasa's REST channel) listen on (default 127.0.0.1; 0.0.0.0 to allow "
+                   "other machines); the actions server stays on 127.0.0.1")
     p.add_argument("--port", "--web-port", type=int, default=8000, dest="port",
                    help="web app and chat page port (default 8000)")
     p.add_argument("--rasa-port", type=int, default=5005, help="Rasa engine (default 5005)")
@@ -266,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracker-db", help="SQLite file for conversations (default "
                    "var/tracker.db)")
     p.add_argument("--log-dir", help="one log file per service (default var/log)")
+    p.add_argument("--restart-after", type=float, default=30.0, metavar="SECONDS",
+                   help="restart a service that has not answered its health check for this "
+                   "long (default 30)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("catalog", help="institutions' program catalog")

@@ -1,5 +1,9 @@
 """``pathfinder run``: start the actions server, the Rasa engine and the web app, show the chat
-URL, and stop everything on Ctrl-C or SIGTERM."""
+URL, restart a service that stops answering, and stop everything on Ctrl-C or SIGTERM.
+
+A service that exits ends the run (its log says why). One that is alive but no longer answers
+its health check for ``StackConfig.unresponsive_after_s`` (a frozen event loop: every learner
+on every channel waits) is killed and started again, while the others keep serving."""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from typing import TextIO
 from bot.stack import LABELS, Stack, StackConfig, StackError
 
 WATCH_INTERVAL_S = 1.0
+HEALTH_EVERY_S = 5.0
 
 
 def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -36,7 +41,11 @@ def run(config: StackConfig, out: TextIO | None = None) -> int:
             say(f"Could not start Pathfinder: {exc}")
             return 1
         _announce(stack, config, say)
-        failed = _watch(stack)
+        try:
+            failed = _watch(stack, say)
+        except StackError as exc:
+            say(f"Could not restart a service: {exc}")
+            return 1
         say(f"The {LABELS[failed]} stopped unexpectedly; see {config.log_path / failed}.log. "
             "Stopping the other services.")
         return 1
@@ -65,10 +74,22 @@ def _browser_url(url: str) -> str:
     return url.replace("//127.0.0.1:", "//localhost:")
 
 
-def _watch(stack: Stack) -> str:
-    """Block until a service exits on its own; its name."""
+def _watch(stack: Stack, say: Callable[[str], None]) -> str:
+    """Block until a service exits on its own (its name); restart those that stop answering."""
+    failing_since: dict[str, float] = {}
+    next_check = time.monotonic() + HEALTH_EVERY_S
     while True:
         failed = stack.poll()
         if failed is not None:
             return failed
+        now = time.monotonic()
+        if now >= next_check:
+            failing_since = {name: failing_since.get(name, now) for name in stack.unhealthy()}
+            for name, since in list(failing_since.items()):
+                if now - since >= stack.config.unresponsive_after_s:
+                    say(f"The {LABELS[name]} has not answered its health check for "
+                        f"{now - since:.0f} s; restarting it.")
+                    stack.restart_service(name)
+                    del failing_since[name]
+            next_check = time.monotonic() + HEALTH_EVERY_S
         time.sleep(WATCH_INTERVAL_S)

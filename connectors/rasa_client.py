@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+RASA_TOKEN_ENV = "PATHFINDER_RASA_TOKEN"
 # Longer than the REST channel's own polite timeout (PATHFINDER_TURN_TIMEOUT_S, 20 s), so the
 # learner gets Rasa's "please try again" rather than the channel's own error when the actions
 # server hangs; this one only catches an engine that hangs altogether.
@@ -53,6 +54,12 @@ def rasa_url() -> str:
     return os.environ.get("PATHFINDER_RASA_URL", DEFAULT_RASA_URL).rstrip("/")
 
 
+def rasa_token() -> str | None:
+    """The secret of Rasa's HTTP API (``PATHFINDER_RASA_TOKEN``; ``pathfinder run`` sets it).
+    Rasa 3.6 takes it as ``?token=`` only; the channels' webhooks need none."""
+    return os.environ.get(RASA_TOKEN_ENV, "").strip() or None
+
+
 def _as_language(value: object) -> Lang | None:
     """"en"/"fr" as the engine gives it; anything else is unknown."""
     if value == "en":
@@ -66,8 +73,9 @@ def conversation_language(tracker: dict[str, Any]) -> Lang | None:
 
 
 class RasaClient:
-    def __init__(self, base_url: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, token: str | None = None) -> None:
         self.base_url = (base_url or rasa_url()).rstrip("/")
+        self._token = token or rasa_token()
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(TURN_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
@@ -91,14 +99,18 @@ class RasaClient:
     async def tracker(self, sender: str, events: str = "ALL") -> dict[str, Any]:
         """The conversation's tracker: ``slots`` and, unless events="NONE", ``events``.
         (For an id Rasa has never seen, Rasa stores an empty conversation.)"""
+        if self._token is None:
+            raise RasaUnavailable(f"{RASA_TOKEN_ENV} is not set: Rasa's tracker API needs it")
         body = _json(await self._request("GET", f"/conversations/{sender}/tracker",
-                                         params={"include_events": events}))
+                                         params={"include_events": events,
+                                                 "token": self._token}))
         return body if isinstance(body, dict) else {}
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
+            # The path, not the URL: the URL's query holds the token.
             logger.warning("Rasa did not answer %s %s: %r", method, path, exc)
             raise RasaUnavailable(f"{type(exc).__name__} from {self.base_url}") from exc
         if response.status_code != 200:

@@ -1,19 +1,24 @@
-"""The REST channel (bot/engine/channels.py) against a real Rasa engine and actions server:
-a learner always gets an answer in their language, even when the actions server is down or
-hangs, and bad requests get a reason instead of a crash."""
+"""The engine as the outside sees it, against a real Rasa engine and actions server started as
+`pathfinder run` starts them. The REST channel (bot/engine/channels.py): a learner always
+gets an answer in their language, even when the actions server is down or hangs, and bad
+requests get a reason instead of a crash. The HTTP API: nothing without the token, no CORS,
+and no text so long that it holds the engine up for everyone else."""
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.stack import Stack, StackConfig, free_port
+from bot.stack import Stack, StackConfig, free_port, group_processes
 from knowledge.settings import PROJECT_ROOT, database_url
 
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
@@ -49,7 +54,7 @@ def engine(stack: Stack) -> Stack:
 def failed_texts(stack: Stack) -> dict[str, str]:
     """utter_action_failed in each language, as the running engine's domain has it."""
     domain = httpx.get(f"{stack.rasa_url}/domain", headers={"Accept": "application/json"},
-                       timeout=30).json()
+                       params={"token": stack.rasa_token}, timeout=30).json()
     texts = {}
     for variant in domain["responses"]["utter_action_failed"]:
         conditions = variant.get("condition") or []
@@ -84,7 +89,8 @@ def new_sender() -> str:
 
 
 def user_texts(stack: Stack, sender: str) -> list[str]:
-    tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker", timeout=30).json()
+    tracker = httpx.get(f"{stack.rasa_url}/conversations/{sender}/tracker",
+                        params={"token": stack.rasa_token}, timeout=30).json()
     return [e.get("text") for e in tracker["events"] if e["event"] == "user"]
 
 
@@ -172,7 +178,8 @@ def test_each_answer_says_the_conversation_language_after_the_turn(
         response = post(engine, {"sender": sender, "message": message})
         assert response.status_code == 200 and isinstance(response.json(), list)
         slot = httpx.get(f"{engine.rasa_url}/conversations/{sender}/tracker",
-                         params={"include_events": "NONE"}, timeout=30).json()["slots"]
+                         params={"include_events": "NONE", "token": engine.rasa_token},
+                         timeout=30).json()["slots"]
         assert response.headers.get("content-language") == slot["language"]
         return response.headers.get("content-language")
 
@@ -184,3 +191,135 @@ def test_each_answer_says_the_conversation_language_after_the_turn(
     engine.stop_service("actions")
     assert language(NEEDS_ACTIONS["fr"]) == "fr"     # the apology's turn too
     assert post(engine, content=b"{not json").headers.get("content-language") is None
+
+
+@pytest.mark.parametrize("content", [
+    b'{"sender": "x", "message": "\\ud800 hi"}',                       # a lone surrogate
+    b"[" * 1000 + b"]" * 1000,                                           # 1,000 deep
+    b'{"sender": "x", "message": "hi", "metadata": {"a": ' + b"[" * 900 + b"]" * 900 + b"}}",
+    json.dumps({"sender": "x", "message": "hi", "metadata": {"a": "b" * 5000}}).encode()])
+def test_odd_json_gets_400_with_a_reason(engine: Stack, content: bytes) -> None:
+    response = post(engine, content=content)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]
+    assert texts(say(engine, new_sender(), GREETING["en"]))  # the engine is fine
+
+
+@pytest.mark.parametrize(("payload", "slot"), [
+    ('/change_language{"language": "=HYPERLINK(\\"http://x.example\\",\\"y\\")"}',
+     "language"),
+    ('/rate_recommendations{"helpful": "@SUM(1+1)"}', "helpful")])
+def test_a_typed_payload_cannot_give_a_categorical_slot_an_unknown_value(
+        engine: Stack, payload: str, slot: str) -> None:
+    """The console exports these slots; only domain.yml's values may reach them."""
+    sender = new_sender()
+    say(engine, sender, GREETING["en"])
+    assert texts(say(engine, sender, payload))  # the intent itself still answers
+    tracker = httpx.get(f"{engine.rasa_url}/conversations/{sender}/tracker",
+                        params={"token": engine.rasa_token}, timeout=30).json()
+    values = {json.dumps(e.get("value")) for e in tracker["events"]
+              if e["event"] == "slot" and e["name"] == slot}
+    assert not any(v.strip('"')[:1] in "=@" for v in values), values
+    assert tracker["slots"][slot] in (None, "en", "fr", "yes", "no")
+
+
+# --- the HTTP API ------------------------------------------------------------------------
+
+def api(stack: Stack, method: str, path: str, token: str | None = None,
+        **kwargs: Any) -> httpx.Response:
+    params = {"token": token} if token is not None else {}
+    return httpx.request(method, f"{stack.rasa_url}{path}", params=params, timeout=60,
+                         **kwargs)
+
+
+# Every kind of API call: reading and rewriting a conversation, running an action, parsing,
+# training, and replacing or unloading the model (an archive can carry code).
+API_CALLS = [("GET", "/conversations/{sender}/tracker", None),
+             ("POST", "/conversations/{sender}/tracker/events",
+              {"event": "slot", "name": "language", "value": "fr"}),
+             ("POST", "/conversations/{sender}/messages", {"text": "hi", "sender": "user"}),
+             ("POST", "/conversations/{sender}/execute", {"name": "action_listen"}),
+             ("POST", "/model/parse", {"text": "hi"}),
+             ("POST", "/model/train", {}),
+             ("PUT", "/model", {"model_file": "/tmp/evil.tar.gz"}),
+             ("DELETE", "/model", None),
+             ("GET", "/domain", None),
+             ("GET", "/status", None)]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), API_CALLS)
+def test_the_http_api_answers_nobody_without_the_token(
+        engine: Stack, method: str, path: str, body: dict[str, Any] | None) -> None:
+    path = path.format(sender=new_sender())
+    for token in (None, "", "wrong-" + engine.rasa_token):
+        assert api(engine, method, path, token, json=body).status_code == 401
+    # Still loaded and answering: nothing above ran.
+    assert api(engine, "GET", "/status", engine.rasa_token).json()["model_file"]
+
+
+def test_the_http_api_answers_with_the_token_and_the_channel_without(engine: Stack) -> None:
+    sender = new_sender()
+    assert texts(say(engine, sender, GREETING["en"]))  # public: no token
+    tracker = api(engine, "GET", f"/conversations/{sender}/tracker", engine.rasa_token)
+    assert tracker.status_code == 200 and tracker.json()["sender_id"] == sender
+
+
+def test_no_web_page_may_call_the_engine(engine: Stack) -> None:
+    origin = {"Origin": "https://evil.example"}
+    preflight = httpx.options(f"{engine.rasa_url}/model/parse", timeout=30, headers={
+        **origin, "Access-Control-Request-Method": "POST"})
+    answers = [preflight, api(engine, "GET", "/status", engine.rasa_token, headers=origin),
+               httpx.post(f"{engine.rasa_url}/webhooks/rest/webhook", headers=origin,
+                          json={"sender": new_sender(), "message": "hi"}, timeout=60)]
+    for answer in answers:
+        assert "access-control-allow-origin" not in answer.headers
+        assert "access-control-allow-credentials" not in answer.headers
+
+
+def test_the_token_is_neither_in_the_command_line_nor_in_the_log(engine: Stack) -> None:
+    api(engine, "GET", "/status", engine.rasa_token)
+    api(engine, "GET", "/status", "wrong-token")
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes()
+                for pid in group_processes(engine.pids()["rasa"])]
+    assert commands and not any(engine.rasa_token.encode() in c for c in commands)
+    log = (engine.config.log_path / "rasa.log").read_text(encoding="utf-8", errors="replace")
+    assert engine.rasa_token not in log and "wrong-token" not in log  # no access log
+
+
+def test_only_the_rest_channel_is_open(engine: Stack) -> None:
+    # socket.io was configured but unused: another way into NLU, without the checks.
+    response = httpx.get(f"{engine.rasa_url}/socket.io/", timeout=30,
+                         params={"EIO": "4", "transport": "polling"})
+    assert response.status_code == 404
+
+
+def test_a_huge_text_is_refused_at_the_door(engine: Stack) -> None:
+    started = time.monotonic()
+    response = api(engine, "POST", "/model/parse", engine.rasa_token,
+                   json={"text": "welder " * 150_000})  # 1 MB: froze the engine 29 min
+    assert response.status_code == 413
+    assert time.monotonic() - started < 10
+
+
+def test_a_long_text_is_cut_before_nlu_and_others_are_answered_meanwhile(
+        engine: Stack) -> None:
+    """Under the body limit, but 12 times what NLU reads: every component sees only the
+    first 5,000 characters, whichever way the text came in (here /model/parse, which no
+    channel's length check covers), and the engine answers a learner in the meantime."""
+    text = ("I am a welder from Toronto and want CNC machining online under $800. " * 900)
+    assert len(text) > 60_000
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = time.monotonic()
+        parsing = pool.submit(api, engine, "POST", "/model/parse", engine.rasa_token,
+                              json={"text": text})
+        learner = new_sender()
+        assert texts(say(engine, learner, GREETING["en"]))
+        answered_after = time.monotonic() - started
+        parsed = parsing.result(timeout=60)
+        parsed_after = time.monotonic() - started
+    assert parsed.status_code == 200, parsed.text
+    assert len(parsed.json()["text"]) == 5_000
+    assert parsed.json()["intent"]["name"]
+    # NLU's cost grows with the square of the length: uncut, this text held the event loop
+    # (and so every learner) for 6.4 s on an idle machine, and 1 MB for about half an hour.
+    assert answered_after < 5 and parsed_after < 20

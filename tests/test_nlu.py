@@ -1,8 +1,9 @@
 """The trained Rasa model, driven over HTTP like the rest of Pathfinder does.
 
 This module runs in the app env and never imports Rasa: it trains the model with
-`make train` when it is missing or stale (a no-op otherwise), starts
-`.venv-engine/bin/rasa run --enable-api` on a free port, and checks `POST /model/parse`
+`make train` when it is missing or stale (a no-op otherwise), starts the engine as
+`pathfinder run` does (`rasa run --enable-api` behind a token) on a free port, and checks
+`POST /model/parse`
 (intents, entities, the `language` entity of bot/engine/language_detector.py) and, through
 the REST channel, that responses follow the language of the conversation. No action server
 is needed: the checked turns use only fixed responses.
@@ -21,10 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.stack import ManagedProcess, free_port, http_get
+from bot.stack import ManagedProcess, engine_argv, engine_env, free_port, http_get
 
 ROOT = Path(__file__).resolve().parent.parent
-RASA = ROOT / ".venv-engine" / "bin" / "rasa"
+TOKEN = uuid.uuid4().hex  # this module's engine's API token
 MODEL = ROOT / "models" / "pathfinder.tar.gz"
 START_TIMEOUT_S = 240
 
@@ -49,17 +50,18 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
 
     def model_loaded() -> bool:
-        status, body = http_get(f"{base}/status", timeout=5)
+        status, body = http_get(f"{base}/status?token={TOKEN}", timeout=5)
         return status == 200 and b'"model_file"' in body
 
     rasa = ManagedProcess(
         name="rasa",
-        argv=[str(RASA), "run", "--enable-api", "-m", str(MODEL), "--port", str(port),
-              "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-              "--credentials", str(ROOT / "credentials.yml")],
+        argv=engine_argv(ROOT, "-m", str(MODEL), "--port", str(port),
+                         "--interface", "127.0.0.1", "--endpoints", str(endpoints),
+                         "--credentials", str(ROOT / "credentials.yml")),
         cwd=ROOT, log_file=tmp / "rasa.log", is_healthy=model_loaded, port=port,
         host="127.0.0.1",
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        env={**os.environ, **engine_env(TOKEN), "TF_CPP_MIN_LOG_LEVEL": "2",
+             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
              # A loaded CI machine may take longer than the channel's 20 s on a first turn.
              "PATHFINDER_TURN_TIMEOUT_S": "120"})
     rasa.launch()
@@ -71,7 +73,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def parse(base: str, text: str) -> dict[str, Any]:
-    response = httpx.post(f"{base}/model/parse", json={"text": text}, timeout=30)
+    response = httpx.post(f"{base}/model/parse", json={"text": text}, params={"token": TOKEN},
+                          timeout=30)
     response.raise_for_status()
     return response.json()
 

@@ -177,9 +177,10 @@ class RunProcess:
         for line in self.popen.stdout:
             self.lines.put(line)
 
-    def wait_for(self, text: str, timeout: float = START_TIMEOUT_S) -> None:
+    def wait_for(self, text: str, timeout: float = START_TIMEOUT_S, since: int = 0) -> None:
+        """Wait for a line with ``text`` (among the lines from number ``since`` on)."""
         deadline = time.monotonic() + timeout
-        while not any(text in line for line in self.output):
+        while not any(text in line for line in self.output[since:]):
             remaining = deadline - time.monotonic()
             try:
                 self.output.append(self.lines.get(timeout=max(remaining, 0.01)))
@@ -247,3 +248,30 @@ def test_pathfinder_run_says_which_port_is_taken(tmp_path: Path) -> None:
             assert any(str(port) in line for line in run.output)
         finally:
             run.stop()
+
+
+@needs_model
+def test_pathfinder_run_restarts_an_engine_that_stops_answering(tmp_path: Path) -> None:
+    """A frozen engine (here: stopped with SIGSTOP, as a busy event loop looks from outside)
+    is killed and started again; the conversation goes on, and the other services were not
+    touched."""
+    web, rasa, actions = free_port(), free_port(), free_port()
+    run = RunProcess(*run_args(tmp_path, web, rasa, actions), "--restart-after", "6")
+    try:
+        run.wait_for("Press Ctrl-C")
+        sender = f"run-{uuid.uuid4().hex[:12]}"
+        rasa_url = f"http://127.0.0.1:{rasa}"
+        assert greet(rasa_url, sender)
+        groups = children_of(run.popen.pid)
+        engine = next(pid for pid in groups
+                      if "bot.engine.serve" in Path(f"/proc/{pid}/cmdline").read_text())
+        others = groups - {engine}
+        os.killpg(engine, signal.SIGSTOP)
+        run.wait_for("restarting it", timeout=60)
+        run.wait_for("Rasa engine is ready", since=len(run.output))
+        assert not alive({engine})
+        assert alive(others) == others
+        assert greet(rasa_url, sender)
+        assert stored_user_messages(tmp_path / "tracker.db", sender) == 2
+    finally:
+        run.stop()

@@ -134,9 +134,10 @@ def kb() -> Iterator[Session]:
 class Learner:
     """One Telegram chat with the bot (a fresh Rasa conversation each)."""
 
-    def __init__(self, fake: FakeTelegram, rasa_url: str, language_code: str = "en") -> None:
+    def __init__(self, fake: FakeTelegram, stack: Stack, language_code: str = "en") -> None:
         self.fake = fake
-        self.rasa_url = rasa_url
+        self.rasa_url = stack.rasa_url
+        self.rasa_token = stack.rasa_token  # for Rasa's tracker API
         self.language_code = language_code
         self.chat_id = random.randint(10**6, 10**9)
 
@@ -155,14 +156,16 @@ class Learner:
     def rasa_heard(self) -> list[str]:
         """Every user message Rasa's tracker holds for this chat."""
         response = httpx.get(f"{self.rasa_url}/conversations/telegram-{self.chat_id}/tracker",
-                             params={"include_events": "ALL"}, timeout=30)
+                             params={"include_events": "ALL", "token": self.rasa_token},
+                             timeout=30)
         response.raise_for_status()
         return [e.get("text") or "" for e in response.json().get("events", [])
                 if e.get("event") == "user"]
 
     def slot(self, name: str) -> Any:
         response = httpx.get(f"{self.rasa_url}/conversations/telegram-{self.chat_id}/tracker",
-                             params={"include_events": "NONE"}, timeout=30)
+                             params={"include_events": "NONE", "token": self.rasa_token},
+                             timeout=30)
         return response.json()["slots"].get(name)
 
 
@@ -245,7 +248,7 @@ def check_programs(replies: list[Call], chat_id: int, kb: Session, lang: str) ->
 
 def test_learner_conversation_in_english(polling_bot: Stack, fake: FakeTelegram,
                                          stack: Stack, kb: Session) -> None:
-    ana = Learner(fake, stack.rasa_url, "en")
+    ana = Learner(fake, stack, "en")
     [greeting] = ana.send("/start")
     assert not is_french(telegram_text(greeting))
     assert ana.rasa_heard() == ['/greet{"language":"en"}']
@@ -271,7 +274,7 @@ def test_learner_conversation_in_english(polling_bot: Stack, fake: FakeTelegram,
 
 def test_learner_conversation_in_french(polling_bot: Stack, fake: FakeTelegram,
                                         stack: Stack, kb: Session) -> None:
-    lea = Learner(fake, stack.rasa_url, "fr")
+    lea = Learner(fake, stack, "fr")
     [greeting] = lea.send("/start")
     assert is_french(telegram_text(greeting))
     replies = lea.send("Je suis caissière et je veux devenir boulangère")
@@ -284,7 +287,7 @@ def test_learner_conversation_in_french(polling_bot: Stack, fake: FakeTelegram,
 
 
 def test_commands(polling_bot: Stack, fake: FakeTelegram, stack: Stack) -> None:
-    sam = Learner(fake, stack.rasa_url, "en")
+    sam = Learner(fake, stack, "en")
     help_messages = sam.send("/help")
     help_text = "\n".join(telegram_text(m) for m in help_messages)
     assert all(command in help_text for command in ("/lang", "/reset", "/start"))
@@ -309,7 +312,7 @@ def test_commands(polling_bot: Stack, fake: FakeTelegram, stack: Stack) -> None:
 def test_lang_as_the_first_message_lets_rasa_switch(polling_bot: Stack, fake: FakeTelegram,
                                                    stack: Stack) -> None:
     # The connector has heard nothing from this chat: Rasa switches its own language.
-    eva = Learner(fake, stack.rasa_url, "en")
+    eva = Learner(fake, stack, "en")
     [switched] = eva.send("/lang")
     assert is_french(telegram_text(switched))
     assert eva.rasa_heard() == ["/change_language"]
@@ -321,7 +324,7 @@ def test_lang_as_the_first_message_lets_rasa_switch(polling_bot: Stack, fake: Fa
 
 def test_bad_input_gets_a_polite_answer(polling_bot: Stack, fake: FakeTelegram,
                                         stack: Stack) -> None:
-    bo = Learner(fake, stack.rasa_url, "en")
+    bo = Learner(fake, stack, "en")
     for text in ("<script>alert(1)</script> <b>hi</b> 😀 & co", "x" * 10_000,
                  "'; DROP TABLE events; --", "/nosuchcommand"):
         replies = bo.send(text)
@@ -334,7 +337,7 @@ def test_bad_input_gets_a_polite_answer(polling_bot: Stack, fake: FakeTelegram,
 
 def test_expired_button_asks_to_type(polling_bot: Stack, fake: FakeTelegram,
                                      stack: Stack) -> None:
-    kim = Learner(fake, stack.rasa_url, "en")
+    kim = Learner(fake, stack, "en")
     [greeting] = kim.send("/start")
     heard = kim.rasa_heard()
     seen = len(fake.sent(kim.chat_id))
@@ -347,7 +350,7 @@ def test_expired_button_asks_to_type(polling_bot: Stack, fake: FakeTelegram,
 
 def test_duplicate_update_is_handled_once(polling_bot: Stack, fake: FakeTelegram,
                                           stack: Stack) -> None:
-    jo = Learner(fake, stack.rasa_url, "en")
+    jo = Learner(fake, stack, "en")
     update = fake.message_update(jo.chat_id, "Hello")
     fake.inject(update, update)   # re-delivered in the same getUpdates batch
     replies = fake.wait_replies(jo.chat_id, 0, quiet_s=1.0)
@@ -363,7 +366,7 @@ def _texts(calls: list[Call]) -> list[str]:
 
 def test_server_errors_are_retried_without_resending_to_rasa(
         polling_bot: Stack, fake: FakeTelegram, stack: Stack) -> None:
-    al = Learner(fake, stack.rasa_url, "en")
+    al = Learner(fake, stack, "en")
     failed_before = len(fake.calls_to("sendMessage", failed=True))
     fake.fail("sendMessage", times=2, status=502)
     [greeting] = al.send("Hello")
@@ -374,7 +377,7 @@ def test_server_errors_are_retried_without_resending_to_rasa(
 
 def test_flood_control_waits_retry_after(polling_bot: Stack, fake: FakeTelegram,
                                          stack: Stack) -> None:
-    al = Learner(fake, stack.rasa_url, "en")
+    al = Learner(fake, stack, "en")
     fake.fail("sendMessage", times=1, status=429, retry_after=1)
     [greeting] = al.send("Hello")
     refused = fake.calls_to("sendMessage", failed=True)[-1]
@@ -388,7 +391,7 @@ def test_timeout_in_the_middle_of_a_reply(polling_bot: Stack, fake: FakeTelegram
                                           stack: Stack) -> None:
     """The 2nd message of a multi-message reply stalls past the client's timeout: it is sent
     again, the 1st is not, and Rasa ran the turn once."""
-    al = Learner(fake, stack.rasa_url, "en")
+    al = Learner(fake, stack, "en")
     fake.fail("sendMessage", times=1, after=1, stall_s=SEND_TIMEOUT_S + 1.0)
     # Quiet for longer than the stall plus the retry, so the whole reply is in.
     replies = al.send("I work as a cashier", quiet_s=SEND_TIMEOUT_S + 1.0)
@@ -403,7 +406,7 @@ def test_timeout_in_the_middle_of_a_reply(polling_bot: Stack, fake: FakeTelegram
 def test_message_kept_when_telegram_stays_down(polling_bot: Stack, fake: FakeTelegram,
                                                stack: Stack) -> None:
     """Every attempt fails: the reply is kept and delivered first at the chat's next update."""
-    al = Learner(fake, stack.rasa_url, "en")
+    al = Learner(fake, stack, "en")
     fake.fail("sendMessage", times=ATTEMPTS, status=500)
     al.fake.inject(fake.message_update(al.chat_id, "Hello"))
     fake.wait_for(lambda: sum(c.params.get("chat_id") == al.chat_id
@@ -433,7 +436,7 @@ def test_webhook_registered_with_the_secret(webhook_url: str, fake: FakeTelegram
 
 def test_forged_webhook_requests_are_refused(webhook_url: str, fake: FakeTelegram,
                                             stack: Stack) -> None:
-    eve = Learner(fake, stack.rasa_url, "en")
+    eve = Learner(fake, stack, "en")
     body = json.dumps(fake.message_update(eve.chat_id, "I am a cashier")).encode()
     assert _post(webhook_url, body, None).status_code == 403
     assert _post(webhook_url, body, "wrong").status_code == 403
@@ -453,7 +456,7 @@ def test_webhook_rejects_malformed_updates(webhook_url: str) -> None:
 
 def test_webhook_conversation_and_redelivery(webhook_url: str, fake: FakeTelegram,
                                              stack: Stack) -> None:
-    max_ = Learner(fake, stack.rasa_url, "fr")
+    max_ = Learner(fake, stack, "fr")
     update = fake.message_update(max_.chat_id, "/start", "fr")
     body = json.dumps(update).encode()
     assert _post(webhook_url, body, SECRET).status_code == 200

@@ -19,8 +19,14 @@ What it adds to Rasa's ``RestInput``:
   front (the widget's relay, Telegram) needs no second call to Rasa's tracker API for it.
   A header, not a key in the body: the body stays Rasa's JSON list of messages, and the
   language is the conversation's, not any one message's.
-- Bad requests get a 400 with a reason (malformed JSON, no sender, a message that is not a
-  string) instead of a 500.
+- Bad requests get a 400 with a reason (malformed JSON, JSON nested too deeply, a lone
+  UTF-16 surrogate, no sender, a message that is not a string, metadata that is not a small
+  JSON object) instead of a 500. (Sanic refuses a body over ``SANIC_REQUEST_MAX_SIZE``,
+  which bot/stack.py sets, with a 413 before any of this.)
+- A typed intent payload (``/change_language{"language": "xx"}``) may name only the values a
+  categorical slot allows (domain.yml): any other value is dropped before the turn, so
+  nothing a learner types becomes, say, a ``language`` of ``=HYPERLINK(...)`` that the
+  console's analytics would then export.
 - Bad text is cleaned or refused politely (HTTP 200): HTML tags and control characters are
   removed before NLU; an empty message or one over ``max_message_chars`` (5,000) is not
   processed and gets a short answer in the conversation's language. Refusing, not truncating,
@@ -45,6 +51,8 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.slots import CategoricalSlot
+from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -56,6 +64,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_TURN_TIMEOUT_S = 20.0
 DEFAULT_MAX_MESSAGE_CHARS = 5_000
 MAX_SENDER_CHARS = 255  # the SQL tracker store's sender_id column
+# Channel metadata is stored with every user event: a few flags ({"cards": true}), not data.
+MAX_METADATA_CHARS = 2_000
+MAX_JSON_DEPTH = 8
 FAILED_RESPONSE = "utter_action_failed"
 
 # Used when the domain has no such response (utter_empty_message / utter_message_too_long
@@ -99,10 +110,18 @@ class BadRequest(ValueError):
 def parse_request(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     """(sender, raw message, metadata) from a webhook body, or BadRequest."""
     usage = 'send a JSON object like {"sender": "learner-1", "message": "Hello"}'
+    if _json_depth(body) > MAX_JSON_DEPTH:
+        raise BadRequest(f"The body is nested more than {MAX_JSON_DEPTH} levels deep: {usage}.")
     try:
         data = json.loads(body.decode("utf-8")) if body else None
     except (UnicodeDecodeError, ValueError):
         raise BadRequest(f"The body is not valid JSON: {usage}.") from None
+    try:
+        # A lone surrogate ("\ud800") is valid JSON but no text: it could not be stored.
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise BadRequest("The body holds a lone UTF-16 surrogate (an invalid character): "
+                         f"{usage}.") from None
     if not isinstance(data, dict):
         raise BadRequest(f"The body must be a JSON object: {usage}.")
     sender = data.get("sender")
@@ -118,7 +137,75 @@ def parse_request(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     metadata = data.get("metadata")
     if metadata is not None and not isinstance(metadata, dict):
         raise BadRequest('"metadata" must be a JSON object when given.')
+    if metadata and len(json.dumps(metadata)) > MAX_METADATA_CHARS:
+        raise BadRequest(f'"metadata" must be at most {MAX_METADATA_CHARS:,} characters of JSON.')
     return sender, message, metadata
+
+
+def _json_depth(body: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects (brackets inside strings excluded).
+    Checked before parsing: json.loads recurses once per level, and about 1,000 levels
+    raise RecursionError (a 500), far below the size limit."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
+
+
+def allowed_entity_values(domain: Any) -> dict[str, frozenset[str]]:
+    """For each entity that fills a categorical slot (domain.yml), the values it may take."""
+    allowed: dict[str, frozenset[str]] = {}
+    for slot in getattr(domain, "slots", None) or []:
+        if not isinstance(slot, CategoricalSlot):
+            continue
+        values = frozenset(v for v in slot.values if v != "__other__")
+        for mapping in slot.mappings:
+            if mapping.get("type") == "from_entity" and mapping.get("entity"):
+                allowed[mapping["entity"]] = values
+    return allowed
+
+
+def screen_payload(text: str, allowed: Mapping[str, frozenset[str]]) -> str:
+    """A typed intent payload (``/intent{"entity": value}``) without the values of
+    categorical slots' entities that the slot does not allow; any other text unchanged."""
+    if not text.startswith("/"):
+        return text
+    match = YAMLStoryReader._regex_message_pattern().match(text)  # Rasa's own syntax
+    if match is None or not match.group("entities"):
+        return text
+    try:
+        entities = json.loads(match.group("entities"))
+    except ValueError:
+        return text  # Rasa ignores entities it cannot read
+    if not isinstance(entities, dict):
+        return text
+    kept = {name: value for name, value in entities.items()
+            if name not in allowed or _allowed_value(value, allowed[name])}
+    if len(kept) == len(entities):
+        return text
+    logger.info("Dropped %d entity value(s) no slot allows from a typed payload",
+                len(entities) - len(kept))
+    rest = text[match.end("entities"):]
+    return f"{text[:match.start('entities')]}{json.dumps(kept) if kept else ''}{rest}"
+
+
+def _allowed_value(value: Any, allowed: frozenset[str]) -> bool:
+    values = value if isinstance(value, list) else [value]
+    return all(isinstance(v, str | bool) and str(v).lower() in allowed for v in values)
 
 
 def response_text(responses: Mapping[str, Any], name: str, lang: str) -> str:
@@ -150,6 +237,8 @@ class PathfinderRestInput(RestInput):
             turn_timeout_s = _env_float("PATHFINDER_TURN_TIMEOUT_S", DEFAULT_TURN_TIMEOUT_S)
         self.turn_timeout_s = turn_timeout_s
         self.max_message_chars = max_message_chars
+        self._allowed_for: Any = None
+        self._allowed_values: Mapping[str, frozenset[str]] = {}
 
     @classmethod
     def name(cls) -> str:
@@ -177,7 +266,7 @@ class PathfinderRestInput(RestInput):
             except BadRequest as exc:
                 return response.json({"error": str(exc)}, status=400)
             agent = request.app.ctx.agent
-            text = clean_text(raw)
+            text = screen_payload(clean_text(raw), self._allowed(agent))
             if not text:
                 return await self._reply(agent, sender, "utter_empty_message")
             if len(text) > self.max_message_chars:
@@ -216,6 +305,12 @@ class PathfinderRestInput(RestInput):
             logger.exception("Turn of %s failed", sender)
             return list(collector.messages), False
         return list(collector.messages), True
+
+    def _allowed(self, agent: Any) -> Mapping[str, frozenset[str]]:
+        domain = getattr(agent, "domain", None)
+        if self._allowed_for is not domain:  # once per loaded model
+            self._allowed_for, self._allowed_values = domain, allowed_entity_values(domain)
+        return self._allowed_values
 
     async def _reply(self, agent: Any, sender: str, name: str) -> HTTPResponse:
         lang = await _conversation_language(agent, sender)

@@ -1,0 +1,47 @@
+"""``python -m bot.engine.serve [rasa run arguments]``: ``rasa run`` with its HTTP API locked.
+
+Rasa's HTTP API (trackers, ``/model/parse``, training, loading a model: a model archive can
+carry code) answers anyone unless ``rasa run`` gets ``--auth-token``. A token on the command
+line is readable by every local user (``ps``), so this launcher takes it from the
+environment (``PATHFINDER_RASA_TOKEN``), adds it to Rasa's arguments inside the process, and
+refuses to start without one. Its callers send it as ``?token=`` (Rasa 3.6 reads it from
+the query string only; connectors/rasa_client.py). The channels (``/webhooks/…``) stay
+public, as Rasa designed them. Rasa's Sanic access log is switched off (``bot/stack.py``
+sets ``SANIC_ACCESS_LOG``), so the token is not written to the engine's log either.
+
+This file runs in the engine's environment (.venv-engine, Python 3.10).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TOKEN_ENV = "PATHFINDER_RASA_TOKEN"
+# Options that would undo the lock-down if a caller passed them.
+REFUSED = ("--auth-token", "--cors", "--jwt-secret")
+
+
+def rasa_argv(argv: list[str], token: str) -> list[str]:
+    """Rasa's own argv: ``rasa`` + the caller's arguments + the token."""
+    for arg in argv:
+        if arg.split("=", 1)[0] in REFUSED:
+            raise SystemExit(f"bot.engine.serve sets the API's protection itself; {arg} "
+                             f"is not accepted (the token comes from {TOKEN_ENV}).")
+    # One argument with "=": a token may start with "-", which argparse would take for an option.
+    return ["rasa", *argv, f"--auth-token={token}"]
+
+
+def main() -> None:
+    token = os.environ.pop(TOKEN_ENV, "").strip()
+    if len(token) < 16:
+        raise SystemExit(f"{TOKEN_ENV} must hold a secret of at least 16 characters: the "
+                         "token that protects Rasa's HTTP API (pathfinder run makes one).")
+    sys.argv = rasa_argv(sys.argv[1:], token)
+    from rasa.__main__ import main as rasa_main  # a few seconds: after the checks
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
