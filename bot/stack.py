@@ -514,7 +514,11 @@ class Stack:
                             PATHFINDER_TRACKER_DB_URL=f"sqlite:///{c.tracker_db_path}")
             return ManagedProcess(
                 name, [self._app_python(), "-m", "uvicorn", "bot.api.app:create_app",
-                       "--factory", "--host", c.host, "--port", str(c.web_port)],
+                       "--factory", "--host", c.host, "--port", str(c.web_port),
+                       # The client address is bot/api/client_address.py's to decide
+                       # (PATHFINDER_TRUSTED_PROXIES): uvicorn would trust 127.0.0.1's
+                       # X-Forwarded-For.
+                       "--no-proxy-headers"],
                 c.root, env, log, lambda: http_get(url)[0] == 200, c.web_port, c.host)
         if name == "telegram":
             assert c.telegram_port is not None

@@ -228,7 +228,8 @@ class Referral(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     program_id: Mapped[str] = mapped_column(String(120))
-    conversation: Mapped[str | None] = mapped_column(String(255))  # Rasa sender id
+    # The conversation's pseudonym (knowledge.referrals.conversation_ref), never its id.
+    conversation: Mapped[str | None] = mapped_column(String(255))
     channel: Mapped[str] = mapped_column(String(20))  # web | telegram
     clicked_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive
 
@@ -276,16 +277,15 @@ class TagSuggestion(Base):
 
 class StaffAccount(Base):
     """A staff member of the console (bot/console). The password is stored as a salted
-    scrypt hash (bot/console/passwords.py); failed logins are counted per account and lock
-    it for a while (``locked_until``)."""
+    scrypt hash (bot/console/passwords.py). Failed logins never lock an account (anyone who
+    knows a staff e-mail could lock it): they make one client address wait for that account,
+    in memory (bot/api/rate_limit.py, FailureBackoff)."""
 
     __tablename__ = "staff_accounts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
     password_hash: Mapped[str] = mapped_column(String(300))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # UTC, naive
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 

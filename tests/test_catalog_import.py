@@ -337,3 +337,44 @@ def test_api_import_good_bad_and_malformed_files(client: TestClient,
     html = client.post("/api/catalog/import", content=b"<html><script>x</script></html>",
                        headers=auth | {"content-type": "text/html"})
     assert html.status_code == 415
+
+
+def test_api_import_takes_large_files_but_no_json_a_catalog_could_not_hold(
+        client: TestClient, kb_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file over the app's 64 KiB body limit imports (the import has its own limit). A
+    lone surrogate (valid JSON, but no text the database can store) or a value nested 1,000
+    deep refuses the whole file with the reason, nothing imported."""
+    monkeypatch.setenv("PATHFINDER_IMPORT_TOKEN", TOKEN)
+    headers = {"authorization": f"Bearer {TOKEN}", "content-type": "application/json"}
+    # Whitespace makes the file larger, not its JSON different.
+    padding = b" " * 200_000
+    [program] = json_programs("biglimit", 1)
+    imported = client.post("/api/catalog/import", headers=headers,
+                           content=json.dumps([program]).encode() + padding)
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["added"] == [program["id"]]
+    hostile = {"title_en": b'"\\ud800 Welding"', "description_en": b'"Safe \\udc00 work"',
+               "skills": b"[" * 1000 + b"]" * 1000}
+    for field, value in hostile.items():
+        [program] = json_programs(f"hostile-{field.replace('_', '-')}", 1)
+        program[field] = "PLACEHOLDER"
+        body = json.dumps([program]).encode().replace(b'"PLACEHOLDER"', value) + padding
+        with Session(kb_engine) as session:
+            before = program_count(session)
+        refused = client.post("/api/catalog/import", content=body, headers=headers)
+        assert refused.status_code == 400, field
+        reason = "nested" if field == "skills" else "surrogate"
+        assert reason in refused.json()["detail"], field
+        with Session(kb_engine) as session:
+            assert program_count(session) == before
+
+
+def test_a_suggestion_id_too_large_for_the_database_is_refused(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATHFINDER_IMPORT_TOKEN", TOKEN)
+    auth = {"authorization": f"Bearer {TOKEN}"}
+    for decision in ("accept", "reject"):
+        refused = client.post(f"/api/catalog/suggestions/{2**63}/{decision}", headers=auth)
+        assert refused.status_code == 422, decision
+        assert client.post(f"/api/catalog/suggestions/{2**63 - 1}/{decision}",
+                           headers=auth).status_code == 404

@@ -28,20 +28,21 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from ruamel.yaml import YAML
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bot import cli
 from bot.api.app import create_app
-from bot.api.rate_limit import rate_from_env
+from bot.api.rate_limit import FailureBackoff, rate_from_env
 from bot.console import routes
+from bot.console.conversations import EVENTS
 from bot.stack import Stack, free_port
 from knowledge import models, tagging
 from knowledge.db import make_engine
 from knowledge.inquiries import create_inquiry
-from knowledge.referrals import record_click
+from knowledge.referrals import conversation_ref, record_click
 from knowledge.settings import PROJECT_ROOT
-from tests.conftest import screenshots_dir, started_stack
+from tests.conftest import TEST_SECRET_KEY, screenshots_dir, started_stack
 
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 ENGINE_PYTHON = PROJECT_ROOT / ".venv-engine" / "bin" / "python"
@@ -53,9 +54,12 @@ LOW_CONFIDENCE = 0.6  # the console's default threshold (PATHFINDER_CONSOLE_LOW_
 TURN_TIMEOUT_S = 60
 
 
-def _send(url: str, sender: str, message: str) -> list[dict[str, Any]]:
-    response = httpx.post(f"{url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": message}, timeout=TURN_TIMEOUT_S)
+def _send(url: str, sender: str, message: str,
+          metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    body: dict[str, Any] = {"sender": sender, "message": message}
+    if metadata is not None:
+        body["metadata"] = metadata
+    response = httpx.post(f"{url}/webhooks/rest/webhook", json=body, timeout=TURN_TIMEOUT_S)
     assert response.status_code == 200, response.text
     replies: list[dict[str, Any]] = response.json()
     return replies
@@ -150,10 +154,30 @@ def app(kb_url: str, tracker_db: Path, staff_accounts: None) -> Iterator[Any]:
         yield application
 
 
+@pytest.fixture(scope="module")
+def console_app(kb_url: str, staff_accounts: None,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The web app with the staff accounts and an empty tracker store, without the Rasa
+    stack: for what the console does before it reads a conversation (logins, forms, ids)."""
+    tracker = tmp_path_factory.mktemp("empty-tracker") / "tracker.db"
+    engine = create_engine(f"sqlite:///{tracker}")
+    EVENTS.metadata.create_all(engine)
+    engine.dispose()
+    application = create_app(kb_url, rasa_url=f"http://127.0.0.1:{free_port()}")
+    application.state.tracker_db_url = f"sqlite:///{tracker}"
+    with TestClient(application):
+        yield application
+
+
 # New clients share the app's lifespan (run once by `app`): no `with TestClient(...)`.
 @pytest.fixture()
 def anonymous(app: Any) -> TestClient:
     return TestClient(app, follow_redirects=False)
+
+
+def from_address(app: Any, address: str) -> TestClient:
+    """A browser at ``address`` (logins are counted per client address)."""
+    return TestClient(app, follow_redirects=False, client=(address, 50000))
 
 
 def csrf_of(html: str) -> str:
@@ -317,33 +341,90 @@ def _message(html: str) -> str:
     return found.group(1)
 
 
-def test_five_failures_lock_the_account_for_fifteen_minutes(app: Any, kb: Session) -> None:
-    with closing(TestClient(app, follow_redirects=False)) as client:
-        for _ in range(5):
+def test_failed_logins_from_one_address_do_not_lock_the_owner_out(console_app: Any) -> None:
+    """Anyone who knows a staff e-mail can fail its logins: then that address waits (429)
+    to try that account again, not the account's owner, who logs in from another address."""
+    waits_after = routes.FAILURES_BEFORE_WAIT
+    with closing(from_address(console_app, "203.0.113.66")) as attacker:
+        answers = [log_in(attacker, OTHER_EMAIL, f"guess {n}") for n in range(50)]
+        codes = [answer.status_code for answer in answers]
+        assert codes[:waits_after] == [401] * waits_after
+        assert set(codes[waits_after:]) == {429}
+        assert "Too many failed logins" in _message(answers[-1].text)
+        waiting = log_in(attacker, OTHER_EMAIL, PASSWORD)  # even the right password waits
+        assert waiting.status_code == 429
+        assert "pathfinder_console=" not in str(waiting.headers.get_list("set-cookie"))
+        # The wait does not tell which e-mails have an account: an unknown one waits alike.
+        unknown = [log_in(attacker, "nobody@example.org", "guess")
+                   for _ in range(waits_after + 1)]
+        assert [u.status_code for u in unknown] == [401] * waits_after + [429]
+        assert _message(unknown[-1].text) == _message(waiting.text)
+        # Another account, from the same address, is not affected.
+        assert log_in(attacker, EMAIL, PASSWORD).status_code == 303
+    with closing(from_address(console_app, "203.0.113.7")) as owner:
+        assert log_in(owner, OTHER_EMAIL, PASSWORD).status_code == 303
+
+
+def test_the_wait_doubles_with_each_further_failure_up_to_fifteen_minutes(
+        console_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [1000.0]
+    monkeypatch.setattr(console_app.state, "console_login_waits", FailureBackoff(
+        routes.FAILURES_BEFORE_WAIT, routes.FIRST_WAIT_S, routes.LONGEST_WAIT_S,
+        clock=lambda: now[0]), raising=False)
+    with closing(from_address(console_app, "203.0.113.80")) as client:
+        for _ in range(routes.FAILURES_BEFORE_WAIT - 1):
             assert log_in(client, OTHER_EMAIL, "guess").status_code == 401
-        locked = log_in(client, OTHER_EMAIL, PASSWORD)  # the right password, while locked
-        assert locked.status_code == 401
-        # A lock must not tell which emails have accounts: an unknown email, tried as often,
-        # gets the very same answer.
-        for _ in range(5):
-            log_in(client, "nobody@example.org", "guess")
-        unknown = log_in(client, "nobody@example.org", PASSWORD)
-        assert (unknown.status_code, _message(unknown.text)) == \
-            (locked.status_code, _message(locked.text))
-        # Another account is not affected by this one's lock.
-        assert log_in(client, EMAIL, PASSWORD).status_code == 303
-    # Fifteen minutes later (the lock's end moved into the past), the password works again.
-    account = kb.scalars(select(models.StaffAccount).where(
-        models.StaffAccount.email == OTHER_EMAIL)).one()
-    kb.refresh(account)
-    assert account.locked_until is not None
-    lock = account.locked_until - dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    assert dt.timedelta(minutes=14) < lock <= dt.timedelta(minutes=15)
-    kb.execute(update(models.StaffAccount).where(models.StaffAccount.email == OTHER_EMAIL)
-               .values(locked_until=account.locked_until.replace(year=2000)))
-    kb.commit()
-    with closing(TestClient(app, follow_redirects=False)) as client:
+        for wait_s in (60, 120, 240, 480, 900, 900):
+            assert log_in(client, OTHER_EMAIL, "guess").status_code == 401  # starts the wait
+            now[0] += wait_s - 1
+            assert log_in(client, OTHER_EMAIL, PASSWORD).status_code == 429, wait_s
+            now[0] += 2
         assert log_in(client, OTHER_EMAIL, PASSWORD).status_code == 303
+        # A success starts the count again.
+        for _ in range(routes.FAILURES_BEFORE_WAIT):
+            assert log_in(client, OTHER_EMAIL, "guess").status_code == 401
+
+
+def test_after_login_only_a_console_path_is_followed(console_app: Any) -> None:
+    """Judged as a browser reads the path: percent-decoded, with its dot-segments applied,
+    backslashes read as slashes and control characters dropped."""
+    elsewhere = [
+        "/console/../employers", "/console/%2e%2e/employers", "/console/%2E%2E/employers",
+        "/console/..%2femployers", "/console/..%2Femployers", "/console/a/../../employers",
+        "/console/.%2e/employers", "/console/..\\employers", "/console/%5c..%5cemployers",
+        "/console/.%09./employers", "/console/.\t./employers", "//evil.example/console/",
+        "/\\evil.example/console/", "https://evil.example/console/", "javascript:alert(1)",
+        "/console", "/employers"]
+    followed = {"/console/analytics?weeks=4": "/console/analytics?weeks=4",
+                "/console/tags/../analytics": "/console/analytics",
+                "/console/conversations/partner%2Fsite-42":
+                    "/console/conversations/partner/site-42"}
+    with closing(from_address(console_app, "203.0.113.90")) as client:
+        for target in elsewhere:
+            response = log_in(client, next_url=target)
+            assert response.status_code == 303
+            assert response.headers["location"] == "/console/conversations", target
+        for target, location in followed.items():
+            response = log_in(client, next_url=target)
+            assert (response.status_code, response.headers["location"]) == (303, location)
+
+
+def test_ids_too_large_for_the_database_are_refused_not_errors(console_app: Any) -> None:
+    """2**63 is one past the largest integer SQLite stores: it cannot even be bound to a
+    query, so it must be refused before one is made."""
+    too_large = str(2**63)
+    with closing(from_address(console_app, "203.0.113.92")) as client:
+        assert log_in(client).status_code == 303
+        csrf = csrf_of(client.get("/console/tags").text)
+        decided = client.post(f"/console/tags/{too_large}",
+                              data={"csrf": csrf, "decision": "accept"})
+        assert decided.status_code == 422
+        exported = client.post("/console/export",
+                               data={"csrf": csrf, "intent": "greet", "event": too_large})
+        assert exported.status_code == 400 and "numbers from 1 to" in exported.text
+        annotated = client.post(f"/console/conversations/web-x/turns/{too_large}/annotation",
+                                data={"csrf": csrf, "note": "x"})
+        assert annotated.status_code == 422
 
 
 # --- conversations -----------------------------------------------------------------------------
@@ -533,6 +614,27 @@ def test_identifiers_are_redacted_before_they_are_stored(
     assert SECRET_EMAIL not in page and "[email]" in page
 
 
+def test_slot_values_and_channel_metadata_are_redacted_before_they_are_stored(
+        stack: Stack, tracker_db: Path) -> None:
+    """A number sent as the job someone wants (a button's payload fills the `target_job`
+    slot as typed) and in the channel's metadata, from the session's first message on (Rasa
+    keeps that in the `session_started_metadata` slot), is in no stored event."""
+    sender = f"console-pii-{uuid.uuid4().hex[:10]}"
+    metadata = {"cards": True, "contact": {"phone": SECRET_PHONE, "email": SECRET_EMAIL}}
+    _send(stack.rasa_url, sender, "Hello", metadata)
+    payload = json.dumps({"noc": "13112", "target_job": SECRET_PHONE}, separators=(",", ":"))
+    _send(stack.rasa_url, sender, "/choose_occupation" + payload, metadata)
+    events = raw_events(tracker_db, sender)
+    slots = {e["name"]: e["value"] for e in events if e["type"] == "slot"}
+    assert slots["target_job"] == "[phone]"
+    assert slots["session_started_metadata"]["contact"] == {"phone": "[phone]",
+                                                            "email": "[email]"}
+    users = [e for e in events if e["type"] == "user"]
+    assert len(users) == 2 and all(u["metadata"]["cards"] is True for u in users)
+    everything = json.dumps(events)
+    assert SECRET_PHONE not in everything and SECRET_EMAIL not in everything
+
+
 def test_retention_purges_old_conversations(
         talks: Conversations, tracker_db: Path, kb_url: str, tmp_path: Path,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -555,7 +657,9 @@ def test_analytics_count_conversations_recommendations_and_clicks(
         staff: TestClient, talks: Conversations, tracker_db: Path, kb: Session) -> None:
     program = kb.scalars(select(models.Program).order_by(models.Program.id)).first()
     assert program is not None
-    record_click(kb, program.id, "telegram", talks.telegram)
+    # Links carry the conversation's pseudonym, which the console matches to conversations.
+    record_click(kb, program.id, "telegram",
+                 conversation_ref(talks.telegram, TEST_SECRET_KEY.encode()))
     for n in range(2):
         create_inquiry(kb, program.id, "Ana", "ana@example.org", f"Evening section? ({n})")
     events = [e for e in raw_events(tracker_db) if e["sender"] != talks.old]

@@ -6,17 +6,20 @@ real web app via TestClient."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from html import unescape
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.api.app import create_app
 from bot.api.rate_limit import RateLimiter
+from bot.api.request_bodies import DEFAULT_MAX_BODY_BYTES
 from bot.api.routers.employers import CSRF_COOKIE
 from knowledge import models
 from knowledge.inquiries import (
@@ -182,6 +185,102 @@ def test_json_api_and_its_bad_input(client: TestClient, db: Session,
                             headers={"content-type": "application/json"})
     assert malformed.status_code == 422 and "JSON" in malformed.text
     assert len(stored(db)) == 1
+
+
+def test_a_422_names_each_problem_without_echoing_the_input(
+        client: TestClient, db: Session, program: models.Program) -> None:
+    long_name = "N" * 10_000
+    refused = client.post("/api/inquiries", json={
+        "program_id": program.id, "name": long_name, "email": "bo@example.org"})
+    assert refused.status_code == 422
+    assert len(refused.content) < 1000 and "NNNNNNNNNN" not in refused.text
+    problems = {tuple(p["loc"]): p for p in refused.json()["detail"]}
+    assert set(problems) == {("body", "name"), ("body", "question")}
+    assert problems[("body", "name")]["type"] == "string_too_long"
+    assert "10000" not in problems[("body", "name")]["msg"]  # the limit, not what was sent
+    assert all(set(p) == {"loc", "msg", "type"} for p in problems.values())
+    assert stored(db) == []
+
+
+def test_json_no_route_could_use_is_refused_with_a_reason(
+        client: TestClient, db: Session, program: models.Program) -> None:
+    """A lone surrogate is valid JSON but no text (nothing can store it); JSON nested this
+    deep is no inquiry. Both are refused, with the reason, not a server error."""
+    fields = f'"program_id": "{program.id}", "email": "bo@example.org"'.encode()
+    hostile = {
+        b"{" + fields + b', "name": "Bo", "question": "\\ud800"}': "surrogate",
+        b"{" + fields + b', "name": "\\udfff", "question": "Hi"}': "surrogate",
+        b"[" * 1000 + b"]" * 1000: "nested",
+        b"{" + fields + b', "name": "Bo", "question": ' + b"[" * 1000 + b"]" * 1000 + b"}":
+            "nested",
+        b"{" + fields + b', "name": "Bo", "question": "Hi", "x": '
+        + b'{"a": ' * 200 + b"1" + b"}" * 200 + b"}": "nested",
+    }
+    headers = {"content-type": "application/json"}
+    for body, reason in hostile.items():
+        refused = client.post("/api/inquiries", content=body, headers=headers)
+        assert refused.status_code in (400, 422), body[:80]
+        assert reason in json.dumps(refused.json()["detail"]), body[:80]
+    assert stored(db) == []
+    # Escaped emoji are a surrogate pair: text, taken as such.
+    question = "Evening section? 🙂 [[nested]] {ok}"
+    escaped = json.dumps({"program_id": program.id, "name": "Bo", "email": "bo@example.org",
+                          "question": question})
+    assert "\\ud83d\\ude42" in escaped
+    assert client.post("/api/inquiries", content=escaped.encode(),
+                       headers=headers).status_code == 201
+    assert [i.question for i in stored(db)] == [question]
+
+
+def test_a_body_over_the_limit_is_refused_whole_or_chunked(
+        client: TestClient, db: Session, program: models.Program) -> None:
+    body = json.dumps({"program_id": program.id, "name": "Bo", "email": "bo@example.org",
+                       "question": "x" * DEFAULT_MAX_BODY_BYTES}).encode()
+    headers = {"content-type": "application/json"}
+    whole = client.post("/api/inquiries", content=body, headers=headers)
+    assert whole.status_code == 413 and "Too Large" in whole.text
+    # Without a Content-Length (chunked): the bytes are counted as they come.
+    chunked = client.post("/api/inquiries", headers=headers,
+                          content=(body[i:i + 4096] for i in range(0, len(body), 4096)))
+    assert "content-length" not in chunked.request.headers
+    assert chunked.status_code == 413
+    assert stored(db) == []
+
+
+def test_the_body_limit_is_a_setting(kb_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATHFINDER_MAX_BODY_BYTES", "1000")
+    # No lifespan (no `with`): the body is refused before any database work.
+    small = TestClient(create_app(kb_url))
+    refused = small.post("/api/inquiries", json={"question": "x" * 1000})
+    assert refused.status_code == 413
+
+
+def test_a_forwarded_address_counts_only_from_a_trusted_proxy(
+        client: TestClient, db: Session, program: models.Program,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The limit is per client address. X-Forwarded-For says who that is only when the
+    request comes from a proxy in PATHFINDER_TRUSTED_PROXIES; anyone else could write any
+    address in it to get a fresh limit."""
+    good = {"program_id": program.id, "name": "Bo", "email": "bo@example.org",
+            "question": QUESTION}
+    app = client.app
+    assert isinstance(app, FastAPI)
+    monkeypatch.setattr(app.state, "inquiry_limiter", RateLimiter(1, 600))
+    # Shares the module client's lifespan: no `with`.
+    proxy = TestClient(app, client=("127.0.0.1", 50000))
+
+    def send(forwarded_for: str) -> int:
+        return proxy.post("/api/inquiries", json=good,
+                          headers={"X-Forwarded-For": forwarded_for}).status_code
+
+    monkeypatch.delenv("PATHFINDER_TRUSTED_PROXIES", raising=False)
+    assert [send("198.51.100.1"), send("198.51.100.2")] == [201, 429]  # both are 127.0.0.1
+    monkeypatch.setenv("PATHFINDER_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1")
+    assert [send("198.51.100.3"), send("198.51.100.4")] == [201, 201]
+    # What a client wrote left of the hops our proxies added is not read: the address the
+    # trusted proxies saw (198.51.100.3, through 10.1.2.3) has had its inquiry.
+    assert send("203.0.113.9, 198.51.100.3, 10.1.2.3") == 429
+    assert len(stored(db)) == 3
 
 
 def test_too_many_inquiries_from_one_address_are_refused(

@@ -23,10 +23,15 @@ from fastapi.testclient import TestClient
 from bot.api.app import create_app
 from bot.api.routers.conversations import transcript
 from bot.stack import free_port
+from knowledge.referrals import conversation_ref
+from knowledge.settings import SECRET_KEY_ENV
+from tests.conftest import TEST_SECRET_KEY
 
 WIDGET = Path(__file__).resolve().parent.parent / "connectors" / "widget"
 HOSTILE = '<img src=x onerror="alert(1)">'
 SENDER = "web-" + "0123456789abcdef" * 2
+# The conversation's pseudonym in program links, as the server derives it (tests' key).
+REF = conversation_ref(SENDER, TEST_SECRET_KEY.encode())
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +99,22 @@ def test_malformed_messages_get_a_422_with_a_reason(client: TestClient, body: by
     assert reply.status_code == 422 and reply.json()["detail"]
 
 
+@pytest.mark.parametrize(("body", "reason"), [
+    (b'{"message": "\\ud800"}', "surrogate"),
+    (b'{"message": "hi \\udc00 there"}', "surrogate"),
+    (b"[" * 1000 + b"]" * 1000, "nested"),
+    (b'{"message": ' + b"[" * 1000 + b"]" * 1000 + b"}", "nested"),
+    (b'{"message": "hi", "extra": ' + b'{"a": ' * 1000 + b"1" + b"}" * 1000 + b"}", "nested"),
+])
+def test_json_no_route_could_use_gets_a_400_with_a_reason(
+        client: TestClient, body: bytes, reason: str) -> None:
+    """A lone surrogate is valid JSON but no text; nothing nests a message 1,000 deep. The
+    widget's channel refuses both, saying why, before Rasa is asked."""
+    reply = client.post(f"/api/conversations/{SENDER}/messages", content=body,
+                        headers={"Content-Type": "application/json"})
+    assert reply.status_code == 400 and reason in reply.json()["detail"]
+
+
 class RasaStandIn:
     """A stand-in for the Rasa engine on a free port: its REST channel answers ``messages``,
     with the conversation's ``language`` in the Content-Language header as
@@ -146,7 +167,7 @@ def test_a_turn_that_ran_is_answered_even_if_its_language_cannot_be_read(
             TestClient(create_app(sqlite_url, rasa_url=rasa.url)) as c:
         reply = c.post(f"/api/conversations/{SENDER}/messages", json={"message": "hi"})
     assert reply.status_code == 200
-    assert reply.json() == {"messages": [{"text": "Hello!"}]}  # lang unknown: left out
+    assert reply.json() == {"ref": REF, "messages": [{"text": "Hello!"}]}  # lang: left out
 
 
 def test_a_turn_is_one_request_to_rasa_and_its_language_comes_with_the_answer(
@@ -156,7 +177,8 @@ def test_a_turn_is_one_request_to_rasa_and_its_language_comes_with_the_answer(
             TestClient(create_app(sqlite_url, rasa_url=rasa.url)) as c:
         replies = [c.post(f"/api/conversations/{SENDER}/messages", json={"message": text})
                    for text in ("bonjour", "je suis soudeur")]
-    assert [r.json() for r in replies] == [{"lang": "fr", "messages": [{"text": "Bonjour !"}]}] * 2
+    assert [r.json() for r in replies] == [
+        {"lang": "fr", "ref": REF, "messages": [{"text": "Bonjour !"}]}] * 2
     # The widget shows programs as cards and tells the engine so (the text then only
     # introduces a list; test_clients_that_show_cards_get_each_program_once).
     cards = {"cards": True}
@@ -165,6 +187,32 @@ def test_a_turn_is_one_request_to_rasa_and_its_language_comes_with_the_answer(
          {"sender": SENDER, "message": "bonjour", "metadata": cards}),
         ("POST", "/webhooks/rest/webhook",
          {"sender": SENDER, "message": "je suis soudeur", "metadata": cards})]
+
+
+def test_each_reply_gives_the_widget_a_ref_for_links_that_is_not_the_conversation_id(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The conversation id is the key to its transcript: program links carry a pseudonym the
+    server derives from it with its secret key (HMAC), one per conversation."""
+    other = "web-" + "fedcba9876543210" * 2
+    with RasaStandIn([{"recipient_id": "x", "text": "Hi"}], language="en") as rasa, \
+            TestClient(create_app(sqlite_url, rasa_url=rasa.url)) as c:
+        def ref_of(sender: str) -> str | None:
+            reply = c.post(f"/api/conversations/{sender}/messages", json={"message": "hi"})
+            assert reply.status_code == 200
+            ref: str | None = reply.json().get("ref")
+            return ref
+        refs = {sender: ref_of(sender) for sender in (SENDER, other)}
+        assert refs[SENDER] == ref_of(SENDER)  # stable: every link of a conversation matches
+        for sender, ref in refs.items():
+            assert ref is not None and re.fullmatch(r"[0-9a-f]{32}", ref)
+            assert ref != sender and ref not in sender and sender.removeprefix("web-") != ref
+        assert refs[SENDER] != refs[other]
+        # Another key, other refs: whoever has a ref cannot tell the id without the key.
+        monkeypatch.setenv(SECRET_KEY_ENV, "another key for another installation")
+        assert ref_of(SENDER) not in (None, refs[SENDER])
+        # No key: the turn is still answered, its links just carry no ref.
+        monkeypatch.delenv(SECRET_KEY_ENV)
+        assert ref_of(SENDER) is None
 
 
 def test_rasa_down_is_a_503_with_a_reason(client: TestClient) -> None:
@@ -324,12 +372,12 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return run_widget(tmp_path_factory.mktemp("js"), {
         "config": {"title": "Portal help <b>", "colours": {"accent": "#ffd400"}},
         "storage": {"pathfinder.sender": SENDER, "pathfinder.open": "1"},
-        "history": {"lang": "fr", "messages": [
+        "history": {"lang": "fr", "ref": REF, "messages": [
             {"sender": "user", "text": HOSTILE},
             {"sender": "bot", "text": "Bonjour", "buttons": [
                 {"title": "<b>Oui</b>", "payload": "/affirm"}]},
             {"sender": "bot", "custom": RECOMMENDATIONS}]},
-        "reply": {"lang": "en", "messages": [{"text": "Reply <b>bold</b>"}]},
+        "reply": {"lang": "en", "ref": REF, "messages": [{"text": "Reply <b>bold</b>"}]},
         "typed": "I am a welder",
     })
 
@@ -361,11 +409,22 @@ def test_text_is_rendered_as_text_not_html(rendered: dict[str, Any]) -> None:
 
 def test_program_links_go_through_the_redirect(rendered: dict[str, Any]) -> None:
     links = [n for n in _walk(rendered["root"]) if n["tag"] == "A"]
-    conversation = f"channel=web&conversation={SENDER}"
+    # The server's ref for the conversation, never its id (the key to the transcript).
+    query = f"channel=web&ref={REF}"
     assert [link["href"] for link in links] == [
-        f"http://localhost:8000/go/p1?{conversation}",
-        f"http://localhost:8000/go/a%20b%2Fc%3Fd?{conversation}"]
+        f"http://localhost:8000/go/p1?{query}",
+        f"http://localhost:8000/go/a%20b%2Fc%3Fd?{query}"]
+    assert not [link for link in links if SENDER.removeprefix("web-") in link["href"]]
     assert all(link["attrs"].get("aria-hidden") is None for link in links)
+
+
+def test_links_carry_no_conversation_when_the_server_gives_no_ref(tmp_path: Path) -> None:
+    result = run_widget(tmp_path, {
+        "config": {}, "storage": {"pathfinder.sender": SENDER},
+        "history": {"lang": "en", "messages": [{"sender": "bot", "custom": RECOMMENDATIONS}]},
+        "reply": {"lang": "en", "messages": []}, "typed": "hi"})
+    links = [n["href"] for n in _walk(result["root"]) if n["tag"] == "A"]
+    assert links and all(link.endswith("?channel=web") for link in links)
 
 
 def test_the_history_is_restored_in_the_conversation_language(rendered: dict[str, Any]) -> None:
@@ -411,3 +470,14 @@ def test_config_colours_get_a_readable_text_colour(rendered: dict[str, Any]) -> 
     assert style["--pfw-accent"] == "#ffd400"
     assert style["--pfw-on-accent"] == "#111111"  # dark text on yellow
     assert rendered["css"] == ["http://localhost:8000/widget/pathfinder-widget.css"]
+
+
+def test_rasa_down_is_logged_without_the_conversation_id(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # The id is the key to the transcript: it must not end up in the web app's log.
+    monkeypatch.setenv("PATHFINDER_RASA_TOKEN", "a-token-for-this-test-only")
+    with TestClient(create_app(sqlite_url, rasa_url=f"http://127.0.0.1:{free_port()}")) as c:
+        assert c.get(f"/api/conversations/{SENDER}/messages").status_code == 503
+    assert "did not answer GET /conversations/" in caplog.text
+    assert SENDER not in caplog.text and "a-token-for-this-test-only" not in caplog.text

@@ -7,7 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 
+from bot.api import access_log
+from bot.api.request_bodies import JsonBodyGuard, max_body_bytes
 from bot.api.routers import (
     catalog_admin,
     conversations,
@@ -19,6 +22,7 @@ from bot.api.routers import (
     referrals,
     widget,
 )
+from bot.api.validation_errors import validation_failed
 from bot.console import router as console_router
 from connectors.rasa_client import RasaClient
 from knowledge.db import make_engine, migrate, session_factory
@@ -26,6 +30,8 @@ from knowledge.resolver import index_from_database
 
 
 def create_app(database_url: str | None = None, rasa_url: str | None = None) -> FastAPI:
+    access_log.install()  # no conversation id in uvicorn's access log (bot/api/access_log.py)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = make_engine(database_url)
@@ -47,7 +53,11 @@ def create_app(database_url: str | None = None, rasa_url: str | None = None) -> 
         "Licence). The program catalog is SAMPLE data. Also the web widget's channel "
         "(conversations) and the program links that record referrals.",
         lifespan=lifespan,
+        # Routes that take uploads have their own, larger limit (bot/api/request_bodies.py).
+        max_body_size=max_body_bytes(),
     )
+    app.add_middleware(JsonBodyGuard)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     app.include_router(occupations.router)
     app.include_router(datasets.router)
     app.include_router(conversations.router)

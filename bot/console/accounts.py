@@ -1,8 +1,8 @@
-"""Staff accounts, logins with lock-out, and server-side sessions.
+"""Staff accounts, password checks and server-side sessions.
 
-A login that fails ``MAX_FAILURES`` times in a row locks the account for ``LOCK_MINUTES``
-(counted per account, so guessing one account's password does not lock out the others; a
-success resets the count). While locked, even the right password is refused.
+Failed logins are not counted here: a count per account would let anyone who knows a staff
+e-mail lock that account. The console counts them per client address and per address and
+account, in memory (bot/console/routes.py).
 
 A session is a random token in an HttpOnly cookie; the database keeps only its SHA-256, with
 the session's CSRF token and its expiry. Logging out deletes the row."""
@@ -14,7 +14,6 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from enum import Enum
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -28,12 +27,13 @@ from bot.console.passwords import (
 )
 from knowledge.models import StaffAccount, StaffSession, utc_naive
 
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 SESSION_HOURS = 12
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
+def normal_email(email: str) -> str:
+    """An e-mail address as accounts are stored and looked up."""
+    return email.strip().lower()
 
 
 class AccountError(ValueError):
@@ -41,7 +41,7 @@ class AccountError(ValueError):
 
 
 def create_account(session: Session, email: str, password: str) -> StaffAccount:
-    email = email.strip().lower()
+    email = normal_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise AccountError(f"{email!r} is not an email address")
     if len(password) < MIN_PASSWORD_CHARS:
@@ -50,52 +50,28 @@ def create_account(session: Session, email: str, password: str) -> StaffAccount:
         raise AccountError(f"the password may have at most {MAX_PASSWORD_CHARS} characters")
     if session.scalar(select(StaffAccount.id).where(StaffAccount.email == email)) is not None:
         raise AccountError(f"there is already a staff account for {email}")
-    account = StaffAccount(email=email, password_hash=hash_password(password), failed_logins=0,
+    account = StaffAccount(email=email, password_hash=hash_password(password),
                            created_at=utc_naive())
     session.add(account)
     session.commit()
     return account
 
 
-class LoginOutcome(Enum):
-    OK = "ok"
-    WRONG = "wrong"    # unknown email or wrong password: the page does not say which
-    LOCKED = "locked"
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    outcome: LoginOutcome
-    account: StaffAccount | None = None
-    locked_until: dt.datetime | None = None
-
-
-def log_in(session: Session, email: str, password: str,
-           now: dt.datetime | None = None) -> LoginResult:
-    """Check a login attempt and record its outcome on the account. Commits."""
-    now = now or utc_naive()
-    account = session.scalar(
-        select(StaffAccount).where(StaffAccount.email == email.strip().lower()))
+def log_in(session: Session, email: str, password: str) -> StaffAccount | None:
+    """The account whose e-mail and password these are, else None. A wrong e-mail costs one
+    scrypt check, as a wrong password does, so response times do not tell which e-mails
+    have accounts."""
+    account = session.scalar(select(StaffAccount).where(StaffAccount.email == normal_email(email)))
     if account is None:
-        verify_password(password, DUMMY_HASH)  # same cost as a known email
-        return LoginResult(LoginOutcome.WRONG)
-    if account.locked_until is not None:
-        if account.locked_until > now:
-            verify_password(password, DUMMY_HASH)  # a locked account answers like any other
-            return LoginResult(LoginOutcome.LOCKED, locked_until=account.locked_until)
-        account.locked_until = None
-        account.failed_logins = 0
-    if verify_password(password, account.password_hash):
-        account.failed_logins = 0
-        session.commit()
-        return LoginResult(LoginOutcome.OK, account=account)
-    account.failed_logins += 1
-    if account.failed_logins >= MAX_FAILURES:
-        account.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
-    session.commit()
-    if account.locked_until is not None:
-        return LoginResult(LoginOutcome.LOCKED, locked_until=account.locked_until)
-    return LoginResult(LoginOutcome.WRONG)
+        verify_password(password, DUMMY_HASH)
+        return None
+    return account if verify_password(password, account.password_hash) else None
+
+
+def refuse_as_slowly(password: str) -> None:
+    """Spends what checking ``password`` would, for an attempt refused unchecked: a refusal
+    then takes as long as a wrong password."""
+    verify_password(password, DUMMY_HASH)
 
 
 def _token_hash(token: str) -> str:

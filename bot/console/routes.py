@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import posixpath
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -20,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.api.client_address import client_address
 from bot.api.deps import SessionDep
 from bot.api.forms import (
     Form,
@@ -30,7 +32,8 @@ from bot.api.forms import (
     same_token,
     set_cookie,
 )
-from bot.api.rate_limit import RateLimiter, rate_from_env
+from bot.api.ids import MAX_ID, IdInPath
+from bot.api.rate_limit import FailureBackoff, RateLimiter, rate_from_env
 from bot.console import accounts, analytics
 from bot.console.conversations import (
     Filters,
@@ -48,12 +51,20 @@ HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "pathfinder_console"
 LOGIN_CSRF_COOKIE = "pathfinder_console_login"
 PAGE_SIZE = 50
-LOGIN_REFUSED = (f"Wrong email or password. After {accounts.MAX_FAILURES} failed logins an "
-                 f"account is locked for {accounts.LOCK_MINUTES} minutes.")
-# Failed logins per client address (PATHFINDER_LOGIN_FAILURE_RATE, COUNT/SECONDS): the
-# per-account lock-out does not stop one address trying one password on many accounts.
-# Everyone behind one address (an office NAT, a proxy missing from FORWARDED_ALLOW_IPS)
-# shares the count.
+# Failed logins of one address to one account, in a row, before that address must wait
+# (FIRST_WAIT_S, doubling with each further failure up to LONGEST_WAIT_S) to try that account
+# again. Per address and account, not per account: a count per account would let anyone who
+# knows a staff e-mail lock its owner out. Counted for any e-mail typed, with or without an
+# account, so the wait does not tell which have one.
+FAILURES_BEFORE_WAIT = 5
+FIRST_WAIT_S = 60.0
+LONGEST_WAIT_S = 15 * 60.0
+LOGIN_REFUSED = (f"Wrong email or password. After {FAILURES_BEFORE_WAIT} failed logins, an "
+                 "account cannot be tried from your address for a few minutes.")
+# Failed logins per client address over all accounts (PATHFINDER_LOGIN_FAILURE_RATE,
+# COUNT/SECONDS): the wait per account does not stop one address trying one password on many
+# accounts. Everyone behind one address (an office NAT, a proxy missing from
+# PATHFINDER_TRUSTED_PROXIES) shares the count.
 DEFAULT_LOGIN_FAILURE_RATE = "20/900"
 TOO_MANY_FAILURES = ("Too many failed logins from your address. Wait a few minutes, or ask "
                      "an administrator.")
@@ -126,10 +137,23 @@ def _page(request: Request, name: str, context: dict[str, Any],
 
 
 def _safe_next(target: str) -> str:
-    # Only a console path: never another site (no open redirect).
-    if target.startswith("/console/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/console/conversations"
+    """Where to go after logging in: a console path, never another site (no open redirect)
+    nor another part of this one. Judged as a browser reads it: percent-decoded (%2e%2e is a
+    dot-segment to a browser), without backslashes (a browser reads them as slashes) or control
+    characters (a browser drops them, joining what they separate)."""
+    default = "/console/conversations"
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. "//[" (an unclosed IPv6 host)
+        return default
+    path = unquote(parts.path)
+    if parts.scheme or parts.netloc or "\\" in path or not (path + parts.query).isprintable():
+        return default
+    # normpath keeps a leading "//" (POSIX), which then fails the prefix check.
+    path = posixpath.normpath(path)
+    if not path.startswith("/console/"):
+        return default
+    return quote(path) + (f"?{parts.query}" if parts.query else "")
 
 
 def tracker(request: Request) -> TrackerStore:
@@ -168,6 +192,15 @@ def _failed_logins(request: Request) -> RateLimiter:
     return limiter
 
 
+def _login_waits(request: Request) -> FailureBackoff:
+    state = request.app.state
+    waits = getattr(state, "console_login_waits", None)
+    if waits is None:
+        waits = FailureBackoff(FAILURES_BEFORE_WAIT, FIRST_WAIT_S, LONGEST_WAIT_S)
+        state.console_login_waits = waits
+    return waits
+
+
 @router.get("/login", response_class=HTMLResponse, summary="The login page")
 def login_page(request: Request, next: str = "/console/conversations") -> HTMLResponse:
     return _login_page(request, _safe_next(next))
@@ -175,27 +208,34 @@ def login_page(request: Request, next: str = "/console/conversations") -> HTMLRe
 
 @router.post("/login", response_class=HTMLResponse, summary="Log in (form: email, password)",
              responses={303: {"description": "Logged in: to the page asked for"},
-                        401: {"description": "Wrong email or password, or the account "
-                                             "is locked after repeated failures"},
+                        401: {"description": "Wrong email or password"},
                         403: {"description": "No CSRF token"},
-                        429: {"description": "Too many failed logins from this address"}})
+                        429: {"description": "Too many failed logins from this address, "
+                                             "or from this address to this account"}})
 async def log_in(request: Request, session: SessionDep) -> Response:
     form = await _form(request)
     _refuse_without_token(double_submitted(request, LOGIN_CSRF_COOKIE, field(form, "csrf")))
     next_url = _safe_next(field(form, "next"))
-    address = request.client.host if request.client else "unknown"
-    failures = _failed_logins(request)
+    address = client_address(request)
+    email, password = field(form, "email"), field(form, "password")
+    pair = f"{address} {accounts.normal_email(email)}"
+    failures, waits = _failed_logins(request), _login_waits(request)
+    # Not even a right password gets in: the answer must not tell guesses apart.
     if failures.exceeded(address):
-        # Not even a right password gets in: the answer must not tell guesses apart.
         logger.warning("Console login refused: too many failed logins from %s", address)
         return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
-    result = accounts.log_in(session, field(form, "email"), field(form, "password"))
-    if result.account is None:
+    if waits.refused(pair):
+        logger.warning("Console login refused: failed logins in a row from %s to one "
+                       "account", address)
+        accounts.refuse_as_slowly(password)
+        return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
+    account = accounts.log_in(session, email, password)
+    if account is None:
         failures.allow(address)  # counts the failure
-        # One answer for a wrong email, a wrong password and a locked account: a different
-        # one for locks would tell which emails have accounts.
+        waits.failed(pair)
         return _login_page(request, next_url, LOGIN_REFUSED, 401)
-    token = accounts.start_session(session, result.account)
+    waits.succeeded(pair)
+    token = accounts.start_session(session, account)
     response = RedirectResponse(next_url, status_code=303, headers=SECURITY_HEADERS)
     set_cookie(request, response, SESSION_COOKIE, token, path="/console",
                max_age=accounts.SESSION_HOURS * 3600)
@@ -296,7 +336,7 @@ def transcript(request: Request, sender_id: str, session: SessionDep, store: Tra
              responses={303: {"description": "Saved: back to the transcript"},
                         400: {"description": "Note too long"},
                         404: {"description": "No such user message in this conversation"}})
-async def annotate(request: Request, sender_id: str, event_id: int, session: SessionDep,
+async def annotate(request: Request, sender_id: str, event_id: IdInPath, session: SessionDep,
                    store: TrackerDep, staff: StaffOnly) -> Response:
     form = await _form(request)
     _check_csrf(form, staff)
@@ -335,6 +375,8 @@ async def export_training_data(request: Request, store: TrackerDep,
         event_ids = [int(v) for v in form.get("event", [])]
     except ValueError:
         raise HTTPException(400, "Message ids are numbers.") from None
+    if not all(1 <= i <= MAX_ID for i in event_ids):
+        raise HTTPException(400, f"Message ids are numbers from 1 to {MAX_ID}.")
     texts = store.user_messages(event_ids) if event_ids else {}
     intent = field(form, "intent").strip()
     try:
@@ -380,7 +422,8 @@ def analytics_csv(session: SessionDep, store: TrackerDep, staff: StaffOnly,
 @router.get("/tags", response_class=HTMLResponse,
             summary="Tag suggestions waiting for review (imported programs, the tagger's)")
 def tag_suggestions(request: Request, session: SessionDep, staff: StaffPage,
-                    decided: Annotated[int | None, Query()] = None) -> HTMLResponse:
+                    decided: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+                    ) -> HTMLResponse:
     pending = tagging.list_suggestions(session, status="pending")
     return _page(request, "tags.html", {"staff": staff, "pending": pending,
                                         "decided": decided})
@@ -392,7 +435,7 @@ def tag_suggestions(request: Request, session: SessionDep, staff: StaffPage,
                         400: {"description": "No decision, or the program or code is gone"},
                         404: {"description": "No such suggestion"},
                         409: {"description": "Already decided"}})
-async def decide_tag(request: Request, suggestion_id: int, session: SessionDep,
+async def decide_tag(request: Request, suggestion_id: IdInPath, session: SessionDep,
                      staff: StaffOnly) -> Response:
     form = await _form(request)
     _check_csrf(form, staff)

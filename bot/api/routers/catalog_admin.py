@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from bot.api.deps import IndexDep, SessionDep
+from bot.api.ids import IdInPath
 from bot.api.schemas import Problem
 from knowledge import models
 from knowledge.catalog_import import MAX_IMPORT_BYTES, ImportRefused, import_programs
@@ -78,7 +79,7 @@ def _suggestion_out(row: models.TagSuggestion) -> SuggestionOut:
 
 
 @router.post(
-    "/import", response_model=ImportOut,
+    "/import", response_model=ImportOut, max_body_size=MAX_IMPORT_BYTES,
     summary="Import programs from a CSV or JSON file (all or nothing)",
     description="The request body is the file itself (Content-Type text/csv or "
     "application/json; the format is the catalog's program format, see the README). "
@@ -87,7 +88,8 @@ def _suggestion_out(row: models.TagSuggestion) -> SuggestionOut:
     "suggestions.",
     responses={200: {"description": "Imported"},
                400: {"model": Problem, "description": "The file as a whole is unusable"},
-               401: {"model": Problem}, 413: {"model": Problem},
+               401: {"model": Problem},
+               413: {"description": f"The file is over {MAX_IMPORT_BYTES:,} bytes"},
                415: {"model": Problem},
                422: {"model": ImportOut, "description": "Malformed rows: nothing imported"},
                503: {"model": Problem, "description": "No token configured"}},
@@ -109,9 +111,7 @@ async def import_file(
         "text/csv": "csv", "application/csv": "csv", "application/json": "json"}
     if content_type not in formats:
         raise HTTPException(415, "Send the file as text/csv or application/json.")
-    body = await request.body()
-    if len(body) > MAX_IMPORT_BYTES:
-        raise HTTPException(413, f"The file is larger than {MAX_IMPORT_BYTES:,} bytes.")
+    body = await request.body()  # at most MAX_IMPORT_BYTES: the route's body limit
     fmt = formats[content_type]
     try:
         report = import_programs(session, body, filename or f"programs.{fmt}", fmt,
@@ -156,11 +156,11 @@ _DECISION_RESPONSES: dict[int | str, dict[str, object]] = {
 @router.post("/suggestions/{suggestion_id}/accept", response_model=SuggestionOut,
              summary="Accept a suggested tag (it then counts for recommendations)",
              responses=_DECISION_RESPONSES)
-def accept_suggestion(session: SessionDep, suggestion_id: int) -> SuggestionOut:
+def accept_suggestion(session: SessionDep, suggestion_id: IdInPath) -> SuggestionOut:
     return _decide(session, suggestion_id, True)
 
 
 @router.post("/suggestions/{suggestion_id}/reject", response_model=SuggestionOut,
              summary="Reject a suggested tag", responses=_DECISION_RESPONSES)
-def reject_suggestion(session: SessionDep, suggestion_id: int) -> SuggestionOut:
+def reject_suggestion(session: SessionDep, suggestion_id: IdInPath) -> SuggestionOut:
     return _decide(session, suggestion_id, False)

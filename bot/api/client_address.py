@@ -1,0 +1,69 @@
+"""Who sent a request: the address that per-client limits count (inquiries, console logins).
+
+The socket peer, unless it is one of the proxies in PATHFINDER_TRUSTED_PROXIES
+(comma-separated IPs or CIDRs; none by default). Then the X-Forwarded-For hops are read from
+the right, past every trusted proxy, to the first address a trusted proxy saw: hops further
+left are whatever the client wrote, so trusting them would let anyone pick their own address.
+uvicorn runs with ``--no-proxy-headers`` (bot/stack.py) so that this is the only place that
+decides."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+from functools import lru_cache
+
+from fastapi import Request
+
+logger = logging.getLogger(__name__)
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@lru_cache(maxsize=8)
+def _networks(setting: str) -> tuple[Network, ...]:
+    networks = []
+    for item in filter(None, (part.strip() for part in setting.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            # Left out: a typo makes the proxy a client (one shared limit), never a bypass.
+            logger.warning("PATHFINDER_TRUSTED_PROXIES: %r is not an IP address or CIDR; "
+                           "ignored", item)
+    return tuple(networks)
+
+
+def trusted_proxies() -> tuple[Network, ...]:
+    """The networks of PATHFINDER_TRUSTED_PROXIES (e.g. ``10.0.0.5,192.168.1.0/24``)."""
+    return _networks(os.environ.get("PATHFINDER_TRUSTED_PROXIES", ""))
+
+
+def _address(text: str) -> Address | None:
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    # An IPv4 client seen through a dual-stack socket (::ffff:10.0.0.5) is that IPv4 client.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def client_address(request: Request) -> str:
+    """The request's client address, as a string (``unknown`` without a socket peer)."""
+    peer = request.client.host if request.client else "unknown"
+    proxies = trusted_proxies()
+    current = _address(peer)
+    if current is None or not any(current in network for network in proxies):
+        return str(current or peer)
+    hops = ",".join(request.headers.getlist("x-forwarded-for")).split(",")
+    for hop in reversed(hops):
+        forwarded = _address(hop)
+        if forwarded is None:
+            break  # not an address: the last trusted hop is as far back as we can know
+        current = forwarded
+        if not any(current in network for network in proxies):
+            break
+    return str(current)
