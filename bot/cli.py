@@ -10,6 +10,7 @@ import argparse
 import contextlib
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
@@ -18,9 +19,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from knowledge.db import make_engine, session_factory
-from knowledge.settings import data_dir
+from knowledge.settings import PROJECT_ROOT, data_dir
 
 RESOLVE_SCHEMA = "pathfinder.resolve/1"
+# var/ holds conversations (tracker.db), staff accounts and inquiries (pathfinder.sqlite) and
+# logs: files the command and the services it starts create are for their owner only
+# (files 0600, folders 0700), whatever the shell's umask.
+PRIVATE_UMASK = 0o077
+VAR_DIR = PROJECT_ROOT / "var"
 OCCUPATION_SCHEMA = "pathfinder.occupation/1"
 MAX_BATCH_LINE = 10_000
 
@@ -289,7 +295,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def make_private(folder: Path) -> None:
+    """Take group and other permissions off ``folder`` and everything in it (what an older
+    version, or a permissive umask, left readable). Symbolic links are not followed."""
+    if not folder.is_dir() or folder.is_symlink():
+        return
+    for path in (folder, *folder.rglob("*")):
+        with contextlib.suppress(OSError):  # vanished meanwhile, or not ours: leave it
+            mode = path.lstat().st_mode
+            if not stat.S_ISLNK(mode) and stat.S_IMODE(mode) & 0o077:
+                path.chmod(stat.S_IMODE(mode) & ~0o077)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # First, so every file this process and its children (Rasa, the web app) create inherits it.
+    os.umask(PRIVATE_UMASK)
+    make_private(VAR_DIR)
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -110,12 +111,19 @@ class RasaClient:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            # The path, not the URL: the URL's query holds the token.
-            logger.warning("Rasa did not answer %s %s: %r", method, path, exc)
+            logger.warning("Rasa did not answer %s %s: %r", method, _shown(path),
+                           type(exc).__name__)
             raise RasaUnavailable(f"{type(exc).__name__} from {self.base_url}") from exc
         if response.status_code != 200:
-            raise RasaUnavailable(f"Rasa answered {response.status_code} to {method} {path}")
+            raise RasaUnavailable(
+                f"Rasa answered {response.status_code} to {method} {_shown(path)}")
         return response
+
+
+def _shown(path: str) -> str:
+    """A request path as logs and errors may show it: without the conversation id (whoever
+    has it can continue the conversation) and, being a path, without the query's token."""
+    return re.sub(r"^/conversations/[^/]+", "/conversations/…", path)
 
 
 def _json(response: httpx.Response) -> Any:
@@ -123,4 +131,4 @@ def _json(response: httpx.Response) -> Any:
         return response.json()
     except ValueError as exc:
         raise RasaUnavailable(f"Rasa's answer to {response.request.method} "
-                              f"{response.request.url.path} is not JSON") from exc
+                              f"{_shown(response.request.url.path)} is not JSON") from exc

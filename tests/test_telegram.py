@@ -41,13 +41,16 @@ from knowledge.db import make_engine, session_factory
 from knowledge.explainer import explain_program
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import program_match
-from knowledge.settings import PROJECT_ROOT, database_url
+from knowledge.referrals import conversation_ref
+from knowledge.settings import PROJECT_ROOT, SECRET_KEY_ENV, database_url
+from tests.conftest import TEST_SECRET_KEY
 from tests.e2e.conftest import is_french
 from tests.fake_telegram import Call, FakeTelegram
 from tests.test_widget import RasaStandIn
 
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 PUBLIC_URL = "https://portal.example"
+KEY = TEST_SECRET_KEY.encode()  # conversation pseudonyms in links (tests/conftest.py sets it)
 SECRET = "s3cret_token-for-tests"
 SEND_TIMEOUT_S = 1.5        # the connector's per-call timeout: a stall longer than this fails
 ATTEMPTS = 4
@@ -233,8 +236,11 @@ def check_programs(replies: list[Call], chat_id: int, kb: Session, lang: str) ->
             parts = urlsplit(link)
             assert f"{parts.scheme}://{parts.netloc}" == PUBLIC_URL
             assert parts.path.startswith("/go/")
+            # The conversation's pseudonym, not its id (the key to the transcript).
             query = parse_qs(parts.query)
-            assert query == {"conversation": [f"telegram-{chat_id}"], "channel": ["telegram"]}
+            assert query == {"ref": [conversation_ref(f"telegram-{chat_id}", KEY)],
+                             "channel": ["telegram"]}
+            assert str(chat_id) not in parts.query
             program = kb.get(models.Program, unquote(parts.path.removeprefix("/go/")))
             assert program is not None, link
             assert (program.title_fr if lang == "fr" else program.title_en) in text
@@ -578,6 +584,30 @@ def test_programs_read_as_in_the_bots_own_text(kb: Session, lang: str) -> None:
     [facts] = [line for line in lines.splitlines() if " · " in line]
     assert facts.startswith(format_money(match.cost, lang) + " · ")
     assert ", ".join(facts.split(" · ")) in explain_program(match, lang)
+
+
+def test_program_links_carry_a_pseudonym_not_the_chats_conversation_id(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Telegram message can be forwarded: its links must not hand out the conversation id
+    (``telegram-<chat id>``, the key to the transcript; chat ids are small numbers)."""
+    monkeypatch.setenv("PATHFINDER_PUBLIC_URL", PUBLIC_URL)
+    program = {"id": "p1", "title": "Welding Basics", "institution": "Sault College",
+               "url": "https://x.example/p1", "cost": 500, "currency": "CAD", "hours": 40,
+               "weeks": 4, "delivery": "online", "language": "en", "why": "It teaches MIG."}
+    payload = {"custom": {"type": "recommendations", "lang": "en", "programs": [program]}}
+
+    def links(chat_id: int) -> list[str]:
+        out = render_reply([payload], chat_id, f"telegram-{chat_id}", ButtonKeys())
+        return [html.unescape(h) for m in out for h in re.findall(r'<a href="([^"]+)">', m.html)]
+
+    [link] = links(4242)
+    assert link == (f"{PUBLIC_URL}/go/p1?channel=telegram&ref="
+                    f"{conversation_ref('telegram-4242', KEY)}")
+    assert "4242" not in link and "conversation" not in link
+    assert links(4243) != [link]  # one pseudonym per chat
+    # Without the key the link still works; it just says no conversation.
+    monkeypatch.delenv(SECRET_KEY_ENV)
+    assert links(4242) == [f"{PUBLIC_URL}/go/p1?channel=telegram"]
 
 
 def test_split_reopens_tags_cut_in_the_middle() -> None:

@@ -21,8 +21,9 @@ from sqlalchemy import select
 from bot.stack import Stack
 from knowledge import models
 from knowledge.db import make_engine, session_factory
+from knowledge.referrals import conversation_ref
 from knowledge.settings import PROJECT_ROOT
-from tests.conftest import screenshots_dir, started_stack
+from tests.conftest import TEST_SECRET_KEY, screenshots_dir, started_stack
 
 CHROMIUM = Path("/usr/bin/chromium")
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
@@ -170,8 +171,11 @@ def test_a_learner_gets_cards_follows_a_link_and_finds_the_conversation_after_re
         assert redirect.status == 302 and redirect.header_value("location") == program.url
         clicks = session.scalars(select(models.Referral)).all()
     engine.dispose()
+    # The click knows its conversation by pseudonym: the id itself is in no link.
+    sender = sender_of(page)
+    assert sender.removeprefix("web-") not in href
     assert [(c.program_id, c.conversation, c.channel) for c in clicks] == [
-        (program_id, sender_of(page), "web")]
+        (program_id, conversation_ref(sender, TEST_SECRET_KEY.encode()), "web")]
 
     # A reload brings the same conversation back, panel open, cards included.
     shown_before = page.locator(".pfw-log").inner_text()

@@ -106,10 +106,17 @@ class MessageIn(BaseModel):
         "characters with a polite answer; over 20,000 is a 422."))
 
 
+REF_DESCRIPTION = (
+    "The conversation's pseudonym for program links (`/go/{program}?channel=web&ref=…`): 32 "
+    "hex digits derived from the conversation id with the server's secret key, so links "
+    "never carry the id itself. Left out when the server has no key (PATHFINDER_SECRET_KEY)")
+
+
 class ReplyOut(BaseModel):
     lang: Literal["en", "fr"] | None = Field(
         description="The conversation's language after this turn (the widget's interface "
         "follows it); null before it is known")
+    ref: str | None = Field(default=None, description=REF_DESCRIPTION)
     messages: list[BotMessageOut]
 
 
@@ -120,6 +127,7 @@ class HistoryMessageOut(BotMessageOut):
 
 class HistoryOut(BaseModel):
     lang: Literal["en", "fr"] | None
+    ref: str | None = Field(default=None, description=REF_DESCRIPTION)
     messages: list[HistoryMessageOut] = Field(
         description="The conversation so far, oldest first. A button press shows as the "
         "button's title, a language switch as the language's name; other commands are left out")

@@ -5,7 +5,14 @@ and skills most asked about.
 
 Conversations and recommendations come from the tracker store (read as stored: nothing here
 shows a message; the skills and occupations listed are redacted), clicks and inquiries from the
-app database. A click's language is its conversation's, when the link carried one.
+app database. A click's language is its conversation's, when the link carried the
+conversation's pseudonym (knowledge.referrals.conversation_ref: clicks store that, never the
+conversation id), found by computing each conversation's pseudonym with the same key.
+
+Channels and languages are counted only by the values Pathfinder knows (web, telegram, rest;
+en, fr): a slot is whatever a payload said (``/change_language{"language":"..."}``), so
+anything else counts as "unknown" rather than becoming a dimension of its own. Every CSV cell
+that a spreadsheet would read as a formula is neutralised (see ``csv_cell``).
 """
 
 from __future__ import annotations
@@ -15,16 +22,25 @@ import datetime as dt
 import io
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.console.conversations import Conversation
 from bot.engine.redaction import redact
+from connectors.senders import CHANNELS
 from knowledge.inquiries import count_inquiries
+from knowledge.language import Lang
 from knowledge.models import Occupation, Referral
+from knowledge.referrals import conversation_ref
+from knowledge.settings import secret_key
 
 UNKNOWN = "unknown"
+LANGUAGES: tuple[str, ...] = get_args(Lang)
+# What makes a spreadsheet (Excel, LibreOffice, Sheets) read a cell as a formula (OWASP, "CSV
+# Injection"): =HYPERLINK(...) in a slot value would become a live link in staff's sheet.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 METRICS = ("conversations", "recommendations", "clicks", "inquiries", "helpful_yes",
            "helpful_no")
 METRIC_LABELS = {
@@ -32,6 +48,20 @@ METRIC_LABELS = {
     "clicks": "Click-throughs to institutions", "inquiries": "Inquiries sent",
     "helpful_yes": "\u201cHelpful\u201d answers", "helpful_no": "\u201cNot helpful\u201d answers",
 }
+
+
+def known(value: str | None, allowed: tuple[str, ...]) -> str:
+    """The value if it is one of ``allowed``, else "unknown"."""
+    return value if value in allowed else UNKNOWN
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that no spreadsheet runs: text starting with = + - @, a tab or a carriage
+    return gets a leading single quote (OWASP). Numbers stay numbers (a negative count is
+    written as a number, not as text)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def week_of(when: dt.datetime | dt.date) -> dt.date:
@@ -76,31 +106,38 @@ class Analytics:
     def csv(self) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["week", "channel", "language", "metric", "count"])
+        rows: list[list[object]] = [["week", "channel", "language", "metric", "count"]]
         for (week, channel, language, metric), n in sorted(self.counts.items()):
-            writer.writerow([week.isoformat(), channel, language, metric, n])
+            rows.append([week.isoformat(), channel, language, metric, n])
         for title, n in self.occupations:
-            writer.writerow(["", "", "", "occupation:" + title, n])
+            rows.append(["", "", "", "occupation:" + title, n])
         for skill, n in self.skills:
-            writer.writerow(["", "", "", "skill:" + skill, n])
+            rows.append(["", "", "", "skill:" + skill, n])
+        writer.writerows([csv_cell(cell) for cell in row] for row in rows)
         return out.getvalue()
 
 
 def compute(session: Session, conversations: list[Conversation],
-            since: dt.date | None = None, top: int = 10) -> Analytics:
+            since: dt.date | None = None, top: int = 10,
+            ref_key: bytes | None = None) -> Analytics:
+    """The figures; ``ref_key``: the key of the links' pseudonyms (default
+    PATHFINDER_SECRET_KEY; without one, clicks count under language "unknown")."""
     result = Analytics()
+    ref_key = ref_key if ref_key is not None else secret_key()
     if since is not None:
         this_week = week_of(dt.datetime.now(dt.UTC))
         result.period = [week_of(since) + dt.timedelta(weeks=i)
                          for i in range((this_week - week_of(since)).days // 7 + 1)]
-    language_of: dict[str, str] = {}
+    language_of: dict[str, str] = {}  # by the conversation's pseudonym, as clicks have it
     nocs: Counter[str] = Counter()
     skills: Counter[str] = Counter()
     for conversation in conversations:
-        language_of[conversation.sender_id] = conversation.language
+        language = known(conversation.language, LANGUAGES)
+        if ref_key is not None:
+            language_of[conversation_ref(conversation.sender_id, ref_key)] = language
         if conversation.started is None or not conversation.user_turns:
             continue
-        key = (conversation.channel, conversation.language)
+        key = (known(conversation.channel, CHANNELS), language)
         # Counted in the week it started, or the period's first week if it started before.
         started = week_of(conversation.started)
         if since is not None:
@@ -120,9 +157,9 @@ def compute(session: Session, conversations: list[Conversation],
     clicks = select(Referral.clicked_at, Referral.channel, Referral.conversation)
     if since is not None:
         clicks = clicks.where(Referral.clicked_at >= dt.datetime.combine(since, dt.time()))
-    for clicked_at, channel, sender in session.execute(clicks):
-        language = language_of.get(sender or "", UNKNOWN)
-        result.counts[(week_of(clicked_at), channel, language, "clicks")] += 1
+    for clicked_at, channel, ref in session.execute(clicks):
+        language = language_of.get(ref or "", UNKNOWN)
+        result.counts[(week_of(clicked_at), known(channel, CHANNELS), language, "clicks")] += 1
 
     # Inquiries carry no conversation: channel and language are "unknown".
     start = dt.datetime.combine(since, dt.time()) if since is not None else None

@@ -3,7 +3,8 @@ phone numbers, Canadian social insurance numbers (SIN), Canadian postal codes an
 card numbers are replaced by a bracketed label ("[email]", "[phone]", ...).
 
 Used twice, on purpose: by the engine's tracker store before a turn is written
-(bot/engine/tracker_store.py; the live turn has already used the original text), and by the
+(bot/engine/tracker_store.py; the live turn has already used the original text, and from the
+next turn on Rasa reads the redacted events back, slot values included), and by the
 staff console before anything is shown or exported (conversations stored before redaction
 existed, or by another tracker store). So this module imports only the standard library and
 runs on the engine's Python 3.10 as well as the app's 3.11.
@@ -68,18 +69,47 @@ def redact(text: str) -> str:
     return _POSTAL_RE.sub(POSTAL_CODE, text)
 
 
+def redact_value(value: Any) -> Any:
+    """A JSON value with every string in it redacted (lists and dicts recursively; keys are
+    kept: they are names, not what someone typed). Numbers, booleans and None are kept."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [redact_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_value(item) for key, item in value.items()}
+    return value
+
+
+# Rasa adds the model's id (uuid4 hex) to every event's metadata: 32 hex digits can hold a
+# digit run shaped like a SIN or a card, which must not be mangled.
+_MODEL_ID_KEY = "model_id"
+_MODEL_ID_RE = re.compile(r"[0-9a-f]{32}")
+
+
+def _redact_metadata(metadata: Any) -> Any:
+    if not isinstance(metadata, dict):
+        return redact_value(metadata)
+    return {key: value if key == _MODEL_ID_KEY and isinstance(value, str)
+            and _MODEL_ID_RE.fullmatch(value) else redact_value(value)
+            for key, value in metadata.items()}
+
+
 def _redact_entities(entities: Any) -> None:
     if not isinstance(entities, list):
         return
     for entity in entities:
-        if isinstance(entity, dict) and isinstance(entity.get("value"), str):
-            entity["value"] = redact(entity["value"])
+        if isinstance(entity, dict) and "value" in entity:
+            entity["value"] = redact_value(entity["value"])
 
 
 def redact_event(event: dict[str, Any]) -> dict[str, Any]:
     """Redact a Rasa event in its serialised form (``Event.as_dict()``), in place, and
     return it: a user message's text, its parse data's text and entity values, a bot
-    message's text. Slot values are kept: a form may need an address on a later turn."""
+    message's text, a slot event's value (``session_started_metadata`` included: Rasa 3.6
+    keeps the channel's session-start metadata in that slot) and any event's ``metadata``
+    (a user message's channel metadata). No later turn needs an unredacted value: no form
+    collects an address or a number, and the slots hold job titles, skills and codes."""
     kind = event.get("event")
     if kind in ("user", "bot") and isinstance(event.get("text"), str):
         event["text"] = redact(event["text"])
@@ -89,4 +119,10 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
             if isinstance(parse_data.get("text"), str):
                 parse_data["text"] = redact(parse_data["text"])
             _redact_entities(parse_data.get("entities"))
+            if "metadata" in parse_data:
+                parse_data["metadata"] = _redact_metadata(parse_data["metadata"])
+    if kind == "slot" and "value" in event:
+        event["value"] = redact_value(event["value"])
+    if "metadata" in event:
+        event["metadata"] = _redact_metadata(event["metadata"])
     return event

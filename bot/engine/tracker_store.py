@@ -2,9 +2,11 @@
 
 Rasa keeps messages as typed (RASA_NOTES: only Rasa Pro anonymises). This store writes the
 same ``events`` table as ``type: SQL`` (same columns, same JSON), but each user message's text,
-parse data text and entity values, and each bot message's text, go through
+parse data text, entity values and channel metadata, each bot message's text, each slot
+value (job titles typed by the learner; ``session_started_metadata``, where Rasa 3.6 keeps the
+channel's session-start metadata) and any event's metadata go through
 :func:`bot.engine.redaction.redact_event` first. The turn being processed has already used
-the original text; from the next turn on, Rasa reads the redacted events back.
+the original values; from the next turn on, Rasa reads the redacted events back.
 
 Configured in endpoints.yml (and by bot/stack.py) as
 ``type: bot.engine.tracker_store.RedactingSQLTrackerStore`` with the ``SQL`` store's keys

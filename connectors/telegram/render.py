@@ -18,6 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from connectors.telegram.texts import Lang, as_lang, text
 from knowledge.explainer import program_facts
+from knowledge.referrals import link_ref
 
 # Telegram's limit for a message's text, counted in UTF-16 code units after entity parsing;
 # counting the HTML source is stricter (tags and entities shrink when parsed).
@@ -54,11 +55,14 @@ def program_link(program: Mapping[str, Any], conversation: str, channel: str = "
                  public_url: str | None = None) -> str | None:
     """Where a program's link points: the web app's click redirect (which records the referral)
     when its public URL is known (``PATHFINDER_PUBLIC_URL``), else the program's own page.
-    None when there is no usable http(s) link."""
+    None when there is no usable http(s) link. The redirect gets the conversation's pseudonym
+    (``ref``), never the conversation id (``telegram-<chat id>``) itself: a link can be
+    forwarded, and the id is the key to the transcript."""
     base = public_url if public_url is not None else os.environ.get(PUBLIC_URL_ENV, "")
     program_id = str(program.get("id") or "")
     if base.strip() and program_id:
-        query = urlencode({"conversation": conversation, "channel": channel})
+        ref = link_ref(conversation)
+        query = urlencode({"channel": channel, **({"ref": ref} if ref else {})})
         return f"{base.strip().rstrip('/')}/go/{quote(program_id, safe='')}?{query}"
     url = str(program.get("url") or "")
     return url if urlsplit(url).scheme in ("http", "https") else None

@@ -12,7 +12,9 @@
 // match the server's protocol versions, it needs sticky sessions, and it failed under load
 // where REST did not (see bot/api/routers/conversations.py for the whole reasoning).
 // The conversation id (random, 128 bits) is kept in localStorage; after a reload the
-// transcript comes back from the server (GET /api/conversations/{id}/messages).
+// transcript comes back from the server (GET /api/conversations/{id}/messages). It is the
+// only key to the transcript, so it never goes into a link: program links carry the `ref`
+// the server's answers give (a pseudonym derived from the id with the server's secret).
 //
 // Safety: text from the bot or the learner is only ever set with textContent (never
 // innerHTML), and program links always point to the server's /go/{id} redirect, never to a
@@ -259,8 +261,16 @@
     return new Intl.NumberFormat(`${lang}-CA`, { maximumFractionDigits: 1 }).format(value);
   }
 
+  // The conversation's pseudonym for links, from the server's latest answer (none yet, or
+  // a server without a secret key: the click is then counted for no conversation).
+  let ref = null;
+
+  function takeRef(answer) {
+    if (typeof answer.ref === "string" && /^[0-9a-f]{32}$/.test(answer.ref)) ref = answer.ref;
+  }
+
   function goLink(programId) {
-    const query = `channel=web&conversation=${encodeURIComponent(senderId())}`;
+    const query = ref ? `channel=web&ref=${ref}` : "channel=web";
     return `${serverUrl}/go/${encodeURIComponent(programId)}?${query}`;
   }
 
@@ -427,6 +437,7 @@
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const reply = await response.json();
         if (reply.lang) setLanguage(reply.lang);
+        takeRef(reply);
         setTyping(false);
         for (const m of Array.isArray(reply.messages) ? reply.messages : []) render(m);
       } catch (e) {
@@ -446,6 +457,7 @@
       if (!response.ok) return;
       const history = await response.json();
       if (history.lang) setLanguage(history.lang);
+      takeRef(history);
       for (const m of Array.isArray(history.messages) ? history.messages : []) render(m);
       scrollDown();
     } catch (e) { /* the learner can still start again */ }

@@ -17,7 +17,9 @@ transcript here, which reads it from Rasa's tracker store through Rasa's HTTP AP
 with whichever tracker store Rasa uses, SQLite or PostgreSQL, without reading Rasa's tables).
 The sender id is the only key to a transcript, so it must be unguessable: ``web-`` and 32 hex
 digits (128 random bits) from the browser's crypto. Other ids (Telegram's, tests') are refused
-here, so this endpoint cannot read another channel's conversations.
+here, so this endpoint cannot read another channel's conversations. For the same reason
+the id never goes into a program link: each answer gives the widget the conversation's
+pseudonym (``ref``, knowledge.referrals.conversation_ref) for its links.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from bot.api.schemas import (
 )
 from connectors.rasa_client import RasaClient, RasaUnavailable, conversation_language
 from connectors.senders import WEB_SENDER_PATTERN
+from knowledge.referrals import link_ref
 
 SENDER_PATTERN = WEB_SENDER_PATTERN
 # The widget's own language switch (its header button) shows as the language's name.
@@ -82,7 +85,7 @@ async def send_message(sender: Sender, body: MessageIn, request: Request) -> Rep
     # say, the turn is still answered and the widget keeps its language: a 503 would make
     # the learner send, and Rasa run, the turn again.
     messages = [m for m in map(bot_message, reply.messages) if m is not None]
-    return ReplyOut(lang=reply.language, messages=messages)
+    return ReplyOut(lang=reply.language, ref=link_ref(sender), messages=messages)
 
 
 @router.get("/{sender}/messages", response_model=HistoryOut, response_model_exclude_none=True,
@@ -93,7 +96,7 @@ async def conversation_history(sender: Sender, request: Request) -> HistoryOut:
         tracker = await _rasa(request).tracker(sender, events="ALL")
     except RasaUnavailable as exc:
         raise HTTPException(503, UNREACHABLE) from exc
-    return HistoryOut(lang=conversation_language(tracker),
+    return HistoryOut(lang=conversation_language(tracker), ref=link_ref(sender),
                       messages=transcript(tracker.get("events") or []))
 
 

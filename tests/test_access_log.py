@@ -1,0 +1,89 @@
+"""The web app's access log holds no conversation id (the only key to a transcript): uvicorn
+started as `pathfinder run` starts it, real requests of the widget and of program links, and
+its log read back."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot.api.access_log import ACCESS_LOGGER, PLACEHOLDER, ConversationIdFilter, scrub
+from bot.stack import free_port
+from knowledge.referrals import conversation_ref
+from knowledge.settings import PROJECT_ROOT
+from tests.conftest import TEST_SECRET_KEY
+
+WEB = "web-" + "5e" * 16
+REF = conversation_ref(WEB, TEST_SECRET_KEY.encode())
+
+
+@pytest.mark.parametrize(("logged", "shown"), [
+    (f"/api/conversations/{WEB}/messages", f"/api/conversations/{PLACEHOLDER}/messages"),
+    (f"/api/conversations/{WEB.upper()}/messages",
+     f"/api/conversations/{PLACEHOLDER}/messages"),
+    ("/api/conversations/ana/messages", f"/api/conversations/{PLACEHOLDER}/messages"),
+    (f"/go/p1?channel=web&ref={REF}", f"/go/p1?channel=web&ref={PLACEHOLDER}"),
+    (f"/go/p1?conversation={WEB}&channel=web", f"/go/p1?conversation={PLACEHOLDER}&channel=web"),
+    ("/go/p1?conversation=telegram-4242&channel=telegram",
+     f"/go/p1?conversation={PLACEHOLDER}&channel=telegram"),
+    ("relayed telegram--1001234 to Rasa", f"relayed {PLACEHOLDER} to Rasa"),
+    ("/go/web-welding-101?channel=web&prefer=1", "/go/web-welding-101?channel=web&prefer=1"),
+    ("/health", "/health"),
+])
+def test_conversation_ids_and_refs_are_replaced(logged: str, shown: str) -> None:
+    assert scrub(logged) == shown
+
+
+def test_a_record_shaped_as_uvicorn_logs_a_request_keeps_all_but_the_id() -> None:
+    # uvicorn's httptools and h11 protocols log requests this way (uvicorn 0.54).
+    record = logging.LogRecord(ACCESS_LOGGER, logging.INFO, __file__, 0,
+                               '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5123", "POST", f"/api/conversations/{WEB}/messages",
+                                "1.1", 200), None)
+    assert ConversationIdFilter().filter(record) is True
+    assert record.getMessage() == (f'127.0.0.1:5123 - "POST /api/conversations/{PLACEHOLDER}'
+                                   '/messages HTTP/1.1" 200')
+
+
+def test_the_running_web_app_logs_no_conversation_id(sqlite_url: str, tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "web.log"
+    env = dict(os.environ, PATHFINDER_DATABASE_URL=sqlite_url,
+               PATHFINDER_RASA_URL=f"http://127.0.0.1:{free_port()}")  # Rasa down: a 503
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(PROJECT_ROOT / ".venv/bin/python"), "-m", "uvicorn", "bot.api.app:create_app",
+             "--factory", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
+        assert httpx.post(f"{base}/api/conversations/{WEB}/messages",
+                          json={"message": "hi"}, timeout=30).status_code == 503
+        assert httpx.get(f"{base}/api/conversations/{WEB}/messages",
+                         timeout=30).status_code == 503
+        assert httpx.get(f"{base}/go/no-such-program", timeout=30,
+                         params={"channel": "web", "ref": REF, "conversation": WEB}
+                         ).status_code == 404
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    text = log.read_text()
+    requests = [line for line in text.splitlines() if '"POST ' in line or '"GET ' in line]
+    assert len([line for line in requests if "/api/conversations/" in line]) == 2
+    assert any("/go/no-such-program" in line for line in requests)
+    assert WEB.removeprefix("web-") not in text and REF not in text
