@@ -18,11 +18,10 @@ from typing import Literal, get_args
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from knowledge.models import Inquiry, Program, utc_naive
+from knowledge.models import MAX_EMAIL_CHARS, Inquiry, Program, utc_naive
 from knowledge.referrals import UnknownProgram
 
 MAX_NAME_CHARS = 100
-MAX_EMAIL_CHARS = 254  # RFC 5321 path limit
 MAX_QUESTION_CHARS = 2000
 MIN_QUESTION_CHARS = 5
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 Money = Numeric(10, 2)
+MAX_EMAIL_CHARS = 254  # RFC 5321's limit on a path: no e-mail address is longer
 
 
 def utc_naive(at: dt.datetime | None = None) -> dt.datetime:
@@ -247,7 +248,7 @@ class Inquiry(Base):
     program_id: Mapped[str] = mapped_column(String(120))
     institution_id: Mapped[str] = mapped_column(String(60))  # the program's, when sent
     name: Mapped[str] = mapped_column(String(100))
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_CHARS))
     question: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(10))  # form | api
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)  # UTC, naive
@@ -284,7 +285,7 @@ class StaffAccount(Base):
     __tablename__ = "staff_accounts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_CHARS), unique=True)  # stored lower-case
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 

@@ -13,8 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.api.access_log import ACCESS_LOGGER, PLACEHOLDER, ConversationIdFilter, scrub
+from bot.api.access_log import ACCESS_LOGGER, ConversationIdFilter
 from bot.stack import free_port
+from connectors.senders import CONVERSATION_PLACEHOLDER as PLACEHOLDER
+from connectors.senders import scrub_conversation_ids
 from knowledge.referrals import conversation_ref
 from knowledge.settings import PROJECT_ROOT
 from tests.conftest import TEST_SECRET_KEY
@@ -33,11 +35,15 @@ REF = conversation_ref(WEB, TEST_SECRET_KEY.encode())
     ("/go/p1?conversation=telegram-4242&channel=telegram",
      f"/go/p1?conversation={PLACEHOLDER}&channel=telegram"),
     ("relayed telegram--1001234 to Rasa", f"relayed {PLACEHOLDER} to Rasa"),
+    # Rasa's HTTP API, as the Rasa client names its requests in warnings and errors
+    ("/conversations/ana/tracker", f"/conversations/{PLACEHOLDER}/tracker"),
+    # the console's transcripts
+    ("/console/conversations/ana?x=1", f"/console/conversations/{PLACEHOLDER}?x=1"),
     ("/go/web-welding-101?channel=web&prefer=1", "/go/web-welding-101?channel=web&prefer=1"),
     ("/health", "/health"),
 ])
 def test_conversation_ids_and_refs_are_replaced(logged: str, shown: str) -> None:
-    assert scrub(logged) == shown
+    assert scrub_conversation_ids(logged) == shown
 
 
 def test_a_record_shaped_as_uvicorn_logs_a_request_keeps_all_but_the_id() -> None:

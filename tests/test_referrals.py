@@ -20,7 +20,7 @@ from bot.console.conversations import EVENTS, TrackerStore
 from knowledge import models
 from knowledge.db import make_engine, migrate
 from knowledge.referrals import UnknownProgram, conversation_ref, record_click
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, postgres_schema
 from tests.test_console_tracker import NOW, conversation
 
 SENDER = "web-" + "ab" * 16
@@ -162,7 +162,18 @@ def test_reloading_the_catalog_keeps_the_clicks(
     assert clicks(session) == [(program.id, REF, "web")]
 
 
-def test_upgrading_forgets_the_conversation_ids_that_old_clicks_stored(tmp_path: Path) -> None:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty database, on each backend."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite'}"
+        return
+    with postgres_schema() as url:
+        yield url
+
+
+def test_upgrading_forgets_the_conversation_ids_that_old_clicks_stored(
+        empty_database: str) -> None:
     """Before pseudonyms, a click stored the conversation id itself (the transcript's key);
     migration 0005 forgets those and keeps the clicks and any pseudonym."""
     from alembic import command
@@ -170,7 +181,7 @@ def test_upgrading_forgets_the_conversation_ids_that_old_clicks_stored(tmp_path:
 
     from knowledge.db import MIGRATIONS_DIR
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
+    engine = make_engine(empty_database)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     with engine.begin() as connection:
@@ -179,7 +190,7 @@ def test_upgrading_forgets_the_conversation_ids_that_old_clicks_stored(tmp_path:
     clicked = dt.datetime(2026, 11, 30, 12, 0)
     with engine.begin() as connection:
         for conversation in (SENDER, "telegram-123456789", REF, None):
-            connection.execute(insert(models.Referral.__table__).values(
+            connection.execute(insert(models.Referral).values(
                 program_id="p-1", conversation=conversation, channel="web",
                 clicked_at=clicked))
     migrate(engine)

@@ -6,34 +6,22 @@ path and query (``uvicorn.access``), and the widget's path holds the id
 (``/api/conversations/web-<32 hex>/messages``), so logs would hand the keys to anyone who
 reads them. :func:`install` (called by ``create_app``) adds a filter to that logger that
 replaces conversation ids, and the values of ``ref=`` and ``conversation=`` query parameters,
-with a placeholder before a line is written. The status, method and the rest of the path
-stay, so the log still says what happened.
+with a placeholder before a line is written (connectors.senders.scrub_conversation_ids, which
+the Rasa client's messages use too). The status, method and the rest of the path stay, so the
+log still says what happened.
 """
 
 from __future__ import annotations
 
 import logging
-import re
+
+from connectors.senders import scrub_conversation_ids
 
 ACCESS_LOGGER = "uvicorn.access"
-PLACEHOLDER = "<conversation>"
-_IDS = re.compile(
-    # the widget's ids (any case: refused with a 422, but logged all the same), Telegram's
-    # telegram-<chat id> (a group's id is negative)...
-    r"(?P<id>web-[0-9a-f]{32}|telegram-[0-9-]+"
-    # (whatever stands in the widget's path: an id the API refuses may still be someone's)
-    r"|(?<=/api/conversations/)[^/?#\s\"]+)"
-    # ... and what the query's ref= or conversation= says (older links had the id there)
-    r"|(?<=[?&;])(?P<name>ref|conversation)=[^&;#\s\"]*", re.IGNORECASE)
 
 
-def _placeholder(match: re.Match[str]) -> str:
-    return f"{match['name']}={PLACEHOLDER}" if match["name"] else PLACEHOLDER
-
-
-def scrub(text: str) -> str:
-    """``text`` with every conversation id and link reference replaced by the placeholder."""
-    return _IDS.sub(_placeholder, text)
+def _scrubbed(value: object) -> object:
+    return scrub_conversation_ids(value) if isinstance(value, str) else value
 
 
 class ConversationIdFilter(logging.Filter):
@@ -42,13 +30,11 @@ class ConversationIdFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if isinstance(record.msg, str):
-            record.msg = scrub(record.msg)
+            record.msg = scrub_conversation_ids(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(scrub(arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
+            record.args = tuple(_scrubbed(arg) for arg in record.args)
         elif isinstance(record.args, dict):
-            record.args = {key: scrub(value) if isinstance(value, str) else value
-                           for key, value in record.args.items()}
+            record.args = {key: _scrubbed(value) for key, value in record.args.items()}
         return True
 
 

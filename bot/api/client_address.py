@@ -5,7 +5,11 @@ The socket peer, unless it is one of the proxies in PATHFINDER_TRUSTED_PROXIES
 the right, past every trusted proxy, to the first address a trusted proxy saw: hops further
 left are whatever the client wrote, so trusting them would let anyone pick their own address.
 uvicorn runs with ``--no-proxy-headers`` (bot/stack.py) so that this is the only place that
-decides."""
+decides.
+
+The limits count :func:`limit_key`: that address, or an IPv6 client's /64. A subscriber is
+given at least a /64 (2**64 addresses) and may use any of them, so counting IPv6 addresses
+one by one would give one client as many fresh limits as it likes."""
 
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+IPV6_CLIENT_PREFIX = 64  # bits: the share of the address space one IPv6 client may use
 
 
 @lru_cache(maxsize=8)
@@ -51,13 +56,14 @@ def _address(text: str) -> Address | None:
     return address
 
 
-def client_address(request: Request) -> str:
-    """The request's client address, as a string (``unknown`` without a socket peer)."""
+def client_address(request: Request) -> Address | str:
+    """The request's client address; without one, what stands for it (``unknown`` without a
+    socket peer, or a peer that is no IP address, such as a test client's name)."""
     peer = request.client.host if request.client else "unknown"
     proxies = trusted_proxies()
     current = _address(peer)
     if current is None or not any(current in network for network in proxies):
-        return str(current or peer)
+        return current or peer
     hops = ",".join(request.headers.getlist("x-forwarded-for")).split(",")
     for hop in reversed(hops):
         forwarded = _address(hop)
@@ -66,4 +72,13 @@ def client_address(request: Request) -> str:
         current = forwarded
         if not any(current in network for network in proxies):
             break
-    return str(current)
+    return current
+
+
+def limit_key(request: Request) -> str:
+    """What per-client limits count the request under: the client address, for IPv6 its
+    /64 (e.g. ``2001:db8:1:2::/64``)."""
+    client = client_address(request)
+    if isinstance(client, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((client, IPV6_CLIENT_PREFIX), strict=False))
+    return str(client)

@@ -25,7 +25,7 @@ from bot.console.passwords import (
     hash_password,
     verify_password,
 )
-from knowledge.models import StaffAccount, StaffSession, utc_naive
+from knowledge.models import MAX_EMAIL_CHARS, StaffAccount, StaffSession, utc_naive
 
 SESSION_HOURS = 12
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -42,7 +42,7 @@ class AccountError(ValueError):
 
 def create_account(session: Session, email: str, password: str) -> StaffAccount:
     email = normal_email(email)
-    if not EMAIL_RE.match(email) or len(email) > 254:
+    if not EMAIL_RE.match(email) or len(email) > MAX_EMAIL_CHARS:
         raise AccountError(f"{email!r} is not an email address")
     if len(password) < MIN_PASSWORD_CHARS:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_CHARS} characters")
@@ -66,12 +66,6 @@ def log_in(session: Session, email: str, password: str) -> StaffAccount | None:
         verify_password(password, DUMMY_HASH)
         return None
     return account if verify_password(password, account.password_hash) else None
-
-
-def refuse_as_slowly(password: str) -> None:
-    """Spends what checking ``password`` would, for an attempt refused unchecked: a refusal
-    then takes as long as a wrong password."""
-    verify_password(password, DUMMY_HASH)
 
 
 def _token_hash(token: str) -> str:

@@ -20,8 +20,9 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from bot.api.client_address import client_address
+from bot.api.client_address import limit_key
 from bot.api.deps import SessionDep
 from bot.api.forms import (
     Form,
@@ -44,7 +45,7 @@ from bot.console.conversations import (
 from bot.console.nlu_export import ExportError, training_data_yaml
 from connectors.senders import CHANNELS
 from knowledge import tagging
-from knowledge.models import TurnAnnotation, utc_naive
+from knowledge.models import MAX_EMAIL_CHARS, TurnAnnotation, utc_naive
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -62,9 +63,9 @@ LONGEST_WAIT_S = 15 * 60.0
 LOGIN_REFUSED = (f"Wrong email or password. After {FAILURES_BEFORE_WAIT} failed logins, an "
                  "account cannot be tried from your address for a few minutes.")
 # Failed logins per client address over all accounts (PATHFINDER_LOGIN_FAILURE_RATE,
-# COUNT/SECONDS): the wait per account does not stop one address trying one password on many
-# accounts. Everyone behind one address (an office NAT, a proxy missing from
-# PATHFINDER_TRUSTED_PROXIES) shares the count.
+# COUNT/SECONDS), attempts refused by the wait included: the wait per account does not stop
+# one address trying one password on many accounts. Everyone behind one address (an office
+# NAT, a proxy missing from PATHFINDER_TRUSTED_PROXIES; for IPv6, one /64) shares the count.
 DEFAULT_LOGIN_FAILURE_RATE = "20/900"
 TOO_MANY_FAILURES = ("Too many failed logins from your address. Wait a few minutes, or ask "
                      "an administrator.")
@@ -216,22 +217,27 @@ async def log_in(request: Request, session: SessionDep) -> Response:
     form = await _form(request)
     _refuse_without_token(double_submitted(request, LOGIN_CSRF_COOKIE, field(form, "csrf")))
     next_url = _safe_next(field(form, "next"))
-    address = client_address(request)
+    client = limit_key(request)
     email, password = field(form, "email"), field(form, "password")
-    pair = f"{address} {accounts.normal_email(email)}"
+    # Kept in memory: no longer than an account's e-mail can be (a longer one has no account).
+    pair = f"{client} {accounts.normal_email(email)[:MAX_EMAIL_CHARS]}"
     failures, waits = _failed_logins(request), _login_waits(request)
     # Not even a right password gets in: the answer must not tell guesses apart.
-    if failures.exceeded(address):
-        logger.warning("Console login refused: too many failed logins from %s", address)
+    if failures.exceeded(client):
+        logger.warning("Console login refused: too many failed logins from %s", client)
         return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
     if waits.refused(pair):
+        # A failure from this client all the same, or it could send these without end. No
+        # password check: the wait is decided before any account is looked up, so a quick
+        # answer tells nothing.
+        failures.allow(client)
         logger.warning("Console login refused: failed logins in a row from %s to one "
-                       "account", address)
-        accounts.refuse_as_slowly(password)
+                       "account", client)
         return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
-    account = accounts.log_in(session, email, password)
+    # scrypt takes tens of milliseconds: not on the event loop, which serves every request.
+    account = await run_in_threadpool(accounts.log_in, session, email, password)
     if account is None:
-        failures.allow(address)  # counts the failure
+        failures.allow(client)  # counts the failure
         waits.failed(pair)
         return _login_page(request, next_url, LOGIN_REFUSED, 401)
     waits.succeeded(pair)

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from bot.api.client_address import client_address
+from bot.api.client_address import limit_key
 from bot.api.deps import SessionDep
 from bot.api.forms import cookie_token, double_submitted, field, read_form, set_cookie
 from bot.api.routers.inquiries import inquiry_limiter
@@ -182,7 +182,7 @@ async def post_inquiry_form(request: Request, session: SessionDep, program_id: s
     if not double_submitted(request, CSRF_COOKIE, field(posted, "csrf_token")):
         return _program_page(request, session, program_id, lang, form, texts["csrf"],
                              status_code=403)
-    if not inquiry_limiter(request).allow(client_address(request)):
+    if not inquiry_limiter(request).allow(limit_key(request)):
         return _program_page(request, session, program_id, lang, form, texts["rate"],
                              status_code=429)
     try:

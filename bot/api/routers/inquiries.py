@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from pydantic import BaseModel, Field
 
-from bot.api.client_address import client_address
+from bot.api.client_address import limit_key
 from bot.api.deps import SessionDep
 from bot.api.rate_limit import RateLimiter, rate_from_env
 from bot.api.schemas import Problem
@@ -41,7 +41,7 @@ def inquiry_limiter(request: Request) -> RateLimiter:
 
 
 def check_rate(request: Request) -> None:
-    if not inquiry_limiter(request).allow(client_address(request)):
+    if not inquiry_limiter(request).allow(limit_key(request)):
         raise HTTPException(429, "Too many inquiries from your address: please wait a few "
                                  "minutes before sending another.")
 
