@@ -217,7 +217,7 @@ MODEL_STAMP := models/.pathfinder.inputs
 MODEL_TMP   := models/.training
 # Prints a digest of the training inputs' paths and contents
 # and of the pipeline's own components (the sentence encoder's vectors are trained on).
-MODEL_INPUTS_DIGEST := { find nlu -type f -name '*.yml' | LC_ALL=C sort; echo domain.yml config.yml $(ENGINE_LOCK) bot/engine/sentence_encoder.py bot/engine/language_detector.py bot/engine/bounded_tokenizer.py; } | xargs sha256sum | sha256sum | cut -d' ' -f1
+MODEL_INPUTS_DIGEST := { find nlu -type f -name '*.yml' | LC_ALL=C sort; echo domain.yml config.yml $(ENGINE_LOCK) bot/engine/sentence_encoder.py bot/engine/language_detector.py bot/engine/bounded_tokenizer.py bot/engine/limits.py; } | xargs sha256sum | sha256sum | cut -d' ' -f1
 
 .PHONY: train
 train: setup-engine

@@ -35,6 +35,14 @@ from types import TracebackType
 from typing import IO
 from urllib.parse import urlencode
 
+from knowledge.settings import (
+    RASA_TOKEN_ENV,
+    SECRET_KEY_ENV,
+    max_body_bytes,
+    rasa_token,
+    secret_key,
+)
+
 SERVICES = ("actions", "rasa", "web", "telegram")
 LABELS = {"actions": "actions server", "rasa": "Rasa engine", "web": "web app",
           "telegram": "Telegram connector"}
@@ -46,12 +54,6 @@ RESTART_GRACE_S = 2.0
 INTERNAL_HOST = "127.0.0.1"
 LOG_TAIL_LINES = 40
 POLL_S = 0.25
-RASA_TOKEN_ENV = "PATHFINDER_RASA_TOKEN"
-SECRET_KEY_ENV = "PATHFINDER_SECRET_KEY"  # knowledge.settings.SECRET_KEY_ENV
-MIN_SECRET_CHARS = 16
-# Rasa's Sanic refuses a larger request body with 413 before reading it (default: 100 MB).
-# The REST channel's messages are at most 5,000 characters; 64 KiB leaves room for metadata.
-RASA_MAX_BODY_BYTES = 64 * 1024
 
 
 class StackError(RuntimeError):
@@ -263,9 +265,10 @@ def index_tracker_store(tracker_db: Path) -> None:
 def rasa_token_for(config: StackConfig) -> str:
     """The token that protects Rasa's HTTP API for this run: the configured one, else
     ``PATHFINDER_RASA_TOKEN``, else a new random one (only this run's processes know it)."""
-    token = (config.rasa_token or os.environ.get(RASA_TOKEN_ENV, "")).strip()
-    if token and len(token) < MIN_SECRET_CHARS:
-        raise StackError(f"{RASA_TOKEN_ENV} must be at least {MIN_SECRET_CHARS} characters.")
+    try:
+        token = config.rasa_token or rasa_token()
+    except ValueError as exc:
+        raise StackError(str(exc)) from None
     return token or secrets.token_urlsafe(32)
 
 
@@ -273,10 +276,14 @@ def secret_key_for(config: StackConfig) -> str:
     """The key of the conversation pseudonyms in program links: ``PATHFINDER_SECRET_KEY``,
     else the one kept in ``var/secret.key`` (made once, readable by its owner only), so
     that clicks still match their conversations after a restart."""
-    key = os.environ.get(SECRET_KEY_ENV, "").strip()
-    if key:
-        return key
+    try:
+        given = secret_key()
+    except ValueError as exc:
+        raise StackError(str(exc)) from None
+    if given:
+        return given.decode("utf-8")
     path = config.root / "var" / "secret.key"
+    key = ""
     with contextlib.suppress(FileNotFoundError):
         key = path.read_text(encoding="utf-8").strip()
     if not key:
@@ -301,9 +308,10 @@ def engine_argv(root: Path, *args: str) -> list[str]:
 def engine_env(token: str) -> dict[str, str]:
     """The environment an engine started by :func:`engine_argv` needs besides its own."""
     return {RASA_TOKEN_ENV: token,
-            # Sanic's own settings: its access log would hold the ?token= of API calls.
+            # Sanic's own settings: its access log would hold the ?token= of API calls, and it
+            # refuses a larger body with 413 before reading it (its default: 100 MB).
             "SANIC_ACCESS_LOG": "False",
-            "SANIC_REQUEST_MAX_SIZE": str(RASA_MAX_BODY_BYTES)}
+            "SANIC_REQUEST_MAX_SIZE": str(max_body_bytes())}
 
 
 def write_endpoints(config: StackConfig) -> Path:
@@ -340,7 +348,8 @@ class Stack:
         self._progress = on_progress or (lambda _message: None)
         # Read by every client of Rasa's HTTP API that this stack starts (web app, Telegram).
         self.rasa_token = rasa_token_for(config)
-        # What the engine's clients that make program links (web app, Telegram) need.
+        # What the engine's relays (web app, Telegram) need: the token shows the REST channel
+        # they may speak for web-/telegram- conversations; the key makes program links.
         self._client_secrets = {RASA_TOKEN_ENV: self.rasa_token,
                                 SECRET_KEY_ENV: secret_key_for(config)}
         self._services: dict[str, ManagedProcess] = {}
@@ -491,9 +500,10 @@ class Stack:
                 lambda: http_get(url)[0] == 200, c.actions_port, INTERNAL_HOST)
         if name == "rasa":
             base = f"http://{_client_host(c.host)}:{c.rasa_port}"
-            env = self._env(TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
-                            PYTHONUNBUFFERED="1", **engine_env(self.rasa_token),
-                            **dict(c.rasa_env))
+            # rasa_env last: a test or benchmark may override any of these.
+            env = self._env(**{"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                               "PYTHONUNBUFFERED": "1", **engine_env(self.rasa_token),
+                               **c.rasa_env})
             # The custom NLU component and channel import bot.engine.* from the repo root.
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(c.root), env.get("PYTHONPATH", "")) if p)

@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from connectors.senders import RELAY_TOKEN_HEADER, scrub_conversation_ids
 from knowledge.language import Lang
+from knowledge.settings import RASA_TOKEN_ENV, rasa_token
 
 logger = logging.getLogger(__name__)
 
 
 DEFAULT_RASA_URL = "http://127.0.0.1:5005"
-RASA_TOKEN_ENV = "PATHFINDER_RASA_TOKEN"
 # Longer than the REST channel's own polite timeout (PATHFINDER_TURN_TIMEOUT_S, 20 s), so the
 # learner gets Rasa's "please try again" rather than the channel's own error when the actions
 # server hangs; this one only catches an engine that hangs altogether.
@@ -55,12 +55,6 @@ def rasa_url() -> str:
     return os.environ.get("PATHFINDER_RASA_URL", DEFAULT_RASA_URL).rstrip("/")
 
 
-def rasa_token() -> str | None:
-    """The secret of Rasa's HTTP API (``PATHFINDER_RASA_TOKEN``; ``pathfinder run`` sets it).
-    Rasa 3.6 takes it as ``?token=`` only; the channels' webhooks need none."""
-    return os.environ.get(RASA_TOKEN_ENV, "").strip() or None
-
-
 def _as_language(value: object) -> Lang | None:
     """"en"/"fr" as the engine gives it; anything else is unknown."""
     if value == "en":
@@ -76,7 +70,12 @@ def conversation_language(tracker: dict[str, Any]) -> Lang | None:
 class RasaClient:
     def __init__(self, base_url: str | None = None, token: str | None = None) -> None:
         self.base_url = (base_url or rasa_url()).rstrip("/")
+        # Rasa 3.6 takes the API's token as ?token= only; the REST channel takes it in a
+        # header, as the proof that this relay may speak for web-/telegram- conversations.
         self._token = token or rasa_token()
+        if self._token is None:
+            logger.warning("%s is not set: the engine will refuse this relay's conversations "
+                           "and its tracker API", RASA_TOKEN_ENV)
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(TURN_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
@@ -90,7 +89,8 @@ class RasaClient:
         (``CARDS``): the text then introduces a program list without writing it out."""
         response = await self._request("POST", "/webhooks/rest/webhook",
                                        json={"sender": sender, "message": message,
-                                             "metadata": CARDS})
+                                             "metadata": CARDS},
+                                       headers={RELAY_TOKEN_HEADER: self._token or ""})
         body = _json(response)
         if not isinstance(body, list):
             raise RasaUnavailable(f"unexpected reply from Rasa: {type(body).__name__}")
@@ -101,6 +101,7 @@ class RasaClient:
         """The conversation's tracker: ``slots`` and, unless events="NONE", ``events``.
         (For an id Rasa has never seen, Rasa stores an empty conversation.)"""
         if self._token is None:
+            logger.warning("Cannot read a conversation: %s is not set", RASA_TOKEN_ENV)
             raise RasaUnavailable(f"{RASA_TOKEN_ENV} is not set: Rasa's tracker API needs it")
         body = _json(await self._request("GET", f"/conversations/{sender}/tracker",
                                          params={"include_events": events,
@@ -111,24 +112,19 @@ class RasaClient:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            logger.warning("Rasa did not answer %s %s: %r", method, _shown(path),
+            logger.warning("Rasa did not answer %s %s: %r", method, scrub_conversation_ids(path),
                            type(exc).__name__)
             raise RasaUnavailable(f"{type(exc).__name__} from {self.base_url}") from exc
         if response.status_code != 200:
             raise RasaUnavailable(
-                f"Rasa answered {response.status_code} to {method} {_shown(path)}")
+                f"Rasa answered {response.status_code} to {method} {scrub_conversation_ids(path)}")
         return response
-
-
-def _shown(path: str) -> str:
-    """A request path as logs and errors may show it: without the conversation id (whoever
-    has it can continue the conversation) and, being a path, without the query's token."""
-    return re.sub(r"^/conversations/[^/]+", "/conversations/…", path)
 
 
 def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
     except ValueError as exc:
-        raise RasaUnavailable(f"Rasa's answer to {response.request.method} "
-                              f"{_shown(response.request.url.path)} is not JSON") from exc
+        path = scrub_conversation_ids(response.request.url.path)
+        raise RasaUnavailable(f"Rasa's answer to {response.request.method} {path} "
+                              "is not JSON") from exc

@@ -19,13 +19,17 @@ from knowledge import models
 from knowledge.db import make_engine, migrate
 from knowledge.loaders.pipeline import load_all
 from knowledge.loaders.report import LoadReport
-from knowledge.settings import PROJECT_ROOT, SECRET_KEY_ENV
+from knowledge.settings import PROJECT_ROOT, RASA_TOKEN_ENV, SECRET_KEY_ENV
 
 DATA_DIR = PROJECT_ROOT / "data"
 # The key of the conversation pseudonyms in program links (knowledge.settings.secret_key), as
 # `pathfinder run` gives one to every service: set here, so the stacks' services inherit it.
 TEST_SECRET_KEY = "pathfinder-tests-only-0f8e2c71b9d44a35"
 os.environ[SECRET_KEY_ENV] = TEST_SECRET_KEY
+# The engine's token (PATHFINDER_RASA_TOKEN) for every stack the tests start, so that a test
+# can speak for a web- or telegram- conversation as our relays do (connectors/senders.py).
+TEST_RASA_TOKEN = "pathfinder-tests-only-rasa-7c1d93e0"
+os.environ[RASA_TOKEN_ENV] = TEST_RASA_TOKEN
 POSTGRES_URL = os.environ.get("PATHFINDER_TEST_POSTGRES_URL",
                               "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

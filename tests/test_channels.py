@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from bot.stack import Stack, StackConfig, free_port, group_processes
+from connectors.senders import RELAY_TOKEN_HEADER
 from knowledge.settings import PROJECT_ROOT, database_url
 
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
@@ -38,7 +39,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
                          web_port=None, tracker_db=tmp / "tracker.db", log_dir=tmp / "logs",
                          database_url=database_url(),
-                         rasa_env={"PATHFINDER_TURN_TIMEOUT_S": str(TURN_TIMEOUT_S)})
+                         rasa_env={"PATHFINDER_TURN_TIMEOUT_S": str(TURN_TIMEOUT_S),
+                                   # Rasa's own default (ERROR) would hide an access log.
+                                   "LOG_LEVEL_LIBRARIES": "INFO"})
     with Stack(config) as running:
         yield running
 
@@ -312,6 +315,7 @@ def test_a_long_text_is_cut_before_nlu_and_others_are_answered_meanwhile(
         started = time.monotonic()
         parsing = pool.submit(api, engine, "POST", "/model/parse", engine.rasa_token,
                               json={"text": text})
+        time.sleep(0.1)  # the long text reaches the engine first
         learner = new_sender()
         assert texts(say(engine, learner, GREETING["en"]))
         answered_after = time.monotonic() - started
@@ -323,3 +327,32 @@ def test_a_long_text_is_cut_before_nlu_and_others_are_answered_meanwhile(
     # NLU's cost grows with the square of the length: uncut, this text held the event loop
     # (and so every learner) for 6.4 s on an idle machine, and 1 MB for about half an hour.
     assert answered_after < 5 and parsed_after < 20
+
+
+def test_a_long_text_of_markup_is_refused_before_it_is_cleaned(engine: Stack) -> None:
+    """Cleaning markup out of 64 KB of "<!--" took 6.8 s on the event loop: refused first."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        started = time.monotonic()
+        markup = pool.submit(post, engine, {"sender": new_sender(), "message": "<!--" * 16_000})
+        time.sleep(0.1)
+        assert texts(say(engine, new_sender(), GREETING["en"]))
+        answered_after = time.monotonic() - started
+        refused = markup.result(timeout=60)
+    assert refused.status_code == 200 and "shorter" in texts(refused.json())[0]
+    assert answered_after < 3
+
+
+@pytest.mark.parametrize("sender", ["telegram-123456789", "web-" + "0" * 32])
+def test_only_our_relays_may_speak_for_a_web_or_telegram_conversation(
+        engine: Stack, sender: str) -> None:
+    """A Telegram chat id is no secret: without the relay's token, anyone could continue that
+    learner's conversation on the public REST channel and read the answers."""
+    body = {"sender": sender, "message": "what did I ask for?"}
+    for headers in ({}, {RELAY_TOKEN_HEADER: ""}, {RELAY_TOKEN_HEADER: "guess"}):
+        refused = httpx.post(f"{engine.rasa_url}/webhooks/rest/webhook", json=body,
+                             headers=headers, timeout=60)
+        assert refused.status_code == 403 and "another id" in refused.json()["error"]
+    relayed = httpx.post(f"{engine.rasa_url}/webhooks/rest/webhook", json=body, timeout=60,
+                         headers={RELAY_TOKEN_HEADER: engine.rasa_token})
+    assert relayed.status_code == 200 and texts(relayed.json())
+    assert texts(say(engine, new_sender(), GREETING["en"]))  # other ids need no token

@@ -119,6 +119,16 @@ def test_slot_values_and_metadata_are_redacted_before_storage() -> None:
     assert [redact_event(copy.deepcopy(e)) for e in events] == events
 
 
+def test_the_catalog_ids_the_bot_chose_are_stored_as_they_are() -> None:
+    """The shown programs' ids must still name them on the next turn ("show me others"):
+    some have digit runs shaped like a SIN or a phone number."""
+    ids = ["seneca-ai-100234567", "ccid-613-555-0142"]
+    shown = redact_event({"event": "slot", "name": "last_program_ids", "value": list(ids)})
+    typed = redact_event({"event": "slot", "name": "target_job", "value": "ccid-613-555-0142"})
+    assert shown["value"] == ids
+    assert typed["value"] == "ccid-[phone]"
+
+
 def test_passwords_are_salted_and_verified() -> None:
     first, second = hash_password("correct horse battery"), hash_password("correct horse battery")
     assert first != second and first.startswith("scrypt$")

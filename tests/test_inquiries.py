@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from bot.api.app import create_app
 from bot.api.rate_limit import RateLimiter
-from bot.api.request_bodies import DEFAULT_MAX_BODY_BYTES
 from bot.api.routers.employers import CSRF_COOKIE
 from knowledge import models
 from knowledge.inquiries import (
@@ -29,6 +28,7 @@ from knowledge.inquiries import (
     create_inquiry,
     inquiries_for_institution,
 )
+from knowledge.settings import DEFAULT_MAX_BODY_BYTES
 
 QUESTION = "Is there an evening section starting in the fall?"
 

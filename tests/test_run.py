@@ -165,9 +165,11 @@ class RunProcess:
     def __init__(self, *args: str) -> None:
         script = Path(sys.executable).with_name("pathfinder")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+        # umask 022, a shell's usual: what `pathfinder run` creates must not depend on it.
         self.popen = subprocess.Popen(
             [*command, "run", *args], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            umask=0o022)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -218,6 +220,11 @@ def test_pathfinder_run_serves_the_chat_and_stops_on_ctrl_c(tmp_path: Path) -> N
         assert run.popen.wait(timeout=60) == 0
         run.wait_for("stopped", timeout=5)
         assert not alive(processes)
+        # Conversations and logs are their owner's only.
+        made = [tmp_path / "tracker.db", *(tmp_path / "logs").iterdir()]
+        assert len(made) > 3
+        assert {path.name: oct(path.stat().st_mode & 0o777) for path in made} == {
+            path.name: oct(0o600 if path.is_file() else 0o700) for path in made}
     finally:
         run.stop()
 
@@ -275,3 +282,17 @@ def test_pathfinder_run_restarts_an_engine_that_stops_answering(tmp_path: Path) 
         assert stored_user_messages(tmp_path / "tracker.db", sender) == 2
     finally:
         run.stop()
+
+
+def test_the_engine_launcher_takes_its_token_from_the_environment_only() -> None:
+    """No caller can hand the engine another token, CORS or JWT, not even abbreviated as
+    argparse allows ("--cor")."""
+    from bot.engine.serve import rasa_argv
+
+    token = "-starts-with-a-dash-0123456789"
+    assert rasa_argv(["run", "--enable-api"], token) == [
+        "rasa", "run", "--enable-api", f"--auth-token={token}"]
+    for smuggled in (["--cors", "*"], ["--cors=*"], ["--cor", "*"], ["--auth-token", "x"],
+                     ["--auth", "x"], ["-t", "x"], ["--jwt-secret", "x"], ["--jwt-s=x"]):
+        with pytest.raises(SystemExit, match="not accepted"):
+            rasa_argv(["run", *smuggled], token)

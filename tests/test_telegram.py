@@ -98,10 +98,13 @@ def polling_bot(stack: Stack) -> Stack:
     return stack
 
 
-def _connector(mode: str, rasa_url: str, fake: FakeTelegram, log: Path,
+def _connector(mode: str, stack: Stack, fake: FakeTelegram, log: Path,
                *extra: str) -> ManagedProcess:
     port = free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1", **_connector_env(fake))
+    rasa_url = stack.rasa_url
+    # The engine's token: it shows the REST channel that this relay speaks for telegram- ids.
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PATHFINDER_RASA_TOKEN=stack.rasa_token,
+               **_connector_env(fake))
     process = ManagedProcess(
         f"telegram-{mode}", [str(PROJECT_ROOT / ".venv/bin/python"), "-m", "connectors.telegram",
                              "--mode", mode, "--rasa-url", rasa_url, "--port", str(port),
@@ -117,7 +120,7 @@ def _connector(mode: str, rasa_url: str, fake: FakeTelegram, log: Path,
 def webhook_url(stack: Stack, fake: FakeTelegram,
                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log = tmp_path_factory.mktemp("telegram") / "webhook.log"
-    process = _connector("webhook", stack.rasa_url, fake, log,
+    process = _connector("webhook", stack, fake, log,
                          "--webhook-url", "https://bot.example/telegram/webhook")
     yield f"http://127.0.0.1:{process.port}/telegram/webhook"
     process.terminate()

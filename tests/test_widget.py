@@ -479,5 +479,5 @@ def test_rasa_down_is_logged_without_the_conversation_id(
     monkeypatch.setenv("PATHFINDER_RASA_TOKEN", "a-token-for-this-test-only")
     with TestClient(create_app(sqlite_url, rasa_url=f"http://127.0.0.1:{free_port()}")) as c:
         assert c.get(f"/api/conversations/{SENDER}/messages").status_code == 503
-    assert "did not answer GET /conversations/" in caplog.text
+    assert "did not answer GET /conversations/<conversation>" in caplog.text
     assert SENDER not in caplog.text and "a-token-for-this-test-only" not in caplog.text

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from bot.api import access_log
-from bot.api.request_bodies import JsonBodyGuard, max_body_bytes
+from bot.api.request_bodies import JsonBodyGuard
 from bot.api.routers import (
     catalog_admin,
     conversations,
@@ -27,10 +27,12 @@ from bot.console import router as console_router
 from connectors.rasa_client import RasaClient
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.resolver import index_from_database
+from knowledge.settings import max_body_bytes, secret_key
 
 
 def create_app(database_url: str | None = None, rasa_url: str | None = None) -> FastAPI:
     access_log.install()  # no conversation id in uvicorn's access log (bot/api/access_log.py)
+    secret_key()  # a key too short to keep pseudonyms secret stops the start, with the reason
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

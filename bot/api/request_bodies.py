@@ -5,66 +5,16 @@ limit enforces it (``FastAPI(max_body_size=...)``): it refuses a Content-Length 
 before reading a byte, counts the bytes of a chunked body as they come and stops at the limit;
 a route that takes uploads declares its own, larger ``max_body_size`` (the catalog import).
 
-JSON: a body sent as JSON that is nested more than MAX_JSON_DEPTH deep, or that holds a lone
-surrogate (``"\\ud800"``: valid JSON syntax but no Unicode text, which neither UTF-8 nor the
-database can store), is refused with a 400 and the reason, before any route reads it. Python's
-parser fails only near its recursion limit, and what a route does with a deep value (encode it,
-echo it in an error) can fail before that; a lone surrogate fails wherever the text is encoded."""
+JSON: a body sent as JSON that bot.engine.json_bodies refuses (too deep, a lone surrogate; the
+same rule as the engine's REST channel) gets a 400 and the reason, before any route reads it."""
 
 from __future__ import annotations
-
-import json
-import os
-import re
-from typing import Any
 
 from fastapi import HTTPException
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULT_MAX_BODY_BYTES = 64 * 1024
-MAX_JSON_DEPTH = 32  # our bodies nest 4 deep at most (a catalog import's skills)
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# A body without such an escape cannot hold a surrogate (raw ones are not UTF-8).
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-def max_body_bytes() -> int:
-    """PATHFINDER_MAX_BODY_BYTES, a request body's limit in bytes; a malformed or negative
-    value falls back to the default."""
-    try:
-        limit = int(os.environ.get("PATHFINDER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
-    except ValueError:
-        return DEFAULT_MAX_BODY_BYTES
-    return limit if limit >= 0 else DEFAULT_MAX_BODY_BYTES
-
-
-def json_problem(body: bytes) -> str | None:
-    """Why this JSON body is refused, or None. Malformed JSON is left to the route, which
-    says where it breaks (422)."""
-    try:
-        value = json.loads(body)
-    except RecursionError:
-        return f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
-    except ValueError:
-        return None
-    check_text = _SURROGATE_ESCAPE.search(body) is not None
-    # Walked with a stack, not recursion: the value may be nested hundreds deep.
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict | list):
-            if depth >= MAX_JSON_DEPTH:
-                return f"The JSON body is nested more than {MAX_JSON_DEPTH} levels deep."
-            children = item.items() if isinstance(item, dict) else ((None, v) for v in item)
-            for key, child in children:
-                stack.append((child, depth + 1))
-                if check_text and key is not None:
-                    stack.append((key, depth + 1))
-        elif check_text and isinstance(item, str) and _SURROGATE.search(item):
-            return ("The JSON body has a lone surrogate escape (such as \\ud800), which is "
-                    "not text: send UTF-8 text.")
-    return None
+from bot.engine.json_bodies import json_problem
 
 
 def _is_json(scope: Scope) -> bool:

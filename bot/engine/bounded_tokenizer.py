@@ -8,10 +8,10 @@ components run synchronously on the engine's event loop, and the RegexFeaturizer
 grows with tokens x lookup patterns; a 1 MB text sent to ``/model/parse`` kept the loop
 busy for 29 minutes, and no learner on any channel got an answer in that time.
 
-The REST channel refuses a message over its own limit (5,000 characters) before this, with
-a polite answer; the default here is the same 5,000, so what a learner may send is
-understood whole and only the other ways in are cut. The cost of a 5,000-character
-message through the whole pipeline is measured in ``bench/engine_guard.py``.
+The REST channel refuses a message over the same limit (``MAX_MESSAGE_CHARS``, 5,000
+characters: bot/engine/limits.py) before this, with a polite answer, so what a learner may
+send is understood whole and only the other ways in are cut. What a long text costs, and
+what other learners see meanwhile, is measured by ``bench/engine_guard.py``.
 
 This file runs in the engine's environment (.venv-engine, Python 3.10).
 """
@@ -28,7 +28,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-DEFAULT_MAX_CHARS = 5_000
+from bot.engine.limits import MAX_MESSAGE_CHARS
 
 
 @DefaultV1Recipe.register(
@@ -39,7 +39,7 @@ class BoundedWhitespaceTokenizer(WhitespaceTokenizer):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**WhitespaceTokenizer.get_default_config(), "max_chars": DEFAULT_MAX_CHARS}
+        return {**WhitespaceTokenizer.get_default_config(), "max_chars": MAX_MESSAGE_CHARS}
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:

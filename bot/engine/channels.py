@@ -19,17 +19,21 @@ What it adds to Rasa's ``RestInput``:
   front (the widget's relay, Telegram) needs no second call to Rasa's tracker API for it.
   A header, not a key in the body: the body stays Rasa's JSON list of messages, and the
   language is the conversation's, not any one message's.
-- Bad requests get a 400 with a reason (malformed JSON, JSON nested too deeply, a lone
-  UTF-16 surrogate, no sender, a message that is not a string, metadata that is not a small
-  JSON object) instead of a 500. (Sanic refuses a body over ``SANIC_REQUEST_MAX_SIZE``,
-  which bot/stack.py sets, with a 413 before any of this.)
+- Bad requests get a 400 with a reason (malformed JSON, JSON that bot.engine.json_bodies
+  refuses: too deep, a lone surrogate; no sender, a message that is not a string, metadata
+  that is not a small JSON object) instead of a 500. (Sanic refuses a body over
+  ``SANIC_REQUEST_MAX_SIZE``, which bot/stack.py sets, with a 413 before any of this.)
+- A conversation id of one of our channels (``web-``, ``telegram-``: connectors/senders.py)
+  is refused (403) unless the request carries the engine's token in
+  ``X-Pathfinder-Relay-Token``, as our relays do: a Telegram chat id is no secret.
 - A typed intent payload (``/change_language{"language": "xx"}``) may name only the values a
   categorical slot allows (domain.yml): any other value is dropped before the turn, so
   nothing a learner types becomes, say, a ``language`` of ``=HYPERLINK(...)`` that the
   console's analytics would then export.
 - Bad text is cleaned or refused politely (HTTP 200): HTML tags and control characters are
-  removed before NLU; an empty message or one over ``max_message_chars`` (5,000) is not
-  processed and gets a short answer in the conversation's language. Refusing, not truncating,
+  removed before NLU; an empty message or one over ``MAX_MESSAGE_CHARS`` (5,000, before and
+  after cleaning: cleaning a longer text costs more than it is worth) is not processed and
+  gets a short answer in the conversation's language. Refusing, not truncating,
   a very long message: half a message would be understood wrongly, and the learner knows
   what to do with "please send a shorter message".
 
@@ -41,6 +45,7 @@ This file runs in the engine's environment (.venv-engine, Python 3.10): no 3.11-
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
 import logging
 import os
@@ -57,16 +62,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.engine.json_bodies import json_problem
+from bot.engine.limits import MAX_MESSAGE_CHARS
 from bot.engine.tracker_store import saved_language
+from connectors.senders import RELAY_TOKEN_HEADER, is_reserved
+from knowledge.settings import rasa_token
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_TURN_TIMEOUT_S = 20.0
-DEFAULT_MAX_MESSAGE_CHARS = 5_000
 MAX_SENDER_CHARS = 255  # the SQL tracker store's sender_id column
 # Channel metadata is stored with every user event: a few flags ({"cards": true}), not data.
 MAX_METADATA_CHARS = 2_000
-MAX_JSON_DEPTH = 8
 FAILED_RESPONSE = "utter_action_failed"
 
 # Used when the domain has no such response (utter_empty_message / utter_message_too_long
@@ -90,8 +97,10 @@ FALLBACK_TEXTS: dict[str, dict[str, str]] = {
 
 # Script/style blocks go entirely; other tags lose their brackets' content. A tag must start
 # with a letter, so "<3" or "a < b" survive.
-_HTML_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?(</\1\s*>|$)", re.IGNORECASE | re.DOTALL)
-_HTML_TAG = re.compile(r"<!--.*?-->|</?[A-Za-z][^<>]{0,500}>", re.DOTALL)
+# Bounded repeats: unbounded ones cost the square of the length on "<!--<!--<!--...".
+_HTML_BLOCK = re.compile(r"<(script|style)\b[^>]{0,500}>.*?(</\1\s*>|$)",
+                         re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<!--.{0,2000}?-->|</?[A-Za-z][^<>]{0,500}>", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -110,18 +119,13 @@ class BadRequest(ValueError):
 def parse_request(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     """(sender, raw message, metadata) from a webhook body, or BadRequest."""
     usage = 'send a JSON object like {"sender": "learner-1", "message": "Hello"}'
-    if _json_depth(body) > MAX_JSON_DEPTH:
-        raise BadRequest(f"The body is nested more than {MAX_JSON_DEPTH} levels deep: {usage}.")
+    problem = json_problem(body) if body else None
+    if problem:
+        raise BadRequest(f"{problem} Please {usage}.")
     try:
         data = json.loads(body.decode("utf-8")) if body else None
     except (UnicodeDecodeError, ValueError):
         raise BadRequest(f"The body is not valid JSON: {usage}.") from None
-    try:
-        # A lone surrogate ("\ud800") is valid JSON but no text: it could not be stored.
-        json.dumps(data, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        raise BadRequest("The body holds a lone UTF-16 surrogate (an invalid character): "
-                         f"{usage}.") from None
     if not isinstance(data, dict):
         raise BadRequest(f"The body must be a JSON object: {usage}.")
     sender = data.get("sender")
@@ -140,30 +144,6 @@ def parse_request(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     if metadata and len(json.dumps(metadata)) > MAX_METADATA_CHARS:
         raise BadRequest(f'"metadata" must be at most {MAX_METADATA_CHARS:,} characters of JSON.')
     return sender, message, metadata
-
-
-def _json_depth(body: bytes) -> int:
-    """How deeply a JSON text nests arrays and objects (brackets inside strings excluded).
-    Checked before parsing: json.loads recurses once per level, and about 1,000 levels
-    raise RecursionError (a 500), far below the size limit."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return deepest
 
 
 def allowed_entity_values(domain: Any) -> dict[str, frozenset[str]]:
@@ -232,12 +212,13 @@ class PathfinderRestInput(RestInput):
     """Rasa's REST channel that always answers and refuses bad input politely."""
 
     def __init__(self, turn_timeout_s: float | None = None,
-                 max_message_chars: int = DEFAULT_MAX_MESSAGE_CHARS) -> None:
+                 max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
         if turn_timeout_s is None:
             turn_timeout_s = _env_float("PATHFINDER_TURN_TIMEOUT_S", DEFAULT_TURN_TIMEOUT_S)
         self.turn_timeout_s = turn_timeout_s
         self.max_message_chars = max_message_chars
         self._allowed_for: Any = None
+        self._relay_token = (rasa_token() or "").encode("utf-8")
         self._allowed_values: Mapping[str, frozenset[str]] = {}
 
     @classmethod
@@ -248,9 +229,9 @@ class PathfinderRestInput(RestInput):
     def from_credentials(cls, credentials: dict[str, Any] | None) -> PathfinderRestInput:
         credentials = credentials or {}
         timeout = credentials.get("turn_timeout_s")
-        return cls(turn_timeout_s=float(timeout) if timeout is not None else None,
-                   max_message_chars=int(credentials.get("max_message_chars")
-                                         or DEFAULT_MAX_MESSAGE_CHARS))
+        # No max_message_chars here: NLU reads MAX_MESSAGE_CHARS (bot/engine/limits.py), and
+        # a higher limit in the channel would pass messages that NLU then cuts.
+        return cls(turn_timeout_s=float(timeout) if timeout is not None else None)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("pathfinder_rest_webhook", __name__)
@@ -265,12 +246,16 @@ class PathfinderRestInput(RestInput):
                 sender, raw, metadata = parse_request(request.body)
             except BadRequest as exc:
                 return response.json({"error": str(exc)}, status=400)
+            if is_reserved(sender) and not self._from_relay(request):
+                return response.json({"error": "Conversation ids starting with web- or "
+                                      "telegram- belong to Pathfinder's own channels; use "
+                                      "another id."}, status=403)
             agent = request.app.ctx.agent
+            if len(raw) > self.max_message_chars:
+                return await self._reply(agent, sender, "utter_message_too_long")
             text = screen_payload(clean_text(raw), self._allowed(agent))
             if not text:
                 return await self._reply(agent, sender, "utter_empty_message")
-            if len(text) > self.max_message_chars:
-                return await self._reply(agent, sender, "utter_message_too_long")
             messages, ok = await self._run_turn(on_new_message, text, sender, metadata)
             # Read after the turn: the turn may have changed it ("in French please"). A turn
             # that finished was just saved by this process, which kept its language; one
@@ -305,6 +290,10 @@ class PathfinderRestInput(RestInput):
             logger.exception("Turn of %s failed", sender)
             return list(collector.messages), False
         return list(collector.messages), True
+
+    def _from_relay(self, request: Request) -> bool:
+        given = request.headers.get(RELAY_TOKEN_HEADER, "").encode("utf-8")
+        return bool(self._relay_token) and hmac.compare_digest(given, self._relay_token)
 
     def _allowed(self, agent: Any) -> Mapping[str, frozenset[str]]:
         domain = getattr(agent, "domain", None)

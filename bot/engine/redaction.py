@@ -25,9 +25,11 @@ SIN = "[SIN]"
 POSTAL_CODE = "[postal code]"
 CARD = "[card number]"
 
+# Bounded as RFC 5321 bounds them (local part 64, labels 63): an unbounded local part made
+# a 60,000-character text without "@" cost the square of its length (4 s).
 _EMAIL_RE = re.compile(
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+")
 # Payment cards: 13-19 digits, optionally in groups of 4 separated by spaces or dashes.
 _CARD_RE = re.compile(r"(?<![\d.])(?:\d[ -]?){12,18}\d(?![\d.])")
 # NANP: optional +1 / 1, area code (optionally in parentheses), exchange, line; separators
@@ -67,6 +69,12 @@ def redact(text: str) -> str:
     text = _PHONE_RE.sub(PHONE, text)
     text = _SIN_RE.sub(SIN, text)
     return _POSTAL_RE.sub(POSTAL_CODE, text)
+
+
+# Slots the bot fills with catalog ids it chose itself, never with what a learner typed: a
+# program id such as "seneca-ai-100234567" has a digit run shaped like a SIN, and a redacted
+# id no longer names the program the next turn must leave out.
+UNREDACTED_SLOTS = frozenset({"last_program_ids"})
 
 
 def redact_value(value: Any) -> Any:
@@ -121,7 +129,7 @@ def redact_event(event: dict[str, Any]) -> dict[str, Any]:
             _redact_entities(parse_data.get("entities"))
             if "metadata" in parse_data:
                 parse_data["metadata"] = _redact_metadata(parse_data["metadata"])
-    if kind == "slot" and "value" in event:
+    if kind == "slot" and "value" in event and event.get("name") not in UNREDACTED_SLOTS:
         event["value"] = redact_value(event["value"])
     if "metadata" in event:
         event["metadata"] = _redact_metadata(event["metadata"])

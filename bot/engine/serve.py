@@ -5,8 +5,9 @@ carry code) answers anyone unless ``rasa run`` gets ``--auth-token``. A token on
 line is readable by every local user (``ps``), so this launcher takes it from the
 environment (``PATHFINDER_RASA_TOKEN``), adds it to Rasa's arguments inside the process, and
 refuses to start without one. Its callers send it as ``?token=`` (Rasa 3.6 reads it from
-the query string only; connectors/rasa_client.py). The channels (``/webhooks/…``) stay
-public, as Rasa designed them. Rasa's Sanic access log is switched off (``bot/stack.py``
+the query string only; connectors/rasa_client.py). The REST channel stays public, as Rasa
+designed it; it reads the same token from the environment to recognise our relays
+(bot/engine/channels.py). Rasa's Sanic access log is switched off (``bot/stack.py``
 sets ``SANIC_ACCESS_LOG``), so the token is not written to the engine's log either.
 
 This file runs in the engine's environment (.venv-engine, Python 3.10).
@@ -17,26 +18,31 @@ from __future__ import annotations
 import os
 import sys
 
-TOKEN_ENV = "PATHFINDER_RASA_TOKEN"
-# Options that would undo the lock-down if a caller passed them.
-REFUSED = ("--auth-token", "--cors", "--jwt-secret")
+from knowledge.settings import MIN_SECRET_CHARS, RASA_TOKEN_ENV
+
+# Options that would undo the lock-down if a caller passed them (-t is --auth-token).
+REFUSED = ("--auth-token", "--cors", "--jwt-secret", "-t")
 
 
 def rasa_argv(argv: list[str], token: str) -> list[str]:
     """Rasa's own argv: ``rasa`` + the caller's arguments + the token."""
     for arg in argv:
-        if arg.split("=", 1)[0] in REFUSED:
+        name = arg.split("=", 1)[0]
+        # argparse also takes any unambiguous prefix of a long option ("--cor").
+        if name in REFUSED or (name.startswith("--") and len(name) > 2
+                               and any(option.startswith(name) for option in REFUSED)):
             raise SystemExit(f"bot.engine.serve sets the API's protection itself; {arg} "
-                             f"is not accepted (the token comes from {TOKEN_ENV}).")
+                             f"is not accepted (the token comes from {RASA_TOKEN_ENV}).")
     # One argument with "=": a token may start with "-", which argparse would take for an option.
     return ["rasa", *argv, f"--auth-token={token}"]
 
 
 def main() -> None:
-    token = os.environ.pop(TOKEN_ENV, "").strip()
-    if len(token) < 16:
-        raise SystemExit(f"{TOKEN_ENV} must hold a secret of at least 16 characters: the "
-                         "token that protects Rasa's HTTP API (pathfinder run makes one).")
+    token = os.environ.get(RASA_TOKEN_ENV, "").strip()
+    if len(token) < MIN_SECRET_CHARS:
+        raise SystemExit(f"{RASA_TOKEN_ENV} must hold a secret of at least {MIN_SECRET_CHARS} "
+                         "characters: the token that protects Rasa's HTTP API (pathfinder "
+                         "run makes one).")
     sys.argv = rasa_argv(sys.argv[1:], token)
     from rasa.__main__ import main as rasa_main  # a few seconds: after the checks
 

@@ -9,7 +9,7 @@ channel (bot/engine/channels.py) already answers politely when an action times o
 
 Why through the app server and not straight to Rasa's webhook: the portal configures one
 server URL (the widget, its messages, its history and the program links all come from it);
-Rasa, whose HTTP API runs without a token, never has to be reachable from browsers; and
+Rasa, whose HTTP API needs the engine's token, never has to be reachable from browsers; and
 only conversations of the web channel can be read back (below).
 
 Session across reloads: the widget keeps its sender id in localStorage and asks for the
