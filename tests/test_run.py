@@ -195,9 +195,15 @@ class RunProcess:
         return group_members(children_of(self.popen.pid))
 
     def stop(self) -> None:
+        """SIGTERM first, which stops every service `pathfinder run` started; SIGKILL only if
+        that fails (it would leave the services running)."""
         if self.popen.poll() is None:
-            self.popen.kill()
-            self.popen.wait()
+            self.popen.terminate()
+            try:
+                self.popen.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
 
 
 def run_args(tmp_path: Path, web: int, rasa: int, actions: int) -> list[str]:
