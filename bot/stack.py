@@ -36,6 +36,7 @@ from typing import IO
 from urllib.parse import urlencode
 
 from knowledge.settings import (
+    MIN_SECRET_CHARS,
     RASA_TOKEN_ENV,
     SECRET_KEY_ENV,
     max_body_bytes,
@@ -266,9 +267,14 @@ def rasa_token_for(config: StackConfig) -> str:
     """The token that protects Rasa's HTTP API for this run: the configured one, else
     ``PATHFINDER_RASA_TOKEN``, else a new random one (only this run's processes know it)."""
     try:
-        token = config.rasa_token or rasa_token()
+        token = rasa_token()
     except ValueError as exc:
         raise StackError(str(exc)) from None
+    if config.rasa_token is not None:
+        token = config.rasa_token.strip()
+        if len(token) < MIN_SECRET_CHARS:
+            raise StackError(f"StackConfig.rasa_token must be at least {MIN_SECRET_CHARS} "
+                             "characters long.")
     return token or secrets.token_urlsafe(32)
 
 
@@ -500,10 +506,10 @@ class Stack:
                 lambda: http_get(url)[0] == 200, c.actions_port, INTERNAL_HOST)
         if name == "rasa":
             base = f"http://{_client_host(c.host)}:{c.rasa_port}"
-            # rasa_env last: a test or benchmark may override any of these.
+            # engine_env last: no rasa_env may undo the API's protection.
             env = self._env(**{"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-                               "PYTHONUNBUFFERED": "1", **engine_env(self.rasa_token),
-                               **c.rasa_env})
+                               "PYTHONUNBUFFERED": "1", **c.rasa_env,
+                               **engine_env(self.rasa_token)})
             # The custom NLU component and channel import bot.engine.* from the repo root.
             env["PYTHONPATH"] = os.pathsep.join(
                 p for p in (str(c.root), env.get("PYTHONPATH", "")) if p)

@@ -74,8 +74,11 @@ class RasaClient:
         # header, as the proof that this relay may speak for web-/telegram- conversations.
         self._token = token or rasa_token()
         if self._token is None:
-            logger.warning("%s is not set: the engine will refuse this relay's conversations "
-                           "and its tracker API", RASA_TOKEN_ENV)
+            # Refused at start: without it every turn of a web- or telegram- conversation
+            # would be a 403, and learners would only ever see "try again later".
+            raise ValueError(f"{RASA_TOKEN_ENV} is not set: the engine answers this relay's "
+                             "conversations and its tracker API only with its token. Export "
+                             "the value the engine was started with.")
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(TURN_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
@@ -90,7 +93,7 @@ class RasaClient:
         response = await self._request("POST", "/webhooks/rest/webhook",
                                        json={"sender": sender, "message": message,
                                              "metadata": CARDS},
-                                       headers={RELAY_TOKEN_HEADER: self._token or ""})
+                                       headers={RELAY_TOKEN_HEADER: self._token})
         body = _json(response)
         if not isinstance(body, list):
             raise RasaUnavailable(f"unexpected reply from Rasa: {type(body).__name__}")
@@ -100,9 +103,6 @@ class RasaClient:
     async def tracker(self, sender: str, events: str = "ALL") -> dict[str, Any]:
         """The conversation's tracker: ``slots`` and, unless events="NONE", ``events``.
         (For an id Rasa has never seen, Rasa stores an empty conversation.)"""
-        if self._token is None:
-            logger.warning("Cannot read a conversation: %s is not set", RASA_TOKEN_ENV)
-            raise RasaUnavailable(f"{RASA_TOKEN_ENV} is not set: Rasa's tracker API needs it")
         body = _json(await self._request("GET", f"/conversations/{sender}/tracker",
                                          params={"include_events": events,
                                                  "token": self._token}))
@@ -115,6 +115,9 @@ class RasaClient:
             logger.warning("Rasa did not answer %s %s: %r", method, scrub_conversation_ids(path),
                            type(exc).__name__)
             raise RasaUnavailable(f"{type(exc).__name__} from {self.base_url}") from exc
+        if response.status_code in (401, 403):
+            logger.error("The engine refused %s %s (%d): is %s the engine's token?", method,
+                         scrub_conversation_ids(path), response.status_code, RASA_TOKEN_ENV)
         if response.status_code != 200:
             raise RasaUnavailable(
                 f"Rasa answered {response.status_code} to {method} {scrub_conversation_ids(path)}")

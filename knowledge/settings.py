@@ -35,6 +35,9 @@ def _secret(name: str) -> str | None:
     value = os.environ.get(name, "").strip()
     if value and len(value) < MIN_SECRET_CHARS:
         raise ValueError(f"{name} must be at least {MIN_SECRET_CHARS} characters long.")
+    if value and not (value.isascii() and value.isprintable()):
+        # It travels in headers and URLs: other characters fail there, at every request.
+        raise ValueError(f"{name} may hold printable ASCII characters only.")
     return value or None
 
 

@@ -340,6 +340,9 @@ def test_a_long_text_of_markup_is_refused_before_it_is_cleaned(engine: Stack) ->
         refused = markup.result(timeout=60)
     assert refused.status_code == 200 and "shorter" in texts(refused.json())[0]
     assert answered_after < 3
+    # Too long as sent, even if nothing would be left once the markup is cleaned.
+    markup_only = post(engine, {"sender": new_sender(), "message": "<b>" * 2000})
+    assert "shorter" in texts(markup_only.json())[0]
 
 
 @pytest.mark.parametrize("sender", ["telegram-123456789", "web-" + "0" * 32])

@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from html import unescape
 from pathlib import Path
@@ -409,6 +410,24 @@ def test_attempts_refused_by_the_wait_count_against_the_address(
         assert log_in(client, EMAIL, PASSWORD).status_code == 429
     with closing(from_address(console_app, "203.0.113.82")) as colleague:
         assert log_in(colleague, EMAIL, PASSWORD).status_code == 303
+
+
+def test_a_burst_of_parallel_logins_gets_no_more_guesses_than_the_limit(
+        console_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The password check runs in the thread pool; attempts sent all at once must still be
+    counted before any of them is checked, or each would pass the limit first."""
+    limit = 3
+    monkeypatch.setattr(console_app.state, "console_failed_logins", RateLimiter(limit, 900),
+                        raising=False)
+    with closing(from_address(console_app, "203.0.113.90")) as client:
+        pages = [client.get("/console/login") for _ in range(12)]
+        forms = [{"csrf": csrf_of(page.text), "email": f"guess{n}@example.org",
+                  "password": "guess", "next": "/console/conversations"}
+                 for n, page in enumerate(pages)]
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            codes = list(pool.map(
+                lambda form: client.post("/console/login", data=form).status_code, forms))
+    assert sorted(codes) == [401] * limit + [429] * (12 - limit)
 
 
 def test_an_over_long_email_fails_like_an_unknown_one_and_waits_by_its_start(

@@ -661,3 +661,11 @@ def test_connector_refuses_to_start_without_what_it_needs(fake: FakeTelegram) ->
                             env={**base, "TELEGRAM_BOT_TOKEN": fake.token,
                                  "TELEGRAM_API_BASE_URL": fake.url})
     assert result.returncode == 2 and "TELEGRAM_WEBHOOK_SECRET" in result.stderr
+    # Without the engine's token every turn would be refused (403): it does not start.
+    result = subprocess.run([*command, "--mode", "polling"], capture_output=True, text=True,
+                            timeout=60, cwd=PROJECT_ROOT,
+                            env={**{k: v for k, v in base.items()
+                                    if k != "PATHFINDER_RASA_TOKEN"},
+                                 "TELEGRAM_BOT_TOKEN": fake.token,
+                                 "TELEGRAM_API_BASE_URL": fake.url})
+    assert result.returncode == 2 and "PATHFINDER_RASA_TOKEN is not set" in result.stderr

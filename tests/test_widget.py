@@ -481,3 +481,13 @@ def test_rasa_down_is_logged_without_the_conversation_id(
         assert c.get(f"/api/conversations/{SENDER}/messages").status_code == 503
     assert "did not answer GET /conversations/<conversation>" in caplog.text
     assert SENDER not in caplog.text and "a-token-for-this-test-only" not in caplog.text
+
+
+def test_the_web_app_does_not_start_without_the_engines_token(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without it the engine refuses every web- conversation: better no start than a widget
+    that only ever says "try again"."""
+    monkeypatch.delenv("PATHFINDER_RASA_TOKEN")
+    with pytest.raises(ValueError, match="PATHFINDER_RASA_TOKEN is not set"), \
+            TestClient(create_app(sqlite_url)):
+        pass

@@ -47,6 +47,13 @@ class RateLimiter:
             self._events.setdefault(key, deque()).append(time.monotonic())
             return True
 
+    def forgive(self, key: str) -> None:
+        """Takes back the last event of ``key`` (an attempt counted up front that succeeded)."""
+        with self._lock:
+            events = self._events.get(key)
+            if events:
+                events.pop()
+
     def exceeded(self, key: str) -> bool:
         """Whether ``key`` has had ``limit`` events in the window (records nothing)."""
         with self._lock:

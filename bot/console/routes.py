@@ -222,24 +222,25 @@ async def log_in(request: Request, session: SessionDep) -> Response:
     # Kept in memory: no longer than an account's e-mail can be (a longer one has no account).
     pair = f"{client} {accounts.normal_email(email)[:MAX_EMAIL_CHARS]}"
     failures, waits = _failed_logins(request), _login_waits(request)
-    # Not even a right password gets in: the answer must not tell guesses apart.
-    if failures.exceeded(client):
+    # Every attempt counts as a failure up front, before the password check (which waits in
+    # the thread pool): counted after it, a burst of parallel attempts would all pass this
+    # check first. A success is forgiven below. Not even a right password gets in here: the
+    # answer must not tell guesses apart.
+    if not failures.allow(client):
         logger.warning("Console login refused: too many failed logins from %s", client)
         return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
     if waits.refused(pair):
-        # A failure from this client all the same, or it could send these without end. No
-        # password check: the wait is decided before any account is looked up, so a quick
-        # answer tells nothing.
-        failures.allow(client)
+        # No password check: the wait is decided before any account is looked up, so a
+        # quick answer tells nothing.
         logger.warning("Console login refused: failed logins in a row from %s to one "
                        "account", client)
         return _login_page(request, next_url, TOO_MANY_FAILURES, 429)
     # scrypt takes tens of milliseconds: not on the event loop, which serves every request.
     account = await run_in_threadpool(accounts.log_in, session, email, password)
     if account is None:
-        failures.allow(client)  # counts the failure
         waits.failed(pair)
         return _login_page(request, next_url, LOGIN_REFUSED, 401)
+    failures.forgive(client)
     waits.succeeded(pair)
     token = accounts.start_session(session, account)
     response = RedirectResponse(next_url, status_code=303, headers=SECURITY_HEADERS)
