@@ -36,7 +36,6 @@ from typing import IO
 from urllib.parse import urlencode
 
 from knowledge.settings import (
-    MIN_SECRET_CHARS,
     RASA_TOKEN_ENV,
     SECRET_KEY_ENV,
     max_body_bytes,
@@ -79,8 +78,6 @@ class StackConfig:
                                          # builds its own occupation index)
     # Extra environment for the Rasa engine (e.g. PATHFINDER_TURN_TIMEOUT_S).
     rasa_env: Mapping[str, str] = field(default_factory=dict)
-    # The secret of Rasa's HTTP API; None: PATHFINDER_RASA_TOKEN, else a new one per Stack.
-    rasa_token: str | None = None
     # A service whose health check has failed for this long is restarted (`pathfinder run`).
     unresponsive_after_s: float = 30.0
 
@@ -263,18 +260,13 @@ def index_tracker_store(tracker_db: Path) -> None:
             conn.commit()
 
 
-def rasa_token_for(config: StackConfig) -> str:
-    """The token that protects Rasa's HTTP API for this run: the configured one, else
-    ``PATHFINDER_RASA_TOKEN``, else a new random one (only this run's processes know it)."""
+def rasa_token_for_run() -> str:
+    """The token that protects Rasa's HTTP API for this run: ``PATHFINDER_RASA_TOKEN``, else
+    a new random one (only this run's processes know it)."""
     try:
         token = rasa_token()
     except ValueError as exc:
         raise StackError(str(exc)) from None
-    if config.rasa_token is not None:
-        token = config.rasa_token.strip()
-        if len(token) < MIN_SECRET_CHARS:
-            raise StackError(f"StackConfig.rasa_token must be at least {MIN_SECRET_CHARS} "
-                             "characters long.")
     return token or secrets.token_urlsafe(32)
 
 
@@ -353,7 +345,7 @@ class Stack:
         self.config = config
         self._progress = on_progress or (lambda _message: None)
         # Read by every client of Rasa's HTTP API that this stack starts (web app, Telegram).
-        self.rasa_token = rasa_token_for(config)
+        self.rasa_token = rasa_token_for_run()
         # What the engine's relays (web app, Telegram) need: the token shows the REST channel
         # they may speak for web-/telegram- conversations; the key makes program links.
         self._client_secrets = {RASA_TOKEN_ENV: self.rasa_token,

@@ -62,7 +62,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.engine.json_bodies import json_problem
+from bot.engine.json_bodies import RefusedJson, load_json
 from bot.engine.limits import MAX_MESSAGE_CHARS
 from bot.engine.tracker_store import saved_language
 from connectors.senders import RELAY_TOKEN_HEADER, is_reserved
@@ -119,12 +119,11 @@ class BadRequest(ValueError):
 def parse_request(body: bytes) -> tuple[str, str, dict[str, Any] | None]:
     """(sender, raw message, metadata) from a webhook body, or BadRequest."""
     usage = 'send a JSON object like {"sender": "learner-1", "message": "Hello"}'
-    problem = json_problem(body) if body else None
-    if problem:
-        raise BadRequest(f"{problem} Please {usage}.")
     try:
-        data = json.loads(body.decode("utf-8")) if body else None
-    except (UnicodeDecodeError, ValueError):
+        data = load_json(body) if body else None
+    except RefusedJson as exc:
+        raise BadRequest(f"{exc} Please {usage}.") from None
+    except ValueError:  # not UTF-8, or not JSON
         raise BadRequest(f"The body is not valid JSON: {usage}.") from None
     if not isinstance(data, dict):
         raise BadRequest(f"The body must be a JSON object: {usage}.")

@@ -24,16 +24,36 @@ SURROGATE = ("The JSON body has a lone surrogate escape (such as \\ud800), which
              "text: send UTF-8 text.")
 
 
+class RefusedJson(ValueError):
+    """A body that is JSON, but one that no endpoint takes; the message says why."""
+
+
+def load_json(body: bytes) -> Any:
+    """The parsed body. RefusedJson when it is too deep or holds a lone surrogate; any other
+    ValueError (UnicodeDecodeError, json.JSONDecodeError) when it is not JSON at all."""
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        raise RefusedJson(TOO_DEEP) from None
+    problem = _problem(value, check_text=_SURROGATE_ESCAPE.search(body) is not None)
+    if problem:
+        raise RefusedJson(problem)
+    return value
+
+
 def json_problem(body: bytes) -> str | None:
     """Why this JSON body is refused, or None. Malformed JSON is left to the caller, which
     can say where it breaks."""
     try:
-        value = json.loads(body)
-    except RecursionError:
-        return TOO_DEEP
+        load_json(body)
+    except RefusedJson as exc:
+        return str(exc)
     except ValueError:
         return None
-    check_text = _SURROGATE_ESCAPE.search(body) is not None
+    return None
+
+
+def _problem(value: Any, check_text: bool) -> str | None:
     # Walked with a stack, not recursion: the value may be nested hundreds deep.
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
