@@ -79,16 +79,17 @@ export PYPROJECT_REQS_PY
 # Lines of `pip freeze --all` that belong in a lock: no pip, no editable or URL installs.
 LOCK_FILTER := grep -vE '^(pip==|-e |\#)|^[^ =]+ @ '
 
-.PHONY: help setup setup-app setup-engine setup-browser data run test lint lock-app lock-engine
+.PHONY: help setup setup-app setup-engine setup-browser data catalog run test lint lock-app lock-engine
 
 help:
 	@echo "make setup         create/update .venv (app, Python >= 3.11) and .venv-engine (Rasa, Python 3.10),"
 	@echo "                   and install Debian's chromium for the widget's browser tests"
 	@echo "make data          load data/ into $(DB) when it is missing or data/ or knowledge/ changed"
+	@echo "make catalog       regenerate the SAMPLE catalog in data/catalog/ from its rules (data/catalog/sample/)"
 	@echo "make run           setup + data + train + pathfinder run (chat at http://localhost:8000)"
 	@echo "make train         train models/pathfinder.tar.gz (Rasa) when nlu/, domain.yml or config.yml changed"
 	@echo "make test          setup + data + train + pytest -q (extra arguments: PYTEST_ARGS='-k foo')"
-	@echo "make lint          ruff check . and mypy knowledge bot actions connectors tests"
+	@echo "make lint          ruff check . and mypy (knowledge bot actions connectors tests, the catalog generator)"
 	@echo "make lock-app      re-resolve $(APP_LOCK) from pyproject.toml (+ dev, $(APP_LOCK_EXTRA))"
 	@echo "make lock-engine   re-resolve $(ENGINE_LOCK) from $(ENGINE_REQS)"
 
@@ -164,6 +165,11 @@ data: setup-app
 	  printf '%s\n' "$$listing" > $(DATA_STAMP); \
 	fi
 
+# The SAMPLE catalog (data/catalog/*.csv, programs.json) from the rule tables in
+# data/catalog/sample/; the same bytes on every run, so only a changed rule changes a file.
+catalog: setup-app
+	$(VENV)/bin/python data/catalog/sample/generate.py
+
 # Actions server (:5055), Rasa engine (:5005) and web app with the chat page (:8000);
 # Ctrl-C stops all three. Extra arguments: RUN_ARGS='--port 8080'.
 run: setup data train
@@ -176,7 +182,7 @@ test: setup data train
 lint: setup-app
 	@rc=0; \
 	echo "ruff check ."; $(VENV)/bin/ruff check . || rc=1; \
-	echo "mypy knowledge bot actions connectors tests"; $(VENV)/bin/mypy knowledge bot actions connectors tests || rc=1; \
+	echo "mypy knowledge bot actions connectors tests data/catalog/sample"; $(VENV)/bin/mypy knowledge bot actions connectors tests data/catalog/sample/generate.py || rc=1; \
 	exit $$rc
 
 # Re-resolve the locks in a throwaway env, from scratch, with the ordinary resolver.

@@ -4,15 +4,18 @@ skills vocabulary, and read back by loaders that reject malformed rows with thei
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
+import shutil
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-from knowledge import catalog_sample as gen
 from knowledge.loaders.catalog import (
     PROGRAM_COLUMNS,
     InstitutionRow,
@@ -27,12 +30,28 @@ from knowledge.loaders.report import RowError
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = ROOT / "data" / "catalog"
+GENERATOR = CATALOG / "sample" / "generate.py"
 CLASSES = ROOT / "data" / "noc2021" / "classes.csv"
 OASIS = ROOT / "data" / "oasis"
 FILES = ("institutions.csv", "skills.csv", "programs.csv", "programs.json")
 MAIN_SECTORS = ("manufacturing", "health_care", "information_technology")
 OTHER_SECTORS = ("construction_trades", "business_admin", "early_childhood",
                  "transportation_logistics", "hospitality_food")
+
+
+def _load_generator() -> ModuleType:
+    """The generator is a script under data/, not a package module: load it from its file."""
+    spec = importlib.util.spec_from_file_location("catalog_sample_generate", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+gen = _load_generator()
+RULES = gen.load_rules()
+DESCRIPTORS = gen.oasis_descriptors(OASIS)
 
 
 def _ok(rows: list[Any]) -> list[Any]:
@@ -57,7 +76,7 @@ def institutions() -> list[InstitutionRow]:
 
 @pytest.fixture(scope="module")
 def skills() -> list[SkillRow]:
-    rows = list(read_skills(CATALOG / "skills.csv", descriptors=gen.OASIS_DESCRIPTORS))
+    rows = list(read_skills(CATALOG / "skills.csv", descriptors=DESCRIPTORS))
     assert _errors(rows) == []
     return [r for r in rows if isinstance(r, SkillRow)]
 
@@ -86,11 +105,46 @@ def test_committed_files_are_the_generator_output(tmp_path: Path) -> None:
     gen.generate(tmp_path)
     for name in FILES:
         assert (CATALOG / name).read_bytes() == (tmp_path / name).read_bytes(), (
-            f"data/catalog/{name} is stale: run python -m knowledge.catalog_sample")
+            f"data/catalog/{name} is stale: run make catalog")
 
 
 def test_rule_tables_are_consistent_with_classes_csv() -> None:
-    assert gen.check_rules(CLASSES) == []
+    assert gen.check_rules(RULES, CLASSES, OASIS) == []
+
+
+def _rules_copy(tmp_path: Path, **replacements: tuple[str, str]) -> Path:
+    """The rule tables in ``tmp_path``, with ``{file stem: (old, new)}`` text replaced."""
+    rules = tmp_path / "rules"
+    shutil.copytree(GENERATOR.parent, rules, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    for stem, (old, new) in replacements.items():
+        [path] = rules.glob(f"{stem}.*")
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (path.name, old)
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    return rules
+
+
+def test_a_mistyped_noc_code_is_caught(tmp_path: Path) -> None:
+    # 72010 is a unit group too (contractors and supervisors): only the title tells the typo.
+    rules = gen.load_rules(_rules_copy(
+        tmp_path, occupations=("72100,Machinists", "72010,Machinists"),
+        themes=('"72100"', '"72010"')))
+    [problem] = gen.check_rules(rules, CLASSES, OASIS)
+    assert problem.startswith("NOC 72010 is 'Contractors and supervisors, machining")
+    assert problem.endswith("not 'Machinists and machining and tooling inspectors'")
+    rules = gen.load_rules(_rules_copy(tmp_path / "b", themes=('"94106"', '"94016"')))
+    problems = gen.check_rules(rules, CLASSES, OASIS)
+    assert problems and all("NOC 94016 is not listed in occupations.csv" in p for p in problems)
+
+
+def test_malformed_rule_tables_are_refused_with_their_place(tmp_path: Path) -> None:
+    rules = _rules_copy(tmp_path, themes=("universities = true", "univerities = true"),
+                        institutions=(",college,false,1.5,", ",college,perhaps,1.5,"))
+    with pytest.raises(gen.RulesError) as refused:
+        gen.load_rules(rules)
+    message = str(refused.value)
+    assert "institutions.csv:3: is_francophone 'perhaps' is not true or false" in message
+    assert "unknown key 'univerities'" in message and "themes.toml: theme " in message
 
 
 def test_main_writes_the_catalog(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -131,7 +185,7 @@ def test_every_occupation_is_a_noc_2021_unit_group(programs: list[ProgramRow],
         assert program.occupations, program.id
         for code in program.occupations:
             assert code in unit_groups, (program.id, code)
-    for code, title in gen.NOC_TITLES.items():
+    for code, title in RULES.nocs.items():
         assert unit_groups.get(code) == title, code
     # a few anchors the brief names
     assert unit_groups["72100"].startswith("Machinists")
@@ -156,12 +210,9 @@ def test_every_skill_code_is_in_the_vocabulary(programs: list[ProgramRow],
 def test_oasis_descriptors_are_real_oasis_columns(skills: list[SkillRow]) -> None:
     headers: set[str] = set()
     for name in ("skills_oasis_2023_v1.0.csv", "knowledges_oasis_2023_v1.0.csv"):
-        path = OASIS / name
-        if not path.exists():
-            pytest.skip(f"{path} is not there")
-        with path.open(encoding="utf-8-sig", newline="") as handle:
+        with (OASIS / name).open(encoding="utf-8-sig", newline="") as handle:
             headers |= {" ".join(h.split()) for h in next(csv.reader(handle))[2:]}
-    assert headers == set(gen.OASIS_DESCRIPTORS)
+    assert headers == DESCRIPTORS
     described = [s for s in skills if s.oasis_descriptor]
     assert len(described) == len(skills)
     assert {s.oasis_descriptor for s in described} <= headers
@@ -205,7 +256,7 @@ def test_offerings_follow_the_rules(programs: list[ProgramRow],
     assert len(french) >= 40
     assert Counter(p.delivery for p in programs).most_common(1)[0][0] == "online"
     offers: Counter[str] = Counter()  # program ids are "<institution id>-<theme key>"
-    for theme in gen.THEMES:
+    for theme in RULES.themes:
         offers[theme.key] = sum(1 for p in programs if p.id.endswith(f"-{theme.key}")
                                 and p.id[: -len(theme.key) - 1] in by_id)
     assert all(2 <= n <= 6 for n in offers.values()), offers
@@ -222,7 +273,7 @@ def test_csv_and_json_give_the_same_programs(programs: list[ProgramRow],
 
 
 def _sample_program() -> dict[str, Any]:
-    return dict(gen.build_programs()[0])
+    return dict(gen.build_programs(RULES)[0])
 
 
 def _write_programs_csv(path: Path, rows: list[dict[str, Any]], notice: bool = True) -> None:
@@ -258,8 +309,8 @@ BAD_PROGRAM_CHANGES: dict[str, tuple[dict[str, Any], str]] = {
 
 
 def _references(unit_groups: dict[str, str]) -> dict[str, Any]:
-    return {"noc_codes": set(unit_groups), "skill_codes": gen.SKILL_CODES,
-            "institution_ids": {i.id for i in gen.INSTITUTIONS}}
+    return {"noc_codes": set(unit_groups), "skill_codes": RULES.skill_codes,
+            "institution_ids": {i.id for i in RULES.institutions}}
 
 
 def test_programs_csv_rejects_bad_rows_with_their_line(tmp_path: Path,
@@ -411,7 +462,7 @@ def test_skills_reader_rejects_bad_rows(tmp_path: Path) -> None:
         "cnc-programming,Again,Encore,,,,true\n"
         "sql,SQL,SQL,SQL|MySQL,,,\n",
         encoding="utf-8")
-    result = list(read_skills(path, descriptors=gen.OASIS_DESCRIPTORS))
+    result = list(read_skills(path, descriptors=DESCRIPTORS))
     good = _ok(result)
     assert [s.code for s in good] == ["cnc-programming", "sql"]
     assert good[0].synonyms_en == ("CNC", "G-code")

@@ -9,11 +9,12 @@ Source files (Statistics Canada, NOC 2021 V1.0, via data/SOURCES.md):
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.language import Lang
+from knowledge.loaders.csv_rows import read_rows
 from knowledge.loaders.report import RowError
 
 CLASSES_FILE = Path("noc2021/classes.csv")
@@ -38,7 +39,7 @@ class UnitGroupRow:
 @dataclass(frozen=True, slots=True)
 class ExampleTitleRow:
     noc: str
-    lang: str  # "en" | "fr"
+    lang: Lang
     title: str
 
 
@@ -48,47 +49,43 @@ def _is_unit_group(code: str) -> bool:
 
 def read_unit_groups(path: Path) -> Iterator[UnitGroupRow | RowError]:
     """Yield the unit groups of classes.csv; other hierarchy levels are skipped."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            line = reader.line_num
-            code = (row.get("code") or "").strip()
+    with read_rows(path) as rows:
+        for row in rows:
+            code = row.get("code")
             if len(code) != 5:
                 if code.isdigit():
                     continue  # broad category, major, sub-major or minor group
-                yield RowError(path.name, line, f"bad NOC code {code!r}")
+                yield row.error(f"bad NOC code {code!r}")
                 continue
             if not code.isdigit():
-                yield RowError(path.name, line, f"bad NOC code {code!r}")
+                yield row.error(f"bad NOC code {code!r}")
                 continue
-            title_en = (row.get("name_english") or "").strip()
-            title_fr = (row.get("name_french") or "").strip()
+            title_en = row.get("name_english")
+            title_fr = row.get("name_french")
             if not title_en or not title_fr:
-                yield RowError(path.name, line, f"unit group {code} lacks an EN or FR title")
+                yield row.error(f"unit group {code} lacks an EN or FR title")
                 continue
             yield UnitGroupRow(
                 noc=code,
                 title_en=title_en,
                 title_fr=title_fr,
-                definition_en=(row.get("description_english") or "").strip(),
-                definition_fr=(row.get("description_french") or "").strip(),
+                definition_en=row.get("description_english"),
+                definition_fr=row.get("description_french"),
             )
 
 
 def read_example_titles(path: Path) -> Iterator[ExampleTitleRow | RowError]:
     """Yield one row per non-empty English and per non-empty French example title."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            line = reader.line_num
-            code = (row.get("noc_code") or "").strip()
+    with read_rows(path) as rows:
+        for row in rows:
+            code = row.get("noc_code")
             if not _is_unit_group(code):
-                yield RowError(path.name, line, f"bad NOC code {code!r}")
+                yield row.error(f"bad NOC code {code!r}")
                 continue
-            en = (row.get("name_english") or "").strip()
-            fr = (row.get("name_french") or "").strip()
+            en = row.get("name_english")
+            fr = row.get("name_french")
             if not en and not fr:
-                yield RowError(path.name, line, "row has no title in either language")
+                yield row.error("row has no title in either language")
                 continue
             if en:
                 yield ExampleTitleRow(code, "en", en)

@@ -9,18 +9,19 @@ OaSIS has no French release, so French names stay empty.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.loaders.csv_rows import read_rows
 from knowledge.loaders.report import RowError
 
 SKILLS_FILE = Path("oasis/skills_oasis_2023_v1.0.csv")
 KNOWLEDGES_FILE = Path("oasis/knowledges_oasis_2023_v1.0.csv")
 # Some codes lost a trailing zero in a spreadsheet upstream ("31100.1" for "31100.10").
 PROFILE_CODE = re.compile(r"^(\d{5})\.\d{1,2}$")
+FIRST_DESCRIPTOR = 2  # the columns: profile code, profile label, then one per descriptor
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,32 +43,32 @@ def descriptor_code(kind: str, name: str) -> str:
     return f"{prefix}:{re.sub(r'[^a-z0-9]+', '-', name.lower()).strip('-')}"
 
 
-def _clean(header: str) -> str:
-    return " ".join(header.replace("\xa0", " ").split())
+def descriptor_names(path: Path) -> tuple[str, ...]:
+    """The descriptors a ratings file rates: its column names, whitespace-normalized."""
+    with read_rows(path) as rows:
+        return rows.columns[FIRST_DESCRIPTOR:]
 
 
 def read_ratings(path: Path, kind: str, max_level: int) -> Iterator[
         DescriptorRow | OccupationSkillRow | RowError]:
     best: dict[tuple[str, str], int] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle)
-        header = [_clean(h) for h in next(reader)]
+    with read_rows(path) as rows:
         descriptors = [DescriptorRow(descriptor_code(kind, name), kind, name)
-                       for name in header[2:]]
+                       for name in rows.columns[FIRST_DESCRIPTOR:]]
         yield from descriptors
-        for row in reader:
-            line = reader.line_num
-            match = PROFILE_CODE.match(row[0].strip()) if row else None
-            if match is None or len(row) != len(header):
-                yield RowError(path.name, line, "bad OaSIS profile code or column count")
+        code_column = rows.columns[0] if rows.columns else ""
+        for row in rows:
+            match = PROFILE_CODE.match(row.get(code_column))
+            if match is None or row.extra or row.short:
+                yield row.error("bad OaSIS profile code or column count")
                 continue
             try:
-                levels = [int(value) for value in row[2:]]
+                levels = [int(row[d.name_en]) for d in descriptors]
             except ValueError:
-                yield RowError(path.name, line, "non-numeric rating")
+                yield row.error("non-numeric rating")
                 continue
             if any(not 0 <= level <= max_level for level in levels):
-                yield RowError(path.name, line, f"rating outside 0-{max_level}")
+                yield row.error(f"rating outside 0-{max_level}")
                 continue
             noc = match.group(1)
             for descriptor, level in zip(descriptors, levels, strict=True):

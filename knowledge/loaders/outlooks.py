@@ -6,11 +6,11 @@ combined group carry "N/A" and get no outlook (the assistant says there is none)
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.loaders.csv_rows import read_rows
 from knowledge.loaders.report import RowError
 
 OUTLOOKS_FILE = Path("outlooks/summary_sommaire_2024_2033_noc2021.csv")
@@ -40,31 +40,28 @@ class OutlookRow:
     job_seekers: int | None
 
 
-def _count(text: str | None) -> int | None:
-    text = (text or "").replace(",", "").strip()
+def _count(text: str) -> int | None:
+    text = text.replace(",", "").strip()
     return int(text) if text and text not in {"N/A", "N/D"} else None
 
 
-def _label(text: str | None) -> str | None:
-    text = (text or "").strip()
+def _label(text: str) -> str | None:
     return None if text in {"", "N/A", "N/D"} else text
 
 
 def read_outlooks(path: Path) -> Iterator[OutlookRow | RowError]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            line = reader.line_num
-            code = (row.get("Code") or "").strip()
+    with read_rows(path) as rows:
+        for row in rows:
+            code = row.get("Code")
             if not (len(code) == 5 and code.isdigit()) or code == "00000":
                 continue  # aggregate rows (all occupations, TEER_n, NOC1_n)
-            future = (row.get("Future_Labour_Market_Conditions") or "").strip()
+            future = row.get("Future_Labour_Market_Conditions")
             if future == "N/A":
                 continue
             rating = RATINGS.get(future)
             label_fr = _label(row.get("Conditions_futures_sur_le_marché_du_travail"))
             if rating is None or label_fr is None:
-                yield RowError(path.name, line, f"unknown outlook {future!r} for {code}")
+                yield row.error(f"unknown outlook {future!r} for {code}")
                 continue
             try:
                 yield OutlookRow(
@@ -79,4 +76,4 @@ def read_outlooks(path: Path) -> Iterator[OutlookRow | RowError]:
                     job_seekers=_count(row.get("Job_Seekers_Chercheurs_emploi")),
                 )
             except ValueError as exc:
-                yield RowError(path.name, line, f"bad number: {exc}")
+                yield row.error(f"bad number: {exc}")

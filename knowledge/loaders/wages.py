@@ -9,12 +9,12 @@ between those rows is not a figure for the 2021 unit group, so it is dropped (re
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from knowledge.loaders.csv_rows import read_rows
 from knowledge.loaders.report import RowError
 
 WAGES_FILE = Path("wages/merged_wages_2016_2024_mapped_to_NOC2021.csv")
@@ -46,7 +46,6 @@ def is_loaded_region(code: str) -> bool:
 
 
 def _money(text: str) -> Decimal | None:
-    text = text.strip()
     if not text:
         return None
     value = Decimal(text)
@@ -59,16 +58,14 @@ def read_wages(path: Path) -> Iterator[RegionRow | WageRow | RowError]:
     """Yield each region once (first time it is seen), then the wage rows, de-duplicated."""
     seen_regions: set[str] = set()
     by_key: dict[tuple[str, str, int], WageRow | None] = {}
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for row in reader:
-            line = reader.line_num
-            region = (row.get("ER_Code") or "").strip()
+    with read_rows(path) as rows:
+        for row in rows:
+            region = row.get("ER_Code")
             if not is_loaded_region(region):
                 continue
-            noc = (row.get("NOC_2021") or "").strip()
+            noc = row.get("NOC_2021")
             if len(noc) != 5 or not noc.isdigit():
-                yield RowError(path.name, line, f"bad NOC 2021 code {noc!r}")
+                yield row.error(f"bad NOC 2021 code {noc!r}")
                 continue
             try:
                 parsed = [
@@ -76,13 +73,12 @@ def read_wages(path: Path) -> Iterator[RegionRow | WageRow | RowError]:
                             _money(row[f"Median_Wage_{year}"]), _money(row[f"High_Wage_{year}"]))
                     for year in YEARS
                 ]
-            except (InvalidOperation, KeyError, TypeError) as exc:
-                yield RowError(path.name, line, f"bad wage figure: {exc}")
+            except (InvalidOperation, KeyError) as exc:
+                yield row.error(f"bad wage figure: {exc}")
                 continue
             if region not in seen_regions:
                 seen_regions.add(region)
-                name = (row.get("Region") or "").strip().replace("--", "–")
-                yield RegionRow(region, name, (row.get("Province") or "").strip())
+                yield RegionRow(region, row.get("Region").replace("--", "–"), row.get("Province"))
             for wage in parsed:
                 if wage.median is None and wage.low is None and wage.high is None:
                     continue
