@@ -21,6 +21,8 @@ from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
 from rasa_sdk.endpoint import create_argument_parser, run
 from rasa_sdk.executor import ActionExecutor
 
+from knowledge.settings import SettingsError, actions_settings
+
 
 class DomainOptionalExecutor(ActionExecutor):
     """rasa-sdk's executor, with the domain of the request when there is one, else empty."""
@@ -45,7 +47,12 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    serve(create_argument_parser().parse_args())
+    args = create_argument_parser().parse_args()
+    try:
+        actions_settings()  # checked before Sanic starts its workers: a bad value stops here
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    serve(args)
 
 
 if __name__ == "__main__":

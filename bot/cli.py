@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from knowledge.db import make_engine, session_factory
-from knowledge.settings import PROJECT_ROOT, data_dir
+from knowledge.settings import PROJECT_ROOT, SettingsError, cli_settings
 
 RESOLVE_SCHEMA = "pathfinder.resolve/1"
 # var/ holds conversations (tracker.db), staff accounts and inquiries (pathfinder.sqlite) and
@@ -48,7 +48,7 @@ def cmd_load_data(args: argparse.Namespace) -> int:
 
     from knowledge.loaders.pipeline import STEPS, load_all
 
-    source = Path(args.data_dir) if args.data_dir else data_dir()
+    source = Path(args.data_dir) if args.data_dir else cli_settings().data_dir
     catalog = Path(args.catalog) if args.catalog else None
     engine = make_engine(args.database)
     with tqdm(total=len(STEPS), desc="Loading", unit="source", disable=args.quiet,
@@ -168,24 +168,24 @@ def cmd_occupation(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.run import run
-    from bot.stack import StackConfig
-    from knowledge.settings import PROJECT_ROOT
+    from bot.stack import StackConfig, StackError
 
-    if args.telegram and not os.environ.get("TELEGRAM_BOT_TOKEN", "").strip():
-        print("error: --telegram needs the bot's token in TELEGRAM_BOT_TOKEN. Create a bot "
-              "with @BotFather in Telegram (/newbot), then: export TELEGRAM_BOT_TOKEN=<token>",
-              file=sys.stderr)
+    try:
+        config = StackConfig(
+            root=PROJECT_ROOT, host=args.host, web_port=None if args.no_web else args.port,
+            telegram_port=args.telegram_port if args.telegram else None,
+            rasa_port=args.rasa_port, actions_port=args.actions_port,
+            actions_workers=args.actions_workers,
+            model=Path(args.model) if args.model else None,
+            tracker_db=Path(args.tracker_db) if args.tracker_db else None,
+            log_dir=Path(args.log_dir) if args.log_dir else None, database_url=args.database,
+            unresponsive_after_s=args.restart_after)
+        return run(config)
+    except StackError as exc:
+        # A setting some service cannot start with (the Stack checks each one's before it
+        # starts any, e.g. --telegram without TELEGRAM_BOT_TOKEN): nothing was started.
+        print(f"error: {exc}", file=sys.stderr)
         return 2
-    config = StackConfig(
-        root=PROJECT_ROOT, host=args.host, web_port=None if args.no_web else args.port,
-        telegram_port=args.telegram_port if args.telegram else None,
-        rasa_port=args.rasa_port, actions_port=args.actions_port,
-        actions_workers=args.actions_workers,
-        model=Path(args.model) if args.model else None,
-        tracker_db=Path(args.tracker_db) if args.tracker_db else None,
-        log_dir=Path(args.log_dir) if args.log_dir else None, database_url=args.database,
-        unresponsive_after_s=args.restart_after)
-    return run(config)
 
 
 # --- catalog import ----------------------------------------------------------------------------
@@ -271,8 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--telegram-port", type=int, default=8081, help="the Telegram connector's "
                    "health endpoint (default 8081)")
     p.add_argument("--model", help="Rasa model (default models/pathfinder.tar.gz)")
-    p.add_argument("--tracker-db", help="SQLite file for conversations (default "
-                   "var/tracker.db)")
+    p.add_argument("--tracker-db", help="SQLite file for conversations (default: the file "
+                   "of PATHFINDER_TRACKER_DB_URL, var/tracker.db)")
     p.add_argument("--log-dir", help="one log file per service (default var/log)")
     p.add_argument("--restart-after", type=float, default=30.0, metavar="SECONDS",
                    help="restart a service that has not answered its health check for this "
@@ -312,6 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.umask(PRIVATE_UMASK)
     make_private(VAR_DIR)
     args = build_parser().parse_args(argv)
+    try:
+        cli_settings()  # every setting of the command, checked before it does anything
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     return int(args.func(args))
 
 

@@ -32,8 +32,9 @@ def run(config: StackConfig, out: TextIO | None = None) -> int:
     def say(message: str) -> None:
         print(message, file=stream, flush=True)
 
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # Raises StackError, before anything starts, for a setting some service cannot start with.
     stack = Stack(config, on_progress=say)
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         try:
             stack.start()

@@ -36,11 +36,17 @@ from typing import IO
 from urllib.parse import urlencode
 
 from knowledge.settings import (
+    DEFAULT_TRACKER_DB,
+    PROJECT_ROOT,
     RASA_TOKEN_ENV,
     SECRET_KEY_ENV,
-    max_body_bytes,
-    rasa_token,
-    secret_key,
+    TRACKER_DB_URL,
+    ActionsSettings,
+    CliSettings,
+    EngineSettings,
+    SettingsError,
+    WebSettings,
+    cli_settings,
 )
 
 SERVICES = ("actions", "rasa", "web", "telegram")
@@ -69,7 +75,8 @@ class StackConfig:
     # The Telegram connector (polling mode; needs TELEGRAM_BOT_TOKEN) serves /health here.
     telegram_port: int | None = None     # None: no Telegram connector
     model: Path | None = None            # default root/models/pathfinder.tar.gz
-    tracker_db: Path | None = None       # default root/var/tracker.db (SQLite tracker store)
+    # The SQLite tracker store; default: the file of PATHFINDER_TRACKER_DB_URL, var/tracker.db.
+    tracker_db: Path | None = None
     database_url: str | None = None      # PATHFINDER_DATABASE_URL for actions and web app
     log_dir: Path | None = None          # default root/var/log
     host: str = "127.0.0.1"
@@ -86,7 +93,7 @@ class StackConfig:
         # Frozen: fill in the defaults that depend on root once, here.
         object.__setattr__(self, "root", root)
         object.__setattr__(self, "model", Path(self.model or root / "models/pathfinder.tar.gz"))
-        object.__setattr__(self, "tracker_db", Path(self.tracker_db or root / "var/tracker.db"))
+        object.__setattr__(self, "tracker_db", Path(self.tracker_db or tracker_db_file(root)))
         object.__setattr__(self, "log_dir", Path(self.log_dir or root / "var/log"))
 
     @property
@@ -260,24 +267,43 @@ def index_tracker_store(tracker_db: Path) -> None:
             conn.commit()
 
 
+def _settings() -> CliSettings:
+    try:
+        return cli_settings()
+    except SettingsError as exc:
+        raise StackError(str(exc)) from None
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a ``sqlite:///FILE`` URL (``sqlite:////abs/path``: absolute), else None."""
+    scheme, sep, rest = url.partition(":///")
+    path = rest.split("?")[0]
+    return Path(path) if sep and scheme.split("+")[0] == "sqlite" and path else None
+
+
+def tracker_db_file(root: Path) -> Path:
+    """Where a stack's engine keeps conversations, when StackConfig does not say: the file of
+    PATHFINDER_TRACKER_DB_URL (relative to ``root``, the services' working directory), which
+    the console and `pathfinder conversations purge` read too."""
+    path = sqlite_file(_settings().tracker_db_url)
+    if path is None:
+        raise StackError(f"{TRACKER_DB_URL.name} must be a sqlite:///FILE URL here: the engine "
+                         "of pathfinder run keeps conversations in SQLite (--tracker-db FILE "
+                         "chooses another file).")
+    return path if path.is_absolute() else root / path
+
+
 def rasa_token_for_run() -> str:
     """The token that protects Rasa's HTTP API for this run: ``PATHFINDER_RASA_TOKEN``, else
     a new random one (only this run's processes know it)."""
-    try:
-        token = rasa_token()
-    except ValueError as exc:
-        raise StackError(str(exc)) from None
-    return token or secrets.token_urlsafe(32)
+    return _settings().rasa_token or secrets.token_urlsafe(32)
 
 
 def secret_key_for(config: StackConfig) -> str:
     """The key of the conversation pseudonyms in program links: ``PATHFINDER_SECRET_KEY``,
     else the one kept in ``var/secret.key`` (made once, readable by its owner only), so
     that clicks still match their conversations after a restart."""
-    try:
-        given = secret_key()
-    except ValueError as exc:
-        raise StackError(str(exc)) from None
+    given = _settings().secret_key
     if given:
         return given.decode("utf-8")
     path = config.root / "var" / "secret.key"
@@ -309,27 +335,65 @@ def engine_env(token: str) -> dict[str, str]:
             # Sanic's own settings: its access log would hold the ?token= of API calls, and it
             # refuses a larger body with 413 before reading it (its default: 100 MB).
             "SANIC_ACCESS_LOG": "False",
-            "SANIC_REQUEST_MAX_SIZE": str(max_body_bytes())}
+            "SANIC_REQUEST_MAX_SIZE": str(_settings().max_body_bytes)}
+
+
+ROOT_ENDPOINTS = PROJECT_ROOT / "endpoints.yml"
+ROOT_ENDPOINTS_INTRO = """\
+# Where the Rasa engine finds the actions server and keeps conversations, for `rasa`
+# commands run by hand from the repository root (`pathfinder run` writes its own file,
+# var/log/endpoints.yml, with its ports and PATHFINDER_TRACKER_DB_URL's file).
+#
+# Written by bot/stack.py (root_endpoints_yaml) the one way every endpoints file is, and
+# tests/test_settings.py fails when it is not current; to write it again:
+#   .venv/bin/python -c 'import bot.stack; bot.stack.write_root_endpoints()'
+# Rasa 3.6 expands ${VAR} in this file, but has no default syntax and refuses to start when
+# a variable is unset: so it holds the defaults. A deployment passes its own file with
+# `rasa run --endpoints FILE` (on PostgreSQL: dialect "postgresql", host, port, db,
+# username, password).
+"""
+
+
+def endpoints_yaml(actions_port: int, tracker_db: Path, intro: str) -> str:
+    """Rasa's endpoints file, ``intro`` (comment lines) first: our actions server and our
+    redacting SQLite tracker store. The one way Pathfinder makes one: each run's
+    (write_endpoints) and the repository's endpoints.yml (root_endpoints_yaml)."""
+    # JSON strings are valid YAML scalars: paths with odd characters stay safe.
+    return (
+        intro
+        + "\n"
+        "action_endpoint:\n"
+        f"  url: {json.dumps(f'http://{INTERNAL_HOST}:{actions_port}/webhook')}\n"
+        "  # No action reads the domain: without this Rasa serialises and posts all of it\n"
+        "  # (every response, EN and FR) with each action call (actions/server.py).\n"
+        "  enable_selective_domain: true\n"
+        "\n"
+        "# Rasa's SQL store (same table), redacting emails, phone numbers, etc. before it\n"
+        "# writes (bot/engine/tracker_store.py). SQLite does not create the file's folder.\n"
+        "tracker_store:\n"
+        "  type: bot.engine.tracker_store.RedactingSQLTrackerStore\n"
+        '  dialect: "sqlite"\n'
+        f"  db: {json.dumps(tracker_db.as_posix())}\n")
+
+
+def root_endpoints_yaml() -> str:
+    """What the repository's endpoints.yml holds: StackConfig's default actions port and the
+    default tracker store, relative to the root (where `rasa` commands run)."""
+    return endpoints_yaml(StackConfig.actions_port, DEFAULT_TRACKER_DB, ROOT_ENDPOINTS_INTRO)
+
+
+def write_root_endpoints() -> None:
+    ROOT_ENDPOINTS.write_text(root_endpoints_yaml(), encoding="utf-8")
 
 
 def write_endpoints(config: StackConfig) -> Path:
-    """Rasa's endpoints file for this run (Rasa 3.6 cannot expand ${VAR:-default})."""
+    """Rasa's endpoints file for this run."""
     path = config.log_path / "endpoints.yml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    # JSON strings are valid YAML scalars: paths with odd characters stay safe.
-    path.write_text(
-        "# Generated by bot/stack.py for this run; change StackConfig instead.\n"
-        "action_endpoint:\n"
-        f"  url: {json.dumps(f'http://{INTERNAL_HOST}:{config.actions_port}/webhook')}\n"
-        # No action reads the domain: without this Rasa serialises and posts all of it
-        # (every response, EN and FR) with each action call.
-        "  enable_selective_domain: true\n"
-        "tracker_store:\n"
-        # Rasa's SQL store, redacting emails, phone numbers, etc. before it writes.
-        "  type: bot.engine.tracker_store.RedactingSQLTrackerStore\n"
-        '  dialect: "sqlite"\n'
-        f"  db: {json.dumps(str(config.tracker_db_path))}\n",
-        encoding="utf-8")
+    path.write_text(endpoints_yaml(
+        config.actions_port, config.tracker_db_path,
+        "# Generated by bot/stack.py for this run; change StackConfig (or "
+        "PATHFINDER_TRACKER_DB_URL) instead.\n"), encoding="utf-8")
     return path
 
 
@@ -357,6 +421,7 @@ class Stack:
             if name == "telegram" and config.telegram_port is None:
                 continue
             self._services[name] = self._build(name)
+            self._check_settings(name)
         self._stopped = True
 
     # --- URLs --------------------------------------------------------------------------------
@@ -480,6 +545,19 @@ class Stack:
             env["PATHFINDER_DATABASE_URL"] = self.config.database_url
         env.update(extra)
         return env
+
+    def _check_settings(self, name: str) -> None:
+        """What the service would refuse as it starts, said before any service starts (the
+        engine's start alone takes a minute): its settings, from the environment it gets."""
+        from connectors.telegram.settings import Settings as TelegramSettings  # needs httpx
+
+        read: dict[str, Callable[[Mapping[str, str]], object]] = {
+            "actions": ActionsSettings.from_env, "rasa": EngineSettings.from_env,
+            "web": WebSettings.from_env, "telegram": TelegramSettings.from_env}
+        try:
+            read[name](self._service(name).env)
+        except SettingsError as exc:
+            raise StackError(f"The {LABELS[name]} cannot start: {exc}") from None
 
     def _app_python(self) -> str:
         venv_python = self.config.root / ".venv/bin/python"

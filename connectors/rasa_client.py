@@ -12,20 +12,18 @@ turn sent twice would run twice in Rasa (Telegram retries its own sends, not the
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
 from connectors.senders import RELAY_TOKEN_HEADER, scrub_conversation_ids
-from knowledge.language import Lang
-from knowledge.settings import RASA_TOKEN_ENV, rasa_token
+from knowledge.language import Lang, as_lang
+from knowledge.settings import RASA_TOKEN, RASA_TOKEN_ENV
 
 logger = logging.getLogger(__name__)
 
 
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
 # Longer than the REST channel's own polite timeout (PATHFINDER_TURN_TIMEOUT_S, 20 s), so the
 # learner gets Rasa's "please try again" rather than the channel's own error when the actions
 # server hangs; this one only catches an engine that hangs altogether.
@@ -50,29 +48,19 @@ class Reply:
     language: Lang | None
 
 
-def rasa_url() -> str:
-    """Where Rasa is: ``PATHFINDER_RASA_URL`` (``pathfinder run`` sets it), else port 5005."""
-    return os.environ.get("PATHFINDER_RASA_URL", DEFAULT_RASA_URL).rstrip("/")
-
-
-def _as_language(value: object) -> Lang | None:
-    """"en"/"fr" as the engine gives it; anything else is unknown."""
-    if value == "en":
-        return "en"
-    return "fr" if value == "fr" else None
-
-
 def conversation_language(tracker: dict[str, Any]) -> Lang | None:
     """The ``language`` slot of a tracker read through Rasa's HTTP API."""
-    return _as_language((tracker.get("slots") or {}).get("language"))
+    return as_lang((tracker.get("slots") or {}).get("language"), None)
 
 
 class RasaClient:
-    def __init__(self, base_url: str | None = None, token: str | None = None) -> None:
-        self.base_url = (base_url or rasa_url()).rstrip("/")
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        """``base_url``: the engine (PATHFINDER_RASA_URL, in the caller's settings);
+        ``token``: the engine's, by default this process's PATHFINDER_RASA_TOKEN."""
+        self.base_url = base_url.rstrip("/")
         # Rasa 3.6 takes the API's token as ?token= only; the REST channel takes it in a
         # header, as the proof that this relay may speak for web-/telegram- conversations.
-        self._token = token or rasa_token()
+        self._token = token or RASA_TOKEN.read()
         if self._token is None:
             # Refused at start: without it every turn of a web- or telegram- conversation
             # would be a 403, and learners would only ever see "try again later".
@@ -98,7 +86,7 @@ class RasaClient:
         if not isinstance(body, list):
             raise RasaUnavailable(f"unexpected reply from Rasa: {type(body).__name__}")
         return Reply(messages=[m for m in body if isinstance(m, dict)],
-                     language=_as_language(response.headers.get("content-language")))
+                     language=as_lang(response.headers.get("content-language"), None))
 
     async def tracker(self, sender: str, events: str = "ALL") -> dict[str, Any]:
         """The conversation's tracker: ``slots`` and, unless events="NONE", ``events``.

@@ -27,12 +27,16 @@ from bot.console import router as console_router
 from connectors.rasa_client import RasaClient
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.resolver import index_from_database
-from knowledge.settings import max_body_bytes, secret_key
+from knowledge.settings import web_settings
 
 
 def create_app(database_url: str | None = None, rasa_url: str | None = None) -> FastAPI:
+    """The app; ``database_url`` and ``rasa_url`` override the settings (tests)."""
+    # Every setting of the web app, checked now: a malformed one (a key too short to keep
+    # pseudonyms secret, a rate that is no COUNT/SECONDS...) stops the start, naming it.
+    settings = web_settings()
+    database_url = database_url or settings.database_url
     access_log.install()  # no conversation id in uvicorn's access log (bot/api/access_log.py)
-    secret_key()  # a key too short to keep pseudonyms secret stops the start, with the reason
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,7 +46,7 @@ def create_app(database_url: str | None = None, rasa_url: str | None = None) -> 
         app.state.sessions = session_factory(engine)
         # Built once: every request reuses the index.
         app.state.title_index = index_from_database(database_url)
-        app.state.rasa = RasaClient(rasa_url)
+        app.state.rasa = RasaClient(rasa_url or settings.rasa_url, settings.rasa_token)
         yield
         await app.state.rasa.aclose()
         engine.dispose()
@@ -56,7 +60,7 @@ def create_app(database_url: str | None = None, rasa_url: str | None = None) -> 
         "(conversations) and the program links that record referrals.",
         lifespan=lifespan,
         # Routes that take uploads have their own, larger limit (bot/api/request_bodies.py).
-        max_body_size=max_body_bytes(),
+        max_body_size=settings.max_body_bytes,
     )
     app.add_middleware(JsonBodyGuard)
     app.add_exception_handler(RequestValidationError, validation_failed)

@@ -1,7 +1,8 @@
 """Who sent a request: the address that per-client limits count (inquiries, console logins).
 
 The socket peer, unless it is one of the proxies in PATHFINDER_TRUSTED_PROXIES
-(comma-separated IPs or CIDRs; none by default). Then the X-Forwarded-For hops are read from
+(comma-separated IPs or CIDRs; none by default; an entry that is neither stops the web app
+as it starts, knowledge/settings.py). Then the X-Forwarded-For hops are read from
 the right, past every trusted proxy, to the first address a trusted proxy saw: hops further
 left are whatever the client wrote, so trusting them would let anyone pick their own address.
 uvicorn runs with ``--no-proxy-headers`` (bot/stack.py) so that this is the only place that
@@ -14,35 +15,19 @@ one by one would give one client as many fresh limits as it likes."""
 from __future__ import annotations
 
 import ipaddress
-import logging
-import os
-from functools import lru_cache
 
 from fastapi import Request
 
-logger = logging.getLogger(__name__)
+from knowledge.settings import web_settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 IPV6_CLIENT_PREFIX = 64  # bits: the share of the address space one IPv6 client may use
 
 
-@lru_cache(maxsize=8)
-def _networks(setting: str) -> tuple[Network, ...]:
-    networks = []
-    for item in filter(None, (part.strip() for part in setting.split(","))):
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            # Left out: a typo makes the proxy a client (one shared limit), never a bypass.
-            logger.warning("PATHFINDER_TRUSTED_PROXIES: %r is not an IP address or CIDR; "
-                           "ignored", item)
-    return tuple(networks)
-
-
 def trusted_proxies() -> tuple[Network, ...]:
     """The networks of PATHFINDER_TRUSTED_PROXIES (e.g. ``10.0.0.5,192.168.1.0/24``)."""
-    return _networks(os.environ.get("PATHFINDER_TRUSTED_PROXIES", ""))
+    return web_settings().trusted_proxies
 
 
 def _address(text: str) -> Address | None:

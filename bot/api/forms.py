@@ -5,20 +5,19 @@ on python-multipart), CSRF tokens and the cookies that carry them.
 A double-submit token lives in a ``SameSite=Strict``, HttpOnly cookie and in a hidden field;
 a post must carry both, equal. A page on another site can neither read the cookie nor make the
 browser send it. Cookies are marked Secure over HTTPS, and always when PATHFINDER_SECURE_COOKIES
-(or its older name PATHFINDER_CONSOLE_SECURE_COOKIE) is ``1``: behind a TLS-terminating proxy
-the app itself sees plain HTTP."""
+is ``1``: behind a TLS-terminating proxy the app itself sees plain HTTP."""
 
 from __future__ import annotations
 
 import hmac
-import os
 import secrets
 from collections.abc import Mapping
 from urllib.parse import parse_qs
 
 from fastapi import HTTPException, Request, Response
 
-SECURE_COOKIE_SETTINGS = ("PATHFINDER_SECURE_COOKIES", "PATHFINDER_CONSOLE_SECURE_COOKIE")
+from knowledge.settings import web_settings
+
 TOKEN_BYTES = 32
 TOKEN_CHARS = 43  # len(secrets.token_urlsafe(TOKEN_BYTES))
 
@@ -27,8 +26,7 @@ Form = dict[str, list[str]]
 
 def secure_cookies(request: Request) -> bool:
     """Whether cookies set in answer to this request get the Secure flag."""
-    return request.url.scheme == "https" or any(
-        os.environ.get(name, "") == "1" for name in SECURE_COOKIE_SETTINGS)
+    return request.url.scheme == "https" or web_settings().secure_cookies
 
 
 def set_cookie(request: Request, response: Response, name: str, value: str, path: str,

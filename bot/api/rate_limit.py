@@ -9,25 +9,12 @@ it (README, Configuration)."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 
 MAX_KEYS = 10_000  # beyond this many clients, idle ones are forgotten
-
-
-def rate_from_env(name: str, default: str) -> tuple[int, float]:
-    """``COUNT/SECONDS`` from the environment variable ``name`` (e.g. ``5/600``), else from
-    ``default``; a malformed value falls back to the default."""
-    for text in (os.environ.get(name, default), default):
-        try:
-            count, seconds = text.split("/")
-            return max(1, int(count)), max(1.0, float(seconds))
-        except ValueError:
-            continue
-    raise ValueError(f"bad default rate {default!r}")
 
 
 class RateLimiter:

@@ -12,21 +12,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import getpass
-import os
 import sys
 from typing import Any
 
 from sqlalchemy import delete, tuple_
 
 from bot.console.accounts import AccountError, create_account
-from bot.console.conversations import purge_events, tracker_db_url
+from bot.console.conversations import purge_events
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.models import TurnAnnotation, utc_naive
-
-
-def retention_days() -> int | None:
-    value = os.environ.get("PATHFINDER_RETENTION_DAYS", "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+from knowledge.settings import cli_settings
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -54,13 +49,13 @@ def cmd_staff_add(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    days = args.days if args.days is not None else retention_days()
+    days = args.days if args.days is not None else cli_settings().retention_days
     if days is None or days < 1:
         print("error: give --days N (at least 1) or set PATHFINDER_RETENTION_DAYS",
               file=sys.stderr)
         return 2
     cutoff = utc_naive() - dt.timedelta(days=days)
-    url = args.tracker_db_url or tracker_db_url()
+    url = args.tracker_db_url or cli_settings().tracker_db_url
     removed, messages = purge_events(url, cutoff)
     engine = make_engine(args.database)
     try:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,7 +45,6 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.engine.redaction import redact
 from connectors.senders import CHANNEL_PREFIXES, REST, channel_of
-from knowledge.settings import PROJECT_ROOT
 
 # Rasa 3.6's SQLTrackerStore.SQLEvent, as Core (we never write through it but to purge).
 EVENTS = Table(
@@ -75,20 +73,6 @@ COUNTED_SLOTS = ("language", "current_noc", "target_noc", "noc", "skill", "helpf
 COUNTED_EVENTS = or_(
     EVENTS.c.type_name.in_(("user", "bot", "session_started", "restart")),
     and_(EVENTS.c.type_name == "slot", EVENTS.c.action_name.in_(COUNTED_SLOTS)))
-
-
-def tracker_db_url() -> str:
-    default = f"sqlite:///{PROJECT_ROOT / 'var' / 'tracker.db'}"
-    return os.environ.get("PATHFINDER_TRACKER_DB_URL", default)
-
-
-def low_confidence_threshold() -> float:
-    """Turns below this intent confidence are "low confidence" (config.yml's
-    FallbackClassifier already turns those below 0.45 into nlu_fallback)."""
-    try:
-        return float(os.environ.get("PATHFINDER_CONSOLE_LOW_CONFIDENCE", "0.6"))
-    except ValueError:
-        return 0.6
 
 
 @lru_cache(maxsize=4)

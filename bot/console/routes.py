@@ -34,18 +34,14 @@ from bot.api.forms import (
     set_cookie,
 )
 from bot.api.ids import MAX_ID, IdInPath
-from bot.api.rate_limit import FailureBackoff, RateLimiter, rate_from_env
+from bot.api.rate_limit import FailureBackoff, RateLimiter
 from bot.console import accounts, analytics
-from bot.console.conversations import (
-    Filters,
-    TrackerStore,
-    low_confidence_threshold,
-    tracker_db_url,
-)
+from bot.console.conversations import Filters, TrackerStore
 from bot.console.nlu_export import ExportError, training_data_yaml
 from connectors.senders import CHANNELS
 from knowledge import tagging
 from knowledge.models import MAX_EMAIL_CHARS, TurnAnnotation, utc_naive
+from knowledge.settings import web_settings
 
 logger = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -66,7 +62,6 @@ LOGIN_REFUSED = (f"Wrong email or password. After {FAILURES_BEFORE_WAIT} failed 
 # COUNT/SECONDS), attempts refused by the wait included: the wait per account does not stop
 # one address trying one password on many accounts. Everyone behind one address (an office
 # NAT, a proxy missing from PATHFINDER_TRUSTED_PROXIES; for IPv6, one /64) shares the count.
-DEFAULT_LOGIN_FAILURE_RATE = "20/900"
 TOO_MANY_FAILURES = ("Too many failed logins from your address. Wait a few minutes, or ask "
                      "an administrator.")
 MAX_FORM_BYTES = 64 * 1024
@@ -159,7 +154,7 @@ def _safe_next(target: str) -> str:
 
 def tracker(request: Request) -> TrackerStore:
     # app.state.tracker_db_url: set by whoever builds the app for another store (tests).
-    url = getattr(request.app.state, "tracker_db_url", None) or tracker_db_url()
+    url = getattr(request.app.state, "tracker_db_url", None) or web_settings().tracker_db_url
     return TrackerStore(url)
 
 
@@ -187,8 +182,7 @@ def _failed_logins(request: Request) -> RateLimiter:
     state = request.app.state
     limiter = getattr(state, "console_failed_logins", None)
     if limiter is None:
-        limiter = RateLimiter(*rate_from_env("PATHFINDER_LOGIN_FAILURE_RATE",
-                                             DEFAULT_LOGIN_FAILURE_RATE))
+        limiter = RateLimiter(*web_settings().login_failure_rate)
         state.console_failed_logins = limiter
     return limiter
 
@@ -303,7 +297,7 @@ def conversation_list(
                       channel=channel or None, language=language or None,
                       low_confidence=low_confidence, no_recommendation=no_recommendation,
                       flagged=flagged, query=q.strip())
-    threshold = low_confidence_threshold()
+    threshold = web_settings().low_confidence
     flagged_senders = _flagged_senders(session)
     total, shown = store.page(filters, flagged_senders, threshold, (page - 1) * PAGE_SIZE,
                               PAGE_SIZE)
@@ -333,7 +327,7 @@ def transcript(request: Request, sender_id: str, session: SessionDep, store: Tra
                       if t.intent and t.intent != "nlu_fallback"})
     return _page(request, "transcript.html", {
         "staff": staff, "conversation": conversation, "annotations": annotations,
-        "threshold": low_confidence_threshold(), "intents": intents, "quote": quote,
+        "threshold": web_settings().low_confidence, "intents": intents, "quote": quote,
         "saved": request.query_params.get("saved"),
     })
 

@@ -15,10 +15,9 @@ This file runs in the engine's environment (.venv-engine, Python 3.10).
 
 from __future__ import annotations
 
-import os
 import sys
 
-from knowledge.settings import MIN_SECRET_CHARS, RASA_TOKEN_ENV
+from knowledge.settings import RASA_TOKEN_ENV, SettingsError, engine_settings
 
 # Options that would undo the lock-down if a caller passed them (-t is --auth-token).
 REFUSED = ("--auth-token", "--cors", "--jwt-secret", "-t")
@@ -38,12 +37,13 @@ def rasa_argv(argv: list[str], token: str) -> list[str]:
 
 
 def main() -> None:
-    token = os.environ.get(RASA_TOKEN_ENV, "").strip()
-    if len(token) < MIN_SECRET_CHARS:
-        raise SystemExit(f"{RASA_TOKEN_ENV} must hold a secret of at least {MIN_SECRET_CHARS} "
-                         "characters: the token that protects Rasa's HTTP API (pathfinder "
-                         "run makes one).")
-    sys.argv = rasa_argv(sys.argv[1:], token)
+    try:
+        # Every setting of our code in the engine (the channel's too), checked before Rasa's
+        # minute of loading: a malformed one stops the start, naming the variable.
+        settings = engine_settings()
+    except SettingsError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    sys.argv = rasa_argv(sys.argv[1:], settings.rasa_token)
     from rasa.__main__ import main as rasa_main  # a few seconds: after the checks
 
     rasa_main()

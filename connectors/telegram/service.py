@@ -21,7 +21,6 @@ from telegram.error import TelegramError
 from connectors.telegram.bot import TelegramConnector
 from connectors.telegram.server import DEFAULT_WEBHOOK_PATH, create_app
 from connectors.telegram.settings import Settings, SettingsError
-from knowledge.settings import RASA_TOKEN_ENV, rasa_token, secret_key
 
 logger = logging.getLogger("connectors.telegram")
 
@@ -124,17 +123,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # httpx logs every Bot API URL, and those contain the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        # Every setting, the engine's token and the links' key included: checked now, not on
+        # a learner's turn.
         settings = Settings.from_env(rasa_url=args.rasa_url, webhook_url=args.webhook_url)
         if args.mode == "webhook":
             settings.require_webhook_secret()
-        # The engine's token (its REST channel answers telegram- conversations only to a
-        # relay that sends it) and the links' key: checked now, not on a learner's turn.
-        if rasa_token() is None:
-            raise SettingsError(f"{RASA_TOKEN_ENV} is not set: export the token the Rasa "
-                                "engine was started with (pathfinder run --telegram passes "
-                                "it itself).")
-        secret_key()
-    except (SettingsError, ValueError) as exc:
+    except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     try:

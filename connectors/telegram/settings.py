@@ -1,63 +1,75 @@
-"""The connector's settings, from the environment (the bot token never lives in a file)."""
+"""The connector's settings, from the environment (the bot token never lives in a file): the
+variables knowledge/settings.py declares for the "telegram" kind, checked as the connector
+starts (connectors/telegram/service.py)."""
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import ClassVar
 
-from connectors.rasa_client import DEFAULT_RASA_URL
+from knowledge.settings import (
+    PUBLIC_URL,
+    RASA_TOKEN,
+    RASA_URL,
+    SECRET_KEY,
+    TELEGRAM_API_BASE_URL,
+    TELEGRAM_BOT_TOKEN,
+    TELEGRAM_POLL_TIMEOUT_S,
+    TELEGRAM_RETRY_BASE_DELAY_S,
+    TELEGRAM_SEND_ATTEMPTS,
+    TELEGRAM_SEND_TIMEOUT_S,
+    TELEGRAM_WEBHOOK_SECRET,
+    TELEGRAM_WEBHOOK_URL,
+    Kind,
+    SettingsError,
+    read_settings,
+    setting,
+)
 
-DEFAULT_API_BASE_URL = "https://api.telegram.org"
+__all__ = ["Settings", "SettingsError"]
+
 # Telegram accepts 1-256 characters A-Z, a-z, 0-9, _ and - as a webhook secret token.
 _SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
-class SettingsError(ValueError):
-    """A required setting is missing or unusable; the message says what to do."""
-
-
 @dataclass(frozen=True)
 class Settings:
-    token: str
-    rasa_url: str = DEFAULT_RASA_URL
-    api_base_url: str = DEFAULT_API_BASE_URL
-    webhook_secret: str | None = None
-    webhook_url: str | None = None        # public HTTPS URL Telegram posts updates to
-    send_timeout_s: float = 10.0          # per Bot API call (connect, write and read)
-    send_attempts: int = 5
-    retry_base_delay_s: float = 0.5
-    poll_timeout_s: int = 10              # getUpdates long-polling
+    """Every field but ``token`` has its variable's default, for tests that build one."""
+
+    KIND: ClassVar[Kind] = "telegram"
+    token: str = setting(TELEGRAM_BOT_TOKEN, required=(
+        "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram "
+        "(/newbot) and export the token it gives you: export TELEGRAM_BOT_TOKEN=123456:ABC..."))
+    rasa_url: str = setting(RASA_URL, default=True)
+    api_base_url: str = setting(TELEGRAM_API_BASE_URL, default=True)
+    webhook_secret: str | None = setting(TELEGRAM_WEBHOOK_SECRET, default=True)
+    # public HTTPS URL Telegram posts updates to
+    webhook_url: str | None = setting(TELEGRAM_WEBHOOK_URL, default=True)
+    # per Bot API call (connect, write and read)
+    send_timeout_s: float = setting(TELEGRAM_SEND_TIMEOUT_S, default=True)
+    send_attempts: int = setting(TELEGRAM_SEND_ATTEMPTS, default=True)
+    retry_base_delay_s: float = setting(TELEGRAM_RETRY_BASE_DELAY_S, default=True)
+    poll_timeout_s: int = setting(TELEGRAM_POLL_TIMEOUT_S, default=True)  # getUpdates
+    # The engine's token (its REST channel answers telegram- conversations only to a relay
+    # that sends it) and the links' key and base URL: checked at start, not on a learner's
+    # turn. connectors.rasa_client, knowledge.referrals and render.program_link read the same
+    # variables; None where a test built the object.
+    rasa_token: str | None = setting(RASA_TOKEN, default=True, required=(
+        f"{RASA_TOKEN.name} is not set: export the token the Rasa engine was started with "
+        "(pathfinder run --telegram passes it itself)."))
+    secret_key: bytes | None = setting(SECRET_KEY, default=True)
+    public_url: str | None = setting(PUBLIC_URL, default=True)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
-        env = os.environ if env is None else env
-        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
-        if not token:
-            raise SettingsError(
-                "TELEGRAM_BOT_TOKEN is not set. Create a bot with @BotFather in Telegram "
-                "(/newbot) and export the token it gives you: "
-                "export TELEGRAM_BOT_TOKEN=123456:ABC...")
-        values: dict[str, object] = {
-            "token": token,
-            "rasa_url": env.get("PATHFINDER_RASA_URL") or DEFAULT_RASA_URL,
-            "api_base_url": (env.get("TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL),
-            "webhook_secret": env.get("TELEGRAM_WEBHOOK_SECRET") or None,
-            "webhook_url": env.get("TELEGRAM_WEBHOOK_URL") or None,
-        }
-        for name, key, kind in (("send_timeout_s", "TELEGRAM_SEND_TIMEOUT_S", float),
-                                ("send_attempts", "TELEGRAM_SEND_ATTEMPTS", int),
-                                ("retry_base_delay_s", "TELEGRAM_RETRY_BASE_DELAY_S", float),
-                                ("poll_timeout_s", "TELEGRAM_POLL_TIMEOUT_S", int)):
-            if env.get(key):
-                try:
-                    values[name] = kind(env[key])
-                except ValueError:
-                    raise SettingsError(f"{key} must be a number, not {env[key]!r}") from None
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        settings = cls(**values)  # type: ignore[arg-type]
-        return settings
+    def from_env(cls, env: Mapping[str, str] | None = None,
+                 **overrides: str | None) -> Settings:
+        """The settings in ``env`` (default: the environment); ``overrides`` that are not
+        None (command-line options: --rasa-url, --webhook-url) win."""
+        settings = read_settings(cls, env)
+        given = {name: value for name, value in overrides.items() if value is not None}
+        return replace(settings, **given)  # type: ignore[arg-type]
 
     @property
     def bot_api_url(self) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import os
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
@@ -21,14 +20,15 @@ from bot.api.ids import IdInPath
 from bot.api.schemas import Problem
 from knowledge import models
 from knowledge.catalog_import import MAX_IMPORT_BYTES, ImportRefused, import_programs
+from knowledge.settings import IMPORT_TOKEN, web_settings
 from knowledge.tagging import AlreadyDecided, UnknownSuggestion, decide, list_suggestions
 
-TOKEN_ENV = "PATHFINDER_IMPORT_TOKEN"
+TOKEN_ENV = IMPORT_TOKEN.name
 
 
 def require_token(authorization: Annotated[str | None, Header(
         description="Bearer <PATHFINDER_IMPORT_TOKEN>")] = None) -> None:
-    expected = os.environ.get(TOKEN_ENV, "")
+    expected = web_settings().import_token
     if not expected:
         raise HTTPException(503, f"Catalog administration is off: set {TOKEN_ENV} on the "
                                  "server to enable it.")

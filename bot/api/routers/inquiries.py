@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 
 from bot.api.client_address import limit_key
 from bot.api.deps import SessionDep
-from bot.api.rate_limit import RateLimiter, rate_from_env
+from bot.api.rate_limit import RateLimiter
 from bot.api.schemas import Problem
 from knowledge.inquiries import (
     MAX_EMAIL_CHARS,
@@ -24,10 +24,9 @@ from knowledge.inquiries import (
     UnknownProgram,
     create_inquiry,
 )
+from knowledge.settings import web_settings
 
 router = APIRouter(prefix="/api/inquiries", tags=["inquiries"])
-
-DEFAULT_RATE = "5/600"  # inquiries per client IP per that many seconds
 
 
 def inquiry_limiter(request: Request) -> RateLimiter:
@@ -35,7 +34,7 @@ def inquiry_limiter(request: Request) -> RateLimiter:
     state = request.app.state
     limiter = getattr(state, "inquiry_limiter", None)
     if limiter is None:
-        limiter = RateLimiter(*rate_from_env("PATHFINDER_INQUIRY_RATE", DEFAULT_RATE))
+        limiter = RateLimiter(*web_settings().inquiry_rate)
         state.inquiry_limiter = limiter
     return limiter
 
