@@ -1,9 +1,10 @@
 """What a learner can accept in a program (budget, length, format, schedule, language, region,
 financial aid) and what they want to do (goal), read from free text in English or French.
 
-The values are the catalog's own vocabulary (data/catalog/FORMAT.md) so the recommender can
+The values are the catalog's own vocabulary (``knowledge.vocabulary``) so the recommender can
 filter on them directly: delivery ``online | in_person | hybrid``, schedule ``daytime | evenings |
-weekends | self_paced``, language ``en | fr``, region a Job Bank economic region ``ER35xx``.
+weekends | self_paced``, language ``en | fr`` (a learner's, never ``bilingual``), region a Job Bank
+economic region ``ER35xx``. The place names below are how learners name those regions (parsing).
 """
 
 from __future__ import annotations
@@ -11,39 +12,22 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any, Literal, get_args
 
 from rapidfuzz import fuzz, process
 
+from knowledge.language import Lang
+from knowledge.vocabulary import (
+    DELIVERY_MODES,
+    LEARNER_LANGUAGES,
+    REGIONS,
+    SCHEDULES,
+)
+
 Goal = Literal["change_career", "upskill", "explore", "return_to_work"]
 GOALS: tuple[str, ...] = get_args(Goal)
-
-DELIVERY_VALUES = ("online", "in_person", "hybrid")
-SCHEDULE_VALUES = ("daytime", "evenings", "weekends", "self_paced")
-PROGRAM_LANGUAGES = ("en", "fr")
-
-# Job Bank economic regions of Ontario (the codes the catalog's institutions and programs use).
-REGION_NAMES: dict[str, tuple[str, str]] = {
-    "ER3510": ("Ottawa", "Ottawa"),
-    "ER3515": ("Kingston–Pembroke", "Kingston–Pembroke"),
-    "ER3520": ("Muskoka–Kawarthas", "Muskoka–Kawarthas"),
-    "ER3530": ("Toronto", "Toronto"),
-    "ER3540": ("Kitchener–Waterloo–Barrie", "Kitchener–Waterloo–Barrie"),
-    "ER3550": ("Hamilton–Niagara Peninsula", "Hamilton–péninsule du Niagara"),
-    "ER3560": ("London", "London"),
-    "ER3570": ("Windsor–Sarnia", "Windsor–Sarnia"),
-    "ER3580": ("Stratford–Bruce Peninsula", "Stratford–péninsule de Bruce"),
-    "ER3590": ("Northeast Ontario", "Nord-Est de l'Ontario"),
-    "ER3595": ("Northwest Ontario", "Nord-Ouest de l'Ontario"),
-}
-# "in the X region" / "dans la région de X", with French elision and articles.
-_REGION_PHRASES_FR = {
-    "ER3510": "dans la région d'Ottawa",
-    "ER3590": "dans le Nord-Est de l'Ontario",
-    "ER3595": "dans le Nord-Ouest de l'Ontario",
-}
 
 # Place names (folded: lowercase, no accents) -> economic region. Cities, towns and counties a
 # learner is likely to name; ambiguous words (Grey, Bruce, Perth, Peel, Huron) are left out.
@@ -94,7 +78,7 @@ class Constraints:
     max_hours: float | None = None
     delivery: tuple[str, ...] = ()       # accepted catalog delivery values, e.g. ("online",)
     schedule: tuple[str, ...] = ()       # catalog schedule values, e.g. ("evenings",)
-    language: str | None = None          # program language "en" | "fr"
+    language: Lang | None = None         # taught in "en" | "fr" (a bilingual program suits both)
     region: str | None = None            # Job Bank economic region code, e.g. "ER3530"
     financial_aid: bool | None = None    # True: must be OSAP-eligible
 
@@ -117,10 +101,10 @@ class Constraints:
             max_cost=_positive_number(data.get("max_cost"), allow_zero=True),
             max_weeks=_positive_number(data.get("max_weeks")),
             max_hours=_positive_number(data.get("max_hours")),
-            delivery=_vocabulary(data.get("delivery"), DELIVERY_VALUES),
-            schedule=_vocabulary(data.get("schedule"), SCHEDULE_VALUES),
-            language=data.get("language") if data.get("language") in PROGRAM_LANGUAGES else None,
-            region=data.get("region") if data.get("region") in REGION_NAMES else None,
+            delivery=_vocabulary(data.get("delivery"), DELIVERY_MODES),
+            schedule=_vocabulary(data.get("schedule"), SCHEDULES),
+            language=data.get("language") if data.get("language") in LEARNER_LANGUAGES else None,
+            region=data.get("region") if data.get("region") in REGIONS else None,
             financial_aid=True if data.get("financial_aid") is True else None,
         )
 
@@ -373,9 +357,9 @@ def _parse_delivery(text: str) -> tuple[str, ...] | None:
             else:
                 chosen.append(value)
     if chosen:
-        return tuple(v for v in DELIVERY_VALUES if v in chosen and v not in excluded)
+        return tuple(v for v in DELIVERY_MODES if v in chosen and v not in excluded)
     if excluded:
-        return tuple(v for v in DELIVERY_VALUES if v not in excluded)
+        return tuple(v for v in DELIVERY_MODES if v not in excluded)
     return None
 
 
@@ -410,7 +394,7 @@ def _parse_schedule(text: str) -> tuple[str, ...] | None:
         if regex.search(remaining):
             chosen.update(values)
             remaining = regex.sub(" ", remaining)  # "work days" must not also read as "days"
-    return tuple(v for v in SCHEDULE_VALUES if v in chosen) or None
+    return tuple(v for v in SCHEDULES if v in chosen) or None
 
 
 _LANG_PHRASES = {
@@ -559,9 +543,9 @@ def parse_goal(text: str) -> Goal | None:
     return None
 
 
-# --- descriptions --------------------------------------------------------------------------
+# --- amounts as each language writes them (sentences: knowledge/explainer.py) ------------
 
-def format_money(amount: float, lang: str, keep_cents: bool = False) -> str:
+def format_money(amount: float, lang: Lang, keep_cents: bool = False) -> str:
     """$1,500 / $17.50 in English; 1 500 $ / 17,50 $ in French (non-breaking spaces).
     ``keep_cents``: $22.00, as hourly wages are written."""
     cents = keep_cents or round(amount * 100) % 100 != 0
@@ -571,73 +555,6 @@ def format_money(amount: float, lang: str, keep_cents: bool = False) -> str:
     return "$" + text
 
 
-def format_number(value: float, lang: str) -> str:
+def format_number(value: float, lang: Lang) -> str:
     text = f"{value:g}" if value != int(value) else str(int(value))
     return text.replace(".", ",") if lang == "fr" else text
-
-
-_DELIVERY_WORDS = {"en": {"online": "online", "in_person": "in person", "hybrid": "hybrid"},
-                   "fr": {"online": "en ligne", "in_person": "en personne",
-                          "hybrid": "hybride"}}
-_SCHEDULE_WORDS = {"en": {"daytime": "daytime", "evenings": "evenings", "weekends": "weekends",
-                          "self_paced": "at your own pace"},
-                   "fr": {"daytime": "le jour", "evenings": "le soir",
-                          "weekends": "la fin de semaine", "self_paced": "à votre rythme"}}
-
-
-def _either(words: Iterable[str], lang: str) -> str:
-    items = list(words)
-    joiner = " ou " if lang == "fr" else " or "
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + joiner + items[-1]
-
-
-def region_name(code: str, lang: str) -> str:
-    names = REGION_NAMES.get(code)
-    if names is None:
-        return code
-    return names[1] if lang == "fr" else names[0]
-
-
-def region_phrase(code: str, lang: str) -> str:
-    """"in the Toronto region" / "dans la région de Toronto"."""
-    if lang == "fr":
-        return _REGION_PHRASES_FR.get(code, f"dans la région de {region_name(code, 'fr')}")
-    if code in ("ER3590", "ER3595"):
-        return f"in {region_name(code, 'en')}"
-    return f"in the {region_name(code, 'en')} region"
-
-
-def describe_constraints(c: Constraints, lang: str) -> list[str]:
-    """One short plain phrase per set field, in declaration order, e.g. ["$800 or less",
-    "online", "taught in French"]."""
-    fr = lang == "fr"
-    key = "fr" if fr else "en"
-    out: list[str] = []
-    if c.max_cost is not None:
-        if c.max_cost == 0:
-            out.append("gratuit" if fr else "free")
-        else:
-            money = format_money(c.max_cost, key)
-            out.append(f"{money} ou moins" if fr else f"{money} or less")
-    if c.max_weeks is not None:
-        n = format_number(c.max_weeks, key)
-        plural = c.max_weeks != 1
-        out.append(f"{n} semaine{'s' if plural else ''} ou moins" if fr
-                   else f"{n} week{'s' if plural else ''} or less")
-    if c.max_hours is not None:
-        n = format_number(c.max_hours, key)
-        plural = c.max_hours != 1
-        out.append(f"{n} heure{'s' if plural else ''} ou moins" if fr
-                   else f"{n} hour{'s' if plural else ''} or less")
-    if c.delivery:
-        out.append(_either((_DELIVERY_WORDS[key][d] for d in c.delivery), key))
-    if c.schedule:
-        out.append(_either((_SCHEDULE_WORDS[key][s] for s in c.schedule), key))
-    if c.language:
-        names = {"en": ("English", "anglais"), "fr": ("French", "français")}[c.language]
-        out.append(f"en {names[1]}" if fr else f"taught in {names[0]}")
-    if c.region:
-        out.append(region_phrase(c.region, key))
-    if c.financial_aid:
-        out.append("admissible au RAFEO" if fr else "OSAP-eligible")
-    return out

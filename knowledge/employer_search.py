@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from knowledge import models
+from knowledge.explainer import explain_contact
+from knowledge.language import Lang
 from knowledge.recommender import skill_name
 from knowledge.skill_search import SkillMatch, programs_for_skills, resolve_skills
 
@@ -51,29 +53,19 @@ class ProgramCard:
 @dataclass(frozen=True)
 class ProgramSearch:
     query: str
-    lang: str
+    lang: Lang
     skills: tuple[SkillMatch, ...]
     programs: tuple[ProgramCard, ...]
 
 
-def contact_of(institution: models.Institution, lang: str) -> Contact:
+def contact_of(institution: models.Institution, lang: Lang) -> Contact:
     name = (institution.name_fr if lang == "fr" else institution.name_en) or institution.name_en
-    if institution.contact_email:
-        note = ("Écrivez à l'établissement ou passez par son site." if lang == "fr"
-                else "Write to the institution or use its website.")
-    else:
-        note = ("Pas d'adresse courriel au catalogue : passez par le site de l'établissement."
-                if lang == "fr" else
-                "The catalog has no e-mail address: use the institution's website.")
-    if institution.is_sample:
-        note += (" Catalogue d'EXEMPLE : le site est réel, le programme ne l'est pas."
-                 if lang == "fr" else
-                 " SAMPLE catalog: the website is real, the program is not.")
+    note = explain_contact(bool(institution.contact_email), bool(institution.is_sample), lang)
     return Contact(institution.id, name, institution.city, institution.website,
                    institution.contact_email or None, institution.is_sample, note)
 
 
-def _card(program: models.Program, skills: tuple[str, ...], lang: str) -> ProgramCard:
+def _card(program: models.Program, skills: tuple[str, ...], lang: Lang) -> ProgramCard:
     title = (program.title_fr if lang == "fr" and program.title_fr else program.title_en) \
         or program.title_fr
     return ProgramCard(
@@ -90,10 +82,9 @@ def catalog_is_sample(session: Session) -> bool:
         select(models.Dataset.is_sample).where(models.Dataset.key == "catalog")))
 
 
-def search_programs(session: Session, query: str, lang: str = "en",
+def search_programs(session: Session, query: str, lang: Lang = "en",
                     limit: int = 20) -> ProgramSearch:
     """Programs teaching the skills ``query`` names (empty when it names none)."""
-    lang = "fr" if lang == "fr" else "en"
     query = query.strip()[:MAX_QUERY_CHARS]
     limit = max(1, min(limit, MAX_RESULTS))
     skills = tuple(resolve_skills(session, query, lang, limit=3))
@@ -107,7 +98,7 @@ def search_programs(session: Session, query: str, lang: str = "en",
     return ProgramSearch(query, lang, skills, cards)
 
 
-def program_card(session: Session, program_id: str, lang: str = "en") -> ProgramCard | None:
+def program_card(session: Session, program_id: str, lang: Lang = "en") -> ProgramCard | None:
     """One program with its skills and contact, or None."""
     program = session.scalar(
         select(models.Program).where(models.Program.id == program_id)
@@ -115,6 +106,5 @@ def program_card(session: Session, program_id: str, lang: str = "en") -> Program
                  selectinload(models.Program.skills)))
     if program is None:
         return None
-    lang = "fr" if lang == "fr" else "en"
     names = tuple(sorted(skill_name(s, lang) for s in program.skills))
     return _card(program, names, lang)

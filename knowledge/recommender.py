@@ -14,7 +14,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from knowledge import models, snapshot
 from knowledge.constraints import Constraints, Goal
+from knowledge.explainer import explain_why
+from knowledge.language import Lang
 from knowledge.occupations import occupation_title
+from knowledge.vocabulary import teaches_in
 
 # Weights of the ranking. A program the catalog tags for the target occupation comes first; the
 # skills it teaches that the occupation rates highly order programs within and beyond the tags.
@@ -69,7 +72,7 @@ def satisfies(program: models.Program, c: Constraints) -> bool:
         return False
     if c.schedule and not set(program.schedule or ()) & set(c.schedule):
         return False
-    if c.language and program.language not in (c.language, "bilingual"):
+    if c.language and not teaches_in(program.language, c.language):
         return False
     if c.region and program.delivery != "online" and program.region_code != c.region:
         return False
@@ -145,52 +148,12 @@ def _needs(session: Session, noc: str | None) -> dict[str, float]:
     return snapshot.cached(session, ("needs", noc), read)
 
 
-def _occupation_title(session: Session, noc: str | None, lang: str) -> str | None:
+def _occupation_title(session: Session, noc: str | None, lang: Lang) -> str | None:
     return occupation_title(session, noc, lang) if noc else None
 
 
-def skill_name(skill: models.Skill, lang: str) -> str:
+def skill_name(skill: models.Skill, lang: Lang) -> str:
     return skill.name_fr if lang == "fr" and skill.name_fr else skill.name_en
-
-
-_KEEP_CAPITAL = {"Python", "Ontario", "Canadian", "English", "French", "Indigenous", "Microsoft",
-                 "Windows", "Excel", "Six", "Google", "Java", "Linux"}
-
-
-def in_sentence(name: str) -> str:
-    """A name as it reads inside a sentence: "Blueprint reading" -> "blueprint reading", but
-    "WHMIS", "QuickBooks ..." and "Python programming" keep their capitals."""
-    first = name.split(" ", 1)[0]
-    if not first or first in _KEEP_CAPITAL or any(ch.isupper() for ch in first[1:]):
-        return name
-    return name[0].lower() + name[1:]
-
-
-def join_words(items: Sequence[str], lang: str) -> str:
-    if not items:
-        return ""
-    if len(items) == 1:
-        return items[0]
-    last = " et " if lang == "fr" else " and "
-    return ", ".join(items[:-1]) + last + items[-1]
-
-
-def _why(skills: Sequence[str], occupation: str | None, lang: str) -> str:
-    listed = join_words([in_sentence(s) for s in skills[:3]], lang)
-    if lang == "fr":
-        if not listed:
-            return f"Il prépare au métier « {occupation} »." if occupation else \
-                "Il fait partie du catalogue."
-        if occupation:
-            return f"Il enseigne : {listed}, des compétences utiles pour le métier " \
-                f"« {occupation} »."
-        return f"Il enseigne : {listed}."
-    if not listed:
-        return f"It prepares you to work as {in_sentence(occupation)}." if occupation else \
-            "It is part of the catalog."
-    if occupation:
-        return f"It teaches {listed}, which {in_sentence(occupation)} use."
-    return f"It teaches {listed}."
 
 
 @dataclass(frozen=True)
@@ -203,7 +166,7 @@ class _Scored:
 
 def _score(catalog: _Catalog, program: models.Program, *, target: str | None,
            current: str | None, upskill: bool, needs: dict[str, float],
-           lang: str) -> _Scored:
+           lang: Lang) -> _Scored:
     tags = catalog.tags.get(program.id, frozenset())
     taught = catalog.skills.get(program.id, ())
     tagged_target = bool(target) and target in tags
@@ -241,12 +204,12 @@ def _order(scored: Iterable[_Scored]) -> list[_Scored]:
     return first + rest
 
 
-def to_match(item: _Scored, occupation: str | None, lang: str) -> ProgramMatch:
+def to_match(item: _Scored, occupation: str | None, lang: Lang) -> ProgramMatch:
     return program_match(item.program, item.matched, item.score, occupation, lang)
 
 
 def program_match(program: models.Program, matched: Sequence[str], score: float,
-                  occupation: str | None, lang: str) -> ProgramMatch:
+                  occupation: str | None, lang: Lang) -> ProgramMatch:
     """A catalog row as a card in ``lang``; ``matched`` are skill names in ``lang``, most
     relevant first; ``occupation`` the target occupation's title for the why sentence."""
     title = (program.title_fr if lang == "fr" and program.title_fr else program.title_en) \
@@ -258,7 +221,7 @@ def program_match(program: models.Program, matched: Sequence[str], score: float,
         cost=float(program.cost), currency=program.currency, hours=float(program.hours),
         weeks=float(program.weeks) if program.weeks is not None else None,
         delivery=program.delivery, language=program.language,
-        why=_why(matched, occupation, lang), matched_skills=tuple(matched[:3]),
+        why=explain_why(matched, occupation, lang), matched_skills=tuple(matched[:3]),
         score=score, osap_eligible=bool(program.osap_eligible),
         region=program.region_code, schedule=tuple(program.schedule or ()),
         start_dates=tuple(program.start_dates or ()), is_sample=bool(program.is_sample))
@@ -271,9 +234,8 @@ def _target(target_noc: str | None, current_noc: str | None) -> str | None:
 
 
 def recommend(session: Session, *, target_noc: str | None, current_noc: str | None,
-              goal: Goal | None, constraints: Constraints, lang: str, limit: int = 5,
+              goal: Goal | None, constraints: Constraints, lang: Lang, limit: int = 5,
               exclude_ids: Sequence[str] = ()) -> Recommendations:
-    lang = "fr" if lang == "fr" else "en"
     limit = max(1, limit)
     target = _target(target_noc, current_noc)
     occupation = _occupation_title(session, target, lang)
@@ -294,7 +256,7 @@ def recommend(session: Session, *, target_noc: str | None, current_noc: str | No
 
 
 def _relevant(session: Session, target: str | None, current: str | None, upskill: bool,
-              lang: str) -> tuple[_Scored, ...]:
+              lang: Lang) -> tuple[_Scored, ...]:
     """Every catalog program that is worth showing for this target, scored: the same for
     every learner with this target, current job, goal and language, so shared."""
 
@@ -325,7 +287,7 @@ def _relax(constraints: Constraints, matching: Callable[[Constraints], list[_Sco
 
 
 def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | None,
-            current_noc: str | None, goal: Goal | None, constraints: Constraints, lang: str,
+            current_noc: str | None, goal: Goal | None, constraints: Constraints, lang: Lang,
             limit: int = 5) -> Recommendations:
     """Programs strictly cheaper than the cheapest one shown before, under the same other
     constraints. ``blocked_by`` contains "max_cost" when nothing cheaper exists."""

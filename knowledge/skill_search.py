@@ -21,21 +21,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from knowledge import models, snapshot
 from knowledge.constraints import fold, strip_places
+from knowledge.language import Lang, as_lang
 from knowledge.recommender import ProgramMatch, program_match, skill_name
+from knowledge.vocabulary import LEARNER_LANGUAGES, SECTORS
+from knowledge.vocabulary import label as term_label
 
 MIN_SCORE = 0.6
-
-SECTOR_LABELS: dict[str, tuple[str, str]] = {
-    "manufacturing": ("Manufacturing", "Fabrication"),
-    "health_care": ("Health care", "Santé"),
-    "information_technology": ("Information technology", "Technologies de l'information"),
-    "construction_trades": ("Construction and trades", "Construction et métiers"),
-    "business_admin": ("Business and administration", "Affaires et administration"),
-    "early_childhood": ("Early childhood and community services",
-                        "Petite enfance et services communautaires"),
-    "transportation_logistics": ("Transportation and logistics", "Transport et logistique"),
-    "hospitality_food": ("Hospitality and food", "Hôtellerie et alimentation"),
-}
 
 # Words that say nothing about the skill itself ("which programs teach CNC?").
 _STOPWORDS_TEXT = """
@@ -84,7 +75,7 @@ def _stem(token: str) -> str:
 @dataclass(frozen=True)
 class _Alias:
     code: str
-    lang: str
+    lang: Lang
     tokens: tuple[str, ...]
 
 
@@ -136,8 +127,9 @@ def _build_vocabulary(rows: SkillRows
     aliases: list[_Alias] = []
     words: set[str] = set()
     for code, name_en, name_fr, syn_en, syn_fr in rows:
-        for lang, texts in (("en", alias_texts(name_en, syn_en)),
-                            ("fr", alias_texts(name_fr, syn_fr))):
+        by_lang: tuple[tuple[Lang, list[str]], ...] = (("en", alias_texts(name_en, syn_en)),
+                                                       ("fr", alias_texts(name_fr, syn_fr)))
+        for lang, texts in by_lang:
             for text in texts:
                 tokens = tuple(_tokens(text))
                 if tokens:
@@ -152,7 +144,7 @@ def _contains(haystack: Sequence[str], needle: Sequence[str]) -> bool:
     return any(tuple(haystack[i:i + n]) == tuple(needle) for i in range(len(haystack) - n + 1))
 
 
-def resolve_skills(session: Session, text: str, lang: str | None = None,
+def resolve_skills(session: Session, text: str, lang: Lang | None = None,
                    limit: int = 3) -> list[SkillMatch]:
     """The catalog skills ``text`` names, best first; [] when nothing matches reasonably."""
     if not isinstance(text, str) or not text.strip():
@@ -234,11 +226,10 @@ def _programs(session: Session) -> list[models.Program]:
         .order_by(models.Program.id)).unique())
 
 
-def programs_for_skills(session: Session, skill_ids: Sequence[str], lang: str,
+def programs_for_skills(session: Session, skill_ids: Sequence[str], lang: Lang,
                         limit: int = 5) -> list[ProgramMatch]:
     """Programs teaching the skills, those teaching more of them first, then cheaper; the same
     course offered by several schools is spread out so the first cards differ."""
-    lang = "fr" if lang == "fr" else "en"
     wanted = [s for s in dict.fromkeys(skill_ids) if isinstance(s, str)]
     if not wanted:
         return []
@@ -256,7 +247,7 @@ def programs_for_skills(session: Session, skill_ids: Sequence[str], lang: str,
     return _spread([(p, names, float(-key[0])) for key, p, names in ranked], lang, limit)
 
 
-def _spread(items: list[tuple[models.Program, list[str], float]], lang: str,
+def _spread(items: list[tuple[models.Program, list[str], float]], lang: Lang,
             limit: int) -> list[ProgramMatch]:
     seen: set[frozenset[str]] = set()
     first: list[tuple[models.Program, list[str], float]] = []
@@ -269,18 +260,18 @@ def _spread(items: list[tuple[models.Program, list[str], float]], lang: str,
             for p, names, score in (first + rest)[:max(0, limit)]]
 
 
-def sector_choices(session: Session, lang: str) -> list[tuple[str, str]]:
+def sector_choices(session: Session, lang: Lang) -> list[tuple[str, str]]:
     """(sector code, label in ``lang``) for every sector that has programs."""
     codes = session.scalars(
         select(models.Program.sector).where(models.Program.sector != "").distinct()).all()
-    index = 1 if lang == "fr" else 0
-    ordered = [c for c in SECTOR_LABELS if c in set(codes)]
-    ordered += sorted(set(codes) - set(SECTOR_LABELS))
-    return [(c, SECTOR_LABELS[c][index] if c in SECTOR_LABELS else c.replace("_", " "))
+    words = as_lang(lang)
+    ordered = [c for c in SECTORS if c in set(codes)]
+    ordered += sorted(set(codes) - set(SECTORS))
+    return [(c, term_label("sector", c, words) if c in SECTORS else c.replace("_", " "))
             for c in ordered]
 
 
-def sectors(session: Session, lang: str) -> list[str]:
+def sectors(session: Session, lang: Lang) -> list[str]:
     """Sector labels in ``lang`` (for "browse by sector" when nothing matches)."""
     return [label for _, label in sector_choices(session, lang)]
 
@@ -290,18 +281,18 @@ def sector_code(sector: str) -> str | None:
     if not isinstance(sector, str) or not sector.strip():
         return None
     key = fold(sector).strip().replace(" ", "_")
-    if key in SECTOR_LABELS:
+    if key in SECTORS:
         return key
-    labels = {fold(label): code for code, pair in SECTOR_LABELS.items() for label in pair}
+    labels = {fold(term_label("sector", code, lang)): code
+              for code in SECTORS for lang in LEARNER_LANGUAGES}
     best = process.extractOne(fold(sector).strip(), list(labels), scorer=fuzz.WRatio,
                               score_cutoff=85)
     return labels[best[0]] if best else None
 
 
-def programs_in_sector(session: Session, sector: str, lang: str,
+def programs_in_sector(session: Session, sector: str, lang: Lang,
                        limit: int = 5) -> list[ProgramMatch]:
     """Programs of a sector (code or label), OSAP-eligible first, then cheaper."""
-    lang = "fr" if lang == "fr" else "en"
     code = sector_code(sector)
     if code is None:
         return []

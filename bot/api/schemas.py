@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from knowledge.language import Lang
+
 
 class CandidateOut(BaseModel):
     noc: str = Field(description="NOC 2021 unit group code", examples=["33102"])
@@ -16,7 +18,7 @@ class CandidateOut(BaseModel):
 
 class ResolutionOut(BaseModel):
     query: str
-    lang: Literal["en", "fr"]
+    lang: Lang
     status: Literal["clear", "ambiguous", "none"] = Field(
         description="clear: one occupation; ambiguous: ask the user to choose; none: no match")
     candidates: list[CandidateOut]
@@ -113,7 +115,7 @@ REF_DESCRIPTION = (
 
 
 class ReplyOut(BaseModel):
-    lang: Literal["en", "fr"] | None = Field(
+    lang: Lang | None = Field(
         description="The conversation's language after this turn (the widget's interface "
         "follows it); null before it is known")
     ref: str | None = Field(default=None, description=REF_DESCRIPTION)
@@ -126,7 +128,7 @@ class HistoryMessageOut(BotMessageOut):
 
 
 class HistoryOut(BaseModel):
-    lang: Literal["en", "fr"] | None
+    lang: Lang | None
     ref: str | None = Field(default=None, description=REF_DESCRIPTION)
     messages: list[HistoryMessageOut] = Field(
         description="The conversation so far, oldest first. A button press shows as the "

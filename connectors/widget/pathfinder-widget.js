@@ -37,8 +37,6 @@
       closest: "The closest programs",
       cost: "Cost", length: "Length", delivery: "Delivery", language: "Language",
       hours: "{n} hours", weeks: "{n} weeks", free: "Free",
-      online: "Online", in_person: "In person", hybrid: "Hybrid",
-      en: "English", fr: "French", bilingual: "English and French",
       visit: "Visit the program page", newTab: "opens in a new tab",
       wages: "Wages", wagesFor: "Wages for {job}", low: "Low", median: "Median", high: "High",
       perHour: "an hour", perYear: "a year",
@@ -59,8 +57,6 @@
       closest: "Les formations les plus proches",
       cost: "Coût", length: "Durée", delivery: "Mode", language: "Langue",
       hours: "{n} heures", weeks: "{n} semaines", free: "Gratuit",
-      online: "En ligne", in_person: "En personne", hybrid: "Hybride",
-      en: "Anglais", fr: "Français", bilingual: "Anglais et français",
       visit: "Voir la page de la formation", newTab: "s'ouvre dans un nouvel onglet",
       wages: "Salaires", wagesFor: "Salaires : {job}", low: "Bas", median: "Médian", high: "Élevé",
       perHour: "de l'heure", perYear: "par année",
@@ -71,8 +67,6 @@
       surplus: "on prévoit plus de chercheurs d'emploi que d'emplois",
     },
   };
-  const DELIVERY = ["online", "in_person", "hybrid"];
-  const LANGUAGES = ["en", "fr", "bilingual"];
   const KEYS = { sender: "pathfinder.sender", lang: "pathfinder.lang", open: "pathfinder.open" };
 
   // --- configuration -----------------------------------------------------------------------
@@ -293,6 +287,11 @@
     list.append(el("dt", null, term), el("dd", null, value));
   }
 
+  // A code's label as the payload gives it; the code itself from an older server.
+  function labelOf(label, code) {
+    return typeof label === "string" && label ? label : typeof code === "string" ? code : "";
+  }
+
   function programCard(p) {
     const card = el("li", "pfw-card");
     card.appendChild(el("h4", "pfw-card-title", p.title));
@@ -303,8 +302,9 @@
     if (typeof p.hours === "number") length.push(t("hours", { n: number(p.hours) }));
     if (typeof p.weeks === "number") length.push(t("weeks", { n: number(p.weeks) }));
     fact(facts, t("length"), length.join(" · "));
-    fact(facts, t("delivery"), DELIVERY.includes(p.delivery) ? t(p.delivery) : p.delivery);
-    fact(facts, t("language"), LANGUAGES.includes(p.language) ? t(p.language) : p.language);
+    // The payload gives each code's label in the conversation's language (knowledge.vocabulary).
+    fact(facts, t("delivery"), labelOf(p.delivery_label, p.delivery));
+    fact(facts, t("language"), labelOf(p.language_label, p.language));
     card.appendChild(facts);
     if (p.why) card.appendChild(el("p", "pfw-why", p.why));
     if (typeof p.id === "string" && p.id) {

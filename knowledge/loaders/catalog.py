@@ -1,8 +1,9 @@
 """Micro-credential catalog loader: institutions, the skills vocabulary and programs.
 
 The import format is documented in ``data/catalog/FORMAT.md``. The files shipped in
-``data/catalog/`` are SAMPLE data written by ``knowledge/catalog_sample.py``; a portal loads its
-real listings by pointing ``pathfinder load-data --catalog DIR`` at a directory in this format.
+``data/catalog/`` are SAMPLE data written by ``data/catalog/sample/generate.py`` (``make
+catalog``); a portal loads its real listings by pointing ``pathfinder load-data --catalog DIR`` at
+a directory in this format.
 
 - ``institutions.csv``: one row per institution (``read_institutions``).
 - ``skills.csv``: the teachable-skill vocabulary programs are tagged with (``read_skills``).
@@ -11,13 +12,13 @@ real listings by pointing ``pathfinder load-data --catalog DIR`` at a directory 
 
 Every reader yields a typed row, or a ``RowError(file, line, reason)`` for a malformed row, which is
 skipped whole; the good rows around it are still yielded. CSV lines are physical lines of the file
-(``reader.line_num``); JSON lines are where the program's object starts in the file. Leading lines
-that begin with ``#`` in a CSV file (the sample-data notice) are skipped and still counted.
+(``knowledge.loaders.csv_rows``); JSON lines are where the program's object starts in the file.
+Leading lines that begin with ``#`` in a CSV file (the sample-data notice) are skipped and still
+counted.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import io
 import json
@@ -29,47 +30,19 @@ from pathlib import Path
 from typing import Any, Literal, TextIO
 from urllib.parse import urlsplit
 
+from knowledge.language import Lang
+from knowledge.loaders.csv_rows import CsvRow, CsvRows, read_rows
 from knowledge.loaders.report import RowError
+from knowledge.vocabulary import DELIVERY_MODES, PROGRAM_LANGUAGES, REGIONS, SCHEDULES, SECTORS
 
 INSTITUTIONS_FILE = Path("institutions.csv")
 SKILLS_FILE = Path("skills.csv")
 PROGRAMS_CSV_FILE = Path("programs.csv")
 PROGRAMS_JSON_FILE = Path("programs.json")
 
-# Job Bank economic regions of Ontario (the codes the wage file uses).
-REGION_CODES: dict[str, str] = {
-    "ER3510": "Ottawa",
-    "ER3515": "Kingston--Pembroke",
-    "ER3520": "Muskoka--Kawarthas",
-    "ER3530": "Toronto",
-    "ER3540": "Kitchener--Waterloo--Barrie",
-    "ER3550": "Hamilton--Niagara Peninsula",
-    "ER3560": "London",
-    "ER3570": "Windsor--Sarnia",
-    "ER3580": "Stratford--Bruce Peninsula",
-    "ER3590": "Northeast",
-    "ER3595": "Northwest",
-}
-DELIVERY_MODES = ("online", "in_person", "hybrid")
-SCHEDULES = ("daytime", "evenings", "weekends", "self_paced")
-LANGUAGES = ("en", "fr", "bilingual")
+# The codes a program's delivery, schedule, language, region and sector may take are
+# knowledge.vocabulary's.
 CURRENCIES = ("CAD",)
-# Optional program field; an empty value is allowed for listings a portal has not classified.
-SECTORS: dict[str, tuple[str, str]] = {
-    "manufacturing": ("Manufacturing", "Fabrication"),
-    "health_care": ("Health care", "Soins de santé"),
-    "information_technology": ("Information technology", "Technologies de l'information"),
-    "construction_trades": (
-        "Construction and skilled trades", "Construction et métiers spécialisés",
-    ),
-    "business_admin": ("Business and administration", "Affaires et administration"),
-    "early_childhood": (
-        "Early childhood and community services",
-        "Petite enfance et services communautaires",
-    ),
-    "transportation_logistics": ("Transportation and logistics", "Transport et logistique"),
-    "hospitality_food": ("Hospitality and food services", "Hôtellerie et services alimentaires"),
-}
 
 INSTITUTION_COLUMNS = (
     "id", "name_en", "name_fr", "website", "city", "region_code", "contact_email",
@@ -125,7 +98,7 @@ class SkillRow:
 @dataclass(frozen=True, slots=True)
 class ProgramRow:
     id: str
-    sector: str  # a SECTORS key, or ""
+    sector: str  # a vocabulary sector code, or ""
     title_en: str
     title_fr: str
     institution_id: str
@@ -149,7 +122,7 @@ class ProgramRow:
     # what the program is, so rows from a CSV and a JSON of the same catalog compare equal.
     line: int = dataclasses.field(default=0, compare=False)
 
-    def title(self, lang: str) -> str:
+    def title(self, lang: Lang) -> str:
         """The title in ``lang`` ("en" | "fr"), falling back to the other language."""
         first, second = (self.title_fr, self.title_en) if lang == "fr" else (
             self.title_en, self.title_fr)
@@ -175,34 +148,16 @@ class _Problems:
 # --- CSV plumbing ------------------------------------------------------------------------------
 
 
-def _open_csv(handle: TextIO) -> tuple[csv.DictReader[str], int]:
-    """A DictReader past the leading ``#`` notice lines, and how many lines those took."""
-    skipped = 0
-    while True:
-        position = handle.tell()
-        line = handle.readline()
-        if line.startswith("#"):
-            skipped += 1
-            continue
-        handle.seek(position)
-        break
-    return csv.DictReader(handle), skipped
+def _required(columns: tuple[str, ...]) -> list[str]:
+    return [c for c in columns if c not in _OPTIONAL_COLUMNS]
 
 
-def _missing_columns(reader: csv.DictReader[str], expected: tuple[str, ...]) -> list[str]:
-    present = {(name or "").strip() for name in (reader.fieldnames or [])}
-    return [c for c in expected if c not in present and c not in _OPTIONAL_COLUMNS]
-
-
-def _cells(row: dict[str | None, Any], problems: _Problems) -> dict[str, str]:
-    """Stripped cell values by stripped column name; surplus cells are a problem."""
-    cells: dict[str, str] = {}
-    for key, value in row.items():
-        if key is None:
-            problems.add(f"{len(value)} more cell(s) than the header has columns")
-            continue
-        cells[key.strip()] = value.strip() if isinstance(value, str) else ""
-    return cells
+def _row_problems(row: CsvRow) -> _Problems:
+    """A new row's problems: surplus cells are one."""
+    problems = _Problems()
+    if row.extra:
+        problems.add(f"{row.extra} more cell(s) than the header has columns")
+    return problems
 
 
 def _csv_bool(value: str, field: str, problems: _Problems, default: bool | None = None) -> bool:
@@ -241,7 +196,7 @@ def _check_https(value: str, field: str, problems: _Problems) -> None:
 
 
 def _check_region(value: str, problems: _Problems) -> None:
-    if value not in REGION_CODES:
+    if value not in REGIONS:
         problems.add(f"region_code {value!r} is not an Ontario economic region (ER3510..ER3595)")
 
 
@@ -261,31 +216,28 @@ def _duplicate(seen: set[str], key: str, field: str, problems: _Problems) -> Non
 
 def read_institutions(path: Path) -> Iterator[InstitutionRow | RowError]:
     """Yield the institutions of an ``institutions.csv``."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader, offset = _open_csv(handle)
-        missing = _missing_columns(reader, INSTITUTION_COLUMNS)
+    with read_rows(path, comments=True) as rows:
+        missing = rows.missing_columns(_required(INSTITUTION_COLUMNS))
         if missing:
-            yield RowError(path.name, offset + 1, f"missing columns: {', '.join(missing)}")
+            yield missing
             return
         seen: set[str] = set()
-        for raw in reader:
-            line = reader.line_num + offset
-            problems = _Problems()
-            row = _cells(raw, problems)
-            _check_slug(row.get("id", ""), "id", problems)
-            _duplicate(seen, row.get("id", ""), "id", problems)
+        for row in rows:
+            problems = _row_problems(row)
+            _check_slug(row.get("id"), "id", problems)
+            _duplicate(seen, row.get("id"), "id", problems)
             for field in ("name_en", "name_fr", "city"):
                 if not row.get(field):
                     problems.add(f"{field} is empty")
-            _check_https(row.get("website", ""), "website", problems)
-            _check_region(row.get("region_code", ""), problems)
-            email = row.get("contact_email", "")
+            _check_https(row.get("website"), "website", problems)
+            _check_region(row.get("region_code"), problems)
+            email = row.get("contact_email")
             if email and not _EMAIL.match(email):
                 problems.add(f"contact_email {email!r} is not an e-mail address")
-            francophone = _csv_bool(row.get("is_francophone", ""), "is_francophone", problems)
-            sample = _csv_bool(row.get("sample", ""), "sample", problems, default=False)
+            francophone = _csv_bool(row.get("is_francophone"), "is_francophone", problems)
+            sample = _csv_bool(row.get("sample"), "sample", problems, default=False)
             if problems:
-                yield RowError(path.name, line, problems.reason())
+                yield row.error(problems.reason())
                 continue
             yield InstitutionRow(
                 id=row["id"], name_en=row["name_en"], name_fr=row["name_fr"],
@@ -306,33 +258,30 @@ def read_skills(
     one of (e.g. the whitespace-normalized column names of the OaSIS skills and knowledges files).
     """
     allowed = set(descriptors) if descriptors is not None else None
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader, offset = _open_csv(handle)
-        missing = _missing_columns(reader, SKILL_COLUMNS)
+    with read_rows(path, comments=True) as rows:
+        missing = rows.missing_columns(_required(SKILL_COLUMNS))
         if missing:
-            yield RowError(path.name, offset + 1, f"missing columns: {', '.join(missing)}")
+            yield missing
             return
         seen: set[str] = set()
-        for raw in reader:
-            line = reader.line_num + offset
-            problems = _Problems()
-            row = _cells(raw, problems)
-            _check_slug(row.get("code", ""), "code", problems)
-            _duplicate(seen, row.get("code", ""), "code", problems)
+        for row in rows:
+            problems = _row_problems(row)
+            _check_slug(row.get("code"), "code", problems)
+            _duplicate(seen, row.get("code"), "code", problems)
             for field in ("name_en", "name_fr"):
                 if not row.get(field):
                     problems.add(f"{field} is empty")
-            descriptor = " ".join(row.get("oasis_descriptor", "").split())
+            descriptor = " ".join(row.get("oasis_descriptor").split())
             if descriptor and allowed is not None and descriptor not in allowed:
                 problems.add(f"oasis_descriptor {descriptor!r} is not an OaSIS descriptor")
-            sample = _csv_bool(row.get("sample", ""), "sample", problems, default=False)
+            sample = _csv_bool(row.get("sample"), "sample", problems, default=False)
             if problems:
-                yield RowError(path.name, line, problems.reason())
+                yield row.error(problems.reason())
                 continue
             yield SkillRow(
                 code=row["code"], name_en=row["name_en"], name_fr=row["name_fr"],
-                synonyms_en=_csv_list(row.get("synonyms_en", "")),
-                synonyms_fr=_csv_list(row.get("synonyms_fr", "")),
+                synonyms_en=_csv_list(row.get("synonyms_en")),
+                synonyms_fr=_csv_list(row.get("synonyms_fr")),
                 oasis_descriptor=descriptor, sample=sample,
             )
 
@@ -400,50 +349,48 @@ def read_programs_text(
 
 def _read_programs_csv(handle: TextIO, name: str,
                        refs: _References) -> Iterator[ProgramRow | RowError]:
-    reader, offset = _open_csv(handle)
-    missing = _missing_columns(reader, PROGRAM_COLUMNS)
+    rows = CsvRows(handle, name, comments=True)
+    missing = rows.missing_columns(_required(PROGRAM_COLUMNS))
     if missing:
-        yield RowError(name, offset + 1, f"missing columns: {', '.join(missing)}")
+        yield missing
         return
     seen: set[str] = set()
-    for raw in reader:
-        line = reader.line_num + offset
-        problems = _Problems()
-        row = _cells(raw, problems)
+    for row in rows:
+        problems = _row_problems(row)
         values = _program_values_from_csv(row, problems)
         program = _build_program(values, refs, seen, problems)
         if program is None:
-            yield RowError(name, line, problems.reason())
+            yield row.error(problems.reason())
         else:
-            yield replace(program, line=line)
+            yield replace(program, line=row.line)
 
 
-def _program_values_from_csv(row: dict[str, str], problems: _Problems) -> dict[str, Any]:
+def _program_values_from_csv(row: CsvRow, problems: _Problems) -> dict[str, Any]:
     values: dict[str, Any] = {
-        field: row.get(field, "")
+        field: row.get(field)
         for field in ("id", "sector", "title_en", "title_fr", "institution_id", "url",
                       "description_en", "description_fr", "currency", "delivery", "language",
                       "region_code")
     }
-    cost = row.get("cost", "")
+    cost = row.get("cost")
     if _DECIMAL.match(cost):
         values["cost"] = float(cost)
     else:
         problems.add(f"cost {cost!r} is not a plain number >= 0 (no $ or commas)")
-    hours = row.get("hours", "")
+    hours = row.get("hours")
     if _DECIMAL.match(hours):
         values["hours"] = float(hours)
     else:
         problems.add(f"hours {hours!r} is not a plain number")
-    weeks = row.get("weeks", "")
+    weeks = row.get("weeks")
     if _INTEGER.match(weeks):
         values["weeks"] = int(weeks)
     else:
         problems.add(f"weeks {weeks!r} is not a whole number")
-    values["osap_eligible"] = _csv_bool(row.get("osap_eligible", ""), "osap_eligible", problems)
-    values["sample"] = _csv_bool(row.get("sample", ""), "sample", problems, default=False)
+    values["osap_eligible"] = _csv_bool(row.get("osap_eligible"), "osap_eligible", problems)
+    values["sample"] = _csv_bool(row.get("sample"), "sample", problems, default=False)
     for field in ("schedule", "start_dates", "skills", "occupations"):
-        values[field] = list(_csv_list(row.get(field, "")))
+        values[field] = list(_csv_list(row.get(field)))
     return values
 
 
@@ -534,7 +481,7 @@ def _build_program(
     _check_slug(program_id, "id", problems)
     _duplicate(seen, program_id, "id", problems)
     sector = values.get("sector", "")
-    if sector and sector not in SECTORS:
+    if sector and sector not in SECTORS:  # optional: unclassified listings leave it empty
         problems.add(f"sector {sector!r} is not one of {', '.join(SECTORS)}")
     if not values.get("title_en") and not values.get("title_fr"):
         problems.add("title_en and title_fr are both empty")
@@ -559,7 +506,7 @@ def _build_program(
         problems.add("schedule is empty")
     for item in schedule:
         _check_enum(item, SCHEDULES, "schedule", problems)
-    _check_enum(values.get("language", ""), LANGUAGES, "language", problems)
+    _check_enum(values.get("language", ""), PROGRAM_LANGUAGES, "language", problems)
     _check_region(values.get("region_code", ""), problems)
     start_dates: list[date] = []
     for item in values.get("start_dates", []):

@@ -38,6 +38,7 @@ from bot.api.schemas import (
 )
 from connectors.rasa_client import RasaClient, RasaUnavailable, conversation_language
 from connectors.senders import WEB_SENDER_PATTERN
+from knowledge.payload import with_labels
 from knowledge.referrals import link_ref
 
 SENDER_PATTERN = WEB_SENDER_PATTERN
@@ -65,7 +66,8 @@ def bot_message(data: dict[str, Any]) -> BotMessageOut | None:
     buttons = [ButtonOut(title=str(b.get("title") or b["payload"]), payload=b["payload"])
                for b in data.get("buttons") or []
                if isinstance(b, dict) and isinstance(b.get("payload"), str)]
-    custom = data.get("custom") if isinstance(data.get("custom"), dict) else None
+    # A payload stored before cards carried their labels gets them (knowledge.payload).
+    custom = with_labels(data["custom"]) if isinstance(data.get("custom"), dict) else None
     if not (text or buttons or custom):
         return None
     return BotMessageOut(text=text or None, buttons=buttons or None, custom=custom)
