@@ -22,20 +22,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.constraints import Constraints, describe_constraints, parse_constraints, parse_goal
+from knowledge.constraints import Constraints, parse_constraints, parse_goal
 from knowledge.db import make_engine, session_factory
-from knowledge.language import Lang
+from knowledge.explainer import explain_understood
+from knowledge.language import Lang, as_lang
 from knowledge.occupations import occupation_titles
 from knowledge.resolver import default_index
-from knowledge.settings import database_url
+from knowledge.settings import actions_settings
 
 logger = logging.getLogger(__name__)
 
 
-SORRY = {
-    "en": "Sorry, something went wrong on my side. Please try again, or say it another way.",
-    "fr": "Désolé, un problème est survenu de mon côté. Réessayez, ou dites-le autrement.",
-}
+# Said when an action fails (domain.yml; rendered in the conversation's language).
+SORRY_RESPONSE = "utter_sorry"
 
 _sessions: sessionmaker[Session] | None = None
 
@@ -58,7 +57,8 @@ def _build_index() -> None:
     try:
         default_index()
     except Exception:  # an empty or missing database: the actions will say sorry
-        logger.exception("Could not build the occupation index from %s", database_url())
+        logger.exception("Could not build the occupation index from %s",
+                         actions_settings().database_url)
         return
     logger.info("Occupation index ready in %.1f s", time.monotonic() - started)
 
@@ -68,7 +68,7 @@ def knowledge_session() -> Iterator[Session]:
     """A read-only session on the knowledge base (PATHFINDER_DATABASE_URL)."""
     global _sessions
     if _sessions is None:
-        _sessions = session_factory(make_engine(database_url()))
+        _sessions = session_factory(make_engine(actions_settings().database_url))
     with _sessions() as session:
         yield session
 
@@ -76,9 +76,10 @@ def knowledge_session() -> Iterator[Session]:
 def turn_language(tracker: Tracker) -> Lang:
     """The `language` entity of the latest message when the detector was sure, else the slot."""
     for value in tracker.get_latest_entity_values("language"):
-        if value in ("en", "fr"):
-            return value  # type: ignore[return-value]
-    return "fr" if tracker.get_slot("language") == "fr" else "en"
+        sure = as_lang(value, None)
+        if sure is not None:
+            return sure
+    return as_lang(tracker.get_slot("language"))
 
 
 def latest_text(tracker: Tracker) -> str:
@@ -180,6 +181,12 @@ def shown_back(text: str, limit: int = 60) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
+def _placeholder_value(value: str) -> str:
+    """A value for a response's placeholder. Rasa 3.6 gives up filling a response whose
+    filled text contains "0[" (its own marker) and sends the placeholders unfilled."""
+    return value.replace("0[", "0 [")
+
+
 def known_noc(session: Session, noc: str | None) -> str | None:
     """`noc` when it names a NOC unit group of the knowledge base (buttons can be forged)."""
     if not noc or not re.fullmatch(r"\d{5}", noc):
@@ -197,18 +204,21 @@ class Turn:
     out: CollectingDispatcher = field(default_factory=CollectingDispatcher)
 
     def say(self, text: str, **kwargs: Any) -> None:
+        """A sentence built from data, as knowledge.explainer worded it in ``lang``."""
         self.out.utter_message(text=text, **kwargs)
 
-    def respond(self, response: str) -> None:
-        """A response of domain.yml (rendered by the engine with the slots before this
-        action's own events)."""
-        self.out.utter_message(response=response)
+    def respond(self, response: str, buttons: list[dict[str, Any]] | None = None,
+                **values: str) -> None:
+        """A fixed reply: a response of domain.yml, which the engine renders in the
+        conversation's language (its `language` slot, as it was before this action's own
+        events), filling its ``{placeholders}`` from ``values``; ``buttons`` follow the
+        response's own."""
+        self.out.utter_message(response=response, buttons=buttons,
+                               **{name: _placeholder_value(value)
+                                  for name, value in values.items()})
 
     def send_json(self, payload: dict[str, Any]) -> None:
         self.out.utter_message(json_message=payload)
-
-    def en_fr(self, en: str, fr: str) -> str:
-        return fr if self.lang == "fr" else en
 
     @property
     def shows_cards(self) -> bool:
@@ -241,11 +251,11 @@ def read_constraints(turn: Turn) -> list[EventType]:
         values["goal"] = goal
     events = slot_changes(turn.tracker, values)
     if updated != previous and slot_list(turn.tracker, "last_program_ids"):
-        described = describe_constraints(updated, turn.lang)
-        if described:
-            turn.say(turn.en_fr("Okay: ", "D'accord : ") + ", ".join(described) + ".")
+        understood = explain_understood(updated, turn.lang)
+        if understood:
+            turn.say(understood)
         else:
-            turn.say(turn.en_fr("Okay: no limits.", "D'accord : aucune limite."))
+            turn.respond("utter_no_limits")
     turn.tracker.add_slots(events)
     return events
 
@@ -270,15 +280,13 @@ class PathfinderAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
-        lang: Lang = "en"
         try:
-            lang = turn_language(tracker)
-            turn = Turn(tracker, lang)
+            turn = Turn(tracker, turn_language(tracker))
             events = read_constraints(turn) if self.reads_constraints else []
             events += self.act(turn)
         except Exception:
             logger.exception("%s failed for sender %s", self.name(), tracker.sender_id)
-            dispatcher.utter_message(text=SORRY[lang])
+            dispatcher.utter_message(response=SORRY_RESPONSE)
             return self.failure_events(tracker)
         dispatcher.messages.extend(turn.out.messages)
         return events

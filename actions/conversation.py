@@ -14,6 +14,7 @@ from actions.context import (
     latest_text,
     payload_entities,
 )
+from knowledge.language import as_lang
 
 # Names of a language in a request to switch ("in French please", "en anglais svp",
 # "parlez-vous français?"). Accents optional: people type "francais".
@@ -41,8 +42,7 @@ class ActionSetLanguage(PathfinderAction):
         text = latest_text(turn.tracker)
         chosen: Lang | None = None
         if is_button_payload(text):
-            value = payload_entities(text).get("language")
-            chosen = value if value in ("en", "fr") else None
+            chosen = as_lang(payload_entities(text).get("language"), None)
         else:
             chosen = requested_language(text)
         if chosen is None:

@@ -21,22 +21,19 @@ from actions.context import (
 )
 from actions.occupation import sector_buttons
 from knowledge import models
-from knowledge.constraints import Constraints, describe_constraints
-from knowledge.explainer import program_facts
+from knowledge.constraints import Constraints
+from knowledge.explainer import (
+    explain_closest_programs,
+    explain_program_for_employers,
+    explain_sector_intro,
+    explain_skills_intro,
+)
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import ProgramMatch, satisfies
 from knowledge.skill_search import programs_for_skills, programs_in_sector, resolve_skills, sectors
 
 MAX_PROGRAMS = 5
 SEARCH_DEPTH = 40  # programs fetched before the employer's constraints are applied
-
-
-def program_line(match: ProgramMatch, lang: Lang) -> str:
-    """One program as an employer wants it: what, who teaches it, cost and hours, the link."""
-    facts = program_facts(lang, cost=match.cost, hours=match.hours, weeks=None,
-                          delivery=None, language=None)
-    sep = " : " if lang == "fr" else ": "
-    return f"{match.title} — {match.institution} ({', '.join(facts)}){sep}{match.url}"
 
 
 def _matching_sector(session: Session, text: str | None, lang: Lang) -> str | None:
@@ -64,8 +61,7 @@ class ActionSearchBySkill(PathfinderAction):
             sector = _matching_sector(session, skill, turn.lang)
             if sector is not None:
                 found = programs_in_sector(session, sector, turn.lang, limit=SEARCH_DEPTH)
-                intro = turn.en_fr(f"Programs in this sector: {sector}.",
-                                   f"Formations de ce secteur : {sector}.")
+                intro = explain_sector_intro(sector, turn.lang)
                 return self._present(turn, session, found, wanted, intro, skill)
 
             query = skill or ("" if is_button_payload(text) else text.strip())
@@ -76,44 +72,34 @@ class ActionSearchBySkill(PathfinderAction):
             found = programs_for_skills(session, [m.id for m in matches], turn.lang,
                                         limit=SEARCH_DEPTH) if matches else []
             if not found:
-                what = turn.en_fr(f"“{shown_back(skill)}”", f"« {shown_back(skill)} »") \
-                    if skill else turn.en_fr("this skill", "cette compétence")
-                turn.say(turn.en_fr(
-                    f"I could not find programs that teach {what}. Try another word for the "
-                    "skill, or look at programs by sector:",
-                    f"Je n'ai pas trouvé de formation qui enseigne {what}. Essayez un autre "
-                    "mot, ou voyez les formations par secteur :"),
-                    buttons=sector_buttons(session, turn.lang))
+                buttons = sector_buttons(session, turn.lang)
+                if skill:
+                    turn.respond("utter_no_skill_programs", buttons=buttons,
+                                 quoted=shown_back(skill))
+                else:
+                    turn.respond("utter_no_skill_programs_unnamed", buttons=buttons)
                 return [SlotSet("skill", None)]
-            names = ", ".join(dict.fromkeys(m.name for m in matches))
-            intro = turn.en_fr(f"Programs that teach {names}:",
-                               f"Formations qui enseignent : {names}.")
+            intro = explain_skills_intro([m.name for m in matches], turn.lang)
             return self._present(turn, session, found, wanted, intro, skill)
 
     @staticmethod
     def _present(turn: Turn, session: Session, found: Sequence[ProgramMatch],
                  wanted: Constraints, intro: str, skill: str | None) -> list[EventType]:
         if not found:
-            turn.say(turn.en_fr("I have no programs in this sector yet.",
-                                "Je n'ai pas encore de formation dans ce secteur."))
+            turn.respond("utter_no_sector_programs")
             return []
         # An employer's "online" or "under $1,000" counts as much as a learner's.
         programs = [m for m in found if _fits(session, m, wanted)][:MAX_PROGRAMS]
         if not programs:
-            limits = ", ".join(describe_constraints(wanted, turn.lang))
             closest = found[:3]
             turn.list_programs(
-                turn.en_fr(
-                    f"None of these programs fits what you asked for ({limits}). The closest "
-                    "ones:",
-                    f"Aucune de ces formations ne respecte vos critères ({limits}). Les plus "
-                    "proches :"),
-                [f"- {program_line(m, turn.lang)}" for m in closest],
+                explain_closest_programs(wanted, turn.lang),
+                [f"- {explain_program_for_employers(m, turn.lang)}" for m in closest],
                 recommendations_payload(lang=turn.lang, occupation=None, target_occupation=None,
                                         programs=(), wage=None, outlook=None,
                                         alternatives=closest))
             return [SlotSet("skill", skill)]
-        lines = [f"{n}. {program_line(match, turn.lang)}"
+        lines = [f"{n}. {explain_program_for_employers(match, turn.lang)}"
                  for n, match in enumerate(programs, start=1)]
         turn.list_programs(intro, lines, recommendations_payload(
             lang=turn.lang, occupation=None, target_occupation=None, programs=programs,

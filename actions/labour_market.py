@@ -19,6 +19,7 @@ from actions.context import (
     user_constraints,
 )
 from knowledge.explainer import (
+    explain_chosen_occupation,
     explain_no_outlook,
     explain_no_wage,
     explain_outlook,
@@ -68,10 +69,7 @@ def occupations_in_question(turn: Turn, session: Session) -> list[str]:
         if resolution.status != "none" and candidates:
             if resolution.status == "ambiguous":
                 title = occupation_title(session, candidates[0], turn.lang)
-                quoted = shown_back(named)
-                turn.say(turn.en_fr(f"“{quoted}” can mean several jobs. I used: {title}.",
-                                    f"« {quoted} » peut désigner plusieurs métiers. "
-                                    f"J'ai choisi : {title}."))
+                turn.say(explain_chosen_occupation(shown_back(named), str(title), turn.lang))
             return candidates[:1]
     nocs = [known_noc(session, slot_text(turn.tracker, slot))
             for slot in ("target_noc", "current_noc")]

@@ -25,7 +25,7 @@ from actions.context import (
     shown_back,
     slot_text,
 )
-from knowledge.explainer import explain_no_occupation
+from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
 from knowledge.resolver import Resolution, resolve_title
 from knowledge.skill_search import sectors
@@ -155,8 +155,9 @@ def choices(session: Session, resolution: Resolution, lang: Lang, exclude: str |
 
 @dataclass
 class TargetStep:
-    """What became of the job the learner wants: slot events, the NOC when known, and the
-    buttons to ask with when the title could mean several jobs."""
+    """What became of the job the learner wants: slot events, the NOC when known, and, when
+    the title could mean several jobs, the question: the title as typed (safe to show) and
+    the buttons to ask with."""
 
     events: list[EventType] = field(default_factory=list)
     noc: str | None = None
@@ -164,7 +165,8 @@ class TargetStep:
 
     def ask(self, turn: Turn) -> None:
         if self.question is not None:
-            turn.say(self.question[0], buttons=self.question[1])
+            quoted, buttons = self.question
+            turn.respond("utter_ask_which_target", buttons=buttons, quoted=quoted)
 
 
 def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetStep:
@@ -187,18 +189,12 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     if resolution.status == "none" or not found:
         if not from_this_message:
             return TargetStep()
-        turn.say(turn.en_fr(
-            f"I could not match the job you want (“{shown_back(target)}”) to an occupation.",
-            f"Je n'ai pas trouvé de métier qui correspond à « {shown_back(target)} »."))
+        turn.respond("utter_target_not_found", quoted=shown_back(target))
         return TargetStep(forget)
     if resolution.status == "clear" or len(found) == 1:
         noc = found[0].noc
         return TargetStep([] if noc == slot_noc else [SlotSet("target_noc", noc)], noc)
-    quoted = shown_back(target)
-    question = turn.en_fr(
-        f"Which job do you want to move into? “{quoted}” can mean a few different jobs.",
-        f"Vers quel métier voulez-vous aller? « {quoted} » peut désigner plusieurs métiers.")
-    return TargetStep(forget, None, (question, [c.button() for c in found]))
+    return TargetStep(forget, None, (shown_back(target), [c.button() for c in found]))
 
 
 @dataclass
@@ -235,8 +231,7 @@ def resolve_job(turn: Turn, session: Session) -> JobStep:
     offered = offered_occupations(tracker)
     if latest_intent(tracker) == "choose_occupation" and offered:
         # A choice we could not read: show the same buttons again.
-        turn.say(turn.en_fr("Please pick one of these jobs:", "Choisissez un de ces emplois :"),
-                 buttons=[c.button() for c in offered])
+        turn.respond("utter_pick_offered_job", buttons=[c.button() for c in offered])
         return JobStep([*events, SlotSet("noc", None)], False)
 
     if query is None or resolution is None:
@@ -293,18 +288,17 @@ def _answer(turn: Turn, session: Session, resolution: Resolution, query: str,
     events += [SlotSet("current_noc", None), SlotSet("noc", None)]
     if resolution.status == "ambiguous" and found:
         # One question at a time: a target that needs asking waits in its slot.
-        quoted = shown_back(query)
-        turn.say(turn.en_fr(
-            f"“{quoted}” can mean a few different jobs. Which one is closest to yours?",
-            f"« {quoted} » peut désigner plusieurs emplois. Lequel ressemble le plus "
-            "au vôtre?"), buttons=[c.button() for c in found])
+        turn.respond("utter_ask_which_job", buttons=[c.button() for c in found],
+                     quoted=shown_back(query))
         return JobStep(events, False)
-    turn.say(explain_no_occupation(shown_back(_without_lead_in(query)), lang))
+    quoted = shown_back(_without_lead_in(query))
+    if quoted:
+        turn.respond("utter_no_occupation", quoted=quoted)
+    else:
+        turn.respond("utter_no_occupation_unnamed")
     buttons = sector_buttons(session, lang)
     if buttons:
-        turn.say(turn.en_fr("You can also look at programs by sector:",
-                            "Vous pouvez aussi voir les formations par secteur :"),
-                 buttons=buttons)
+        turn.respond("utter_browse_sectors", buttons=buttons)
     return JobStep(events, False)
 
 
@@ -319,9 +313,10 @@ def _without_lead_in(text: str) -> str:
     return _LEAD_IN.sub("", text, count=1) or text
 
 
-def _sure_language(tracker: Tracker) -> str | None:
+def _sure_language(tracker: Tracker) -> Lang | None:
     """The message's language when the detector was sure; else the resolver searches both."""
     for value in tracker.get_latest_entity_values("language"):
-        if value in ("en", "fr"):
-            return str(value)
+        sure = as_lang(value, None)
+        if sure is not None:
+            return sure
     return None

@@ -21,13 +21,14 @@ from actions.context import (
 )
 from actions.labour_market import describe_outlook, describe_wage, wage_region
 from actions.occupation import TargetStep, resolve_job, resolve_target
-from knowledge.constraints import (
-    GOALS,
-    Constraints,
-    Goal,
-    describe_constraints,
+from knowledge.constraints import GOALS, Constraints, Goal
+from knowledge.explainer import (
+    explain_cheaper_intro,
+    explain_no_results,
+    explain_program,
+    explain_programs_intro,
 )
-from knowledge.explainer import explain_no_results, explain_program
+from knowledge.language import Lang
 from knowledge.occupations import occupation_title
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
@@ -106,7 +107,7 @@ def asked_helpful(tracker: Tracker) -> bool:
                for button in (event.get("data") or {}).get("buttons") or [])
 
 
-def program_line(match: ProgramMatch, lang: str) -> str:
+def program_line(match: ProgramMatch, lang: Lang) -> str:
     """A program in a list: the plain-language line, then its link (text channels have no
     cards, so the link must be in the text)."""
     return f"{explain_program(match, lang)} {match.url}"
@@ -120,30 +121,10 @@ def _named(session: Session, noc: str | None, turn: Turn) -> tuple[str, str] | N
 
 def _intro(turn: Turn, session: Session, learner: Learner,
            programs: Sequence[ProgramMatch], constraints: Constraints) -> str:
-    count = len(programs)
     target = learner.target_noc and occupation_title(session, learner.target_noc, turn.lang)
     current = learner.current_noc and occupation_title(session, learner.current_noc, turn.lang)
-    if turn.lang == "fr":
-        head = (f"Voici {count} courtes formations" if count > 1
-                else "Voici une courte formation")
-        if target:
-            head += f" pour aller vers ce domaine : {target}."
-        elif current:
-            head += f" liées à votre emploi ({current})."
-        else:
-            head += " pour vous."
-    else:
-        head = f"Here are {count} short programs" if count > 1 else "Here is one short program"
-        if target:
-            head += f" to help you move into this field: {target}."
-        elif current:
-            head += f" that fit your job ({current})."
-        else:
-            head += " for you."
-    described = describe_constraints(constraints, turn.lang)
-    if described:
-        head += turn.en_fr(" What you asked for: ", " Vos critères : ") + ", ".join(described) + "."
-    return head
+    return explain_programs_intro(len(programs), target or None, current or None, constraints,
+                                  turn.lang)
 
 
 class ActionResolveJob(PathfinderAction):
@@ -217,17 +198,8 @@ class ActionShowCheaper(PathfinderAction):
                            goal=learner.goal, constraints=learner.constraints,
                            lang=turn.lang, limit=5)
             if not recs.programs:
-                turn.say(turn.en_fr(
-                    "I did not find anything cheaper that fits what you asked for. The "
-                    "programs I showed you are the lowest-cost ones.",
-                    "Je n'ai rien trouvé de moins cher qui respecte vos critères. Les "
-                    "formations que je vous ai montrées sont les moins chères."))
+                turn.respond("utter_nothing_cheaper")
                 # The list shown before is still the one to compare with.
                 return learner.events
-            count = len(recs.programs)
-            intro = turn.en_fr(
-                f"Here {'are' if count > 1 else 'is'} {count} cheaper "
-                f"program{'s' if count > 1 else ''}:",
-                f"Voici {count} formation{'s' if count > 1 else ''} moins "
-                f"chère{'s' if count > 1 else ''} :")
+            intro = explain_cheaper_intro(len(recs.programs), turn.lang)
             return present(turn, session, learner, recs, intro)

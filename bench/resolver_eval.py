@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.language import Lang
 from knowledge.loaders.noc import (
     CLASSES_FILE,
     EXAMPLES_FILE,
@@ -35,20 +36,20 @@ class EvalItem:
     query: str
     labels: frozenset[str]  # any of these NOCs is a hit
     source: str  # the published title the query was made from
-    lang: str
+    lang: Lang
     noise: tuple[str, ...]  # what was done to it
 
 
 @dataclass(frozen=True)
 class HandCase:
     query: str
-    lang: str | None
+    lang: Lang | None
     expected: frozenset[str]  # acceptable NOCs
     status: str | None = None  # expected status, when it matters
     within: int = 1  # an expected NOC must be in the top ``within`` candidates
 
 
-def _h(query: str, lang: str | None, *codes: str, status: str | None = None,
+def _h(query: str, lang: Lang | None, *codes: str, status: str | None = None,
        within: int = 1) -> HandCase:
     return HandCase(query, lang, frozenset(codes), status, within)
 
@@ -287,7 +288,8 @@ def build_eval_set(seed: int = 0, n_en: int = 2000, n_fr: int = 1000,
     labels = title_labels(titles)
     rng = random.Random(seed)
     items: list[EvalItem] = []
-    for lang, n in (("en", n_en), ("fr", n_fr)):
+    sizes: tuple[tuple[Lang, int], ...] = (("en", n_en), ("fr", n_fr))
+    for lang, n in sizes:
         seen: set[str] = set()
         pool = []
         for t in titles:

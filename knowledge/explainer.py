@@ -1,5 +1,8 @@
 """Plain-language text about wages, outlooks and programs for newcomers, in English or French.
 
+This module is where every sentence built from data is worded (wages, outlooks, programs and
+their "why", the sentences that open a list, what the learner asked for, an institution's
+contact note); fixed replies are domain.yml's responses ("Where words live" in the README).
 Every number in the text comes from the arguments (a wage, a period, a cost, a source's name);
 nothing is computed into a new figure or invented. English aims at grade 8 or lower
 (Flesch-Kincaid), French at a Flesch reading ease of 60 or more; ``readability_ok`` checks both
@@ -11,20 +14,17 @@ from __future__ import annotations
 import re
 import threading
 import warnings
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from knowledge.constraints import (
-    REGION_NAMES,
-    Constraints,
-    describe_constraints,
-    format_money,
-    format_number,
-    region_name,
-    region_phrase,
-)
+from knowledge.constraints import Constraints, format_money, format_number
+from knowledge.language import Lang, as_lang
 from knowledge.occupations import CANADA, ONTARIO, OutlookSummary, WageRange
-from knowledge.recommender import ProgramMatch, Recommendations
+from knowledge.vocabulary import is_code, label, phrase
+
+if TYPE_CHECKING:  # the recommender imports this module (a program's "why")
+    from knowledge.recommender import ProgramMatch, Recommendations
 
 MAX_EN_GRADE = 8.0
 MIN_FR_EASE = 60.0
@@ -32,48 +32,92 @@ MIN_FR_EASE = 60.0
 
 # --- wording helpers -------------------------------------------------------------------------
 
-def _money(value: Decimal | float, lang: str) -> str:
+def _money(value: Decimal | float, lang: Lang) -> str:
     """Wages keep their cents: $22.00 / 22,00 $."""
     return format_money(float(value), lang, keep_cents=True)
 
 
-def _count(value: int, lang: str) -> str:
+def _count(value: int, lang: Lang) -> str:
     text = f"{value:,}"
     return text.replace(",", "\u00a0") if lang == "fr" else text
 
 
-def _in_region(code: str, name: str, lang: str) -> str:
+def _in_region(code: str, name: str, lang: Lang) -> str:
     """"in Ontario" / "en Ontario", "in the Toronto region" / "dans la région de Toronto"."""
     if code == ONTARIO:
         return "en Ontario" if lang == "fr" else "in Ontario"
     if code == CANADA:
         return "au Canada" if lang == "fr" else "in Canada"
-    if code in REGION_NAMES:
-        return region_phrase(code, lang)
+    if is_code("region", code):
+        return phrase("region", code, as_lang(lang))
     return f"dans la région : {name}" if lang == "fr" else f"in {name}"
 
 
-def _period(period: str, lang: str) -> str:
+def _period(period: str, lang: Lang) -> str:
     years = re.findall(r"\d{4}", period)
     if len(years) == 2:
         return f"de {years[0]} à {years[1]}" if lang == "fr" else f"from {years[0]} to {years[1]}"
     return f"pour {period}" if lang == "fr" else f"for {period}"
 
 
-def _title(title: str, lang: str) -> str:
+def _title(title: str, lang: Lang) -> str:
     # NOC writes gender pairs as "aides-infirmiers/aides-infirmières"; spaced slashes read as
     # two words, which is how people (and readability formulas) read them.
     title = re.sub(r"\s*/\s*", " / ", " ".join(str(title or "").split())[:200])
     return f"« {title} »" if lang == "fr" else title
 
 
+# --- what the learner asked for ----------------------------------------------------------
+
+def _either(words: Iterable[str], lang: Lang) -> str:
+    items = list(words)
+    joiner = " ou " if lang == "fr" else " or "
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + joiner + items[-1]
+
+
+def describe_constraints(c: Constraints, lang: Lang) -> list[str]:
+    """One short plain phrase per set field, in declaration order, e.g. ["$800 or less",
+    "online", "taught in French"]."""
+    fr = lang == "fr"
+    key: Lang = "fr" if fr else "en"
+    out: list[str] = []
+    if c.max_cost is not None:
+        if c.max_cost == 0:
+            out.append("gratuit" if fr else "free")
+        else:
+            money = format_money(c.max_cost, key)
+            out.append(f"{money} ou moins" if fr else f"{money} or less")
+    if c.max_weeks is not None:
+        n = format_number(c.max_weeks, key)
+        plural = c.max_weeks != 1
+        out.append(f"{n} semaine{'s' if plural else ''} ou moins" if fr
+                   else f"{n} week{'s' if plural else ''} or less")
+    if c.max_hours is not None:
+        n = format_number(c.max_hours, key)
+        plural = c.max_hours != 1
+        out.append(f"{n} heure{'s' if plural else ''} ou moins" if fr
+                   else f"{n} hour{'s' if plural else ''} or less")
+    if c.delivery:
+        out.append(_either((phrase("delivery", d, key) for d in c.delivery), key))
+    if c.schedule:
+        out.append(_either((phrase("schedule", s, key) for s in c.schedule), key))
+    if c.language:  # "en français" / "taught in French"
+        taught = phrase("language", c.language, key)
+        out.append(taught if fr else f"taught {taught}")
+    if c.region:
+        out.append(phrase("region", c.region, key))
+    if c.financial_aid:
+        out.append("admissible au RAFEO" if fr else "OSAP-eligible")
+    return out
+
+
 # --- wages -----------------------------------------------------------------------------------
 
-def explain_wage(wage: WageRange, occupation_title: str, lang: str) -> str:
+def explain_wage(wage: WageRange, occupation_title: str, lang: Lang) -> str:
     """E.g. "This is about the job: Cooks. Half of these workers in Ontario earn more than
     $17.50 an hour. Most earn between $16.55 and $22.00. ..." with region, fallback and source."""
     fr = lang == "fr"
-    key = "fr" if fr else "en"
+    key: Lang = "fr" if fr else "en"
     where = _in_region(wage.region_code, wage.region_name, key)
     unit_en = {"hour": "an hour", "year": "a year"}.get(wage.unit, f"per {wage.unit}")
     unit_fr = {"hour": "de l'heure", "year": "par année"}.get(wage.unit, f"par {wage.unit}")
@@ -116,14 +160,14 @@ def explain_wage(wage: WageRange, occupation_title: str, lang: str) -> str:
     return " ".join(parts)
 
 
-def _region_label(code: str, lang: str) -> str:
+def _region_label(code: str, lang: Lang) -> str:
     if code == ONTARIO:
         return "l'Ontario" if lang == "fr" else "Ontario"
     if code == CANADA:
         return "le Canada" if lang == "fr" else "Canada"
-    name = region_name(code, lang)
-    if name == code:
+    if not is_code("region", code):
         return ""
+    name = label("region", code, as_lang(lang))
     return f"la région de {name}" if lang == "fr" else f"the {name} region"
 
 
@@ -157,9 +201,9 @@ _OUTLOOK_MEANING = {
 }
 
 
-def explain_outlook(outlook: OutlookSummary, occupation_title: str, lang: str) -> str:
+def explain_outlook(outlook: OutlookSummary, occupation_title: str, lang: Lang) -> str:
     fr = lang == "fr"
-    key = "fr" if fr else "en"
+    key: Lang = "fr" if fr else "en"
     label = outlook.label_fr if fr else outlook.label_en
     where = _in_region(outlook.region_code, outlook.region_name, key)
     when = _period(outlook.period, key)
@@ -192,22 +236,14 @@ def explain_outlook(outlook: OutlookSummary, occupation_title: str, lang: str) -
 
 # --- programs --------------------------------------------------------------------------------
 
-_DELIVERY = {"en": {"online": "online", "in_person": "in person", "hybrid": "hybrid"},
-             "fr": {"online": "en ligne", "in_person": "en personne", "hybrid": "hybride"}}
-_LANGUAGE = {
-    "en": {"en": "in English", "fr": "in French", "bilingual": "in English and French"},
-    "fr": {"en": "en anglais", "fr": "en français", "bilingual": "en anglais et en français"},
-}
-
-
-def program_facts(lang: str, *, cost: float | None, hours: float | None,
+def program_facts(lang: Lang, *, cost: float | None, hours: float | None,
                   weeks: float | None, delivery: str | None, language: str | None) -> list[str]:
     """A program's facts in plain words, in this order: cost, length, format, language
     ("$220", "16 hours over 6 weeks", "online", "in English"). Every channel shows these, so
     a program reads the same in the bot's text and in Telegram. A fact that is not known
     (None) is left out; a cost is in CAD, the catalog's only currency."""
     fr = lang == "fr"
-    key = "fr" if fr else "en"
+    key: Lang = "fr" if fr else "en"
     facts: list[str] = []
     if cost is not None:
         facts.append(("gratuit" if fr else "free") if cost == 0 else format_money(cost, key))
@@ -220,13 +256,13 @@ def program_facts(lang: str, *, cost: float | None, hours: float | None,
             length += f" sur {span} semaine{plural}" if fr else f" over {span} week{plural}"
         facts.append(length)
     if delivery:
-        facts.append(_DELIVERY[key].get(delivery, delivery))
+        facts.append(phrase("delivery", delivery, key))
     if language:
-        facts.append(_LANGUAGE[key].get(language, language))
+        facts.append(phrase("language", language, key))
     return facts
 
 
-def explain_program(match: ProgramMatch, lang: str) -> str:
+def explain_program(match: ProgramMatch, lang: Lang) -> str:
     """One short line: title, school, cost, length, format, language, then why."""
     facts = program_facts(lang, cost=match.cost, hours=match.hours, weeks=match.weeks,
                           delivery=match.delivery, language=match.language)
@@ -246,9 +282,9 @@ _FIELD_PHRASE = {
 }
 
 
-def explain_no_results(recs: Recommendations, constraints: Constraints, lang: str) -> str:
+def explain_no_results(recs: Recommendations, constraints: Constraints, lang: Lang) -> str:
     fr = lang == "fr"
-    key = "fr" if fr else "en"
+    key: Lang = "fr" if fr else "en"
     wanted = describe_constraints(constraints, key)
     parts: list[str] = []
     if wanted:
@@ -283,35 +319,161 @@ def explain_no_results(recs: Recommendations, constraints: Constraints, lang: st
     return " ".join(parts)
 
 
-_UNSAFE = re.compile(r"[<>\x00-\x1f\x7f]")
-
-
-def explain_no_wage(occupation_title: str, lang: str) -> str:
+def explain_no_wage(occupation_title: str, lang: Lang) -> str:
     """Said instead of a wage when the knowledge base has no figure: none is made up."""
     if lang == "fr":
         return f"Je n'ai pas de données sur les salaires pour ce métier : {occupation_title}."
     return f"I don't have wage data for this job: {occupation_title}."
 
 
-def explain_no_outlook(occupation_title: str, lang: str) -> str:
+def explain_no_outlook(occupation_title: str, lang: Lang) -> str:
     if lang == "fr":
         return f"Je n'ai pas de perspectives d'emploi pour ce métier : {occupation_title}."
     return f"I don't have job outlook data for this job: {occupation_title}."
 
 
-def explain_no_occupation(query: str, lang: str) -> str:
-    shown = " ".join(_UNSAFE.sub(" ", str(query or "")).split())
-    if len(shown) > 60:
-        shown = shown[:57].rstrip() + "…"
+# --- why a program, how to reach its institution ---------------------------------------------
+
+_KEEP_CAPITAL = {"Python", "Ontario", "Canadian", "English", "French", "Indigenous", "Microsoft",
+                 "Windows", "Excel", "Six", "Google", "Java", "Linux"}
+
+
+def in_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: "Blueprint reading" -> "blueprint reading", but
+    "WHMIS", "QuickBooks ..." and "Python programming" keep their capitals."""
+    first = name.split(" ", 1)[0]
+    if not first or first in _KEEP_CAPITAL or any(ch.isupper() for ch in first[1:]):
+        return name
+    return name[0].lower() + name[1:]
+
+
+def join_words(items: Sequence[str], lang: Lang) -> str:
+    if not items:
+        return ""
+    if len(items) == 1:
+        return items[0]
+    last = " et " if lang == "fr" else " and "
+    return ", ".join(items[:-1]) + last + items[-1]
+
+
+def explain_why(skills: Sequence[str], occupation: str | None, lang: Lang) -> str:
+    """A program's "why" sentence: the skills it teaches (names in ``lang``, most needed
+    first) that the occupation (its title in ``lang``) uses."""
+    listed = join_words([in_sentence(s) for s in skills[:3]], lang)
     if lang == "fr":
-        if not shown:
-            return "Quel est votre métier ? Écrivez le nom de l'emploi, par exemple : cuisinier."
-        return (f"Je ne trouve pas de métier qui s'appelle « {shown} ». Essayez un autre mot, "
-                "ou le titre de votre dernier emploi.")
-    if not shown:
-        return "What is your job? Type the job title, for example: cook."
-    return (f"I could not find a job called \"{shown}\". Try another word for it, or the title "
-            "of your last job.")
+        if not listed:
+            return f"Il prépare au métier « {occupation} »." if occupation else \
+                "Il fait partie du catalogue."
+        if occupation:
+            return f"Il enseigne : {listed}, des compétences utiles pour le métier " \
+                f"« {occupation} »."
+        return f"Il enseigne : {listed}."
+    if not listed:
+        return f"It prepares you to work as {in_sentence(occupation)}." if occupation else \
+            "It is part of the catalog."
+    if occupation:
+        return f"It teaches {listed}, which {in_sentence(occupation)} use."
+    return f"It teaches {listed}."
+
+
+def explain_contact(has_email: bool, is_sample: bool, lang: Lang) -> str:
+    """How to reach an institution, as the employer pages and the programs API say it."""
+    if has_email:
+        note = ("Écrivez à l'établissement ou passez par son site." if lang == "fr"
+                else "Write to the institution or use its website.")
+    else:
+        note = ("Pas d'adresse courriel au catalogue : passez par le site de l'établissement."
+                if lang == "fr" else
+                "The catalog has no e-mail address: use the institution's website.")
+    if is_sample:
+        note += (" Catalogue d'EXEMPLE : le site est réel, le programme ne l'est pas."
+                 if lang == "fr" else
+                 " SAMPLE catalog: the website is real, the program is not.")
+    return note
+
+
+# --- the conversation's lists and what it understood -----------------------------------------
+# A list of programs is one message: its first sentence (here) and one line per program.
+# Sentences without data (questions, asking back, "nothing cheaper") are domain.yml's.
+
+def explain_understood(constraints: Constraints, lang: Lang) -> str | None:
+    """What the learner's refined limits now are ("Okay: $500 or less, online."); None when
+    none is left (domain.yml's utter_no_limits says so)."""
+    described = describe_constraints(constraints, lang)
+    if not described:
+        return None
+    return ("D'accord : " if lang == "fr" else "Okay: ") + ", ".join(described) + "."
+
+
+def explain_programs_intro(count: int, target: str | None, current: str | None,
+                           constraints: Constraints, lang: Lang) -> str:
+    """The first sentence of a learner's list: how many programs, for which occupation (the
+    one they want, else theirs: titles in ``lang``), and the limits they gave."""
+    if lang == "fr":
+        head = (f"Voici {count} courtes formations" if count > 1
+                else "Voici une courte formation")
+        if target:
+            head += f" pour aller vers ce domaine : {target}."
+        elif current:
+            head += f" liées à votre emploi ({current})."
+        else:
+            head += " pour vous."
+    else:
+        head = f"Here are {count} short programs" if count > 1 else "Here is one short program"
+        if target:
+            head += f" to help you move into this field: {target}."
+        elif current:
+            head += f" that fit your job ({current})."
+        else:
+            head += " for you."
+    described = describe_constraints(constraints, lang)
+    if described:
+        head += (" Vos critères : " if lang == "fr" else " What you asked for: ") + \
+            ", ".join(described) + "."
+    return head
+
+
+def explain_cheaper_intro(count: int, lang: Lang) -> str:
+    many = count > 1
+    if lang == "fr":
+        return f"Voici {count} formation{'s' if many else ''} moins chère{'s' if many else ''} :"
+    return f"Here {'are' if many else 'is'} {count} cheaper program{'s' if many else ''}:"
+
+
+def explain_sector_intro(sector: str, lang: Lang) -> str:
+    return f"Formations de ce secteur : {sector}." if lang == "fr" else \
+        f"Programs in this sector: {sector}."
+
+
+def explain_skills_intro(skill_names: Sequence[str], lang: Lang) -> str:
+    """The first sentence of the programs that teach these skills (names in ``lang``)."""
+    names = ", ".join(dict.fromkeys(skill_names))
+    return f"Formations qui enseignent : {names}." if lang == "fr" else \
+        f"Programs that teach {names}:"
+
+
+def explain_closest_programs(constraints: Constraints, lang: Lang) -> str:
+    """The first sentence of the closest programs when none fits an employer's limits."""
+    limits = ", ".join(describe_constraints(constraints, lang))
+    if lang == "fr":
+        return f"Aucune de ces formations ne respecte vos critères ({limits}). Les plus proches :"
+    return f"None of these programs fits what you asked for ({limits}). The closest ones:"
+
+
+def explain_program_for_employers(match: ProgramMatch, lang: Lang) -> str:
+    """One program as an employer wants it: what, who teaches it, cost and hours, the link."""
+    facts = program_facts(lang, cost=match.cost, hours=match.hours, weeks=None,
+                          delivery=None, language=None)
+    sep = " : " if lang == "fr" else ": "
+    return f"{match.title} — {match.institution} ({', '.join(facts)}){sep}{match.url}"
+
+
+def explain_chosen_occupation(quoted: str, title: str, lang: Lang) -> str:
+    """Said before a wage or an outlook when the job named could mean several: which one the
+    answer is about (``quoted``: the learner's words, safe to show; ``title`` in ``lang``)."""
+    if lang == "fr":
+        return f"« {quoted} » peut désigner plusieurs métiers. J'ai choisi : {title}."
+    return f"“{quoted}” can mean several jobs. I used: {title}."
 
 
 # --- readability -----------------------------------------------------------------------------
@@ -320,7 +482,7 @@ _readers: dict[str, Any] = {}
 _readers_lock = threading.Lock()
 
 
-def _reader(lang: str) -> Any:
+def _reader(lang: Lang) -> Any:
     """One textstat object per language: textstat's module-level object keeps the language as
     global state, so each language gets its own instance instead of switching it back and forth."""
     with _readers_lock:
@@ -335,7 +497,7 @@ def _reader(lang: str) -> Any:
         return _readers[lang]
 
 
-def readability(text: str, lang: str) -> float:
+def readability(text: str, lang: Lang) -> float:
     """English: Flesch-Kincaid grade. French: Flesch reading ease."""
     reader = _reader("fr" if lang == "fr" else "en")
     with _readers_lock:  # textstat caches per instance; keep calls serial to be safe
@@ -344,7 +506,7 @@ def readability(text: str, lang: str) -> float:
         return float(reader.flesch_kincaid_grade(text))
 
 
-def readability_ok(text: str, lang: str) -> bool:
+def readability_ok(text: str, lang: Lang) -> bool:
     """EN Flesch-Kincaid grade <= 8; FR Flesch reading ease >= 60 (textstat 0.7.3)."""
     if not text or not text.strip():
         return True

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import models, snapshot
+from knowledge.language import Lang, as_lang
 from knowledge.loaders.noc import ExampleTitleRow, UnitGroupRow
 
 CANADA = "ER00"
@@ -84,7 +85,7 @@ def occupation_titles(session: Session) -> dict[str, tuple[str, str]]:
     return snapshot.cached(session, "occupation_titles", read)
 
 
-def occupation_title(session: Session, noc: str, lang: str) -> str | None:
+def occupation_title(session: Session, noc: str, lang: Lang) -> str | None:
     """The unit group's title in ``lang`` (English when it has no French one), or None."""
     titles = occupation_titles(session).get(noc)
     if titles is None:
@@ -176,7 +177,8 @@ def resolver_vocabulary(session: Session) -> tuple[list[UnitGroupRow], list[Exam
         for o in session.scalars(select(models.Occupation).order_by(models.Occupation.noc))
     ]
     titles = [
-        ExampleTitleRow(t.noc, t.lang, t.title)
+        ExampleTitleRow(t.noc, lang, t.title)
         for t in session.scalars(select(models.ExampleTitle).order_by(models.ExampleTitle.id))
+        if (lang := as_lang(t.lang, None)) is not None
     ]
     return groups, titles

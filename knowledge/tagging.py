@@ -30,6 +30,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from knowledge import models
+from knowledge.language import Lang
 from knowledge.skill_search import SkillRows, alias_texts, skill_rows
 from knowledge.snapshot import cached
 
@@ -64,7 +65,7 @@ class AlreadyDecided(ValueError):
 # --- spaCy pipelines -------------------------------------------------------------------------
 
 @lru_cache(maxsize=2)
-def _pipeline(lang: str) -> Language:
+def _pipeline(lang: Lang) -> Language:
     return spacy.blank(lang)
 
 
@@ -158,7 +159,7 @@ def _skill_audiences(session: Session) -> dict[str, tuple[tuple[str, frozenset[s
 
 def suggest_occupations(session: Session, title: str, skill_codes: Sequence[str],
                         exclude_program_ids: Collection[str] = (),
-                        index: Any | None = None, lang: str = "en") -> list[Suggestion]:
+                        index: Any | None = None, lang: Lang = "en") -> list[Suggestion]:
     """Occupations a program with this title teaching these skills is likely for, best first.
 
     ``exclude_program_ids``: programs whose tags must not count (the program itself; in the
@@ -201,7 +202,7 @@ def suggest_for_program(session: Session, program: models.Program, index: Any | 
     """Skill then occupation suggestions for a catalog program (its own tags never count)."""
     skills = suggest_skills(session, _texts(program))
     title = program.title_en or program.title_fr
-    lang = "en" if program.title_en else "fr"
+    lang: Lang = "en" if program.title_en else "fr"
     occupations = suggest_occupations(
         session, title, [s.code for s in skills], {program.id, *exclude_program_ids},
         index, lang)

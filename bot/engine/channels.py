@@ -48,7 +48,6 @@ import asyncio
 import hmac
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -66,19 +65,20 @@ from bot.engine.json_bodies import RefusedJson, load_json
 from bot.engine.limits import MAX_MESSAGE_CHARS
 from bot.engine.tracker_store import saved_language
 from connectors.senders import RELAY_TOKEN_HEADER, is_reserved
-from knowledge.settings import rasa_token
+from knowledge.language import Lang, as_lang
+from knowledge.settings import engine_settings
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_TURN_TIMEOUT_S = 20.0
 MAX_SENDER_CHARS = 255  # the SQL tracker store's sender_id column
 # Channel metadata is stored with every user event: a few flags ({"cards": true}), not data.
 MAX_METADATA_CHARS = 2_000
 FAILED_RESPONSE = "utter_action_failed"
 
-# Used when the domain has no such response (utter_empty_message / utter_message_too_long
-# may be added to domain.yml later; the domain's variant then wins).
-FALLBACK_TEXTS: dict[str, dict[str, str]] = {
+# domain.yml is where these replies live; these copies are the last resort for a model whose
+# domain has no such response, so that a learner still gets an answer (tests/test_responses.py
+# keeps them equal to domain.yml's).
+FALLBACK_TEXTS: dict[str, dict[Lang, str]] = {
     FAILED_RESPONSE: {
         "en": "Sorry, something went wrong on my side. Please try again in a moment.",
         "fr": "Désolé, un problème est survenu de mon côté. Veuillez réessayer dans un moment.",
@@ -187,7 +187,7 @@ def _allowed_value(value: Any, allowed: frozenset[str]) -> bool:
     return all(isinstance(v, str | bool) and str(v).lower() in allowed for v in values)
 
 
-def response_text(responses: Mapping[str, Any], name: str, lang: str) -> str:
+def response_text(responses: Mapping[str, Any], name: str, lang: Lang) -> str:
     """Text of response ``name`` for ``lang``: the variant conditioned on the language slot,
     else the unconditioned one, else our fallback."""
     variants = responses.get(name) or []
@@ -212,12 +212,14 @@ class PathfinderRestInput(RestInput):
 
     def __init__(self, turn_timeout_s: float | None = None,
                  max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
+        # Checked by bot/engine/serve.py before Rasa built this channel.
+        settings = engine_settings()
         if turn_timeout_s is None:
-            turn_timeout_s = _env_float("PATHFINDER_TURN_TIMEOUT_S", DEFAULT_TURN_TIMEOUT_S)
+            turn_timeout_s = settings.turn_timeout_s
         self.turn_timeout_s = turn_timeout_s
         self.max_message_chars = max_message_chars
         self._allowed_for: Any = None
-        self._relay_token = (rasa_token() or "").encode("utf-8")
+        self._relay_token = settings.rasa_token.encode("utf-8")
         self._allowed_values: Mapping[str, frozenset[str]] = {}
 
     @classmethod
@@ -305,7 +307,7 @@ class PathfinderRestInput(RestInput):
         return _answer([self._message(agent, sender, name, lang)], lang)
 
     def _message(self, agent: Any, sender: str, name: str,
-                 lang: str | None) -> dict[str, Any]:
+                 lang: Lang | None) -> dict[str, Any]:
         lang = lang or "en"
         responses = getattr(getattr(agent, "domain", None), "responses", None) or {}
         text = response_text(responses, name, lang).replace(
@@ -313,36 +315,27 @@ class PathfinderRestInput(RestInput):
         return {"recipient_id": sender, "text": text}
 
 
-def _answer(messages: list[dict[str, Any]], lang: str | None) -> HTTPResponse:
+def _answer(messages: list[dict[str, Any]], lang: Lang | None) -> HTTPResponse:
     """Rasa's JSON list of messages, with the conversation's language when known."""
     return response.json(messages, headers={"Content-Language": lang} if lang else None)
 
 
-def _format_int(value: int, lang: str) -> str:
+def _format_int(value: int, lang: Lang) -> str:
     # 5,000 in English; 5 000 in French (narrow no-break space).
     return f"{value:,}".replace(",", "\u202f") if lang == "fr" else f"{value:,}"
 
 
-async def _conversation_language(agent: Any, sender: str) -> str | None:
+async def _conversation_language(agent: Any, sender: str) -> Lang | None:
     """The conversation's `language` slot (None when unknown or unreadable)."""
     try:
         tracker = await agent.tracker_store.retrieve(sender)
     except Exception:
         logger.exception("Could not read the tracker of %s", sender)
         return None
-    lang = tracker.get_slot("language") if tracker is not None else None
-    return lang if lang in ("en", "fr") else None
+    return as_lang(tracker.get_slot("language"), None) if tracker is not None else None
 
 
 def _log_turn_failure(turn: asyncio.Future[Any]) -> None:
     # Retrieves the exception of a shielded turn that failed after we stopped waiting.
     if not turn.cancelled() and turn.exception() is not None:
         logger.error("Turn failed: %r", turn.exception())
-
-
-def _env_float(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value > 0 else default

@@ -48,6 +48,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from knowledge.language import Lang
+
 logger = logging.getLogger(__name__)
 
 
@@ -115,7 +117,7 @@ WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 
 
 class Decision(NamedTuple):
-    language: str | None  # "en", "fr" or None
+    language: Lang | None
     confidence: float
     reason: str
 
@@ -156,14 +158,14 @@ class _Lingua:
     def __init__(self) -> None:
         from lingua import Language, LanguageDetectorBuilder
 
-        self._codes = {Language.ENGLISH: "en", Language.FRENCH: "fr"}
+        self._codes: dict[Any, Lang] = {Language.ENGLISH: "en", Language.FRENCH: "fr"}
         self._detector = (
             LanguageDetectorBuilder.from_languages(*self._codes)
             .with_preloaded_language_models()
             .build()
         )
 
-    def confidences(self, text: str) -> dict[str, float]:
+    def confidences(self, text: str) -> dict[Lang, float]:
         values = self._detector.compute_language_confidence_values(text)
         return {self._codes[v.language]: float(v.value) for v in values}
 
@@ -189,7 +191,8 @@ def decide(
         return Decision(None, 0.0, "no word that tells the language")
     en, fr = marker_counts(words)
     conf = _lingua().confidences(" ".join(words))
-    best = max(conf, key=lambda code: conf[code]) if conf else None
+    ranked = sorted(conf, key=conf.__getitem__, reverse=True)  # ties: lingua's order
+    best = ranked[0] if ranked else None
     best_conf = conf.get(best, 0.0) if best else 0.0
 
     if len(words) >= 3:

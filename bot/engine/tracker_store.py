@@ -28,6 +28,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.engine.redaction import redact_event
+from knowledge.language import Lang, as_lang
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +36,18 @@ logger = logging.getLogger(__name__)
 # answers with it (Content-Language) right after a turn without reading the whole tracker
 # back (that read was ~10 ms of CPU per turn on a 6-turn conversation). Bounded; a sender
 # missing here is read from the database.
-_SAVED_LANGUAGES: OrderedDict[str, str] = OrderedDict()
+_SAVED_LANGUAGES: OrderedDict[str, Lang] = OrderedDict()
 _MAX_SAVED_LANGUAGES = 10_000
 
 
-def saved_language(sender_id: str) -> str | None:
+def saved_language(sender_id: str) -> Lang | None:
     """The language slot of ``sender_id``'s tracker as this process last saved it."""
     return _SAVED_LANGUAGES.get(sender_id)
 
 
 def _remember_language(tracker: DialogueStateTracker) -> None:
-    lang = tracker.get_slot("language")
-    if lang not in ("en", "fr"):
+    lang = as_lang(tracker.get_slot("language"), None)
+    if lang is None:
         _SAVED_LANGUAGES.pop(tracker.sender_id, None)
         return
     _SAVED_LANGUAGES[tracker.sender_id] = lang

@@ -38,7 +38,8 @@ from connectors.senders import CHANNEL_PREFIXES
 from connectors.telegram.delivery import Outbox, keyboard
 from connectors.telegram.render import ButtonKeys, OutgoingMessage, render_reply
 from connectors.telegram.settings import Settings
-from connectors.telegram.texts import COMMANDS, Lang, as_lang, text
+from connectors.telegram.texts import COMMANDS, text
+from knowledge.language import Lang, as_lang
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,12 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 def sender_id(chat_id: int) -> str:
     """The Rasa conversation of a Telegram chat (one tracker per chat, as on the web)."""
     return f"{CHANNEL_PREFIXES['telegram']}{chat_id}"
+
+
+def _lang_of_code(value: str | None) -> Lang | None:
+    """A Telegram language code or a /lang argument: "fr", "fr-CA", "French" -> "fr",
+    "en-GB" -> "en"; anything else -> None."""
+    return as_lang(value.lower()[:2], None) if value else None
 
 
 def change_language(lang: Lang) -> str:
@@ -165,7 +172,7 @@ class TelegramConnector:
 
     async def on_lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id, _ = self._chat(update)
-        wanted = as_lang(context.args[0]) if context.args else None
+        wanted = _lang_of_code(context.args[0]) if context.args else None
         current = self._languages.get(chat_id)
         if wanted is None and current is None:
             # Nothing heard from this chat since the connector started: Rasa knows the
@@ -259,7 +266,7 @@ class TelegramConnector:
     def _chat(self, update: Update) -> tuple[int, Lang | None]:
         assert update.effective_chat is not None
         user = update.effective_user
-        return update.effective_chat.id, as_lang(user.language_code if user else None)
+        return update.effective_chat.id, _lang_of_code(user.language_code if user else None)
 
     def _remember(self, chat_id: int, lang: Lang) -> None:
         self._languages.pop(chat_id, None)

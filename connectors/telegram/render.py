@@ -8,7 +8,6 @@ network, so all of it is testable without Telegram or Rasa.
 from __future__ import annotations
 
 import html
-import os
 import re
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -16,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from connectors.telegram.texts import Lang, as_lang, text
+from connectors.telegram.texts import text
 from knowledge.explainer import program_facts
+from knowledge.language import Lang, as_lang
 from knowledge.referrals import link_ref
+from knowledge.settings import PUBLIC_URL
 
 # Telegram's limit for a message's text, counted in UTF-16 code units after entity parsing;
 # counting the HTML source is stricter (tags and entities shrink when parsed).
@@ -27,7 +28,6 @@ MAX_MESSAGE_UNITS = 4096
 MAX_CALLBACK_BYTES = 64
 PAYLOAD_PREFIX = "p:"   # the Rasa payload itself, when it fits
 KEY_PREFIX = "k:"       # a key into ButtonKeys, for longer payloads
-PUBLIC_URL_ENV = "PATHFINDER_PUBLIC_URL"
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def program_link(program: Mapping[str, Any], conversation: str, channel: str = "
     None when there is no usable http(s) link. The redirect gets the conversation's pseudonym
     (``ref``), never the conversation id (``telegram-<chat id>``) itself: a link can be
     forwarded, and the id is the key to the transcript."""
-    base = public_url if public_url is not None else os.environ.get(PUBLIC_URL_ENV, "")
+    base = public_url if public_url is not None else PUBLIC_URL.read() or ""
     program_id = str(program.get("id") or "")
     if base.strip() and program_id:
         ref = link_ref(conversation)
@@ -110,7 +110,7 @@ def format_recommendations(payload: Mapping[str, Any], conversation: str,
                 if isinstance(p, Mapping)]
     if not programs:
         return None
-    lang = as_lang(str(payload.get("lang") or "")) or "en"
+    lang = as_lang(payload.get("lang"))
     title = heading if heading is not None else text("programs_heading", lang)
     blocks = [f"<b>{html.escape(title, quote=False)}</b>"] if title else []
     blocks += [format_program(p, i, lang, conversation) for i, p in enumerate(programs, 1)]

@@ -1,4 +1,6 @@
-"""What the connector itself says (everything else comes from Rasa), in English and French."""
+"""What the connector itself says (everything else comes from Rasa), in English and French:
+its chrome (commands, button captions, headings) and its own replies when Rasa cannot give
+one. See "Where words live" in the README."""
 
 from __future__ import annotations
 
@@ -39,15 +41,3 @@ COMMANDS: dict[Lang, list[tuple[str, str]]] = {
 
 def text(key: str, lang: Lang) -> str:
     return TEXTS[key][lang]
-
-
-def as_lang(value: str | None) -> Lang | None:
-    """'fr', 'fr-CA', 'en-GB' -> 'fr'/'en'; anything else -> None."""
-    if not value:
-        return None
-    prefix = value.lower()[:2]
-    if prefix == "fr":
-        return "fr"
-    if prefix == "en":
-        return "en"
-    return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 
+from knowledge.language import Lang
 from knowledge.resolver.index import Candidate, Resolution, TitleIndex
 
 __all__ = ["Candidate", "Resolution", "TitleIndex", "default_index", "index_from_database",
@@ -54,7 +55,7 @@ def set_default_index(index: TitleIndex | None) -> None:
     _default = index
 
 
-def resolve_title(text: str, lang: str | None = None, top: int = 5,
+def resolve_title(text: str, lang: Lang | None = None, top: int = 5,
                   index: TitleIndex | None = None) -> Resolution:
     """Resolve a typed job title; ``lang`` None detects EN/FR and searches both."""
     return (index if index is not None else default_index()).resolve(text, lang, top)

@@ -37,6 +37,7 @@ from typing import Literal
 
 from rapidfuzz import fuzz
 
+from knowledge.language import Lang, as_lang
 from knowledge.loaders.noc import ExampleTitleRow, UnitGroupRow
 from knowledge.loaders.report import RowError
 from knowledge.resolver import abbreviations as ab
@@ -121,7 +122,7 @@ class Resolution:
     status: Status
     candidates: list[Candidate]
     query: str
-    lang: str
+    lang: Lang
 
 
 # A query word: its readings (token, confidence, idf), whether it is optional, its weight.
@@ -186,11 +187,11 @@ class TitleIndex:
 
     def __init__(self) -> None:  # use ``build``
         self.nocs: list[str] = []
-        self.langs: list[str] = []
+        self.langs: list[Lang] = []
         self.published: list[str] = []
         self.weights: list[dict[str, float]] = []
         self.totals: list[float] = []
-        self.entries: list[tuple[dict[str, float], float, str]] = []
+        self.entries: list[tuple[dict[str, float], float, Lang]] = []
         self.texts: list[str] = []
         self.postings: dict[str, list[int]] = {}
         self.posting_sets: dict[str, frozenset[int]] = {}
@@ -212,7 +213,7 @@ class TitleIndex:
         for group in unit_groups:
             if isinstance(group, UnitGroupRow):
                 self.group_titles[group.noc] = (group.title_en, group.title_fr)
-        sources: list[tuple[str, str, str]] = []  # (noc, lang, published title)
+        sources: list[tuple[str, Lang, str]] = []  # (noc, lang, published title)
         for row in titles:
             if not isinstance(row, ExampleTitleRow) or row.lang not in ("en", "fr"):
                 continue
@@ -226,9 +227,9 @@ class TitleIndex:
         self._index(sources)
         return self
 
-    def _index(self, sources: list[tuple[str, str, str]]) -> None:
-        raw: list[tuple[str, str, str, tuple[str, ...], tuple[str, ...], str | None, str]] = []
-        seen: set[tuple[str, str, frozenset[str], str | None]] = set()
+    def _index(self, sources: list[tuple[str, Lang, str]]) -> None:
+        raw: list[tuple[str, Lang, str, tuple[str, ...], tuple[str, ...], str | None, str]] = []
+        seen: set[tuple[str, Lang, frozenset[str], str | None]] = set()
         for noc, lang, published in sources:
             for variant in gender_variants(published):
                 parsed = parse_title(variant, lang)
@@ -351,7 +352,7 @@ class TitleIndex:
                 out[corrected] = (sys.intern(corrected), cf, idf[corrected])
         return tuple(out.values())
 
-    def _analyse(self, text: str) -> tuple[list[tuple[list[_Group], str]], str | None]:
+    def _analyse(self, text: str) -> tuple[list[tuple[list[_Group], str]], Lang | None]:
         """Query variants (word groups, and as text) and the language the text looks written
         in."""
         french = not text.isascii() and bool(_FR_CHARS.search(text.lower()))
@@ -450,7 +451,7 @@ class TitleIndex:
             out.append((alts, optional, den))
         return out
 
-    def _text_lang(self, french: bool, english: bool, words: list[str]) -> str | None:
+    def _text_lang(self, french: bool, english: bool, words: list[str]) -> Lang | None:
         """"fr", "en" or None (cannot tell) from the text alone."""
         if french != english:
             return "fr" if french else "en"
@@ -464,7 +465,7 @@ class TitleIndex:
 
     # --- scoring -----------------------------------------------------------------------------
 
-    def _search(self, groups: list[_Group], vi: int, lang: str | None, lang_factor: float,
+    def _search(self, groups: list[_Group], vi: int, lang: Lang | None, lang_factor: float,
                 best: dict[int, float], origin: dict[int, int]) -> None:
         """Score the titles worth scoring for query variant ``vi``, into ``best``/``origin``.
 
@@ -562,13 +563,12 @@ class TitleIndex:
 
     # --- answering ---------------------------------------------------------------------------
 
-    def resolve(self, text: str, lang: str | None = None, top: int = 5) -> Resolution:
+    def resolve(self, text: str, lang: Lang | None = None, top: int = 5) -> Resolution:
         """Resolve a typed job title to ranked NOC unit groups (see the module docstring)."""
         if not isinstance(text, str):
             text = "" if text is None else str(text)
-        lang = lang.strip().lower()[:2] if isinstance(lang, str) else None
-        if lang not in ("en", "fr"):
-            lang = None
+        # Tolerant of what callers outside the typed code pass ("FR", "fr-CA", junk).
+        lang = as_lang(lang.strip().lower()[:2], None) if isinstance(lang, str) else None
         top = max(1, int(top))
         clipped = text[: MAX_QUERY_CHARS * 5]
         if "<" in clipped:
@@ -642,7 +642,7 @@ class TitleIndex:
         ]
         return Resolution(status, candidates, query, answer_lang)
 
-    def _group_title(self, noc: str, lang: str) -> str:
+    def _group_title(self, noc: str, lang: Lang) -> str:
         titles = self.group_titles.get(noc)
         if titles is None:
             return noc

@@ -23,6 +23,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from knowledge.language import Lang
+
 # --- character level ---------------------------------------------------------------------------
 
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "’": "'", "‘": "'", "`": "'",
@@ -254,7 +256,7 @@ def clear_parse_cache() -> None:
     _piece_tokens.cache_clear()
 
 
-def parse_title(title: str, lang: str) -> ParsedTitle:
+def parse_title(title: str, lang: Lang) -> ParsedTitle:
     """Split one (gender-resolved) published title into main/soft tokens and a head noun."""
     acronyms = tuple(_acronyms(title))
     text = _EXCLUSION.sub(" ", title)

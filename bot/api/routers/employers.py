@@ -35,13 +35,23 @@ from knowledge.inquiries import (
     UnknownProgram,
     create_inquiry,
 )
-from knowledge.language import Lang
+from knowledge.language import Lang, as_lang
+from knowledge.vocabulary import Kind, phrase
 
 router = APIRouter(prefix="/employers", tags=["employer pages"], include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 # Costs and lengths as the chat writes them: $1,250 / 1 250 $, 7.5 / 7,5 (catalog costs are CAD).
 templates.env.filters["money"] = format_money
 templates.env.filters["number"] = format_number
+
+
+def _phrase(code: str, kind: Kind, lang: str) -> str:
+    """A vocabulary code as the chat writes it: ``{{ p.delivery|phrase("delivery", lang) }}``
+    is "in person" / "en personne"."""
+    return phrase(kind, code, as_lang(lang))
+
+
+templates.env.filters["phrase"] = _phrase
 
 CSRF_COOKIE = "pf_inquiry_csrf"
 MAX_FORM_BYTES = 20_000
@@ -52,7 +62,9 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
 }
 
-TEXTS: dict[str, dict[str, Any]] = {
+# Every word of the employer pages, per language (the templates hold none; see "Where words
+# live" in the README). Program facts and contact notes come with the data (knowledge/).
+TEXTS: dict[Lang, dict[str, Any]] = {
     "en": {
         "title": "Find programs by skill", "other_lang": "Français",
         "sample_notice": "SAMPLE catalog: these programs are not real listings. Institutions "
@@ -69,11 +81,12 @@ TEXTS: dict[str, dict[str, Any]] = {
         "privacy": "Your name, e-mail and question are stored for the institution and "
                    "counted (without your details) in usage figures.",
         "back": "Back to the search",
-        "delivery": {"online": "online", "in_person": "in person", "hybrid": "hybrid"},
         "empty_query": "Type a skill: letters or digits.",
+        "too_long": "{limit} characters at most.",
         "csrf": "This form has expired. Open the program page again and resend.",
         "rate": "Too many questions from your address: please wait a few minutes.",
         "not_found": "There is no such program in the catalog.",
+        "field_problem": "{field}: {problem}",
         "problems": {"required": "required", "too_short": "at least {limit} characters",
                      "too_long": "at most {limit} characters",
                      "not_email": "not an e-mail address (like name@example.org)",
@@ -97,11 +110,12 @@ TEXTS: dict[str, dict[str, Any]] = {
         "privacy": "Votre nom, votre courriel et votre question sont conservés pour "
                    "l'établissement et comptés (sans vos coordonnées) dans les statistiques.",
         "back": "Retour à la recherche",
-        "delivery": {"online": "en ligne", "in_person": "en personne", "hybrid": "hybride"},
         "empty_query": "Tapez une compétence : des lettres ou des chiffres.",
+        "too_long": "{limit} caractères au plus.",
         "csrf": "Ce formulaire a expiré. Rouvrez la page du programme et renvoyez.",
         "rate": "Trop de questions depuis votre adresse : attendez quelques minutes.",
         "not_found": "Ce programme n'est pas au catalogue.",
+        "field_problem": "{field} : {problem}",
         "problems": {"required": "obligatoire", "too_short": "au moins {limit} caractères",
                      "too_long": "au plus {limit} caractères",
                      "not_email": "pas une adresse courriel (comme nom@exemple.org)",
@@ -110,7 +124,7 @@ TEXTS: dict[str, dict[str, Any]] = {
 }
 
 
-def _render(request: Request, name: str, lang: str, context: dict[str, Any],
+def _render(request: Request, name: str, lang: Lang, context: dict[str, Any],
             status_code: int = 200) -> HTMLResponse:
     other = "fr" if lang == "en" else "en"
     params = {k: v for k, v in request.query_params.items() if k not in ("lang", "sent")}
@@ -133,8 +147,7 @@ def search_page(
     found = None
     searched = bool(skill)
     if len(skill) > MAX_QUERY_CHARS:
-        error = (f"{MAX_QUERY_CHARS} characters at most." if lang == "en"
-                 else f"{MAX_QUERY_CHARS} caractères au plus.")
+        error = TEXTS[lang]["too_long"].format(limit=MAX_QUERY_CHARS)
     elif searched and not any(ch.isalnum() for ch in skill):
         error = TEXTS[lang]["empty_query"]
     elif searched:
@@ -146,7 +159,7 @@ def search_page(
     }, status_code=400 if error else 200)
 
 
-def _program_page(request: Request, session: SessionDep, program_id: str, lang: str,
+def _program_page(request: Request, session: SessionDep, program_id: str, lang: Lang,
                   form: dict[str, str] | None = None, error: str | None = None,
                   sent: bool = False, status_code: int = 200) -> HTMLResponse:
     card = program_card(session, program_id, lang)
@@ -193,9 +206,9 @@ async def post_inquiry_form(request: Request, session: SessionDep, program_id: s
     except InvalidInquiry as exc:
         labels = {"name": texts["name"], "email": texts["email"], "question": texts["question"]}
         problem = texts["problems"].get(exc.problem, exc.reason).format(limit=exc.limit)
-        separator = " : " if lang == "fr" else ": "
-        return _program_page(request, session, program_id, lang, form,
-                             f"{labels.get(exc.field, exc.field)}{separator}{problem}",
+        error = texts["field_problem"].format(field=labels.get(exc.field, exc.field),
+                                              problem=problem)
+        return _program_page(request, session, program_id, lang, form, error,
                              status_code=400)
     # Post/redirect/get: a reload does not send the question twice.
     return RedirectResponse(f"/employers/programs/{program_id}?lang={lang}&sent=true#ask",

@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 
 from bot.api.deps import IndexDep, SessionDep
 from bot.api.schemas import OccupationOut, Problem, ResolutionOut
+from knowledge.language import Lang
 from knowledge.occupations import occupation_profile
 from knowledge.resolver import resolve_title
 
@@ -21,7 +22,7 @@ router = APIRouter(prefix="/occupations", tags=["occupations"])
 def resolve(
     index: IndexDep,
     q: Annotated[str, Query(min_length=1, max_length=500, description="The job title")],
-    lang: Annotated[str | None, Query(pattern="^(en|fr)$")] = None,
+    lang: Annotated[Lang | None, Query()] = None,
     top: Annotated[int, Query(ge=1, le=20)] = 5,
 ) -> ResolutionOut:
     resolution = resolve_title(q, lang, top, index=index)

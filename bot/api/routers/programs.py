@@ -4,7 +4,7 @@ institution's contact (knowledge.employer_search). The catalog is SAMPLE data to
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
@@ -18,6 +18,7 @@ from knowledge.employer_search import (
     catalog_is_sample,
     search_programs,
 )
+from knowledge.language import Lang
 
 router = APIRouter(prefix="/api/programs", tags=["employers"])
 
@@ -58,7 +59,7 @@ class ProgramOut(BaseModel):
 
 class ProgramSearchOut(BaseModel):
     query: str
-    lang: Literal["en", "fr"]
+    lang: Lang
     skills: list[SkillOut] = Field(description="The skills the query was read as, best first; "
                                    "empty when it names none (then programs is empty too)")
     programs: list[ProgramOut]
@@ -81,7 +82,7 @@ def search(
     session: SessionDep,
     skill: Annotated[str, Query(min_length=1, max_length=MAX_QUERY_CHARS,
                                 description="Skill words, EN or FR")],
-    lang: Annotated[Literal["en", "fr"], Query(description="Answer language")] = "en",
+    lang: Annotated[Lang, Query(description="Answer language")] = "en",
     limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 20,
 ) -> ProgramSearchOut:
     if not any(ch.isalnum() for ch in skill):
