@@ -5,21 +5,15 @@ its log read back."""
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.api.access_log import ACCESS_LOGGER, ConversationIdFilter
-from bot.stack import free_port
 from connectors.senders import CONVERSATION_PLACEHOLDER as PLACEHOLDER
 from connectors.senders import scrub_conversation_ids
 from knowledge.referrals import conversation_ref
-from knowledge.settings import PROJECT_ROOT
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import TEST_SECRET_KEY, Stacks
 
 WEB = "web-" + "5e" * 16
 REF = conversation_ref(WEB, TEST_SECRET_KEY.encode())
@@ -57,27 +51,10 @@ def test_a_record_shaped_as_uvicorn_logs_a_request_keeps_all_but_the_id() -> Non
                                    '/messages HTTP/1.1" 200')
 
 
-def test_the_running_web_app_logs_no_conversation_id(sqlite_url: str, tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "web.log"
-    env = dict(os.environ, PATHFINDER_DATABASE_URL=sqlite_url,
-               PATHFINDER_RASA_URL=f"http://127.0.0.1:{free_port()}")  # Rasa down: a 503
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [str(PROJECT_ROOT / ".venv/bin/python"), "-m", "uvicorn", "bot.api.app:create_app",
-             "--factory", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
-            time.sleep(0.3)
+def test_the_running_web_app_logs_no_conversation_id(sqlite_url: str, stacks: Stacks) -> None:
+    # The web app alone: its Rasa is down, so the widget's channel answers 503.
+    with stacks.own("web", database_url=sqlite_url) as stack:
+        base = stack.web_url
         assert httpx.post(f"{base}/api/conversations/{WEB}/messages",
                           json={"message": "hi"}, timeout=30).status_code == 503
         assert httpx.get(f"{base}/api/conversations/{WEB}/messages",
@@ -85,10 +62,7 @@ def test_the_running_web_app_logs_no_conversation_id(sqlite_url: str, tmp_path: 
         assert httpx.get(f"{base}/go/no-such-program", timeout=30,
                          params={"channel": "web", "ref": REF, "conversation": WEB}
                          ).status_code == 404
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    text = log.read_text()
+    text = (stack.config.log_path / "web.log").read_text()
     requests = [line for line in text.splitlines() if '"POST ' in line or '"GET ' in line]
     assert len([line for line in requests if "/api/conversations/" in line]) == 2
     assert any("/go/no-such-program" in line for line in requests)

@@ -1,16 +1,19 @@
-"""The actions server, driven over HTTP like the Rasa engine drives it.
+"""The custom actions, as the Rasa engine runs them.
 
-A real `python -m actions.server --actions actions` runs on a free port against the knowledge base
-(PATHFINDER_DATABASE_URL, default var/pathfinder.sqlite from `make data`); each test POSTs an
-action-server request (next_action + tracker, and no domain: bot/stack.py has Rasa send
-none) to /webhook and checks the events and messages.
-What a test expects is read from the same database through knowledge/, never written in.
+Most tests run an action in this process, as Rasa's own reference bots test theirs: its
+`run()` with a `rasa_sdk.Tracker` made from a tracker state (`Tracker.from_dict`, with the
+slots domain.yml declares), a `CollectingDispatcher`, and no domain (bot/stack.py has Rasa
+send none); they check the events it returns and the messages it sends. The others drive the
+real actions server (`python -m actions.server`, the suite's shared stack) as the engine
+does, POSTing next_action and the tracker to /webhook: the action-server protocol itself.
+Both read the knowledge base the suite builds from data/; what a test expects is read from it
+through knowledge/, never written in.
 """
 
 from __future__ import annotations
 
-import os
-import sys
+import asyncio
+import json
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -20,15 +23,18 @@ from typing import Any
 
 import httpx
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from ruamel.yaml import YAML
 from sqlalchemy.orm import Session
 
-from bot.stack import ManagedProcess, StackError, free_port, http_get
+from actions import context
 from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
-from knowledge.db import make_engine, session_factory
 from knowledge.occupations import ONTARIO, wage_for
-from knowledge.resolver import resolve_title
-from knowledge.settings import database_url
+from knowledge.resolver import index_from_database, resolve_title, set_default_index
+from knowledge.settings import PROJECT_ROOT
+from tests.conftest import Stacks
 from tests.e2e.checks import (
     assert_payload_matches_db,
     assert_payload_schema,
@@ -37,55 +43,43 @@ from tests.e2e.checks import (
     wage_figures,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT_S = 60
-ACTIONS = {"action_resolve_job", "action_recommend",
-           "action_show_cheaper", "action_explain_wage", "action_explain_outlook",
-           "action_search_by_skill", "action_set_language", "action_start_over"}
-SLOTS: dict[str, Any] = {"language": "en", "job_title": None, "target_job": None, "skill": None,
-                         "noc": None, "current_noc": None, "target_noc": None,
-                         "goal": None, "constraints": None,
-                         "last_program_ids": None}
+DOMAIN = YAML(typ="safe").load((PROJECT_ROOT / "domain.yml").read_text(encoding="utf-8"))
+# The custom actions and the slots (with their initial values) as domain.yml declares them.
+ACTIONS = set(DOMAIN["actions"])
+SLOTS: dict[str, Any] = {name: slot.get("initial_value")
+                         for name, slot in DOMAIN["slots"].items()}
+# The actions by name, found as `python -m actions.server --actions actions` finds them.
+EXECUTOR = ActionExecutor()
+EXECUTOR.register_package("actions")
 
 
-def _start_server(log: Path, db_url: str) -> tuple[ManagedProcess, str]:
-    """An actions server alone, started the way bot/stack.py starts it in the stack."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    process = ManagedProcess(
-        name="actions",
-        argv=[sys.executable, "-m", "actions.server", "--actions", "actions", "-p", str(port)],
-        cwd=ROOT, env={**os.environ, "PATHFINDER_DATABASE_URL": db_url}, log_file=log,
-        is_healthy=lambda: http_get(f"{url}/health", timeout=1)[0] == 200,
-        port=port, host="127.0.0.1")
-    process.launch()
-    try:
-        process.wait_healthy(time.monotonic() + START_TIMEOUT_S)
-    except StackError:
-        process.terminate()
-        raise
-    return process, url
+@pytest.fixture(scope="module", autouse=True)
+def knowledge_base(sqlite_url: str) -> Iterator[None]:
+    """The suite's knowledge base for the actions run in this process (actions/context.py
+    reads PATHFINDER_DATABASE_URL) and for the resolver the tests take their expectations
+    from (the process-wide index, which the actions use too)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATHFINDER_DATABASE_URL", sqlite_url)
+        patch.setattr(context, "_sessions", None)  # none made on another knowledge base
+        set_default_index(index_from_database(sqlite_url))
+        try:
+            yield
+        finally:
+            set_default_index(None)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    process, url = _start_server(tmp_path_factory.mktemp("actions") / "actions.log",
-                                 database_url())
-    yield url
-    process.terminate()
-
-
-@pytest.fixture(scope="module")
-def db() -> Iterator[Session]:
-    engine = make_engine(database_url())
-    with session_factory(engine)() as session:
-        yield session
-    engine.dispose()
+def server(stacks: Stacks) -> str:
+    """The shared stack's actions server (on the same knowledge base); no engine needed."""
+    return stacks.engine(("actions",)).actions_url
 
 
 def tracker(text: str, intent: str, entities: Sequence[tuple[str, str]] = (),
             slots: dict[str, Any] | None = None,
             events: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    """A tracker state as the engine sends it, after the user's `text`."""
+    unknown = set(slots or {}) - set(SLOTS)
+    assert not unknown, f"domain.yml has no slot {unknown}"
     latest = {"text": text, "intent": {"name": intent, "confidence": 1.0},
               "entities": [{"entity": name, "value": value, "start": 0, "end": 0}
                            for name, value in entities]}
@@ -100,15 +94,35 @@ def tracker(text: str, intent: str, entities: Sequence[tuple[str, str]] = (),
     }
 
 
-def run_action(server: str, action: str, text: str, intent: str = "inform_job",
+def run_state(action: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The action's run() in this process: the events it returns and the messages its
+    CollectingDispatcher holds, through JSON as the actions server answers them."""
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(EXECUTOR.actions[action](dispatcher, Tracker.from_dict(state), {}))
+    result: dict[str, Any] = json.loads(json.dumps(
+        {"events": events, "responses": dispatcher.messages}))
+    return result
+
+
+def run_action(action: str, text: str, intent: str = "inform_job",
                entities: Sequence[tuple[str, str]] = (), slots: dict[str, Any] | None = None,
                events: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
-    body = {"next_action": action, "sender_id": "test", "version": "3.6.21",
-            "tracker": tracker(text, intent, entities, slots, events)}
+    return run_state(action, tracker(text, intent, entities, slots, events))
+
+
+def post_state(server: str, action: str, state: dict[str, Any]) -> dict[str, Any]:
+    """The actions server's answer to the engine's request (no domain: see bot/stack.py)."""
+    body = {"next_action": action, "sender_id": "test", "version": "3.6.21", "tracker": state}
     response = httpx.post(f"{server}/webhook", json=body, timeout=90)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()
     return result
+
+
+def post_action(server: str, action: str, text: str, intent: str = "inform_job",
+                entities: Sequence[tuple[str, str]] = (), slots: dict[str, Any] | None = None,
+                events: Sequence[dict[str, Any]] = ()) -> dict[str, Any]:
+    return post_state(server, action, tracker(text, intent, entities, slots, events))
 
 
 def slot_events(result: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +141,14 @@ def buttons(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for r in result["responses"] for b in r.get("buttons") or []]
 
 
+def responses(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The messages that are fixed replies: responses of domain.yml, which the engine renders
+    in the conversation's language, filling their {placeholders} from the message."""
+    said = [r for r in result["responses"] if r.get("response")]
+    assert {r["response"] for r in said} <= set(DOMAIN["responses"]), said
+    return said
+
+
 # --- the server -------------------------------------------------------------------------------
 
 def test_the_server_serves_every_custom_action_of_the_domain(server: str) -> None:
@@ -134,22 +156,38 @@ def test_the_server_serves_every_custom_action_of_the_domain(server: str) -> Non
     assert listed >= ACTIONS
 
 
+@pytest.mark.parametrize(("action", "text", "intent", "entities", "slots"), [
+    ("action_resolve_job", "I'm a cashier, online only", "inform_job",
+     [("job_title", "cashier")], {}),
+    ("action_recommend", "cheaper than $500 please", "inform_constraint", [],
+     {"current_noc": "65100", "language": "fr"}),
+    ("action_search_by_skill", "Which programs teach CNC?", "search_by_skill",
+     [("skill", "CNC")], {}),
+], ids=["resolve", "recommend", "skill"])
+def test_the_server_answers_as_the_action_runs_in_process(
+        server: str, action: str, text: str, intent: str,
+        entities: list[tuple[str, str]], slots: dict[str, Any]) -> None:
+    """What the in-process tests see is what the engine gets from the server."""
+    state = tracker(text, intent, entities, slots)
+    assert post_state(server, action, state) == run_state(action, state)
+
+
 # --- action_resolve_job -----------------------------------------------------------------------
 
 def test_a_clear_title_sets_the_resolvers_occupation(server: str) -> None:
     expected = resolve_title("cashier")
     assert expected.status == "clear"
-    result = run_action(server, "action_resolve_job", "I'm a cashier",
-                        entities=[("job_title", "cashier")])
+    result = post_action(server, "action_resolve_job", "I'm a cashier",
+                         entities=[("job_title", "cashier")])
     slots = slot_events(result)
     assert slots["current_noc"] == expected.candidates[0].noc
     assert payloads(result)[0]["occupation"]["noc"] == slots["current_noc"]  # and programs
 
 
-def test_an_ambiguous_title_asks_back_with_buttons(server: str, db: Session) -> None:
+def test_an_ambiguous_title_asks_back_with_buttons(db: Session) -> None:
     expected = resolve_title("driver")
     assert expected.status == "ambiguous"
-    result = run_action(server, "action_resolve_job", "I was a driver",
+    result = run_action("action_resolve_job", "I was a driver",
                         entities=[("job_title", "driver")])
     assert not payloads(result)  # no programs before the learner has chosen
     offered = buttons(result)
@@ -160,8 +198,8 @@ def test_an_ambiguous_title_asks_back_with_buttons(server: str, db: Session) -> 
         assert occupation is not None and button["title"] == occupation.title_en
 
 
-def test_french_buttons_use_french_titles(server: str, db: Session) -> None:
-    result = run_action(server, "action_resolve_job", "j'étais chauffeur",
+def test_french_buttons_use_french_titles(db: Session) -> None:
+    result = run_action("action_resolve_job", "j'étais chauffeur",
                         entities=[("job_title", "chauffeur"), ("language", "fr")],
                         slots={"language": "fr"})
     offered = buttons(result)
@@ -178,23 +216,21 @@ def test_a_title_split_in_two_entities_is_read_whole(server: str) -> None:
     state["latest_message"]["entities"] = [
         {"entity": "job_title", "value": "medical", "start": 6, "end": 13},
         {"entity": "job_title", "value": "administrative assistant", "start": 14, "end": 38}]
-    body = {"next_action": "action_resolve_job", "sender_id": "test",
-            "version": "3.6.21", "tracker": state}
-    result = httpx.post(f"{server}/webhook", json=body, timeout=90).json()
+    result = post_state(server, "action_resolve_job", state)
     assert slot_events(result)["current_noc"] == \
         resolve_title("medical administrative assistant").candidates[0].noc
 
 
-def test_a_button_payload_chooses_that_occupation(server: str) -> None:
-    result = run_action(server, "action_resolve_job", '/choose_occupation{"noc":"73300"}',
+def test_a_button_payload_chooses_that_occupation() -> None:
+    result = run_action("action_resolve_job", '/choose_occupation{"noc":"73300"}',
                         intent="choose_occupation", entities=[("noc", "73300")])
     slots = slot_events(result)
     assert slots["current_noc"] == "73300"
     assert payloads(result)[0]["occupation"]["noc"] == "73300"
 
 
-def test_a_forged_button_payload_is_not_trusted(server: str) -> None:
-    result = run_action(server, "action_resolve_job", '/choose_occupation{"noc":"99999"}',
+def test_a_forged_button_payload_is_not_trusted() -> None:
+    result = run_action("action_resolve_job", '/choose_occupation{"noc":"99999"}',
                         intent="choose_occupation", entities=[("noc", "99999")])
     slots = slot_events(result)
     assert "current_noc" not in slots or slots["current_noc"] is None
@@ -203,35 +239,37 @@ def test_a_forged_button_payload_is_not_trusted(server: str) -> None:
 
 @pytest.mark.parametrize(("typed", "index"), [("the second one", 1), ("le premier", 0),
                                               ("3", 2), ("I'll take the last one", -1)])
-def test_an_ordinal_typed_after_the_buttons_picks_that_button(server: str, typed: str,
+def test_an_ordinal_typed_after_the_buttons_picks_that_button(typed: str,
                                                                index: int) -> None:
-    asked = run_action(server, "action_resolve_job", "driver", entities=[("job_title", "driver")])
+    asked = run_action("action_resolve_job", "driver", entities=[("job_title", "driver")])
     offered = buttons(asked)
     assert len(offered) >= 4
     bot_event = {"event": "bot", "timestamp": time.time(), "text": asked["responses"][0]["text"],
                  "data": {"buttons": offered}}
     user_event = {"event": "user", "timestamp": time.time(), "text": "driver",
                   "parse_data": {"intent": {"name": "inform_job"}, "entities": []}}
-    result = run_action(server, "action_resolve_job", typed, intent="choose_occupation",
+    result = run_action("action_resolve_job", typed, intent="choose_occupation",
                         events=[user_event, bot_event])
     slots = slot_events(result)
     assert f'{{"noc":"{slots["current_noc"]}"}}' in offered[index]["payload"]
     assert payloads(result)[0]["occupation"]["noc"] == slots["current_noc"]
 
 
-def test_an_unknown_title_says_so_and_offers_sectors(server: str) -> None:
+def test_an_unknown_title_says_so_and_offers_sectors() -> None:
     assert resolve_title("youtuber").status == "none"
-    result = run_action(server, "action_resolve_job", "I am a youtuber",
+    result = run_action("action_resolve_job", "I am a youtuber",
                         entities=[("job_title", "youtuber")])
     assert not payloads(result)
-    assert "youtuber" in texts(result)
+    # "I could not find a job called "youtuber"": the title said back.
+    assert ("utter_no_occupation", "youtuber") in [
+        (r["response"], r.get("quoted")) for r in responses(result)]
     offered = buttons(result)
     assert offered and all(b["payload"].startswith("/search_by_skill") for b in offered)
 
 
-def test_a_target_job_is_resolved_too(server: str) -> None:
+def test_a_target_job_is_resolved_too() -> None:
     expected = resolve_title("registered nurse")
-    result = run_action(server, "action_resolve_job",
+    result = run_action("action_resolve_job",
                         "I'm a cashier and want to become a registered nurse",
                         entities=[("job_title", "cashier"), ("target_job", "registered nurse")])
     slots = slot_events(result)
@@ -239,9 +277,9 @@ def test_a_target_job_is_resolved_too(server: str) -> None:
     assert slots["current_noc"] == resolve_title("cashier").candidates[0].noc
 
 
-def test_an_ambiguous_target_is_asked_with_target_buttons(server: str) -> None:
+def test_an_ambiguous_target_is_asked_with_target_buttons() -> None:
     assert resolve_title("technician").status == "ambiguous"
-    asked = run_action(server, "action_resolve_job", "I'm a cashier and want to be a technician",
+    asked = run_action("action_resolve_job", "I'm a cashier and want to be a technician",
                        entities=[("job_title", "cashier"), ("target_job", "technician")])
     slots = slot_events(asked)
     assert slots["current_noc"] == resolve_title("cashier").candidates[0].noc
@@ -249,7 +287,7 @@ def test_an_ambiguous_target_is_asked_with_target_buttons(server: str) -> None:
     offered = buttons(asked)
     assert offered and all('"target_job"' in b["payload"] for b in offered)
     noc = offered[0]["payload"].split('"')[3]
-    clicked = run_action(server, "action_resolve_job", offered[0]["payload"],
+    clicked = run_action("action_resolve_job", offered[0]["payload"],
                          intent="choose_occupation",
                          entities=[("noc", noc), ("target_job", offered[0]["title"])],
                          slots={"current_noc": slots["current_noc"],
@@ -261,9 +299,9 @@ def test_an_ambiguous_target_is_asked_with_target_buttons(server: str) -> None:
 # --- constraints, read by the actions that open a learner's turn ----------------------------
 
 @pytest.mark.parametrize("action", ["action_recommend", "action_resolve_job"])
-def test_constraints_are_parsed_from_the_message(server: str, action: str) -> None:
+def test_constraints_are_parsed_from_the_message(action: str) -> None:
     text = "online programs under $800 please, I want to change careers"
-    result = run_action(server, action, text, intent="inform_constraint")
+    result = run_action(action, text, intent="inform_constraint")
     slots = slot_events(result)
     assert slots["constraints"] == parse_constraints(text).to_dict()
     assert slots["goal"] == "change_career"
@@ -271,17 +309,16 @@ def test_constraints_are_parsed_from_the_message(server: str, action: str) -> No
     assert result["responses"] == [{**result["responses"][0], "response": "utter_ask_job_title"}]
 
 
-def test_a_constraint_in_the_job_message_shapes_the_first_list(server: str,
-                                                              db: Session) -> None:
-    result = run_action(server, "action_resolve_job", "I'm a cashier, online only",
+def test_a_constraint_in_the_job_message_shapes_the_first_list(db: Session) -> None:
+    result = run_action("action_resolve_job", "I'm a cashier, online only",
                         entities=[("job_title", "cashier")])
     programs = payloads(result)[0]["programs"]
     assert programs and all(p["delivery"] == "online" for p in programs)
 
 
-def test_a_changed_constraint_after_results_is_said_back(server: str) -> None:
+def test_a_changed_constraint_after_results_is_said_back() -> None:
     previous = {"max_cost": 800.0, "delivery": ["online"]}
-    result = run_action(server, "action_recommend", "actually, less than 500 dollars",
+    result = run_action("action_recommend", "actually, less than 500 dollars",
                         intent="inform_constraint",
                         slots={"constraints": previous, "last_program_ids": ["x"]})
     updated = slot_events(result)["constraints"]
@@ -292,9 +329,9 @@ def test_a_changed_constraint_after_results_is_said_back(server: str) -> None:
 
 # --- action_recommend and action_show_cheaper ---------------------------------------------------
 
-def _recommend(server: str, noc: str, constraints: dict[str, Any],
+def _recommend(noc: str, constraints: dict[str, Any],
                lang: str = "en") -> dict[str, Any]:
-    return run_action(server, "action_recommend", "show me programs",
+    return run_action("action_recommend", "show me programs",
                       intent="ask_recommendations",
                       slots={"current_noc": noc, "constraints": constraints, "language": lang})
 
@@ -303,7 +340,9 @@ def test_recommendations_fit_the_constraints_and_follow_the_schema(server: str,
                                                                     db: Session) -> None:
     noc = resolve_title("cashier").candidates[0].noc
     constraints = {"max_cost": 800.0, "delivery": ["online"]}
-    result = _recommend(server, noc, constraints)
+    result = post_action(server, "action_recommend", "show me programs",
+                         intent="ask_recommendations",
+                         slots={"current_noc": noc, "constraints": constraints})
     [payload] = payloads(result)
     assert_payload_schema(payload, "en")
     assert_payload_matches_db(db, payload)
@@ -326,30 +365,30 @@ def test_recommendations_fit_the_constraints_and_follow_the_schema(server: str,
     assert money_figures(wage_text) and set(money_figures(wage_text)) <= wage_figures(wage)
 
 
-def test_was_this_helpful_is_asked_after_the_first_list_only(server: str) -> None:
+def test_was_this_helpful_is_asked_after_the_first_list_only() -> None:
     noc = resolve_title("cashier").candidates[0].noc
     asked = {"event": "bot", "timestamp": time.time(), "text": "Is this list helpful?",
              "data": {"buttons": [{"title": "Yes, thanks",
                                    "payload": '/rate_recommendations{"helpful":"yes"}'}]}}
-    later = run_action(server, "action_recommend", "show me programs",
+    later = run_action("action_recommend", "show me programs",
                        intent="ask_recommendations", slots={"current_noc": noc},
                        events=[asked])
     assert payloads(later)[0]["programs"]
     assert "utter_ask_helpful" not in [r.get("response") for r in later["responses"]]
 
 
-def test_french_slot_gives_french_text(server: str) -> None:
+def test_french_slot_gives_french_text() -> None:
     noc = resolve_title("cashier").candidates[0].noc
-    result = _recommend(server, noc, {}, lang="fr")
+    result = _recommend(noc, {}, lang="fr")
     [payload] = payloads(result)
     assert_payload_schema(payload, "fr")
     assert texts(result).startswith("Voici")
     assert " programs " not in texts(result)
 
 
-def test_an_impossible_constraint_names_what_blocks(server: str, db: Session) -> None:
+def test_an_impossible_constraint_names_what_blocks(db: Session) -> None:
     noc = resolve_title("cashier").candidates[0].noc
-    result = _recommend(server, noc, {"max_cost": 0, "max_hours": 1})
+    result = _recommend(noc, {"max_cost": 0, "max_hours": 1})
     [payload] = payloads(result)
     assert payload["programs"] == []
     assert slot_events(result)["last_program_ids"] == []
@@ -357,11 +396,11 @@ def test_an_impossible_constraint_names_what_blocks(server: str, db: Session) ->
     assert "free" in text or "hour" in text, text
 
 
-def test_cheaper_programs_cost_less_than_the_cheapest_shown(server: str, db: Session) -> None:
+def test_cheaper_programs_cost_less_than_the_cheapest_shown(db: Session) -> None:
     noc = resolve_title("cashier").candidates[0].noc
-    first = payloads(_recommend(server, noc, {}))[0]["programs"]
+    first = payloads(_recommend(noc, {}))[0]["programs"]
     cheapest = min(Decimal(str(p["cost"])) for p in first)
-    result = run_action(server, "action_show_cheaper", "cheaper please", intent="ask_cheaper",
+    result = run_action("action_show_cheaper", "cheaper please", intent="ask_cheaper",
                         slots={"current_noc": noc, "last_program_ids": [p["id"] for p in first]})
     found = payloads(result)
     if found and found[0]["programs"]:
@@ -369,39 +408,39 @@ def test_cheaper_programs_cost_less_than_the_cheapest_shown(server: str, db: Ses
             row = db.get(models.Program, program["id"])
             assert row is not None and row.cost < cheapest
     else:
-        assert "cheaper" in texts(result)
+        assert "utter_nothing_cheaper" in [r["response"] for r in responses(result)]
 
 
-def test_recommend_without_a_job_asks_for_it(server: str) -> None:
-    result = run_action(server, "action_recommend", "programs?", intent="ask_recommendations")
+def test_recommend_without_a_job_asks_for_it() -> None:
+    result = run_action("action_recommend", "programs?", intent="ask_recommendations")
     assert [r["response"] for r in result["responses"]] == ["utter_ask_job_title"]
 
 
 # --- labour market ----------------------------------------------------------------------------
 
-def test_wage_answer_uses_the_wage_table(server: str, db: Session) -> None:
+def test_wage_answer_uses_the_wage_table(db: Session) -> None:
     noc = resolve_title("welder").candidates[0].noc
     wage = wage_for(db, noc, ONTARIO)
     assert wage is not None
-    result = run_action(server, "action_explain_wage", "how much does it pay?",
+    result = run_action("action_explain_wage", "how much does it pay?",
                         intent="ask_wage", slots={"current_noc": noc})
     figures = money_figures(texts(result))
     assert figures and set(figures) <= wage_figures(wage)
     assert str(wage.year) in texts(result)
 
 
-def test_missing_wage_data_is_said_not_invented(server: str, db: Session) -> None:
+def test_missing_wage_data_is_said_not_invented(db: Session) -> None:
     with_wage = {w.noc for w in db.query(models.Wage)}
     noc = next(o.noc for o in db.query(models.Occupation).order_by(models.Occupation.noc)
                if o.noc not in with_wage)
-    result = run_action(server, "action_explain_wage", "wages?", intent="ask_wage",
+    result = run_action("action_explain_wage", "wages?", intent="ask_wage",
                         slots={"current_noc": noc})
     assert "don't have wage data" in texts(result)
     assert money_figures(texts(result)) == []
 
 
-def test_outlook_answer_for_current_and_target(server: str, db: Session) -> None:
-    result = run_action(server, "action_explain_outlook", "is it a good job?",
+def test_outlook_answer_for_current_and_target(db: Session) -> None:
+    result = run_action("action_explain_outlook", "is it a good job?",
                         intent="ask_outlook",
                         slots={"current_noc": "65100", "target_noc": "31301"})
     said = [r["text"] for r in result["responses"] if r.get("text")]
@@ -413,8 +452,8 @@ def test_outlook_answer_for_current_and_target(server: str, db: Session) -> None
 
 # --- employer ---------------------------------------------------------------------------------
 
-def test_programs_that_teach_cnc_name_institution_and_link(server: str, db: Session) -> None:
-    result = run_action(server, "action_search_by_skill", "Which programs teach CNC?",
+def test_programs_that_teach_cnc_name_institution_and_link(db: Session) -> None:
+    result = run_action("action_search_by_skill", "Which programs teach CNC?",
                         intent="search_by_skill", entities=[("skill", "CNC")])
     [payload] = payloads(result)
     assert payload["programs"]
@@ -426,9 +465,9 @@ def test_programs_that_teach_cnc_name_institution_and_link(server: str, db: Sess
         assert program.institution.name_en == item["institution"]
 
 
-def test_an_employers_constraints_filter_the_skill_search(server: str, db: Session) -> None:
+def test_an_employers_constraints_filter_the_skill_search(db: Session) -> None:
     constraints = {"delivery": ["online"]}
-    result = run_action(server, "action_search_by_skill", "online Excel courses",
+    result = run_action("action_search_by_skill", "online Excel courses",
                         intent="search_by_skill", entities=[("skill", "Excel")],
                         slots={"constraints": constraints})
     [payload] = payloads(result)
@@ -437,8 +476,8 @@ def test_an_employers_constraints_filter_the_skill_search(server: str, db: Sessi
                         Constraints.from_dict(constraints))
 
 
-def test_a_skill_nobody_teaches_offers_sectors(server: str) -> None:
-    result = run_action(server, "action_search_by_skill", "who teaches zorbing?",
+def test_a_skill_nobody_teaches_offers_sectors() -> None:
+    result = run_action("action_search_by_skill", "who teaches zorbing?",
                         intent="search_by_skill", entities=[("skill", "zorbing")])
     assert payloads(result) == []
     assert buttons(result)
@@ -451,14 +490,14 @@ def test_a_skill_nobody_teaches_offers_sectors(server: str) -> None:
     ("en anglais svp", "fr", "en"),
     ('/change_language{"language":"fr"}', "fr", "fr"),
 ])
-def test_set_language(server: str, text: str, entity: str, expected: str) -> None:
-    result = run_action(server, "action_set_language", text, intent="change_language",
+def test_set_language(text: str, entity: str, expected: str) -> None:
+    result = run_action("action_set_language", text, intent="change_language",
                         entities=[("language", entity)])
     assert slot_events(result) == {"language": expected}
 
 
-def test_start_over_keeps_only_the_language(server: str) -> None:
-    result = run_action(server, "action_start_over", "recommencer", intent="start_over",
+def test_start_over_keeps_only_the_language() -> None:
+    result = run_action("action_start_over", "recommencer", intent="start_over",
                         slots={"language": "fr", "current_noc": "65100"})
     assert result["events"][0]["event"] == "reset_slots"
     assert slot_events(result) == {"language": "fr"}
@@ -472,21 +511,22 @@ BAD_TEXTS = ["", "x" * 10_000, "<script>alert('x')</script> cashier",
 
 @pytest.mark.parametrize("action", sorted(ACTIONS))
 @pytest.mark.parametrize("text", BAD_TEXTS, ids=["empty", "10k", "html", "sql", "emoji", "bin"])
-def test_bad_input_never_breaks_an_action(server: str, action: str, text: str) -> None:
-    result = run_action(server, action, text, intent="inform_job",
+def test_bad_input_never_breaks_an_action(action: str, text: str) -> None:
+    result = run_action(action, text, intent="inform_job",
                         entities=[("job_title", text), ("skill", text)],
                         slots={"constraints": "{not json", "last_program_ids": "oops",
                                "current_noc": "<b>1</b>"})
     assert "<script>" not in texts(result)
+    # Nor in what the engine fills a response's {placeholders} with.
+    assert not any("<script>" in str(value) for r in responses(result) for value in r.values())
 
 
-def test_a_broken_knowledge_base_gives_a_polite_message(tmp_path: Path) -> None:
+def test_a_broken_knowledge_base_gives_a_polite_message(stacks: Stacks, tmp_path: Path) -> None:
+    """An actions server of its own, on an empty database: it starts, and says sorry."""
     empty = tmp_path / "empty.sqlite"
-    process, url = _start_server(tmp_path / "actions.log", f"sqlite:///{empty}")
-    try:
-        result = run_action(url, "action_resolve_job", "cashier",
-                            entities=[("job_title", "cashier")])
-    finally:
-        process.terminate()
-    assert texts(result).startswith("Sorry, something went wrong")
+    with stacks.own("actions", database_url=f"sqlite:///{empty}") as broken:
+        result = post_action(broken.actions_url, "action_resolve_job", "cashier",
+                             entities=[("job_title", "cashier")])
+    assert [r.get("response") for r in result["responses"]][:1] == ["utter_sorry"]
+    assert "utter_sorry" in DOMAIN["responses"]
     assert slot_events(result) == {}  # no half-done turn: nothing changed

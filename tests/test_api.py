@@ -2,18 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-
-from bot.api.app import create_app
-
-
-@pytest.fixture(scope="module")
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_url)) as client:
-        yield client
 
 
 def test_resolve_returns_ranked_candidates(client: TestClient) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, delete, event, func, select, update
 from sqlalchemy.orm import Session
 
-from bot.api.app import create_app
 from bot.cli import main as cli_main
 from knowledge import models, snapshot
 from knowledge.catalog_import import ImportRefused, import_programs
@@ -210,51 +208,54 @@ def test_a_check_after_the_reader_names_the_rows_own_line(kb_engine: Engine) -> 
     assert [e.line for e in report.errors] == [3] and "title_en" in report.errors[0].reason
 
 
-def test_all_or_nothing_on_each_backend(session: Session) -> None:
+@pytest.mark.both_backends
+def test_all_or_nothing_on_each_backend(db: Session) -> None:
     """On the shared knowledge base (SQLite and PostgreSQL): a file whose last row is bad
     leaves the catalog exactly as it was."""
     rows = new_rows("backend", 3)
     rows[2]["language"] = "klingon"
-    before = program_count(session)
-    report = import_programs(session, csv_file(rows), "x.csv")
+    before = program_count(db)
+    report = import_programs(db, csv_file(rows), "x.csv")
     assert [e.line for e in report.errors] == [4]
-    session.rollback()
-    assert program_count(session) == before
-    assert session.get(models.Program, rows[0]["id"]) is None
+    db.rollback()
+    assert program_count(db) == before
+    assert db.get(models.Program, rows[0]["id"]) is None
 
 
-def test_a_good_file_lands_whole_on_each_backend(session: Session) -> None:
+@pytest.mark.both_backends
+def test_a_good_file_lands_whole_on_each_backend(db: Session) -> None:
     """The write path on SQLite and PostgreSQL (types, JSON lists, decimals); the shared
     knowledge base is put back afterwards."""
     rows = new_rows("landing", 2)
     ids = [r["id"] for r in rows]
-    before = program_count(session)
-    dataset = session.get(models.Dataset, "catalog")
+    before = program_count(db)
+    dataset = db.get(models.Dataset, "catalog")
     assert dataset is not None
     loaded = (dataset.loaded_at, dataset.rows_loaded)
     try:
-        report = import_programs(session, csv_file(rows), "x.csv")
+        report = import_programs(db, csv_file(rows), "x.csv")
         assert report.ok and report.added == ids
-        session.expire_all()
-        assert program_count(session) == before + 2
-        program = session.get(models.Program, ids[0])
+        db.expire_all()
+        assert program_count(db) == before + 2
+        program = db.get(models.Program, ids[0])
         assert program is not None and program.schedule == rows[0]["schedule"].split("|")
     finally:
-        session.rollback()
-        session.execute(delete(models.TagSuggestion).where(
+        db.rollback()
+        db.execute(delete(models.TagSuggestion).where(
             models.TagSuggestion.program_id.in_(ids)))
-        session.execute(delete(models.Program).where(models.Program.id.in_(ids)))
-        session.execute(update(models.Dataset).where(models.Dataset.key == "catalog")
+        db.execute(delete(models.Program).where(models.Program.id.in_(ids)))
+        db.execute(update(models.Dataset).where(models.Dataset.key == "catalog")
                         .values(loaded_at=loaded[0], rows_loaded=loaded[1]))
-        session.commit()
-    assert program_count(session) == before
+        db.commit()
+    assert program_count(db) == before
 
 
-def test_a_database_failure_mid_import_leaves_nothing(session: Session) -> None:
+@pytest.mark.both_backends
+def test_a_database_failure_mid_import_leaves_nothing(db: Session) -> None:
     """If the database fails after some rows were written (here: on the second program's
     flush), the rows already sent are rolled back too."""
     rows = new_rows("midway", 3)
-    before = program_count(session)
+    before = program_count(db)
     flushes = {"count": 0}
 
     def fail_on_second_program(flushing: Session, *_: object) -> None:
@@ -263,15 +264,15 @@ def test_a_database_failure_mid_import_leaves_nothing(session: Session) -> None:
             if flushes["count"] == 2:
                 raise RuntimeError("simulated database failure")
 
-    event.listen(session, "before_flush", fail_on_second_program)
+    event.listen(db, "before_flush", fail_on_second_program)
     try:
         with pytest.raises(RuntimeError, match="simulated"):
-            import_programs(session, csv_file(rows), "x.csv")
+            import_programs(db, csv_file(rows), "x.csv")
     finally:
-        event.remove(session, "before_flush", fail_on_second_program)
+        event.remove(db, "before_flush", fail_on_second_program)
     assert flushes["count"] == 2  # the first program had been sent to the database
-    assert program_count(session) == before
-    assert session.get(models.Program, rows[0]["id"]) is None
+    assert program_count(db) == before
+    assert db.get(models.Program, rows[0]["id"]) is None
 
 
 def test_cli_imports_and_reports_line_numbers(kb_url: str, tmp_path: Path,
@@ -288,12 +289,6 @@ def test_cli_imports_and_reports_line_numbers(kb_url: str, tmp_path: Path,
     assert cli_main(["--database", kb_url, "catalog", "import", str(bad)]) == 1
     err = capsys.readouterr().err
     assert "bad.csv:3: " in err and "Nothing imported" in err
-
-
-@pytest.fixture(scope="module")
-def client(kb_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(kb_url)) as client:
-        yield client
 
 
 def test_api_import_needs_the_token(client: TestClient,

@@ -10,7 +10,6 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -18,39 +17,27 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.stack import Stack, StackConfig, free_port, group_processes
+from bot.stack import Stack, group_processes
 from connectors.senders import RELAY_TOKEN_HEADER
-from knowledge.settings import PROJECT_ROOT, database_url
+from tests.conftest import ENGINE_TURN_TIMEOUT_S as TURN_TIMEOUT_S
+from tests.conftest import Stacks
 
-MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
-# The channel's PATHFINDER_TURN_TIMEOUT_S for this engine. Not shorter: a freshly restarted
-# actions server builds its occupation index on the first turn (15 s on a busy machine).
-TURN_TIMEOUT_S = 30
 # A message that needs the actions server (action_resolve_job).
 NEEDS_ACTIONS = {"en": "I am a cashier", "fr": "Je suis caissière"}
 GREETING = {"en": "Hello", "fr": "Bonjour"}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.is_file():
-        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    tmp = tmp_path_factory.mktemp("channels")
-    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
-                         web_port=None, tracker_db=tmp / "tracker.db", log_dir=tmp / "logs",
-                         database_url=database_url(),
-                         rasa_env={"PATHFINDER_TURN_TIMEOUT_S": str(TURN_TIMEOUT_S),
-                                   # Rasa's own default (ERROR) would hide an access log.
-                                   "LOG_LEVEL_LIBRARIES": "INFO"})
-    with Stack(config) as running:
-        yield running
+def stack(stacks: Stacks) -> Stack:
+    """The suite's shared engine, whose channel gives up on the actions server after
+    TURN_TIMEOUT_S and whose libraries log at INFO (tests/conftest.py's ENGINE_ENV)."""
+    return stacks.engine()
 
 
 @pytest.fixture()
-def engine(stack: Stack) -> Stack:
+def engine(stacks: Stacks) -> Stack:
     """The stack with its actions server running (a test may have stopped it)."""
-    stack.start_service("actions")
-    return stack
+    return stacks.engine()
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,6 @@ SQLite copy of the test knowledge base."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,18 +11,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.api.app import create_app
 from bot.api.rate_limit import RateLimiter
-from bot.stack import Stack, StackConfig, free_port
 from knowledge import models
-from knowledge.settings import PROJECT_ROOT
-
-
-@pytest.fixture(scope="module")
-def app(kb_url: str) -> Iterator[FastAPI]:
-    application = create_app(kb_url)
-    with TestClient(application):  # runs the lifespan (migrations) once
-        yield application
+from tests.conftest import Stacks
 
 
 def inquiry(program: models.Program) -> dict[str, Any]:
@@ -33,15 +22,17 @@ def inquiry(program: models.Program) -> dict[str, Any]:
 
 
 def test_an_ipv6_client_is_counted_by_its_64(
-        app: FastAPI, program: models.Program, monkeypatch: pytest.MonkeyPatch) -> None:
+        client: TestClient, program: models.Program, monkeypatch: pytest.MonkeyPatch) -> None:
     """Whoever has an IPv6 address has the whole /64 around it (a subscriber's smallest
     share): counted per address, each of its 2**64 addresses would be a fresh limit."""
+    app = client.app
+    assert isinstance(app, FastAPI)
     monkeypatch.setattr(app.state, "inquiry_limiter", RateLimiter(1, 600), raising=False)
 
     def send(address: str) -> int:
         # Shares the module's lifespan: no `with`.
-        client = TestClient(app, client=(address, 50000))
-        return client.post("/api/inquiries", json=inquiry(program)).status_code
+        browser = TestClient(app, client=(address, 50000))
+        return browser.post("/api/inquiries", json=inquiry(program)).status_code
 
     assert [send("2001:db8:1:2::1"), send("2001:db8:1:2:ffff:ffff:ffff:fffe")] == [201, 429]
     assert send("2001:db8:1:3::1") == 201  # the next /64 is someone else
@@ -51,7 +42,7 @@ def test_an_ipv6_client_is_counted_by_its_64(
 
 
 def test_the_web_app_of_pathfinder_run_ignores_forwarded_for_from_localhost(
-        kb_url: str, program: models.Program, tmp_path: Path,
+        kb_url: str, program: models.Program, stacks: Stacks,
         monkeypatch: pytest.MonkeyPatch) -> None:
     """uvicorn, by default, takes the address in X-Forwarded-For of a request from 127.0.0.1
     as the client's: anyone on the machine, or a proxy passing the header on, would get a
@@ -59,15 +50,8 @@ def test_the_web_app_of_pathfinder_run_ignores_forwarded_for_from_localhost(
     (none here), so both requests are 127.0.0.1's."""
     monkeypatch.setenv("PATHFINDER_INQUIRY_RATE", "1/600")  # the Stack copies the environment
     monkeypatch.delenv("PATHFINDER_TRUSTED_PROXIES", raising=False)
-    stack = Stack(StackConfig(root=PROJECT_ROOT, rasa_port=free_port(),
-                              actions_port=free_port(), web_port=free_port(),
-                              tracker_db=tmp_path / "tracker.db", log_dir=tmp_path / "logs",
-                              database_url=kb_url))
-    try:
-        stack.start_service("web", timeout=120)
+    with stacks.own("web", database_url=kb_url) as stack:  # the web app alone
         codes = [httpx.post(f"{stack.web_url}/api/inquiries", json=inquiry(program),
                             headers={"X-Forwarded-For": forwarded_for}, timeout=30).status_code
                  for forwarded_for in ("198.51.100.1", "198.51.100.2")]
-    finally:
-        stack.stop()
     assert codes == [201, 429]

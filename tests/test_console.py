@@ -16,7 +16,7 @@ import shutil
 import sqlite3
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from html import unescape
@@ -33,22 +33,18 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from bot import cli
-from bot.api.app import create_app
-from bot.api.rate_limit import FailureBackoff, RateLimiter, rate_from_env
+from bot.api.rate_limit import FailureBackoff, RateLimiter
 from bot.console import routes
 from bot.console.conversations import EVENTS
-from bot.stack import Stack, free_port
+from bot.stack import Stack
 from connectors.senders import RELAY_TOKEN_HEADER
 from knowledge import models, tagging
-from knowledge.db import make_engine
 from knowledge.inquiries import create_inquiry
 from knowledge.referrals import conversation_ref, record_click
-from knowledge.settings import PROJECT_ROOT
-from tests.conftest import TEST_RASA_TOKEN, TEST_SECRET_KEY, screenshots_dir, started_stack
+from knowledge.settings import PROJECT_ROOT, web_settings
+from tests.conftest import TEST_RASA_TOKEN, TEST_SECRET_KEY, Stacks, screenshots_dir
 
-MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 ENGINE_PYTHON = PROJECT_ROOT / ".venv-engine" / "bin" / "python"
-CHROMIUM = Path("/usr/bin/chromium")
 EMAIL, PASSWORD = "reviewer@example.org", "a long enough password"
 OTHER_EMAIL = "locked@example.org"
 SECRET_EMAIL, SECRET_PHONE = "ana.b@example.com", "416-555-0199"
@@ -81,12 +77,10 @@ class Conversations:
 
 
 @pytest.fixture(scope="module")
-def stack(kb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.is_file():
-        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    # The web app's console reads the tracker store this stack's Rasa writes (bot/stack.py).
-    with started_stack(tmp_path_factory.mktemp("console-stack"), web=True,
-                       database_url=kb_url) as running:
+def stack(kb_url: str, stacks: Stacks) -> Iterator[Stack]:
+    """A stack of this module's own: the analytics count every conversation of its tracker
+    store. The web app's console reads that store (bot/stack.py); the browser test uses it."""
+    with stacks.own("actions", "rasa", "web", database_url=kb_url) as running:
         yield running
 
 
@@ -151,26 +145,21 @@ def staff_accounts(kb_url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def app(kb_url: str, tracker_db: Path, staff_accounts: None) -> Iterator[Any]:
-    application = create_app(kb_url, rasa_url=f"http://127.0.0.1:{free_port()}")
-    application.state.tracker_db_url = f"sqlite:///{tracker_db}"
-    with TestClient(application):  # runs the lifespan (migrations) once
-        yield application
+def app(web_client: Callable[..., TestClient], tracker_db: Path, staff_accounts: None) -> Any:
+    """The web app on the module's knowledge base, its console on the stack's conversations."""
+    return web_client(tracker_db_url=f"sqlite:///{tracker_db}").app
 
 
 @pytest.fixture(scope="module")
-def console_app(kb_url: str, staff_accounts: None,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def console_app(web_client: Callable[..., TestClient], staff_accounts: None,
+                tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The web app with the staff accounts and an empty tracker store, without the Rasa
     stack: for what the console does before it reads a conversation (logins, forms, ids)."""
     tracker = tmp_path_factory.mktemp("empty-tracker") / "tracker.db"
     engine = create_engine(f"sqlite:///{tracker}")
     EVENTS.metadata.create_all(engine)
     engine.dispose()
-    application = create_app(kb_url, rasa_url=f"http://127.0.0.1:{free_port()}")
-    application.state.tracker_db_url = f"sqlite:///{tracker}"
-    with TestClient(application):
-        yield application
+    return web_client(tracker_db_url=f"sqlite:///{tracker}").app
 
 
 # New clients share the app's lifespan (run once by `app`): no `with TestClient(...)`.
@@ -202,14 +191,6 @@ def staff(app: Any) -> TestClient:
     client = TestClient(app, follow_redirects=False)
     assert log_in(client).status_code == 303
     return client
-
-
-@pytest.fixture(scope="module")
-def kb(kb_url: str) -> Iterator[Session]:
-    engine = make_engine(kb_url)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
 
 
 def listed(client: TestClient, **params: str) -> set[str]:
@@ -306,8 +287,7 @@ def test_many_failed_logins_from_one_address_block_it(app: Any) -> None:
     address still logs in."""
     with closing(TestClient(app, follow_redirects=False,
                             client=("198.51.100.7", 50000))) as guesser:
-        limit, _ = rate_from_env("PATHFINDER_LOGIN_FAILURE_RATE",
-                                 routes.DEFAULT_LOGIN_FAILURE_RATE)
+        limit, _ = web_settings().login_failure_rate
         for n in range(limit):
             assert log_in(guesser, email=f"guess{n}@example.org").status_code == 401
         blocked = log_in(guesser)
@@ -598,7 +578,7 @@ def test_an_unknown_conversation_is_a_404(staff: TestClient) -> None:
 
 
 def test_a_turn_can_be_flagged_and_annotated(
-        staff: TestClient, talks: Conversations, tracker_db: Path, kb: Session) -> None:
+        staff: TestClient, talks: Conversations, tracker_db: Path, db: Session) -> None:
     turn = [e for e in raw_events(tracker_db, talks.web) if e["type"] == "user"][-1]
     page = staff.get(f"/console/conversations/{talks.web}")
     url = f"/console/conversations/{talks.web}/turns/{turn['id']}/annotation"
@@ -611,7 +591,7 @@ def test_a_turn_can_be_flagged_and_annotated(
     assert f'class="turn low flagged" id="turn-{turn["id"]}"' in html or \
         f'class="turn flagged" id="turn-{turn["id"]}"' in html
     assert listed(staff, flagged="true") == {talks.web}
-    row = kb.scalars(select(models.TurnAnnotation).where(
+    row = db.scalars(select(models.TurnAnnotation).where(
         models.TurnAnnotation.event_id == turn["id"])).one()
     assert row.flagged and row.sender_id == talks.web
     # A turn that is not a user message of this conversation cannot be annotated.
@@ -714,14 +694,14 @@ def test_retention_purges_old_conversations(
 # --- analytics ---------------------------------------------------------------------------------
 
 def test_analytics_count_conversations_recommendations_and_clicks(
-        staff: TestClient, talks: Conversations, tracker_db: Path, kb: Session) -> None:
-    program = kb.scalars(select(models.Program).order_by(models.Program.id)).first()
+        staff: TestClient, talks: Conversations, tracker_db: Path, db: Session) -> None:
+    program = db.scalars(select(models.Program).order_by(models.Program.id)).first()
     assert program is not None
     # Links carry the conversation's pseudonym, which the console matches to conversations.
-    record_click(kb, program.id, "telegram",
+    record_click(db, program.id, "telegram",
                  conversation_ref(talks.telegram, TEST_SECRET_KEY.encode()))
     for n in range(2):
-        create_inquiry(kb, program.id, "Ana", "ana@example.org", f"Evening section? ({n})")
+        create_inquiry(db, program.id, "Ana", "ana@example.org", f"Evening section? ({n})")
     events = [e for e in raw_events(tracker_db) if e["sender"] != talks.old]
     conversations = {e["sender"] for e in events if e["type"] == "user"}
     recommendations = [e for e in events if e["type"] == "bot"
@@ -759,15 +739,12 @@ def test_analytics_count_conversations_recommendations_and_clicks(
 # --- in a browser ------------------------------------------------------------------------------
 
 def test_staff_log_in_and_read_a_transcript_in_a_browser(
-        stack: Stack, talks: Conversations, staff_accounts: None, tmp_path: Path) -> None:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright is not installed in .venv (pip install playwright)")
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+        chromium: Path, stack: Stack, talks: Conversations, staff_accounts: None,
+        tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=[
+        browser = p.chromium.launch(executable_path=str(chromium), args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 1000})
@@ -796,18 +773,18 @@ def test_staff_log_in_and_read_a_transcript_in_a_browser(
 
 # --- program tags ------------------------------------------------------------------------------
 
-def test_staff_accept_and_reject_tag_suggestions(staff: TestClient, kb: Session) -> None:
-    program = kb.scalars(select(models.Program).order_by(models.Program.id)).first()
+def test_staff_accept_and_reject_tag_suggestions(staff: TestClient, db: Session) -> None:
+    program = db.scalars(select(models.Program).order_by(models.Program.id)).first()
     assert program is not None
-    taught = set(kb.scalars(select(models.ProgramSkill.skill_code).where(
+    taught = set(db.scalars(select(models.ProgramSkill.skill_code).where(
         models.ProgramSkill.program_id == program.id)))
-    new_skills = list(kb.scalars(select(models.Skill.code).where(
+    new_skills = list(db.scalars(select(models.Skill.code).where(
         models.Skill.kind == "topic", models.Skill.code.not_in(taught))
         .order_by(models.Skill.code).limit(2)))
-    tagging.store_suggestions(kb, program.id, [
+    tagging.store_suggestions(db, program.id, [
         tagging.Suggestion("skill", code, 0.9, "test") for code in new_skills])
-    kb.commit()
-    ids = {s.code: s.id for s in tagging.list_suggestions(kb, program.id)}
+    db.commit()
+    ids = {s.code: s.id for s in tagging.list_suggestions(db, program.id)}
     keep, drop = ids[new_skills[0]], ids[new_skills[1]]
 
     page = staff.get("/console/tags")
@@ -821,8 +798,8 @@ def test_staff_accept_and_reject_tag_suggestions(staff: TestClient, kb: Session)
     assert staff.post(f"/console/tags/{keep}", data={**form, "csrf": csrf}).status_code == 409
     assert staff.post("/console/tags/999999", data={**form, "csrf": csrf}).status_code == 404
 
-    kb.expire_all()
-    taught_now = set(kb.scalars(select(models.ProgramSkill.skill_code).where(
+    db.expire_all()
+    taught_now = set(db.scalars(select(models.ProgramSkill.skill_code).where(
         models.ProgramSkill.program_id == program.id)))
     assert new_skills[0] in taught_now and new_skills[1] not in taught_now
     listed_now = staff.get("/console/tags").text

@@ -11,14 +11,12 @@ from sqlalchemy.orm import Session
 
 from knowledge import models
 from knowledge.constraints import (
-    DELIVERY_VALUES,
-    REGION_NAMES,
-    SCHEDULE_VALUES,
     Constraints,
-    describe_constraints,
     parse_constraints,
     parse_goal,
 )
+from knowledge.explainer import describe_constraints
+from knowledge.vocabulary import DELIVERY_MODES, REGIONS, SCHEDULES
 
 
 @pytest.mark.parametrize("text, cost", [
@@ -81,7 +79,7 @@ def test_delivery(text: str, delivery: tuple[str, ...]) -> None:
 ])
 def test_schedule_uses_the_catalog_vocabulary(text: str, schedule: tuple[str, ...]) -> None:
     assert parse_constraints(text).schedule == schedule
-    assert set(schedule) <= set(SCHEDULE_VALUES)
+    assert set(schedule) <= set(SCHEDULES)
 
 
 @pytest.mark.parametrize("text, language", [
@@ -109,7 +107,7 @@ def test_program_language_only_when_it_is_about_programs(text: str,
 ])
 def test_places_become_economic_regions(text: str, region: str) -> None:
     assert parse_constraints(text).region == region
-    assert region in REGION_NAMES
+    assert region in REGIONS
 
 
 @pytest.mark.parametrize("text", ["OSAP", "RAFEO", "I need financial aid", "aide financière",
@@ -209,14 +207,15 @@ def test_descriptions_are_plain_words_in_each_language() -> None:
 
 def test_every_parsed_value_is_in_the_catalog_vocabulary() -> None:
     parsed = parse_constraints("hybrid or in person, evenings, weekends, self-paced, daytime")
-    assert set(parsed.delivery) <= set(DELIVERY_VALUES)
-    assert set(parsed.schedule) == set(SCHEDULE_VALUES)
+    assert set(parsed.delivery) <= set(DELIVERY_MODES)
+    assert set(parsed.schedule) == set(SCHEDULES)
 
 
-def test_the_parsers_regions_are_the_knowledge_bases_ontario_regions(session: Session) -> None:
-    # REGION_NAMES adds French names (the regions table has Job Bank's English ones only):
+@pytest.mark.both_backends
+def test_the_parsers_regions_are_the_knowledge_bases_ontario_regions(db: Session) -> None:
+    # The vocabulary adds French names (the regions table has Job Bank's English ones only):
     # the two must name the same economic regions, or a region could be parsed that no wage
     # or program knows.
-    codes = set(session.scalars(select(models.Region.code).where(
+    codes = set(db.scalars(select(models.Region.code).where(
         models.Region.code.like("ER35_%"))))
-    assert codes == set(REGION_NAMES)
+    assert codes == set(REGIONS)

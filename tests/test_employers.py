@@ -5,30 +5,14 @@ SQLite test knowledge base, the real web app via TestClient."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot.api.app import create_app
 from knowledge import models
 from knowledge.constraints import format_money
-
-
-@pytest.fixture(scope="module")
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(sqlite_url)) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def db(sqlite_url: str) -> Iterator[Session]:
-    engine = create_engine(sqlite_url)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
+from knowledge.vocabulary import phrase
 
 
 def search(client: TestClient, skill: str, lang: str = "en", **params: object) -> dict:
@@ -144,6 +128,9 @@ def test_costs_are_written_as_in_the_chat_in_each_language(client: TestClient,
     assert format_money(cost, "en") in english  # e.g. $1,250
     assert format_money(cost, "fr") in french   # e.g. 1 250 $ (non-breaking spaces)
     assert " CAD" not in english and " CAD" not in french
+    # The format too: "in person" / "en personne", the vocabulary's words.
+    assert f"· {phrase('delivery', program.delivery, 'en')}</p>" in english
+    assert f"· {phrase('delivery', program.delivery, 'fr')}</p>" in french
 
 
 def test_openapi_describes_every_json_endpoint(client: TestClient) -> None:

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
 from knowledge.explainer import (
-    explain_no_occupation,
     explain_no_outlook,
     explain_no_results,
     explain_no_wage,
@@ -23,8 +22,11 @@ from knowledge.explainer import (
     readability,
     readability_ok,
 )
+from knowledge.language import Lang
 from knowledge.occupations import OutlookSummary, WageRange, outlook_for, wage_for
 from knowledge.recommender import recommend
+
+pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
 
 NUMBER = re.compile(r"\d[\d,.\u00a0]*\d|\d")
 
@@ -52,22 +54,22 @@ def allowed_numbers(*values: object) -> set[str]:
     return allowed
 
 
-def occupations_with_wages(session: Session, count: int) -> list[models.Occupation]:
-    nocs = list(session.scalars(select(models.Wage.noc).distinct().order_by(models.Wage.noc)))
+def occupations_with_wages(db: Session, count: int) -> list[models.Occupation]:
+    nocs = list(db.scalars(select(models.Wage.noc).distinct().order_by(models.Wage.noc)))
     step = max(1, len(nocs) // count)
     chosen = nocs[::step][:count]
-    return [o for o in (session.get(models.Occupation, n) for n in chosen) if o is not None]
+    return [o for o in (db.get(models.Occupation, n) for n in chosen) if o is not None]
 
 
 def title(occupation: models.Occupation, lang: str) -> str:
     return occupation.title_fr if lang == "fr" else occupation.title_en
 
 
-def test_wage_text_shows_the_database_figures(session: Session) -> None:
-    for occupation in occupations_with_wages(session, 25):
-        wage = wage_for(session, occupation.noc, "ER35")
+def test_wage_text_shows_the_database_figures(db: Session) -> None:
+    for occupation in occupations_with_wages(db, 25):
+        wage = wage_for(db, occupation.noc, "ER35")
         assert wage is not None
-        stored = session.scalars(select(models.Wage).where(
+        stored = db.scalars(select(models.Wage).where(
             models.Wage.noc == occupation.noc, models.Wage.region_code == wage.region_code,
             models.Wage.year == wage.year)).one()
         en = explain_wage(wage, occupation.title_en, "en")
@@ -82,16 +84,16 @@ def test_wage_text_shows_the_database_figures(session: Session) -> None:
         assert occupation.title_en in re.sub(r" / ", "/", en)  # gender pairs may be spaced
 
 
-def test_every_number_comes_from_the_arguments(session: Session) -> None:
-    for occupation in occupations_with_wages(session, 40):
+def test_every_number_comes_from_the_arguments(db: Session) -> None:
+    for occupation in occupations_with_wages(db, 40):
         for lang in ("en", "fr"):
-            wage = wage_for(session, occupation.noc, "ER3590")
+            wage = wage_for(db, occupation.noc, "ER3590")
             assert wage is not None
             text = explain_wage(wage, title(occupation, lang), lang)
             allowed = allowed_numbers(wage.low, wage.median, wage.high, wage.year, wage.source,
                                       title(occupation, lang))
             assert numbers_in(text) <= allowed, (occupation.noc, lang, text)
-            outlook = outlook_for(session, occupation.noc)
+            outlook = outlook_for(db, occupation.noc)
             if outlook is None:
                 continue
             text = explain_outlook(outlook, title(occupation, lang), lang)
@@ -100,33 +102,33 @@ def test_every_number_comes_from_the_arguments(session: Session) -> None:
             assert numbers_in(text) <= allowed, (occupation.noc, lang, text)
 
 
-def test_region_fallback_is_said(session: Session) -> None:
+def test_region_fallback_is_said(db: Session) -> None:
     regional = select(models.Wage.noc).where(models.Wage.region_code == "ER3580")
-    noc = session.scalars(select(models.Wage.noc).where(
+    noc = db.scalars(select(models.Wage.noc).where(
         models.Wage.region_code == "ER35", models.Wage.median.is_not(None),
         models.Wage.noc.not_in(regional)).order_by(models.Wage.noc)).first()
     assert noc is not None
-    wage = wage_for(session, noc, "ER3580")
+    wage = wage_for(db, noc, "ER3580")
     assert wage is not None and wage.is_fallback and wage.region_code == "ER35"
     en = explain_wage(wage, "Test workers", "en")
     fr = explain_wage(wage, "Travailleurs", "fr")
     assert "no figure for the Stratford–Bruce Peninsula region" in en
     assert "for Ontario" in en and "in Ontario" in en
     assert "pas de chiffre pour la région de Stratford" in fr and "pour l'Ontario" in fr
-    regional_wage = wage_for(session, noc, "ER35")
+    regional_wage = wage_for(db, noc, "ER35")
     assert regional_wage is not None and "no figure" not in explain_wage(regional_wage, "X", "en")
 
 
-def test_readability_across_many_occupations(session: Session) -> None:
+def test_readability_across_many_occupations(db: Session) -> None:
     checked = 0
     worst = {"en": 0.0, "fr": 100.0}
-    for occupation in occupations_with_wages(session, 50):
+    for occupation in occupations_with_wages(db, 50):
         for lang in ("en", "fr"):
             texts = []
-            wage = wage_for(session, occupation.noc, "ER3530")
+            wage = wage_for(db, occupation.noc, "ER3530")
             if wage is not None:
                 texts.append(explain_wage(wage, title(occupation, lang), lang))
-            outlook = outlook_for(session, occupation.noc)
+            outlook = outlook_for(db, occupation.noc)
             if outlook is not None:
                 texts.append(explain_outlook(outlook, title(occupation, lang), lang))
             for text in texts:
@@ -140,14 +142,14 @@ def test_readability_across_many_occupations(session: Session) -> None:
     assert worst["en"] <= 8 and worst["fr"] >= 60
 
 
-def test_outlook_says_what_the_rating_means_for_the_period_and_canada(session: Session) -> None:
-    ratings = session.scalars(select(models.Outlook.rating).distinct()).all()
+def test_outlook_says_what_the_rating_means_for_the_period_and_canada(db: Session) -> None:
+    ratings = db.scalars(select(models.Outlook.rating).distinct()).all()
     meanings = set()
     for rating in ratings:
-        stored = session.scalars(select(models.Outlook).where(models.Outlook.rating == rating)
+        stored = db.scalars(select(models.Outlook).where(models.Outlook.rating == rating)
                                  .order_by(models.Outlook.noc)).first()
         assert stored is not None
-        outlook = outlook_for(session, stored.noc)
+        outlook = outlook_for(db, stored.noc)
         assert outlook is not None
         en = explain_outlook(outlook, "Cooks", "en")
         fr = explain_outlook(outlook, "Cuisiniers", "fr")
@@ -176,37 +178,28 @@ def test_wage_with_missing_low_and_high() -> None:
     assert "21,40\u00a0$" in explain_wage(wage, "Cuisiniers", "fr")
 
 
-def test_program_line_and_no_results(session: Session) -> None:
-    recs = recommend(session, target_noc="63200", current_noc=None, goal=None,
+def test_program_line_and_no_results(db: Session) -> None:
+    recs = recommend(db, target_noc="63200", current_noc=None, goal=None,
                      constraints=Constraints(), lang="fr")
     match = recs.programs[0]
     line = explain_program(match, "fr")
     assert match.title in line and match.institution in line and match.why in line
     assert ("gratuit" in line) if match.cost == 0 else ("\u00a0$" in line)
-    english = recommend(session, target_noc="63200", current_noc=None, goal=None,
+    english = recommend(db, target_noc="63200", current_noc=None, goal=None,
                         constraints=Constraints(), lang="en").programs[0]
     assert english.why in explain_program(english, "en")
 
     c = parse_constraints("in person in Stratford, under $100, OSAP")
-    empty = recommend(session, target_noc="63200", current_noc=None, goal=None, constraints=c,
+    empty = recommend(db, target_noc="63200", current_noc=None, goal=None, constraints=c,
                       lang="en")
     assert empty.programs == () and empty.blocked_by
     text = explain_no_results(empty, c, "en")
     assert "$100 or less" in text and "closest ones" in text
     fr = explain_no_results(empty, c, "fr")
     assert "100\u00a0$ ou moins" in fr
-    nothing = recommend(session, target_noc="99999", current_noc=None, goal=None,
+    nothing = recommend(db, target_noc="99999", current_noc=None, goal=None,
                         constraints=Constraints(), lang="en")
     assert "browse programs by sector" in explain_no_results(nothing, Constraints(), "en")
-
-
-@pytest.mark.parametrize("query", ["", "xyzzy", "x" * 10_000, "<script>alert(1)</script>",
-                                   "'; DROP TABLE occupations; --", "🙂" * 300, "\x00\n\t"])
-def test_no_occupation_message_is_safe_and_short(query: str) -> None:
-    for lang in ("en", "fr"):
-        text = explain_no_occupation(query, lang)
-        assert text and len(text) < 250 and "<" not in text and "\x00" not in text
-        assert readability_ok(text, lang)
 
 
 def test_readability_check_and_textstat_state() -> None:
@@ -227,7 +220,7 @@ def test_readability_check_and_textstat_state() -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_missing_figures_are_said_plainly_without_a_number(lang: str) -> None:
+def test_missing_figures_are_said_plainly_without_a_number(lang: Lang) -> None:
     title = "Cooks" if lang == "en" else "Cuisiniers / cuisinières"
     for text in (explain_no_wage(title, lang), explain_no_outlook(title, lang)):
         assert title in text and not re.search(r"\d", text)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from html import unescape
 
 import pytest
@@ -33,20 +32,18 @@ from knowledge.settings import DEFAULT_MAX_BODY_BYTES
 QUESTION = "Is there an evening section starting in the fall?"
 
 
-@pytest.fixture()
-def db(kb_engine: Engine) -> Iterator[Session]:
+@pytest.fixture(autouse=True)
+def no_inquiries_yet(kb_engine: Engine) -> None:
+    """Each test starts with no inquiry stored in the module's knowledge base."""
     with Session(kb_engine) as session:
         session.execute(delete(models.Inquiry))
         session.commit()
-        yield session
 
 
-@pytest.fixture(scope="module")
-def client(kb_url: str) -> Iterator[TestClient]:
-    app = create_app(kb_url)
-    app.state.inquiry_limiter = RateLimiter(1000, 600)  # the rate-limit test has its own app
-    with TestClient(app, follow_redirects=False) as client:
-        yield client
+@pytest.fixture(scope="module", autouse=True)
+def generous_limit(client: TestClient) -> None:
+    """The module's app allows many inquiries (the rate-limit test has its own app)."""
+    client.app.state.inquiry_limiter = RateLimiter(1000, 600)  # type: ignore[attr-defined]
 
 
 def stored(session: Session) -> list[models.Inquiry]:
@@ -104,16 +101,13 @@ def test_a_token_that_is_not_ascii_is_refused_not_an_error(
     assert refused.status_code == 403 and stored(db) == []
 
 
-@pytest.mark.parametrize("setting", ["PATHFINDER_SECURE_COOKIES",
-                                     "PATHFINDER_CONSOLE_SECURE_COOKIE"])
 def test_the_form_cookie_is_secure_when_the_setting_says_so(
-        client: TestClient, program: models.Program, monkeypatch: pytest.MonkeyPatch,
-        setting: str) -> None:
+        client: TestClient, program: models.Program, monkeypatch: pytest.MonkeyPatch) -> None:
     # Behind a TLS-terminating proxy the app sees plain HTTP: only the setting says HTTPS.
     page = client.get(f"/employers/programs/{program.id}")
     cookie = page.headers["set-cookie"]
     assert cookie.startswith(CSRF_COOKIE + "=") and "secure" not in cookie.lower()
-    monkeypatch.setenv(setting, "1")
+    monkeypatch.setenv("PATHFINDER_SECURE_COOKIES", "1")
     cookie = client.get(f"/employers/programs/{program.id}").headers["set-cookie"]
     assert "; secure" in cookie.lower() and "httponly" in cookie.lower()
     assert "samesite=strict" in cookie.lower()

@@ -17,9 +17,11 @@ from knowledge.loaders.catalog import read_programs, read_programs_text
 from knowledge.loaders.pipeline import load_all
 from knowledge.occupations import occupation_profile, wage_for
 
+pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
 
-def _count(session: Session, model: type) -> int:
-    return session.scalar(select(func.count()).select_from(model)) or 0
+
+def _count(db: Session, model: type) -> int:
+    return db.scalar(select(func.count()).select_from(model)) or 0
 
 
 def _source_rows(path: Path) -> list[dict[str, str]]:
@@ -27,34 +29,34 @@ def _source_rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def test_every_unit_group_and_example_title_is_loaded(session: Session, data_dir: Path) -> None:
+def test_every_unit_group_and_example_title_is_loaded(db: Session, data_dir: Path) -> None:
     classes = _source_rows(data_dir / "noc2021/classes.csv")
     unit_groups = [r for r in classes if len(r["code"]) == 5]
-    assert _count(session, models.Occupation) == len(unit_groups) == 516
+    assert _count(db, models.Occupation) == len(unit_groups) == 516
 
     examples = _source_rows(data_dir / "noc2021/All examples.csv")
     english = sum(1 for r in examples if r["name_english"].strip())
     french = sum(1 for r in examples if r["name_french"].strip())
     assert english == 30277
-    db_en = session.scalar(select(func.count()).where(models.ExampleTitle.lang == "en"))
-    db_fr = session.scalar(select(func.count()).where(models.ExampleTitle.lang == "fr"))
+    db_en = db.scalar(select(func.count()).where(models.ExampleTitle.lang == "en"))
+    db_fr = db.scalar(select(func.count()).where(models.ExampleTitle.lang == "fr"))
     assert (db_en, db_fr) == (english, french)
 
 
-def test_teer_and_titles_in_both_languages(session: Session) -> None:
-    nurse = session.get(models.Occupation, "31301")
+def test_teer_and_titles_in_both_languages(db: Session) -> None:
+    nurse = db.get(models.Occupation, "31301")
     assert nurse is not None
     assert nurse.teer == 1
     assert nurse.title_en.startswith("Registered nurses")
     assert nurse.title_fr.startswith("Infirmiers autorisés")
 
 
-def test_wage_matches_the_source_file(session: Session, data_dir: Path) -> None:
+def test_wage_matches_the_source_file(db: Session, data_dir: Path) -> None:
     source = next(
         r for r in _source_rows(data_dir / "wages/merged_wages_2016_2024_mapped_to_NOC2021.csv")
         if r["NOC_2021"] == "33102" and r["ER_Code"] == "ER3530"
     )
-    wage = wage_for(session, "33102", "ER3530")
+    wage = wage_for(db, "33102", "ER3530")
     assert wage is not None
     assert wage.year == 2024 and wage.region_code == "ER3530" and wage.region_name == "Toronto"
     assert (wage.low, wage.median, wage.high) == (
@@ -65,27 +67,27 @@ def test_wage_matches_the_source_file(session: Session, data_dir: Path) -> None:
     assert "Job Bank" in wage.source
 
 
-def test_wage_falls_back_to_ontario_then_canada(session: Session) -> None:
+def test_wage_falls_back_to_ontario_then_canada(db: Session) -> None:
     # Pick an occupation with an Ontario figure but none for Stratford–Bruce Peninsula.
-    in_region = set(session.scalars(select(models.Wage.noc).where(
+    in_region = set(db.scalars(select(models.Wage.noc).where(
         models.Wage.region_code == "ER3580")))
-    ontario_only = session.scalars(select(models.Wage.noc).where(
+    ontario_only = db.scalars(select(models.Wage.noc).where(
         models.Wage.region_code == "ER35", models.Wage.noc.not_in(in_region))).first()
     assert ontario_only is not None
-    wage = wage_for(session, ontario_only, "ER3580")
+    wage = wage_for(db, ontario_only, "ER3580")
     assert wage is not None and wage.region_code == "ER35" and wage.is_fallback
 
-    no_ontario = set(session.scalars(select(models.Wage.noc).where(
+    no_ontario = set(db.scalars(select(models.Wage.noc).where(
         models.Wage.region_code == "ER35")))
-    canada_only = session.scalars(select(models.Wage.noc).where(
+    canada_only = db.scalars(select(models.Wage.noc).where(
         models.Wage.region_code == "ER00", models.Wage.noc.not_in(no_ontario))).first()
     if canada_only is not None:
-        fallback = wage_for(session, canada_only, "ER3530")
+        fallback = wage_for(db, canada_only, "ER3530")
         assert fallback is not None and fallback.region_code == "ER00"
 
 
-def test_outlook_matches_cops(session: Session) -> None:
-    profile = occupation_profile(session, "31301")
+def test_outlook_matches_cops(db: Session) -> None:
+    profile = occupation_profile(db, "31301")
     assert profile is not None and profile.outlook is not None
     assert profile.outlook.rating == "shortage_strong"
     assert profile.outlook.label_fr == "Risque important de pénurie"
@@ -93,33 +95,33 @@ def test_outlook_matches_cops(session: Session) -> None:
     assert profile.outlook.region_code == "ER00"  # COPS is national
 
 
-def test_skills_come_from_oasis(session: Session) -> None:
-    profile = occupation_profile(session, "72100")
+def test_skills_come_from_oasis(db: Session) -> None:
+    profile = occupation_profile(db, "72100")
     assert profile is not None
     names = [s.name_en for s in profile.skills]
     assert profile.skills and all(1 <= s.level <= 5 for s in profile.skills)
     assert "Operation and Control" in names or "Equipment and Tool Selection" in names
 
 
-def test_catalog_is_loaded_and_labelled_as_sample(session: Session) -> None:
-    assert _count(session, models.Program) >= 300
-    assert session.scalar(select(func.count()).where(models.Program.is_sample.is_(False))) == 0
-    catalog = session.get(models.Dataset, "catalog")
+def test_catalog_is_loaded_and_labelled_as_sample(db: Session) -> None:
+    assert _count(db, models.Program) >= 300
+    assert db.scalar(select(func.count()).where(models.Program.is_sample.is_(False))) == 0
+    catalog = db.get(models.Dataset, "catalog")
     assert catalog is not None and catalog.is_sample and "SAMPLE" in catalog.title
-    assert _count(session, models.ProgramSkill) > 0
-    assert _count(session, models.ProgramOccupation) > 0
+    assert _count(db, models.ProgramSkill) > 0
+    assert _count(db, models.ProgramOccupation) > 0
 
 
-def _snapshot(session: Session) -> dict[str, object]:
+def _snapshot(db: Session) -> dict[str, object]:
     return {
-        "occupations": _count(session, models.Occupation),
-        "titles": _count(session, models.ExampleTitle),
-        "wages": _count(session, models.Wage),
-        "wage_sum": session.scalar(select(func.sum(models.Wage.median))),
-        "outlooks": _count(session, models.Outlook),
-        "skills": _count(session, models.OccupationSkill),
-        "programs": _count(session, models.Program),
-        "tags": _count(session, models.ProgramSkill),
+        "occupations": _count(db, models.Occupation),
+        "titles": _count(db, models.ExampleTitle),
+        "wages": _count(db, models.Wage),
+        "wage_sum": db.scalar(select(func.sum(models.Wage.median))),
+        "outlooks": _count(db, models.Outlook),
+        "skills": _count(db, models.OccupationSkill),
+        "programs": _count(db, models.Program),
+        "tags": _count(db, models.ProgramSkill),
     }
 
 
@@ -177,8 +179,8 @@ def test_a_failed_load_leaves_the_previous_knowledge_base_whole(
         assert _snapshot(s) == before
 
 
-def test_datasets_name_source_licence_and_period(session: Session) -> None:
-    datasets = {d.key: d for d in session.scalars(select(models.Dataset))}
+def test_datasets_name_source_licence_and_period(db: Session) -> None:
+    datasets = {d.key: d for d in db.scalars(select(models.Dataset))}
     assert set(datasets) == {"noc2021", "wages", "outlooks", "oasis", "catalog"}
     assert "Open Government Licence" in datasets["wages"].licence
     assert datasets["outlooks"].reference_period == "2024-2033"

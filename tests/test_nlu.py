@@ -1,38 +1,34 @@
 """The trained Rasa model, driven over HTTP like the rest of Pathfinder does.
 
 This module runs in the app env and never imports Rasa: it trains the model with
-`make train` when it is missing or stale (a no-op otherwise), starts the engine as
-`pathfinder run` does (`rasa run --enable-api` behind a token) on a free port, and checks
-`POST /model/parse`
+`make train` when it is missing or stale (a no-op otherwise), talks to the suite's shared
+engine (started as `pathfinder run` starts it: `rasa run --enable-api` behind a token, on a
+free port; tests/conftest.py), and checks `POST /model/parse`
 (intents, entities, the `language` entity of bot/engine/language_detector.py) and, through
-the REST channel, that responses follow the language of the conversation. No action server
-is needed: the checked turns use only fixed responses.
+the REST channel, that responses follow the language of the conversation. The checked turns
+use only fixed responses.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
-import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from bot.stack import ManagedProcess, engine_argv, engine_env, free_port, http_get
+from tests.conftest import TEST_RASA_TOKEN, Stacks
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = uuid.uuid4().hex  # this module's engine's API token
+TOKEN = TEST_RASA_TOKEN  # the engine's API token (every stack the tests start has it)
 MODEL = ROOT / "models" / "pathfinder.tar.gz"
-START_TIMEOUT_S = 240
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a Rasa server running the trained model (trained here if needed)."""
+def engine(stacks: Stacks) -> str:
+    """Base URL of a Rasa engine running the trained model (trained here if needed)."""
     train = subprocess.run(
         ["make", "train"], cwd=ROOT, capture_output=True, text=True, timeout=600,
         stdin=subprocess.DEVNULL,
@@ -41,35 +37,8 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         f"make train failed:\n{train.stdout[-3000:]}\n{train.stderr[-3000:]}"
     )
     assert MODEL.is_file()
-
-    tmp = tmp_path_factory.mktemp("rasa")
-    # No tracker store on disk and no action server: /model/parse and fixed responses only.
-    endpoints = tmp / "endpoints.yml"
-    endpoints.write_text('action_endpoint:\n  url: "http://127.0.0.1:9/webhook"\n')
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-
-    def model_loaded() -> bool:
-        status, body = http_get(f"{base}/status?token={TOKEN}", timeout=5)
-        return status == 200 and b'"model_file"' in body
-
-    rasa = ManagedProcess(
-        name="rasa",
-        argv=engine_argv(ROOT, "-m", str(MODEL), "--port", str(port),
-                         "--interface", "127.0.0.1", "--endpoints", str(endpoints),
-                         "--credentials", str(ROOT / "credentials.yml")),
-        cwd=ROOT, log_file=tmp / "rasa.log", is_healthy=model_loaded, port=port,
-        host="127.0.0.1",
-        env={**os.environ, **engine_env(TOKEN), "TF_CPP_MIN_LOG_LEVEL": "2",
-             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-             # A loaded CI machine may take longer than the channel's 20 s on a first turn.
-             "PATHFINDER_TURN_TIMEOUT_S": "120"})
-    rasa.launch()
-    try:
-        rasa.wait_healthy(time.monotonic() + START_TIMEOUT_S)
-        yield base
-    finally:
-        rasa.terminate()
+    # A model trained just now is loaded (the shared engine restarts).
+    return stacks.engine().rasa_url
 
 
 def parse(base: str, text: str) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,19 +15,21 @@ from knowledge.occupations import outlook_for, wage_for
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import recommend
 
+pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
+
 PROGRAM_KEYS = {"id", "title", "institution", "url", "cost", "currency", "hours", "weeks",
-                "delivery", "language", "why"}
+                "delivery", "language", "why", "delivery_label", "language_label"}
 
 
-def test_payload_schema_and_values_from_the_database(session: Session) -> None:
+def test_payload_schema_and_values_from_the_database(db: Session) -> None:
     noc = "63200"
-    occupation = session.get(models.Occupation, noc)
+    occupation = db.get(models.Occupation, noc)
     assert occupation is not None
     for lang in ("en", "fr"):
-        recs = recommend(session, target_noc=noc, current_noc=None, goal=None,
+        recs = recommend(db, target_noc=noc, current_noc=None, goal=None,
                          constraints=Constraints(), lang=lang)
-        wage = wage_for(session, noc, "ER3530")
-        outlook = outlook_for(session, noc)
+        wage = wage_for(db, noc, "ER3530")
+        outlook = outlook_for(db, noc)
         title = occupation.title_fr if lang == "fr" else occupation.title_en
         payload = recommendations_payload(lang=lang, occupation=None,
                                           target_occupation=(noc, title),
@@ -42,13 +45,13 @@ def test_payload_schema_and_values_from_the_database(session: Session) -> None:
         assert len(payload["programs"]) == len(recs.programs) >= 3
         for card in payload["programs"]:
             assert set(card) == PROGRAM_KEYS
-            program = session.get(models.Program, card["id"])
+            program = db.get(models.Program, card["id"])
             assert program is not None
             assert card["cost"] == float(program.cost) and isinstance(card["cost"], float)
             assert card["hours"] == program.hours and card["weeks"] == program.weeks
             assert card["title"] == (program.title_fr if lang == "fr" else program.title_en)
         assert wage is not None and outlook is not None
-        stored = session.scalars(select(models.Wage).where(
+        stored = db.scalars(select(models.Wage).where(
             models.Wage.noc == noc, models.Wage.region_code == wage.region_code,
             models.Wage.year == wage.year)).one()
         assert payload["wage"] == {

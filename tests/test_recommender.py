@@ -16,6 +16,8 @@ from knowledge.db import make_engine, session_factory
 from knowledge.loaders.pipeline import load_all
 from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
 
+pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
+
 # Occupations the sample catalog tags programs for (nurse aides, cooks, welders, ECEs,
 # software developers, accounting clerks...) plus one it barely covers.
 NOCS = ["33102", "63200", "72106", "42202", "21232", "13110", "72410", "65201", "11100"]
@@ -44,25 +46,25 @@ def meets(program: models.Program, c: Constraints) -> bool:
     return all(checks)
 
 
-def tagged(session: Session, noc: str) -> set[str]:
-    return set(session.scalars(select(models.ProgramOccupation.program_id)
+def tagged(db: Session, noc: str) -> set[str]:
+    return set(db.scalars(select(models.ProgramOccupation.program_id)
                                .where(models.ProgramOccupation.noc == noc)))
 
 
-def row(session: Session, match: ProgramMatch) -> models.Program:
-    program = session.get(models.Program, match.id)
+def row(db: Session, match: ProgramMatch) -> models.Program:
+    program = db.get(models.Program, match.id)
     assert program is not None, f"{match.id} is not in the catalog"
     return program
 
 
-def test_every_returned_program_meets_every_constraint(session: Session) -> None:
+def test_every_returned_program_meets_every_constraint(db: Session) -> None:
     shown = 0
     for noc, text in itertools.product(NOCS, CONSTRAINT_TEXTS):
         c = parse_constraints(text)
-        recs = recommend(session, target_noc=noc, current_noc=None, goal="change_career",
+        recs = recommend(db, target_noc=noc, current_noc=None, goal="change_career",
                          constraints=c, lang="en")
         for match in recs.programs:
-            program = row(session, match)
+            program = row(db, match)
             assert meets(program, c), (noc, text, match.id)
             # the card shows the catalog's own figures
             assert match.cost == float(program.cost) and match.hours == program.hours
@@ -73,20 +75,20 @@ def test_every_returned_program_meets_every_constraint(session: Session) -> None
     assert shown > 100
 
 
-def test_three_to_five_results_when_the_catalog_has_them(session: Session) -> None:
+def test_three_to_five_results_when_the_catalog_has_them(db: Session) -> None:
     for noc in NOCS:
-        recs = recommend(session, target_noc=noc, current_noc=None, goal=None,
+        recs = recommend(db, target_noc=noc, current_noc=None, goal=None,
                          constraints=Constraints(), lang="en")
         assert 3 <= len(recs.programs) <= 5, noc
         assert recs.blocked_by == () and recs.alternatives == ()
-    assert len(recommend(session, target_noc="33102", current_noc=None, goal=None,
+    assert len(recommend(db, target_noc="33102", current_noc=None, goal=None,
                          constraints=Constraints(), lang="en", limit=3).programs) == 3
 
 
-def test_programs_tagged_for_the_target_come_first(session: Session) -> None:
+def test_programs_tagged_for_the_target_come_first(db: Session) -> None:
     for noc in ["33102", "72106", "42202", "63200"]:
-        own = tagged(session, noc)
-        recs = recommend(session, target_noc=noc, current_noc=None, goal="change_career",
+        own = tagged(db, noc)
+        recs = recommend(db, target_noc=noc, current_noc=None, goal="change_career",
                          constraints=Constraints(), lang="en")
         assert len(own) >= 5
         assert all(m.id in own for m in recs.programs), noc
@@ -94,12 +96,12 @@ def test_programs_tagged_for_the_target_come_first(session: Session) -> None:
         assert scores[0] == max(scores)
 
 
-def test_matched_skills_are_taught_by_the_program_and_named_in_why(session: Session) -> None:
+def test_matched_skills_are_taught_by_the_program_and_named_in_why(db: Session) -> None:
     for lang in ("en", "fr"):
-        recs = recommend(session, target_noc="72106", current_noc=None, goal=None,
+        recs = recommend(db, target_noc="72106", current_noc=None, goal=None,
                          constraints=Constraints(), lang=lang)
         for match in recs.programs:
-            taught = row(session, match).skills
+            taught = row(db, match).skills
             names = {(s.name_fr if lang == "fr" else s.name_en) for s in taught}
             assert match.matched_skills and set(match.matched_skills) <= names
             assert match.why.count(".") >= 1
@@ -107,79 +109,79 @@ def test_matched_skills_are_taught_by_the_program_and_named_in_why(session: Sess
             assert first[1:] in match.why  # named in the sentence (first letter may be lowered)
 
 
-def test_names_are_in_the_learners_language(session: Session) -> None:
-    recs = recommend(session, target_noc="42202", current_noc=None, goal=None,
+def test_names_are_in_the_learners_language(db: Session) -> None:
+    recs = recommend(db, target_noc="42202", current_noc=None, goal=None,
                      constraints=Constraints(), lang="fr")
-    occupation = session.get(models.Occupation, "42202")
+    occupation = db.get(models.Occupation, "42202")
     assert occupation is not None
     for match in recs.programs:
-        program = row(session, match)
+        program = row(db, match)
         assert match.title == program.title_fr
         assert match.institution == program.institution.name_fr
         assert match.why.startswith("Il enseigne")
         assert occupation.title_fr in match.why
-    english = recommend(session, target_noc="42202", current_noc=None, goal=None,
+    english = recommend(db, target_noc="42202", current_noc=None, goal=None,
                         constraints=Constraints(), lang="en")
     assert [m.id for m in english.programs] == [m.id for m in recs.programs]
-    assert all(m.title == row(session, m).title_en for m in english.programs)
+    assert all(m.title == row(db, m).title_en for m in english.programs)
 
 
-def test_upskilling_without_target_uses_the_current_job(session: Session) -> None:
-    recs = recommend(session, target_noc=None, current_noc="72106", goal="upskill",
+def test_upskilling_without_target_uses_the_current_job(db: Session) -> None:
+    recs = recommend(db, target_noc=None, current_noc="72106", goal="upskill",
                      constraints=Constraints(), lang="en")
-    assert recs.programs and all(m.id in tagged(session, "72106") for m in recs.programs)
+    assert recs.programs and all(m.id in tagged(db, "72106") for m in recs.programs)
 
 
-def test_upskilling_favours_programs_for_the_current_job_too(session: Session) -> None:
+def test_upskilling_favours_programs_for_the_current_job_too(db: Session) -> None:
     target, current = "72106", "72410"
-    plain = recommend(session, target_noc=target, current_noc=current, goal="change_career",
+    plain = recommend(db, target_noc=target, current_noc=current, goal="change_career",
                       constraints=Constraints(), lang="en", limit=50)
-    upskill = recommend(session, target_noc=target, current_noc=current, goal="upskill",
+    upskill = recommend(db, target_noc=target, current_noc=current, goal="upskill",
                         constraints=Constraints(), lang="en", limit=50)
-    both = tagged(session, target) & tagged(session, current)
+    both = tagged(db, target) & tagged(db, current)
     score = {m.id: m.score for m in plain.programs}
     for match in upskill.programs:
         if match.id in both:
             assert match.score > score[match.id]
 
 
-def test_same_question_same_answer(session: Session) -> None:
+def test_same_question_same_answer(db: Session) -> None:
     c = parse_constraints("online, under $1,000")
-    runs = [recommend(session, target_noc="21232", current_noc=None, goal=None, constraints=c,
+    runs = [recommend(db, target_noc="21232", current_noc=None, goal=None, constraints=c,
                       lang="en") for _ in range(3)]
     assert runs[0] == runs[1] == runs[2]
 
 
-def test_exclude_ids_gives_more_programs(session: Session) -> None:
-    first = recommend(session, target_noc="33102", current_noc=None, goal=None,
+def test_exclude_ids_gives_more_programs(db: Session) -> None:
+    first = recommend(db, target_noc="33102", current_noc=None, goal=None,
                       constraints=Constraints(), lang="en")
-    more = recommend(session, target_noc="33102", current_noc=None, goal=None,
+    more = recommend(db, target_noc="33102", current_noc=None, goal=None,
                      constraints=Constraints(), lang="en",
                      exclude_ids=[m.id for m in first.programs])
     assert more.programs
     assert not {m.id for m in first.programs} & {m.id for m in more.programs}
 
 
-def test_an_impossible_constraint_is_named_and_alternatives_shown(session: Session) -> None:
-    shortest = session.scalar(select(func.min(models.Program.hours)))
+def test_an_impossible_constraint_is_named_and_alternatives_shown(db: Session) -> None:
+    shortest = db.scalar(select(func.min(models.Program.hours)))
     assert shortest is not None
     c = Constraints(max_hours=shortest / 2, delivery=("online",))
-    recs = recommend(session, target_noc="33102", current_noc=None, goal=None, constraints=c,
+    recs = recommend(db, target_noc="33102", current_noc=None, goal=None, constraints=c,
                      lang="en")
     assert recs.programs == ()
     assert recs.blocked_by == ("max_hours",)  # removing the format alone would not help
     assert recs.alternatives
     relaxed = c.without("max_hours")
-    assert all(meets(row(session, m), relaxed) for m in recs.alternatives)
+    assert all(meets(row(db, m), relaxed) for m in recs.alternatives)
 
 
-def test_blocked_by_is_the_smallest_set_of_constraints(session: Session) -> None:
+def test_blocked_by_is_the_smallest_set_of_constraints(db: Session) -> None:
     checked = 0
     for noc, text in itertools.product(NOCS, [
             "in person in Stratford", "free, in French, OSAP", "under $100, weekends, hybrid",
             "courses in French in Windsor in person, less than 2 weeks"]):
         c = parse_constraints(text)
-        recs = recommend(session, target_noc=noc, current_noc=None, goal=None, constraints=c,
+        recs = recommend(db, target_noc=noc, current_noc=None, goal=None, constraints=c,
                          lang="en")
         if recs.programs:
             continue
@@ -187,36 +189,36 @@ def test_blocked_by_is_the_smallest_set_of_constraints(session: Session) -> None
         assert recs.blocked_by and set(recs.blocked_by) <= set(c.to_dict())
         relaxed = c.without(*recs.blocked_by)
         assert recs.alternatives
-        assert all(meets(row(session, m), relaxed) for m in recs.alternatives)
+        assert all(meets(row(db, m), relaxed) for m in recs.alternatives)
         # no smaller set of fields would have been enough
         for size in range(1, len(recs.blocked_by)):
             for fields in itertools.combinations(c.to_dict(), size):
-                fewer = recommend(session, target_noc=noc, current_noc=None, goal=None,
+                fewer = recommend(db, target_noc=noc, current_noc=None, goal=None,
                                   constraints=c.without(*fields), lang="en")
                 assert not fewer.programs, (noc, text, fields)
     assert checked >= 3
 
 
-def test_cheaper_is_strictly_cheaper_and_keeps_the_other_constraints(session: Session) -> None:
+def test_cheaper_is_strictly_cheaper_and_keeps_the_other_constraints(db: Session) -> None:
     c = parse_constraints("online")
-    first = recommend(session, target_noc="21232", current_noc=None, goal=None, constraints=c,
+    first = recommend(db, target_noc="21232", current_noc=None, goal=None, constraints=c,
                       lang="en")
     assert first.programs
     ids = [m.id for m in first.programs]
-    floor = min(float(row(session, m).cost) for m in first.programs)
-    result = cheaper(session, previous_ids=ids, target_noc="21232", current_noc=None, goal=None,
+    floor = min(float(row(db, m).cost) for m in first.programs)
+    result = cheaper(db, previous_ids=ids, target_noc="21232", current_noc=None, goal=None,
                      constraints=c, lang="en")
     for match in result.programs:
-        program = row(session, match)
+        program = row(db, match)
         assert float(program.cost) < floor and meets(program, c) and match.id not in ids
     if not result.programs:
         assert "max_cost" in result.blocked_by
 
 
-def test_cheaper_than_free_is_nothing(session: Session) -> None:
-    free = session.scalars(select(models.Program).where(models.Program.cost == 0)).first()
+def test_cheaper_than_free_is_nothing(db: Session) -> None:
+    free = db.scalars(select(models.Program).where(models.Program.cost == 0)).first()
     assert free is not None
-    result = cheaper(session, previous_ids=[free.id], target_noc="63200", current_noc=None,
+    result = cheaper(db, previous_ids=[free.id], target_noc="63200", current_noc=None,
                      goal=None, constraints=Constraints(), lang="en")
     assert result.programs == () and result.blocked_by == ("max_cost",)
 
@@ -225,10 +227,11 @@ def test_cheaper_than_free_is_nothing(session: Session) -> None:
     (None, None), ("99999", None), ("", ""), ("'; DROP TABLE programs; --", None),
     ("x" * 10_000, "🙂"),
 ])
-def test_unknown_or_missing_occupations_never_crash(session: Session, target: str | None,
+def test_unknown_or_missing_occupations_never_crash(db: Session, target: str | None,
                                                     current: str | None) -> None:
-    recs = recommend(session, target_noc=target, current_noc=current, goal=None,
-                     constraints=Constraints(), lang="xx", limit=-3, exclude_ids=["nope"])
+    recs = recommend(db, target_noc=target, current_noc=current, goal=None,
+                     constraints=Constraints(), lang="xx",  # type: ignore[arg-type]
+                     limit=-3, exclude_ids=["nope"])
     assert isinstance(recs, Recommendations)
     assert len(recs.programs) <= 1
 

@@ -16,6 +16,7 @@ from bench.resolver_eval import (
     evaluate_hand,
     load_rows,
 )
+from knowledge.language import Lang
 from knowledge.loaders.noc import CLASSES_FILE, EXAMPLES_FILE, ExampleTitleRow, UnitGroupRow
 from knowledge.loaders.report import RowError
 from knowledge.resolver import (
@@ -166,7 +167,7 @@ def test_cnc_machinist_noc_is_the_one_publishing_the_title(rows) -> None:
     ("je travaille comme plombier", None, "72300"),
     ("infirmière auxiliaire", None, "32101"),
 ])
-def test_french(index: TitleIndex, query: str, lang: str | None, code: str) -> None:
+def test_french(index: TitleIndex, query: str, lang: Lang | None, code: str) -> None:
     res = index.resolve(query, lang)
     assert code in top_codes(res), res
     assert res.lang == "fr"

@@ -20,21 +20,10 @@ import httpx
 import pytest
 
 from bot.stack import Stack, StackConfig, StackError, free_port
-from knowledge.settings import PROJECT_ROOT, database_url
+from knowledge.settings import PROJECT_ROOT
 
-MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 START_TIMEOUT_S = 300
-
-
-
-@pytest.fixture()
-def model() -> Path:
-    if not MODEL.is_file():
-        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    return MODEL
-
-
-needs_model = pytest.mark.usefixtures("model")
+needs_model = pytest.mark.usefixtures("model")  # tests/conftest.py: fails without one
 
 
 # --- processes, from /proc -----------------------------------------------------------------
@@ -97,11 +86,11 @@ def sender_id_is_indexed(tracker_db: Path) -> bool:
     return False
 
 
-def config_for(tmp_path: Path, **overrides: object) -> StackConfig:
+def config_for(tmp_path: Path, database_url: str, **overrides: object) -> StackConfig:
     settings: dict[str, object] = dict(
         root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
         web_port=free_port(), tracker_db=tmp_path / "tracker.db", log_dir=tmp_path / "logs",
-        database_url=database_url())
+        database_url=database_url)
     settings.update(overrides)
     return StackConfig(**settings)  # type: ignore[arg-type]
 
@@ -109,8 +98,8 @@ def config_for(tmp_path: Path, **overrides: object) -> StackConfig:
 # --- Stack ---------------------------------------------------------------------------------
 
 @needs_model
-def test_stack_runs_a_conversation_and_stops_cleanly(tmp_path: Path) -> None:
-    config = config_for(tmp_path)
+def test_stack_runs_a_conversation_and_stops_cleanly(tmp_path: Path, kb_url: str) -> None:
+    config = config_for(tmp_path, kb_url)
     progress: list[str] = []
     stack = Stack(config, on_progress=progress.append)
     stack.start(timeout=START_TIMEOUT_S)
@@ -140,10 +129,10 @@ def test_stack_runs_a_conversation_and_stops_cleanly(tmp_path: Path) -> None:
     stack.stop()  # idempotent
 
 
-def test_a_taken_port_is_reported_before_anything_starts(tmp_path: Path) -> None:
+def test_a_taken_port_is_reported_before_anything_starts(tmp_path: Path, kb_url: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        stack = Stack(config_for(tmp_path, rasa_port=port))
+        stack = Stack(config_for(tmp_path, kb_url, rasa_port=port))
         started = time.monotonic()
         with pytest.raises(StackError, match=f"Port {port} .* already in use"):
             stack.start()
@@ -151,8 +140,8 @@ def test_a_taken_port_is_reported_before_anything_starts(tmp_path: Path) -> None
         assert stack.pids() == {}
 
 
-def test_a_missing_model_is_reported(tmp_path: Path) -> None:
-    stack = Stack(config_for(tmp_path, model=tmp_path / "none.tar.gz"))
+def test_a_missing_model_is_reported(tmp_path: Path, kb_url: str) -> None:
+    stack = Stack(config_for(tmp_path, kb_url, model=tmp_path / "none.tar.gz"))
     with pytest.raises(StackError, match="make train"):
         stack.start()
 
@@ -160,16 +149,16 @@ def test_a_missing_model_is_reported(tmp_path: Path) -> None:
 # --- pathfinder run ------------------------------------------------------------------------
 
 class RunProcess:
-    """`pathfinder run` in a subprocess, its output read line by line."""
+    """`pathfinder run` in a subprocess, on ``database_url``, its output read line by line."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, database_url: str) -> None:
         script = Path(sys.executable).with_name("pathfinder")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
         # umask 022, a shell's usual: what `pathfinder run` creates must not depend on it.
         self.popen = subprocess.Popen(
-            [*command, "run", *args], cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            umask=0o022)
+            [*command, "--database", database_url, "run", *args], cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"}, umask=0o022)
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -212,9 +201,9 @@ def run_args(tmp_path: Path, web: int, rasa: int, actions: int) -> list[str]:
 
 
 @needs_model
-def test_pathfinder_run_serves_the_chat_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def test_pathfinder_run_serves_the_chat_and_stops_on_ctrl_c(tmp_path: Path, kb_url: str) -> None:
     web, rasa, actions = free_port(), free_port(), free_port()
-    run = RunProcess(*run_args(tmp_path, web, rasa, actions))
+    run = RunProcess(*run_args(tmp_path, web, rasa, actions), database_url=kb_url)
     try:
         run.wait_for("Press Ctrl-C")
         assert any(f"http://localhost:{web}" in line for line in run.output)
@@ -235,10 +224,11 @@ def test_pathfinder_run_serves_the_chat_and_stops_on_ctrl_c(tmp_path: Path) -> N
         run.stop()
 
 
-def test_pathfinder_run_stops_cleanly_on_sigterm_while_starting(tmp_path: Path) -> None:
-    if not MODEL.is_file():
-        pytest.fail(f"no Rasa model at {MODEL}: run `make train`")
-    run = RunProcess(*run_args(tmp_path, free_port(), free_port(), free_port()))
+@needs_model
+def test_pathfinder_run_stops_cleanly_on_sigterm_while_starting(tmp_path: Path,
+                                                                kb_url: str) -> None:
+    run = RunProcess(*run_args(tmp_path, free_port(), free_port(), free_port()),
+                     database_url=kb_url)
     try:
         run.wait_for("Starting the Rasa engine")
         time.sleep(2)  # Rasa is loading
@@ -251,10 +241,11 @@ def test_pathfinder_run_stops_cleanly_on_sigterm_while_starting(tmp_path: Path) 
         run.stop()
 
 
-def test_pathfinder_run_says_which_port_is_taken(tmp_path: Path) -> None:
+def test_pathfinder_run_says_which_port_is_taken(tmp_path: Path, kb_url: str) -> None:
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
-        run = RunProcess(*run_args(tmp_path, port, free_port(), free_port()))
+        run = RunProcess(*run_args(tmp_path, port, free_port(), free_port()),
+                         database_url=kb_url)
         try:
             assert run.popen.wait(timeout=60) == 1
             run.wait_for("already in use", timeout=5)
@@ -264,12 +255,14 @@ def test_pathfinder_run_says_which_port_is_taken(tmp_path: Path) -> None:
 
 
 @needs_model
-def test_pathfinder_run_restarts_an_engine_that_stops_answering(tmp_path: Path) -> None:
+def test_pathfinder_run_restarts_an_engine_that_stops_answering(tmp_path: Path,
+                                                               kb_url: str) -> None:
     """A frozen engine (here: stopped with SIGSTOP, as a busy event loop looks from outside)
     is killed and started again; the conversation goes on, and the other services were not
     touched."""
     web, rasa, actions = free_port(), free_port(), free_port()
-    run = RunProcess(*run_args(tmp_path, web, rasa, actions), "--restart-after", "6")
+    run = RunProcess(*run_args(tmp_path, web, rasa, actions), "--restart-after", "6",
+                     database_url=kb_url)
     try:
         run.wait_for("Press Ctrl-C")
         sender = f"run-{uuid.uuid4().hex[:12]}"

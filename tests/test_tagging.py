@@ -5,7 +5,6 @@ count. Real SQLite copy of the test knowledge base."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bench.tagging import evaluate
-from bot.api.app import create_app
 from knowledge import models, snapshot
 from knowledge.loaders.pipeline import load_all
 from knowledge.resolver import TitleIndex, index_from_database
@@ -33,12 +31,6 @@ TOKEN = "tagging-test-token-42"
 @pytest.fixture(scope="module")
 def index(kb_url: str) -> TitleIndex:
     return index_from_database(kb_url)
-
-
-@pytest.fixture()
-def db(kb_engine: Engine) -> Iterator[Session]:
-    with Session(kb_engine) as session:
-        yield session
 
 
 def skill_codes(session: Session, **texts: str) -> set[str]:
@@ -114,12 +106,6 @@ def test_only_accepted_suggestions_become_tags(db: Session) -> None:
         assert snapshot.version(fresh) != version  # the recommender sees the new tag
     with pytest.raises(AlreadyDecided):
         decide(db, rows[new_skill].id, accept=False)
-
-
-@pytest.fixture(scope="module")
-def client(kb_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(kb_url)) as client:
-        yield client
 
 
 def test_review_endpoints(client: TestClient, kb_engine: Engine,

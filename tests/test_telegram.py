@@ -31,24 +31,23 @@ from sqlalchemy.orm import Session
 from telegram import Update
 
 from bot import cli
-from bot.stack import ManagedProcess, Stack, StackConfig, free_port, http_get
+from bot.stack import ManagedProcess, Stack, free_port, http_get
 from connectors.telegram.bot import TelegramConnector
 from connectors.telegram.render import ButtonKeys, render_reply, split_html, units
 from connectors.telegram.settings import Settings
 from knowledge import models
 from knowledge.constraints import format_money
-from knowledge.db import make_engine, session_factory
 from knowledge.explainer import explain_program
+from knowledge.language import Lang
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import program_match
 from knowledge.referrals import conversation_ref
-from knowledge.settings import PROJECT_ROOT, SECRET_KEY_ENV, database_url
-from tests.conftest import TEST_SECRET_KEY
+from knowledge.settings import PROJECT_ROOT, SECRET_KEY_ENV
+from tests.conftest import TEST_SECRET_KEY, Stacks
 from tests.e2e.conftest import is_french
 from tests.fake_telegram import Call, FakeTelegram
 from tests.test_widget import RasaStandIn
 
-MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 PUBLIC_URL = "https://portal.example"
 KEY = TEST_SECRET_KEY.encode()  # conversation pseudonyms in links (tests/conftest.py sets it)
 SECRET = "s3cret_token-for-tests"
@@ -75,20 +74,11 @@ def _connector_env(fake: FakeTelegram) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def stack(fake: FakeTelegram, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Actions server, Rasa and the Telegram connector in polling mode, started by bot.stack
-    as `pathfinder run --telegram` starts them (the connector talks to the fake Bot API)."""
-    if not MODEL.is_file():
-        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    tmp = tmp_path_factory.mktemp("telegram-stack")
-    config = StackConfig(root=PROJECT_ROOT, rasa_port=free_port(), actions_port=free_port(),
-                         web_port=None, telegram_port=free_port(), tracker_db=tmp / "tracker.db",
-                         log_dir=tmp / "logs", database_url=database_url())
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in _connector_env(fake).items():
-            env.setenv(name, value)
-        running = Stack(config)   # the services' environment is taken here
-    with running:
+def stack(fake: FakeTelegram, stacks: Stacks) -> Iterator[Stack]:
+    """The Telegram connector in polling mode, started by bot.stack as `pathfinder run
+    --telegram` starts it (talking to the fake Bot API), beside the suite's shared engine
+    (actions server and Rasa)."""
+    with stacks.beside_engine("telegram", env=_connector_env(fake)) as running:
         yield running
 
 
@@ -124,15 +114,6 @@ def webhook_url(stack: Stack, fake: FakeTelegram,
                          "--webhook-url", "https://bot.example/telegram/webhook")
     yield f"http://127.0.0.1:{process.port}/telegram/webhook"
     process.terminate()
-
-
-@pytest.fixture(scope="module")
-def kb() -> Iterator[Session]:
-    """The knowledge base the actions server reads: programs shown are checked against it."""
-    engine = make_engine(database_url())
-    with session_factory(engine)() as session:
-        yield session
-    engine.dispose()
 
 
 # --- a learner in Telegram -----------------------------------------------------------------
@@ -229,7 +210,7 @@ def program_links(message: Call) -> list[str]:
     return [html.unescape(h) for h in re.findall(r'<a href="([^"]+)">', message.params["text"])]
 
 
-def check_programs(replies: list[Call], chat_id: int, kb: Session, lang: str) -> int:
+def check_programs(replies: list[Call], chat_id: int, db: Session, lang: str) -> int:
     """Program messages link every program through the referral redirect and show the
     catalog's title and institution; returns how many programs were shown."""
     shown = 0
@@ -244,7 +225,7 @@ def check_programs(replies: list[Call], chat_id: int, kb: Session, lang: str) ->
             assert query == {"ref": [conversation_ref(f"telegram-{chat_id}", KEY)],
                              "channel": ["telegram"]}
             assert str(chat_id) not in parts.query
-            program = kb.get(models.Program, unquote(parts.path.removeprefix("/go/")))
+            program = db.get(models.Program, unquote(parts.path.removeprefix("/go/")))
             assert program is not None, link
             assert (program.title_fr if lang == "fr" else program.title_en) in text
             institution = program.institution
@@ -256,7 +237,7 @@ def check_programs(replies: list[Call], chat_id: int, kb: Session, lang: str) ->
 # --- conversations (polling mode) ----------------------------------------------------------
 
 def test_learner_conversation_in_english(polling_bot: Stack, fake: FakeTelegram,
-                                         stack: Stack, kb: Session) -> None:
+                                         stack: Stack, db: Session) -> None:
     ana = Learner(fake, stack, "en")
     [greeting] = ana.send("/start")
     assert not is_french(telegram_text(greeting))
@@ -274,7 +255,7 @@ def test_learner_conversation_in_english(polling_bot: Stack, fake: FakeTelegram,
     assert len(fake.calls_to("answerCallbackQuery")) == before + 1   # no endless spinner
     assert any(c.params.get("message_id") == pressed.params["message"]["message_id"]
                for c in fake.calls_to("editMessageReplyMarkup"))   # keyboard removed
-    assert check_programs(programs, ana.chat_id, kb, "en") >= 1
+    assert check_programs(programs, ana.chat_id, db, "en") >= 1
     assert any("$" in telegram_text(m) for m in programs)   # cost (and the wage) are shown
     # Rasa heard the button's payload, once.
     heard = ana.rasa_heard()
@@ -282,12 +263,12 @@ def test_learner_conversation_in_english(polling_bot: Stack, fake: FakeTelegram,
 
 
 def test_learner_conversation_in_french(polling_bot: Stack, fake: FakeTelegram,
-                                        stack: Stack, kb: Session) -> None:
+                                        stack: Stack, db: Session) -> None:
     lea = Learner(fake, stack, "fr")
     [greeting] = lea.send("/start")
     assert is_french(telegram_text(greeting))
     replies = lea.send("Je suis caissière et je veux devenir boulangère")
-    assert check_programs(replies, lea.chat_id, kb, "fr") >= 1
+    assert check_programs(replies, lea.chat_id, db, "fr") >= 1
     assert all(is_french(telegram_text(m)) for m in replies if not program_links(m))
     assert buttons(replies[-1]), "next steps are offered as buttons"
     after = lea.press(replies[-1], 0)
@@ -571,11 +552,11 @@ def test_the_introduction_heads_its_program_list(kind: str) -> None:
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])
-def test_programs_read_as_in_the_bots_own_text(kb: Session, lang: str) -> None:
+def test_programs_read_as_in_the_bots_own_text(db: Session, lang: Lang) -> None:
     """A program's cost, length, format and language read in Telegram exactly as in the
     bot's program lines (knowledge.explainer): "2 000 $" with a no-break space (U+00A0, not
     U+202F), "42 hours" (not "42 h") in English."""
-    program = kb.scalars(select(models.Program)
+    program = db.scalars(select(models.Program)
                          .where(models.Program.cost >= 1000, models.Program.weeks.is_not(None))
                          .order_by(models.Program.id)).first()
     assert program is not None

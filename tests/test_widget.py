@@ -34,13 +34,6 @@ SENDER = "web-" + "0123456789abcdef" * 2
 REF = conversation_ref(SENDER, TEST_SECRET_KEY.encode())
 
 
-@pytest.fixture(scope="module")
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    # Nothing listens on this port: the conversation API must say Rasa is unreachable.
-    with TestClient(create_app(sqlite_url, rasa_url=f"http://127.0.0.1:{free_port()}")) as c:
-        yield c
-
-
 def test_the_demo_page_is_a_mock_portal_with_the_widget_embedded(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
@@ -332,7 +325,9 @@ RECOMMENDATIONS = {
         {"id": "p1", "title": "<i>Soudure</i>", "institution": "Collège <u>X</u>",
          "url": "javascript:alert(3)", "cost": 450.0, "currency": "CAD", "hours": 30.0,
          "weeks": 6.0, "delivery": "online", "language": "fr",
+         "delivery_label": "En ligne", "language_label": "Français",
          "why": "Elle enseigne <em>la soudure</em>."},
+        # as an older server sent it: codes, no labels
         {"id": "a b/c?d", "title": "Plain", "institution": "College Y",
          "url": "https://example.org/p2", "cost": 99.5, "currency": "CAD", "hours": 12.0,
          "weeks": None, "delivery": "in_person", "language": "en", "why": "Why."}],
@@ -439,6 +434,16 @@ def test_the_history_is_restored_in_the_conversation_language(rendered: dict[str
     text = " ".join(n["text"] for n in _walk(rendered["root"]))
     assert "Formations pour <script>alert(2)</script>" in text
     assert "Source : Job Bank <a>, 2024" in text
+
+
+def test_cards_show_the_labels_the_payload_gives(rendered: dict[str, Any]) -> None:
+    cards = [n for n in _walk(rendered["root"]) if "pfw-card" in _classes(n)]
+    facts = [[n["text"] for n in _walk(card) if n["tag"] == "DD"] for card in cards]
+    assert len(facts) == 2
+    # The conversation is French: the payload's French labels, shown as they are.
+    assert "En ligne" in facts[0] and "Français" in facts[0], facts[0]
+    # No labels (a payload from an older server): the codes, as for any unknown value.
+    assert "in_person" in facts[1] and "en" in facts[1], facts[1]
 
 
 def test_the_wage_bar_is_a_picture_with_its_figures_as_text(rendered: dict[str, Any]) -> None:

@@ -1,8 +1,9 @@
 """The web widget in a real headless Chromium (Debian's, driven by Playwright) against the
-real stack (Rasa + actions server + web app from bot.stack, free ports, one stack for this
-module): a learner opens the demo page, types a job title, presses buttons, sees program
-cards, follows a link (the click is recorded), reloads and gets the conversation back,
-switches to French, and does it all by keyboard; axe-core finds no WCAG 2.1 A/AA violation.
+real stack (the suite's shared Rasa engine and actions server, and this module's web app,
+from bot.stack, on free ports): a learner opens the demo page, types a job title, presses
+buttons, sees program cards, follows a link (the click is recorded), reloads and gets the
+conversation back, switches to French, and does it all by keyboard; axe-core finds no WCAG
+2.1 A/AA violation.
 
 Screenshots of the widget in English and French are taken on the way; set
 PATHFINDER_SCREENSHOTS=1 to write them to docs/widget-en.png and docs/widget-fr.png.
@@ -10,7 +11,6 @@ PATHFINDER_SCREENSHOTS=1 to write them to docs/widget-en.png and docs/widget-fr.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,45 +22,33 @@ from bot.stack import Stack
 from knowledge import models
 from knowledge.db import make_engine, session_factory
 from knowledge.referrals import conversation_ref
-from knowledge.settings import PROJECT_ROOT
-from tests.conftest import TEST_SECRET_KEY, screenshots_dir, started_stack
+from knowledge.vocabulary import DELIVERY_MODES, PROGRAM_LANGUAGES, label
+from tests.conftest import TEST_SECRET_KEY, Stacks, screenshots_dir, unavailable
 
-CHROMIUM = Path("/usr/bin/chromium")
-MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 TURN_MS = 40_000
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 PSW_MESSAGE = "I'm a PSW and I want to move into health care admin, online, under $800"
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
-axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-
-
-def _missing(what: str) -> None:
-    # In CI a missing browser or model is a broken setup, not a reason to skip.
-    (pytest.fail if os.environ.get("CI") else pytest.skip)(what)
-
 
 @pytest.fixture(scope="module")
-def stack(kb_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if not MODEL.is_file():
-        _missing(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    with started_stack(tmp_path_factory.mktemp("widget-stack"), web=True,
-                       database_url=kb_url) as running:
+def stack(kb_url: str, stacks: Stacks) -> Iterator[Stack]:
+    """The web app on this module's knowledge base (clicks are counted there), beside the
+    suite's shared engine."""
+    with stacks.beside_engine("web", database_url=kb_url) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
-def browser(stack: Stack) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        _missing(f"no Chromium at {CHROMIUM}: `make setup` installs Debian's chromium")
-    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
-    with playwright_sync.sync_playwright() as p:
-        chromium = p.chromium.launch(
-            executable_path=str(CHROMIUM),
+def browser(chromium: Path, stack: Stack) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=str(chromium),
             args=["--headless", "--no-sandbox", "--disable-gpu",
                   "--disable-background-networking"])
-        yield chromium
-        chromium.close()
+        yield launched
+        launched.close()
 
 
 @pytest.fixture()
@@ -108,7 +96,11 @@ def get_recommendations(page: Any) -> None:
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:
-    results = axe_module.Axe().run(page, options={"runOnly": {"type": "tag",
+    try:
+        from axe_playwright_python.sync_playwright import Axe
+    except ImportError:
+        unavailable("axe-playwright-python is not installed in .venv (make setup installs it)")
+    results = Axe().run(page, options={"runOnly": {"type": "tag",
                                                               "values": WCAG_21_AA}})
     violations: list[dict[str, Any]] = results.response["violations"]
     return violations
@@ -147,6 +139,7 @@ def test_a_learner_gets_cards_follows_a_link_and_finds_the_conversation_after_re
         assert first.locator(part).first.inner_text().strip()
     facts = first.locator(".pfw-facts").inner_text()
     assert all(term in facts for term in ("Institution", "Cost", "Length", "Delivery"))
+    assert any(label("delivery", code, "en") in facts for code in DELIVERY_MODES), facts
     assert page.locator(".pfw-bar-median").count() >= 1 and page.locator(".pfw-badge").count()
     # Each program once: as a card, not also as a text list with raw addresses.
     assert not any("http" in text for text in page.locator(".pfw-bot").all_inner_texts())
@@ -217,6 +210,11 @@ def test_switching_to_french_changes_the_interface_and_the_answers(
     answer = " ".join(page.locator(".pfw-bot").all_inner_texts()[shown:]).lower()
     assert "soudeu" in answer and " de " in answer and "vous" in answer, answer
     assert page.locator(".pfw-recs-title").last.inner_text().startswith("Formations pour")
+    # The cards' labels are the French ones the payload gives ("En ligne", "Anglais").
+    facts = page.locator(".pfw-recs").last.locator(".pfw-facts").first.inner_text()
+    assert "Mode" in facts and "Langue" in facts, facts
+    assert any(label("delivery", code, "fr") in facts for code in DELIVERY_MODES), facts
+    assert any(label("language", code, "fr") in facts for code in PROGRAM_LANGUAGES), facts
     assert page.get_by_role("button", name="Switch to English").is_visible()
     screenshot(page, "widget-fr.png", tmp_path, top=".pfw-wage")  # the wage bar, the badge
     assert run_axe(page) == []

@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 
 from knowledge import models
 from knowledge.constraints import Constraints
+from knowledge.language import as_lang
 from knowledge.occupations import WageRange
+from knowledge.vocabulary import label
 
 PROGRAM_KEYS = {"id", "title", "institution", "url", "cost", "currency", "hours", "weeks",
-                "delivery", "language", "why"}
+                "delivery", "language", "why", "delivery_label", "language_label"}
 WAGE_KEYS = {"low", "median", "high", "unit", "region", "year", "source"}
 OUTLOOK_KEYS = {"rating", "label", "period", "region", "source"}
 PAYLOAD_KEYS = {"type", "lang", "occupation", "target_occupation", "programs",
@@ -67,6 +69,9 @@ def assert_payload_schema(payload: Mapping[str, Any], lang: str) -> None:
         assert set(program) == PROGRAM_KEYS, program.keys()
         assert program["currency"] == "CAD"
         assert program["url"].startswith("http")
+        # The codes' labels in the conversation's language, as the widget shows them.
+        assert program["delivery_label"] == label("delivery", program["delivery"], as_lang(lang))
+        assert program["language_label"] == label("language", program["language"], as_lang(lang))
     if payload["wage"] is not None:
         assert set(payload["wage"]) == WAGE_KEYS
     if payload["outlook"] is not None:

@@ -1,7 +1,7 @@
 """End-to-end fixtures: the whole Pathfinder stack (real Rasa engine with
-models/pathfinder.tar.gz + real actions server, free ports, a temporary tracker store) once
-for the tests/e2e package, and a `Chat` that talks to it over Rasa's REST channel like a
-client does.
+models/pathfinder.tar.gz + real actions server, free ports, a temporary tracker store: the
+suite's shared engine, tests/conftest.py), and a `Chat` that talks to it over Rasa's REST
+channel like a client does.
 
 Every reply is checked as it arrives (see `Chat.send`): a recommendations payload follows the
 documented schema, its programs are the catalog's rows and fit the constraints the test says
@@ -13,22 +13,19 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bot.stack import Stack
 from knowledge import models
 from knowledge.constraints import Constraints
-from knowledge.db import make_engine, session_factory
 from knowledge.occupations import ONTARIO, outlook_for, wage_for
-from knowledge.settings import PROJECT_ROOT, database_url
-from tests.conftest import started_stack
+from tests.conftest import Stacks
 from tests.e2e.checks import (
     assert_payload_matches_db,
     assert_payload_schema,
@@ -38,26 +35,20 @@ from tests.e2e.checks import (
     wage_figures,
 )
 
-MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 TURN_TIMEOUT_S = 30
 # How a wage and an outlook explanation start (knowledge/explainer.py), EN and FR.
 WAGE_MARKERS = ("This is the pay for this job:", "Voici le salaire.")
 OUTLOOK_MARKERS = ("This is the job outlook for", "Voici les perspectives d'emploi")
 
 
-# Package scope: the stack stops when tests/e2e is done, not at the end of a `make test` run
-# (tests/test_nlu.py starts its own Rasa server later).
 @pytest.fixture(scope="package")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack | None]:
-    """The stack started for this session (bot.stack, as `pathfinder run` starts it), or None
-    when PATHFINDER_E2E_RASA_URL names a stack already running (to iterate on the tests)."""
+def stack(stacks: Stacks) -> Stack | None:
+    """The suite's shared engine, or None when PATHFINDER_E2E_RASA_URL names a stack already
+    running (to iterate on the tests; it should read a knowledge base built from data/, as
+    expected values come from the suite's: `db`)."""
     if os.environ.get("PATHFINDER_E2E_RASA_URL"):
-        yield None
-        return
-    if not MODEL.is_file():
-        pytest.fail(f"no Rasa model at {MODEL}: run `make train` (make test does)")
-    with started_stack(tmp_path_factory.mktemp("stack"), database_url=database_url()) as running:
-        yield running
+        return None
+    return stacks.engine()
 
 
 @pytest.fixture(scope="package")
@@ -67,22 +58,14 @@ def rasa_url(stack: Stack | None) -> str:
     return stack.rasa_url
 
 
-@pytest.fixture(scope="session")
-def kb() -> Iterator[Session]:
-    """The knowledge base the actions server reads: expected values come from here."""
-    engine = make_engine(database_url())
-    with session_factory(engine)() as session:
-        yield session
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def titles(kb: Session) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def titles(kb_engine: Engine) -> dict[str, str]:
     """Occupation title (EN and FR) -> NOC, longest first, to find the job a text is about."""
     found: dict[str, str] = {}
-    for occupation in kb.scalars(select(models.Occupation)):
-        found[occupation.title_en] = occupation.noc
-        found[occupation.title_fr] = occupation.noc
+    with Session(kb_engine) as db:
+        for occupation in db.scalars(select(models.Occupation)):
+            found[occupation.title_en] = occupation.noc
+            found[occupation.title_fr] = occupation.noc
     return dict(sorted(found.items(), key=lambda item: -len(item[0])))
 
 
@@ -124,7 +107,7 @@ class Chat:
     far, as the test states it; `lang` the language answers must be in."""
 
     url: str
-    kb: Session
+    db: Session
     titles: dict[str, str]
     lang: str = "en"
     expected: Constraints = field(default_factory=Constraints)
@@ -154,13 +137,13 @@ class Chat:
         assert reply.messages, f"no answer; conversation so far: {self.transcript}"
         for payload in reply.payloads:
             assert_payload_schema(payload, self.lang)
-            assert_payload_matches_db(self.kb, payload)
-            assert_programs_fit(self.kb, [p["id"] for p in payload["programs"]], self.expected)
+            assert_payload_matches_db(self.db, payload)
+            assert_programs_fit(self.db, [p["id"] for p in payload["programs"]], self.expected)
             assert len(payload["programs"]) <= 5
             main = payload["target_occupation"] or payload["occupation"]
             if main is not None:
                 assert_wage_payload(payload["wage"],
-                                    wage_for(self.kb, main["noc"], self.region))
+                                    wage_for(self.db, main["noc"], self.region))
         for text in reply.texts:
             if any(marker in text for marker in WAGE_MARKERS):
                 self.check_wage_text(text)
@@ -181,7 +164,7 @@ class Chat:
 
     def check_outlook_text(self, text: str) -> None:
         """An outlook explanation shows the Outlook table's label and counts for its job."""
-        outlook = outlook_for(self.kb, self.occupation_named(text))
+        outlook = outlook_for(self.db, self.occupation_named(text))
         assert outlook is not None, f"an outlook text for a job without one: {text!r}"
         assert (outlook.label_fr if self.lang == "fr" else outlook.label_en) in text
         digits = re.sub(r"[\s,\u00a0\u202f]", "", text)
@@ -193,7 +176,7 @@ class Chat:
         """Every dollar figure of a wage explanation is the low, median or high wage of the
         job it names, from the Wage table, and the year is the table's."""
         noc = self.occupation_named(text)
-        wage = wage_for(self.kb, noc, self.region)
+        wage = wage_for(self.db, noc, self.region)
         assert wage is not None, f"a wage text for {noc}, which has no wage: {text!r}"
         figures = money_figures(text)
         assert figures, text
@@ -206,15 +189,15 @@ def _unspaced_slashes(text: str) -> str:
 
 
 @pytest.fixture()
-def chat(rasa_url: str, kb: Session, titles: dict[str, str]) -> Chat:
-    return Chat(rasa_url, kb, titles)
+def chat(rasa_url: str, db: Session, titles: dict[str, str]) -> Chat:
+    return Chat(rasa_url, db, titles)
 
 
 @pytest.fixture()
-def new_chat(rasa_url: str, kb: Session, titles: dict[str, str]) -> Any:
+def new_chat(rasa_url: str, db: Session, titles: dict[str, str]) -> Any:
     """A factory, for tests that need a conversation in French from the start, etc."""
     def make(lang: str = "en") -> Chat:
-        return Chat(rasa_url, kb, titles, lang=lang)
+        return Chat(rasa_url, db, titles, lang=lang)
     return make
 
 

@@ -40,8 +40,8 @@ def recommendations(reply: Reply) -> dict[str, Any]:
     return found[-1]
 
 
-def costs(kb: Session, payload: dict[str, Any]) -> list[Decimal]:
-    rows = [kb.get(models.Program, p["id"]) for p in payload["programs"]]
+def costs(db: Session, payload: dict[str, Any]) -> list[Decimal]:
+    rows = [db.get(models.Program, p["id"]) for p in payload["programs"]]
     return [row.cost for row in rows if row is not None]
 
 
@@ -54,8 +54,8 @@ def offers_next_steps(reply: Reply) -> bool:
     return any(b["payload"] == "/ask_cheaper" for b in reply.buttons)
 
 
-def program_skills(kb: Session, program_id: str) -> set[str]:
-    return set(kb.scalars(select(models.ProgramSkill.skill_code)
+def program_skills(db: Session, program_id: str) -> set[str]:
+    return set(db.scalars(select(models.ProgramSkill.skill_code)
                           .where(models.ProgramSkill.program_id == program_id)))
 
 
@@ -97,15 +97,15 @@ def test_clients_that_show_cards_get_each_program_once(new_chat: NewChat) -> Non
     assert f"{len(programs)} short programs" in intro and "\n" not in intro
 
 
-def test_clear_title_gets_programs_wage_and_outlook(chat: Chat, kb: Session) -> None:
+def test_clear_title_gets_programs_wage_and_outlook(chat: Chat, db: Session) -> None:
     reply = chat.send("I work as a cashier")
     payload = recommendations(reply)
     noc = noc_of("cashier")
     assert payload["occupation"]["noc"] == noc
     assert 1 <= len(payload["programs"]) <= 5
-    wage = wage_for(kb, noc)
+    wage = wage_for(db, noc)
     assert wage is not None and f"{wage.median:,.2f}" in reply.text
-    outlook = outlook_for(kb, noc)
+    outlook = outlook_for(db, noc)
     assert outlook is not None and outlook.label_en in reply.text
 
 
@@ -157,67 +157,67 @@ def test_any_budget_clears_the_budget(chat: Chat) -> None:
     assert "$300" not in reply.text
 
 
-def test_show_me_cheaper_ones(chat: Chat, kb: Session) -> None:
+def test_show_me_cheaper_ones(chat: Chat, db: Session) -> None:
     first = recommendations(chat.send("I'm a registered nurse"))
-    cheapest = min(costs(kb, first))
+    cheapest = min(costs(db, first))
     reply = chat.send("show me cheaper ones")
     if reply.payloads:
-        assert all(cost < cheapest for cost in costs(kb, recommendations(reply)))
+        assert all(cost < cheapest for cost in costs(db, recommendations(reply)))
     else:
         assert "cheaper" in reply.text
 
 
-def test_cheaper_twice_keeps_going_down(chat: Chat, kb: Session) -> None:
+def test_cheaper_twice_keeps_going_down(chat: Chat, db: Session) -> None:
     first = recommendations(chat.send("I'm an electrician"))
-    ceiling = min(costs(kb, first))
+    ceiling = min(costs(db, first))
     for _ in range(2):
         reply = chat.click({"payload": "/ask_cheaper"})
         if not reply.payloads:
             assert "cheaper" in reply.text
             break
-        found = costs(kb, recommendations(reply))
+        found = costs(db, recommendations(reply))
         assert found and all(cost < ceiling for cost in found)
         ceiling = min(found)
 
 
-def test_wage_question_after_recommendations(chat: Chat, kb: Session) -> None:
+def test_wage_question_after_recommendations(chat: Chat, db: Session) -> None:
     chat.send("I'm a cook")
     reply = chat.send("how much do cooks earn?")
-    wage = wage_for(kb, noc_of("cook"))
+    wage = wage_for(db, noc_of("cook"))
     assert wage is not None
     assert f"${wage.median:,.2f}" in reply.text  # also checked against the table by Chat
 
 
-def test_wage_of_a_job_named_in_the_question(chat: Chat, kb: Session) -> None:
+def test_wage_of_a_job_named_in_the_question(chat: Chat, db: Session) -> None:
     reply = chat.send("how much do welders make?")
-    wage = wage_for(kb, noc_of("welder"))
+    wage = wage_for(db, noc_of("welder"))
     assert wage is not None and f"${wage.median:,.2f}" in reply.text
 
 
-def test_french_wage_of_a_named_job(new_chat: NewChat, kb: Session) -> None:
+def test_french_wage_of_a_named_job(new_chat: NewChat, db: Session) -> None:
     chat = new_chat("fr")
     reply = chat.send("combien gagne un soudeur ?")
-    wage = wage_for(kb, noc_of("soudeur"))
+    wage = wage_for(db, noc_of("soudeur"))
     assert wage is not None and is_french(reply.text)
     assert f"{wage.median:.2f}".replace(".", ",") in reply.text
 
 
-def test_wage_button(chat: Chat, kb: Session) -> None:
+def test_wage_button(chat: Chat, db: Session) -> None:
     chat.send("I'm a cashier")
     reply = chat.click({"payload": "/ask_wage"})
-    wage = wage_for(kb, noc_of("cashier"))
+    wage = wage_for(db, noc_of("cashier"))
     assert wage is not None and str(wage.year) in reply.text
 
 
-def test_outlook_question(chat: Chat, kb: Session) -> None:
+def test_outlook_question(chat: Chat, db: Session) -> None:
     chat.send("I am an RPN")
     reply = chat.send("what is the job outlook?")
-    outlook = outlook_for(kb, noc_of("RPN"))
+    outlook = outlook_for(db, noc_of("RPN"))
     assert outlook is not None and outlook.label_en in reply.text
     assert outlook.period[:4] in reply.text
 
 
-def test_wage_and_outlook_of_current_and_target(chat: Chat, kb: Session) -> None:
+def test_wage_and_outlook_of_current_and_target(chat: Chat, db: Session) -> None:
     reply = chat.send("I'm a cashier and I want to become a baker")
     payload = recommendations(reply)
     assert payload["occupation"]["noc"] == noc_of("cashier")
@@ -225,11 +225,11 @@ def test_wage_and_outlook_of_current_and_target(chat: Chat, kb: Session) -> None
     assert payload["target_occupation"]["noc"] == noc_of("baker")
     reply = chat.send("what would I earn?")
     for title in ("cashier", "baker"):
-        wage = wage_for(kb, noc_of(title))
+        wage = wage_for(db, noc_of(title))
         assert wage is not None and f"${wage.median:,.2f}" in reply.text
 
 
-def test_target_job_first_then_current_job(chat: Chat, kb: Session) -> None:
+def test_target_job_first_then_current_job(chat: Chat, db: Session) -> None:
     reply = chat.send("I want to become an electrician")
     # Either answer is right: programs toward the target at once, or first the job question.
     if not asks_for_the_job(reply):
@@ -240,7 +240,7 @@ def test_target_job_first_then_current_job(chat: Chat, kb: Session) -> None:
     assert payload["occupation"]["noc"] == noc_of("cashier")
     reply = chat.send("what's the outlook?")
     for title in ("electrician", "cashier"):
-        outlook = outlook_for(kb, noc_of(title))
+        outlook = outlook_for(db, noc_of(title))
         assert outlook is not None and outlook.label_en in reply.text
 
 
@@ -428,15 +428,15 @@ def test_french_unknown_title(new_chat: NewChat) -> None:
     assert "Je ne trouve pas" in reply.text and reply.buttons
 
 
-def test_french_cheaper_and_outlook(new_chat: NewChat, kb: Session) -> None:
+def test_french_cheaper_and_outlook(new_chat: NewChat, db: Session) -> None:
     chat = new_chat("fr")
     first = recommendations(chat.send("Je suis cuisinier"))
-    cheapest = min(costs(kb, first))
+    cheapest = min(costs(db, first))
     reply = chat.send("Avez-vous des formations moins chères ?")
     if reply.payloads:
-        assert all(cost < cheapest for cost in costs(kb, recommendations(reply)))
+        assert all(cost < cheapest for cost in costs(db, recommendations(reply)))
     reply = chat.send("Quelles sont les perspectives d'emploi pour ce métier ?")
-    outlook = outlook_for(kb, noc_of("cuisinier"))
+    outlook = outlook_for(db, noc_of("cuisinier"))
     assert outlook is not None and outlook.label_fr in reply.text
 
 
@@ -470,40 +470,40 @@ def test_french_start_over(new_chat: NewChat) -> None:
 
 # --- employers ---------------------------------------------------------------------------------
 
-def test_which_programs_teach_cnc(chat: Chat, kb: Session) -> None:
+def test_which_programs_teach_cnc(chat: Chat, db: Session) -> None:
     reply = chat.send("Which programs teach CNC?")
     payload = recommendations(reply)
     assert payload["programs"]
-    skills = {s.id for s in resolve_skills(kb, "CNC", "en")}
+    skills = {s.id for s in resolve_skills(db, "CNC", "en")}
     for program in payload["programs"]:
-        row = kb.get(models.Program, program["id"])
+        row = db.get(models.Program, program["id"])
         assert row is not None
         assert row.url in reply.text and row.institution.name_en in reply.text
-        assert program_skills(kb, row.id) & skills
+        assert program_skills(db, row.id) & skills
 
 
-def test_quels_programmes_enseignent_la_soudure(new_chat: NewChat, kb: Session) -> None:
+def test_quels_programmes_enseignent_la_soudure(new_chat: NewChat, db: Session) -> None:
     chat = new_chat("fr")
     reply = chat.send("Quels programmes enseignent la soudure ?")
     payload = recommendations(reply)
     assert payload["programs"] and is_french(reply.text)
-    skills = {s.id for s in resolve_skills(kb, "soudure", "fr")}
+    skills = {s.id for s in resolve_skills(db, "soudure", "fr")}
     for program in payload["programs"]:
-        row = kb.get(models.Program, program["id"])
+        row = db.get(models.Program, program["id"])
         assert row is not None
         assert row.url in reply.text and row.institution.name_fr in reply.text
-        assert program_skills(kb, row.id) & skills
+        assert program_skills(db, row.id) & skills
 
 
-def test_employer_button_then_skill(chat: Chat, kb: Session) -> None:
+def test_employer_button_then_skill(chat: Chat, db: Session) -> None:
     reply = chat.send("hello")
     reply = chat.click(reply.button("employer"))
     assert "Which skill" in reply.text
     reply = chat.send("PLC programming")
     payload = recommendations(reply)
-    skills = {s.id for s in resolve_skills(kb, "PLC programming", "en")}
+    skills = {s.id for s in resolve_skills(db, "PLC programming", "en")}
     assert payload["programs"]
-    assert all(program_skills(kb, p["id"]) & skills for p in payload["programs"])
+    assert all(program_skills(db, p["id"]) & skills for p in payload["programs"])
 
 
 def test_employer_excel_training(chat: Chat) -> None:
