@@ -93,7 +93,7 @@ class StackConfig:
         # Frozen: fill in the defaults that depend on root once, here.
         object.__setattr__(self, "root", root)
         object.__setattr__(self, "model", Path(self.model or root / "models/pathfinder.tar.gz"))
-        object.__setattr__(self, "tracker_db", Path(self.tracker_db or tracker_db_file(root)))
+        object.__setattr__(self, "tracker_db", Path(self.tracker_db or tracker_db_file()))
         object.__setattr__(self, "log_dir", Path(self.log_dir or root / "var/log"))
 
     @property
@@ -281,16 +281,16 @@ def sqlite_file(url: str) -> Path | None:
     return Path(path) if sep and scheme.split("+")[0] == "sqlite" and path else None
 
 
-def tracker_db_file(root: Path) -> Path:
+def tracker_db_file() -> Path:
     """Where a stack's engine keeps conversations, when StackConfig does not say: the file of
-    PATHFINDER_TRACKER_DB_URL (relative to ``root``, the services' working directory), which
-    the console and `pathfinder conversations purge` read too."""
+    PATHFINDER_TRACKER_DB_URL (its parser has put a relative file under the project root),
+    which the console and `pathfinder conversations purge` read too."""
     path = sqlite_file(_settings().tracker_db_url)
-    if path is None:
+    if path is None or not path.is_absolute():  # not a file: sqlite:///:memory:, a file: URI
         raise StackError(f"{TRACKER_DB_URL.name} must be a sqlite:///FILE URL here: the engine "
                          "of pathfinder run keeps conversations in SQLite (--tracker-db FILE "
                          "chooses another file).")
-    return path if path.is_absolute() else root / path
+    return path
 
 
 def rasa_token_for_run() -> str:

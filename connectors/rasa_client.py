@@ -19,7 +19,7 @@ import httpx
 
 from connectors.senders import RELAY_TOKEN_HEADER, scrub_conversation_ids
 from knowledge.language import Lang, as_lang
-from knowledge.settings import RASA_TOKEN, RASA_TOKEN_ENV
+from knowledge.settings import RASA_TOKEN_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -54,19 +54,20 @@ def conversation_language(tracker: dict[str, Any]) -> Lang | None:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, token: str | None = None) -> None:
-        """``base_url``: the engine (PATHFINDER_RASA_URL, in the caller's settings);
-        ``token``: the engine's, by default this process's PATHFINDER_RASA_TOKEN."""
+    def __init__(self, base_url: str, token: str | None) -> None:
+        """``base_url`` and ``token``: the engine's (PATHFINDER_RASA_URL and
+        PATHFINDER_RASA_TOKEN, from the caller's settings; this client reads no environment).
+        ValueError without a token."""
         self.base_url = base_url.rstrip("/")
-        # Rasa 3.6 takes the API's token as ?token= only; the REST channel takes it in a
-        # header, as the proof that this relay may speak for web-/telegram- conversations.
-        self._token = token or RASA_TOKEN.read()
-        if self._token is None:
+        if not token:
             # Refused at start: without it every turn of a web- or telegram- conversation
             # would be a 403, and learners would only ever see "try again later".
             raise ValueError(f"{RASA_TOKEN_ENV} is not set: the engine answers this relay's "
                              "conversations and its tracker API only with its token. Export "
                              "the value the engine was started with.")
+        # Rasa 3.6 takes the API's token as ?token= only; the REST channel takes it in a
+        # header, as the proof that this relay may speak for web-/telegram- conversations.
+        self._token: str = token
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             timeout=httpx.Timeout(TURN_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))

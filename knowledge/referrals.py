@@ -29,7 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge.models import Program, Referral, utc_naive
-from knowledge.settings import SECRET_KEY_ENV, secret_key
+from knowledge.settings import SECRET_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -54,17 +54,17 @@ def conversation_ref(sender: str, key: bytes) -> str:
     return digest[:REF_HEX_DIGITS]
 
 
-def link_ref(sender: str) -> str | None:
-    """:func:`conversation_ref` with the configured key (PATHFINDER_SECRET_KEY), or None
-    without one: logged once per process, since clicks then count for no conversation."""
-    key = secret_key()
+def link_ref(sender: str, key: bytes | None) -> str | None:
+    """:func:`conversation_ref` with ``key``, the process's settings' ``secret_key``
+    (PATHFINDER_SECRET_KEY, checked as the process started), or None without one: logged
+    once per process, since clicks then count for no conversation."""
     if key is None:
         global _warned_without_key
         if not _warned_without_key:
             _warned_without_key = True
             logger.warning("%s is not set: program links carry no conversation reference and "
                            "clicks are not matched to conversations (`pathfinder run` sets it)",
-                           SECRET_KEY_ENV)
+                           SECRET_KEY.name)
         return None
     return conversation_ref(sender, key)
 

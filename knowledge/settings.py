@@ -59,7 +59,9 @@ class SettingsError(ValueError):
 class Variable(Generic[T]):
     """One environment variable. ``default`` is the value used when it is unset or blank;
     ``shown`` is the README's "default" cell where that is not ``default`` itself (a path
-    under the project root, a value made at run time)."""
+    under the project root, a value made at run time). ``secret``: its value is never shown,
+    not even in the repr of a settings object (a token, a key, a URL that may hold a
+    user:password); its parser's errors never repeat it either."""
 
     name: str
     kinds: tuple[Kind, ...]
@@ -67,6 +69,7 @@ class Variable(Generic[T]):
     parse: Callable[[str, str | None], T] = field(repr=False, compare=False)
     default: str | None = None
     shown: str | None = None
+    secret: bool = False
 
     @property
     def documented_default(self) -> str:
@@ -100,6 +103,29 @@ def _sqlalchemy_url(name: str, value: str | None) -> str:
     return value
 
 
+# sqlite:///FILE, sqlite+DRIVER:///FILE, with or without a ?query.
+_SQLITE_FILE_URL = re.compile(r"(?P<scheme>sqlite(?:\+\w+)?):///(?P<path>[^?]*)(?P<query>\?.*)?",
+                              re.DOTALL)
+
+
+def absolute_sqlite_url(url: str) -> str:
+    """``url`` with a relative SQLite file made absolute under the project root
+    (``sqlite:///var/t.db``: PROJECT_ROOT/var/t.db, wherever the process runs); any other URL
+    (an absolute file, ``:memory:``, a ``file:`` URI, another database) as it is."""
+    match = _SQLITE_FILE_URL.fullmatch(url)
+    path = match["path"] if match else ""
+    if match is None or path in ("", ":memory:") or path.startswith("file:") \
+            or Path(path).is_absolute():
+        return url
+    return f"{match['scheme']}:///{(PROJECT_ROOT / path).as_posix()}{match['query'] or ''}"
+
+
+def _tracker_url(name: str, value: str | None) -> str:
+    # Resolved here, once: the engine of `pathfinder run`, the console and `conversations
+    # purge` all find a relative SQLite file under the project root.
+    return absolute_sqlite_url(_sqlalchemy_url(name, value))
+
+
 def _web_url(*schemes: str) -> Callable[[str, str | None], str | None]:
     def parse(name: str, value: str | None) -> str | None:
         if value is None:
@@ -109,8 +135,10 @@ def _web_url(*schemes: str) -> Callable[[str, str | None], str | None]:
         except ValueError:
             parts = urlsplit("")
         if parts.scheme not in schemes or not parts.netloc:
+            # The value is not repeated: a URL may hold a user:password.
             starts = " or ".join(f"{scheme}://" for scheme in schemes)
-            raise SettingsError(f"{name} must be a URL starting with {starts}, not {value!r}.")
+            raise SettingsError(f"{name} must be a URL starting with {starts} and naming a "
+                                "host.")
         return value
     return parse
 
@@ -181,7 +209,7 @@ _SECONDS = _number(float, lambda s: s > 0, "a number of seconds above 0")
 DATABASE_URL = Variable(
     "PATHFINDER_DATABASE_URL", ("web", "actions", "cli"), "the knowledge base",
     _sqlalchemy_url, f"sqlite:///{PROJECT_ROOT / 'var' / 'pathfinder.sqlite'}",
-    "`sqlite:///var/pathfinder.sqlite`")
+    "`sqlite:///var/pathfinder.sqlite`", secret=True)
 DATA_DIR = Variable(
     "PATHFINDER_DATA_DIR", ("cli",), "where `load-data` reads the open-data files", _path,
     str(PROJECT_ROOT / "data"), "`data/`")
@@ -196,20 +224,21 @@ TURN_TIMEOUT_S = Variable(
     "'try again'", _SECONDS, "20")
 RASA_URL = Variable(
     "PATHFINDER_RASA_URL", ("web", "telegram"), "the Rasa engine the relays talk to",
-    _web_url("http", "https"), "http://127.0.0.1:5005")
+    _web_url("http", "https"), "http://127.0.0.1:5005", secret=True)
 RASA_TOKEN = Variable(
     "PATHFINDER_RASA_TOKEN", ("engine", "web", "telegram", "cli"), "the secret of Rasa's HTTP "
     "API, and the relays' proof to the REST channel", _secret,
-    shown="a new random one per `pathfinder run`")
+    shown="a new random one per `pathfinder run`", secret=True)
 PUBLIC_URL = Variable(
     "PATHFINDER_PUBLIC_URL", ("telegram",), "the web app's public base URL, for program links",
-    _web_url("http", "https"))
+    _web_url("http", "https"), secret=True)
 SECRET_KEY = Variable(
     "PATHFINDER_SECRET_KEY", ("web", "telegram", "cli"), "the key of the conversation "
-    "pseudonyms in program links", _key, shown="`var/secret.key`, made once by `pathfinder run`")
+    "pseudonyms in program links", _key, shown="`var/secret.key`, made once by `pathfinder run`",
+    secret=True)
 IMPORT_TOKEN = Variable(
     "PATHFINDER_IMPORT_TOKEN", ("web",), "the bearer token of /api/catalog/*", _secret,
-    shown="unset (import and tag review answer 503)")
+    shown="unset (import and tag review answer 503)", secret=True)
 INQUIRY_RATE = Variable(
     "PATHFINDER_INQUIRY_RATE", ("web",), "inquiries per client address per seconds", _rate,
     "5/600")
@@ -225,8 +254,8 @@ MAX_BODY_BYTES = Variable(
     str(DEFAULT_MAX_BODY_BYTES))
 TRACKER_DB_URL = Variable(
     "PATHFINDER_TRACKER_DB_URL", ("web", "cli"), "Rasa's tracker store (the conversations)",
-    _sqlalchemy_url, f"sqlite:///{PROJECT_ROOT / DEFAULT_TRACKER_DB}",
-    f"`sqlite:///{DEFAULT_TRACKER_DB.as_posix()}`")
+    _tracker_url, f"sqlite:///{PROJECT_ROOT / DEFAULT_TRACKER_DB}",
+    f"`sqlite:///{DEFAULT_TRACKER_DB.as_posix()}`", secret=True)
 RETENTION_DAYS = Variable(
     "PATHFINDER_RETENTION_DAYS", ("cli",), "the default of `conversations purge --days`",
     _number(int, lambda n: n >= 1, "a whole number of days, 1 or more"), shown="unset (keep)")
@@ -238,25 +267,27 @@ SECURE_COOKIES = Variable(
     _flag, shown="unset")
 TEST_POSTGRES_URL = Variable(
     "PATHFINDER_TEST_POSTGRES_URL", ("tests",), "the PostgreSQL server of the tests", _text,
-    "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    "postgresql+psycopg://postgres@127.0.0.1:5432/test", secret=True)
 E2E_RASA_URL = Variable(
-    "PATHFINDER_E2E_RASA_URL", ("tests",), "a running engine for the e2e tests", _text)
+    "PATHFINDER_E2E_RASA_URL", ("tests",), "a running engine for the e2e tests", _text,
+    secret=True)
 SCREENSHOTS = Variable(
     "PATHFINDER_SCREENSHOTS", ("tests",), "1: the browser tests save screenshots in docs/",
     _text, shown="unset")
 # The Telegram connector's own (connectors/telegram/settings.py).
 TELEGRAM_BOT_TOKEN = Variable(
     "TELEGRAM_BOT_TOKEN", ("telegram",), "the bot's token from @BotFather", _text,
-    shown="(required)")
+    shown="(required)", secret=True)
 TELEGRAM_WEBHOOK_SECRET = Variable(
     "TELEGRAM_WEBHOOK_SECRET", ("telegram",), "the secret Telegram sends with each webhook "
-    "request (checked in webhook mode)", _text, shown="(required in webhook mode)")
+    "request (checked in webhook mode)", _text, shown="(required in webhook mode)",
+    secret=True)
 TELEGRAM_WEBHOOK_URL = Variable(
     "TELEGRAM_WEBHOOK_URL", ("telegram",), "the public URL to register with setWebhook",
-    _web_url("https"))
+    _web_url("https"), secret=True)
 TELEGRAM_API_BASE_URL = Variable(
     "TELEGRAM_API_BASE_URL", ("telegram",), "the Bot API server", _web_url("http", "https"),
-    "https://api.telegram.org")
+    "https://api.telegram.org", secret=True)
 TELEGRAM_SEND_TIMEOUT_S = Variable(
     "TELEGRAM_SEND_TIMEOUT_S", ("telegram",), "the timeout of each Bot API call", _SECONDS, "10")
 TELEGRAM_SEND_ATTEMPTS = Variable(
@@ -290,11 +321,12 @@ def setting(variable: Variable[Any], *, required: str | None = None,
             default: bool = False) -> Any:
     """A settings field read from ``variable``. ``required``: the error when it is unset.
     ``default``: the field also has the variable's default, for code that builds the object
-    itself (the Telegram connector's tests)."""
+    itself (the Telegram connector's tests). A secret variable's field is left out of the
+    object's repr (logged, printed in a traceback)."""
     metadata = {"variable": variable, "required": required}
     if default:
-        return field(default=variable.read({}), metadata=metadata)
-    return field(metadata=metadata)
+        return field(default=variable.read({}), repr=not variable.secret, metadata=metadata)
+    return field(repr=not variable.secret, metadata=metadata)
 
 
 _S = TypeVar("_S", bound="DataclassInstance")
@@ -351,8 +383,26 @@ _RASA_TOKEN_UNSET = (f"{RASA_TOKEN.name} is not set: the engine answers this rel
                      "the engine was started with.")
 
 
+_P = TypeVar("_P", bound="ProcessSettings")
+
+
 @dataclass(frozen=True)
-class WebSettings:
+class ProcessSettings:
+    """What every kind of process's settings class is: a frozen dataclass of :func:`setting`
+    fields, with ``KIND``, the kind of process that reads it (the variables it refuses, such
+    as RETIRED's, depend on it)."""
+
+    KIND: ClassVar[Kind]
+
+    @classmethod
+    def from_env(cls: type[_P], env: Mapping[str, str] | None = None) -> _P:
+        """The settings in ``env`` (default: this process's environment), checked:
+        :func:`read_settings`."""
+        return read_settings(cls, env)
+
+
+@dataclass(frozen=True)
+class WebSettings(ProcessSettings):
     """The web app's (bot/api, with the staff console, bot/console): create_app checks them."""
 
     KIND: ClassVar[Kind] = "web"
@@ -371,25 +421,17 @@ class WebSettings:
     low_confidence: float = setting(LOW_CONFIDENCE)
     secure_cookies: bool = setting(SECURE_COOKIES)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WebSettings:
-        return read_settings(cls, env)
-
 
 @dataclass(frozen=True)
-class ActionsSettings:
+class ActionsSettings(ProcessSettings):
     """The actions server's (actions/): actions/server.py checks them."""
 
     KIND: ClassVar[Kind] = "actions"
     database_url: str = setting(DATABASE_URL)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> ActionsSettings:
-        return read_settings(cls, env)
-
 
 @dataclass(frozen=True)
-class EngineSettings:
+class EngineSettings(ProcessSettings):
     """Our code's inside the Rasa engine (bot/engine/, Python 3.10): bot/engine/serve.py
     checks them before Rasa starts."""
 
@@ -399,13 +441,9 @@ class EngineSettings:
         f"(at least {MIN_SECRET_CHARS} printable ASCII characters; pathfinder run makes one)."))
     turn_timeout_s: float = setting(TURN_TIMEOUT_S)
 
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> EngineSettings:
-        return read_settings(cls, env)
-
 
 @dataclass(frozen=True)
-class CliSettings:
+class CliSettings(ProcessSettings):
     """The ``pathfinder`` command's, ``pathfinder run`` and its process manager (bot/stack.py)
     included: bot/cli.py checks them before any command runs."""
 
@@ -417,10 +455,6 @@ class CliSettings:
     rasa_token: str | None = setting(RASA_TOKEN)      # unset: pathfinder run makes one
     secret_key: bytes | None = setting(SECRET_KEY)    # unset: var/secret.key
     max_body_bytes: int = setting(MAX_BODY_BYTES)     # passed on to the engine (Sanic's limit)
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> CliSettings:
-        return read_settings(cls, env)
 
 
 def web_settings() -> WebSettings:
@@ -449,10 +483,3 @@ def database_url() -> str:
     """The knowledge base: PATHFINDER_DATABASE_URL, else SQLite under var/."""
     return DATABASE_URL.read()
 
-
-def secret_key() -> bytes | None:
-    """The key of the conversation pseudonyms in program links (knowledge.referrals), from
-    PATHFINDER_SECRET_KEY; None when unset (`pathfinder run` keeps one in var/secret.key and
-    passes it to every service). The same key in every process: the channels make the links,
-    the web app and the console match clicks to conversations. SettingsError when too short."""
-    return SECRET_KEY.read()

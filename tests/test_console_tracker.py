@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import Engine, create_engine, delete, insert, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from bot import cli
 from bot.console import analytics
 from bot.console.conversations import (
     EVENTS,
@@ -26,6 +28,7 @@ from bot.console.conversations import (
     read_only_engine,
 )
 from knowledge.models import Referral
+from knowledge.settings import PROJECT_ROOT
 from tests.conftest import postgres_schema
 
 NOW = dt.datetime.now(dt.UTC).timestamp()
@@ -157,6 +160,31 @@ def test_purge_deletes_only_old_events(tracker_url: str) -> None:
     removed, messages = purge_events(tracker_url, cutoff)
     assert removed == 7 and [sender for sender, _ in messages] == ["old-one"]
     assert senders(TrackerStore(tracker_url)) == {"telegram-1", "web-" + "a" * 32}
+
+
+def test_purge_finds_a_relative_sqlite_file_under_the_project_root(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """`conversations purge`, run from another directory, purges the file the engine of
+    `pathfinder run` and the console use: PATHFINDER_TRACKER_DB_URL's, or --tracker-db-url's
+    (both relative to the project root)."""
+    kb = f"sqlite:///{tmp_path / 'kb.sqlite'}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for name, option in (("env.db", False), ("option.db", True)):
+        fill(f"sqlite:///{tmp_path / name}")
+        relative = f"sqlite:///{os.path.relpath(tmp_path / name, PROJECT_ROOT)}"
+        monkeypatch.setenv("PATHFINDER_TRACKER_DB_URL",
+                           "sqlite:///var/not-this-one.db" if option else relative)
+        given = ["--tracker-db-url", relative] if option else []
+        assert cli.main(["--database", kb, "conversations", "purge", "--days", "30",
+                         *given]) == 0
+        assert "Deleted 7 events" in capsys.readouterr().out
+        store = TrackerStore(f"sqlite:///{tmp_path / name}")
+        assert senders(store) == {"telegram-1", "web-" + "a" * 32}
+        store.engine.dispose()
+    assert not (elsewhere / "var").exists() and not (PROJECT_ROOT / "var/not-this-one.db").exists()
 
 
 def test_a_missing_tracker_database_means_no_conversations(tmp_path: Path) -> None:

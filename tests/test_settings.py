@@ -10,13 +10,17 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 from ruamel.yaml import YAML
+from sqlalchemy.engine import make_url
 
 from actions import server as actions_server
 from bot import cli
 from bot.api.app import create_app
+from bot.console import analytics, routes
 from bot.engine import serve
 from bot.stack import (
     ROOT_ENDPOINTS,
@@ -30,6 +34,7 @@ from bot.stack import (
 )
 from connectors.telegram import service as telegram_service
 from connectors.telegram.settings import Settings as TelegramSettings
+from knowledge.referrals import conversation_ref, link_ref
 from knowledge.settings import (
     DEFAULT_TRACKER_DB,
     PROJECT_ROOT,
@@ -38,6 +43,7 @@ from knowledge.settings import (
     ActionsSettings,
     CliSettings,
     EngineSettings,
+    ProcessSettings,
     SettingsError,
     WebSettings,
     variables_of,
@@ -150,15 +156,27 @@ def test_every_variable_named_in_the_repository_is_declared() -> None:
 
 
 def test_only_the_settings_read_the_environment() -> None:
-    reads = re.compile(r"os\.environ\s*(?:\.get|\[|\.setdefault)|os\.getenv|in os\.environ")
+    reads = re.compile(
+        r"os\.environ\s*(?:\.get|\[|\.setdefault)|os\.getenv|in os\.environ(?!\.)")
+    # Setting a variable is no reading (the tests set some for the stacks they start), nor is
+    # copying the environment into a subprocess's (dict(os.environ, ...), .items()).
+    sets = re.compile(r"os\.environ\[[^]]+\]\s*=(?!=)")
+    allowed = {  # (file, what the line names): reads that are no setting of ours
+        # Sanic sets SANIC_WORKER_NAME in its workers.
+        ("actions/context.py", "SANIC_WORKER_NAME"),
+        # Other programs' variables: the CI system's, Playwright's (set if unset), pyenv's
+        # (where bot/engine_python.sh looks for python3.10 too).
+        ("tests/conftest.py", '"CI"'),
+        ("tests/conftest.py", "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD"),
+        ("tests/test_setup.py", "PYENV_ROOT"),
+    }
     found = []
-    for package in ("knowledge", "bot", "actions", "connectors"):
+    for package in ("knowledge", "bot", "actions", "connectors", "tests"):
         for path in sorted((PROJECT_ROOT / package).rglob("*.py")):
             where = str(path.relative_to(PROJECT_ROOT))
             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-                # Sanic sets SANIC_WORKER_NAME in its workers: no setting of ours.
-                if reads.search(line) and where != "knowledge/settings.py" and not (
-                        where == "actions/context.py" and "SANIC_WORKER_NAME" in line):
+                if where != "knowledge/settings.py" and reads.search(sets.sub("", line)) \
+                        and not any(where == file and name in line for file, name in allowed):
                     found.append(f"{where}:{number}: {line.strip()}")
     assert found == []
 
@@ -213,6 +231,8 @@ def test_good_values_are_read() -> None:
     ("PATHFINDER_RASA_TOKEN", "0123456789", "must be at least 16 characters"),
     ("PATHFINDER_RASA_TOKEN", "jeton-accentué-très-long", "printable ASCII"),
     ("PATHFINDER_RASA_URL", "127.0.0.1:5005", "must be a URL starting with http://"),
+    ("PATHFINDER_RASA_URL", "ftp://rasa:hunter2@engine:5005", "must be a URL starting with "
+     "http:// or https:// and naming a host"),
     ("PATHFINDER_DATABASE_URL", "var/kb.sqlite", "must be an SQLAlchemy URL"),
     ("PATHFINDER_TRACKER_DB_URL", "var/tracker.db", "must be an SQLAlchemy URL"),
 ])
@@ -221,7 +241,7 @@ def test_the_web_app_refuses_a_malformed_setting(name: str, value: str, expected
         WebSettings.from_env({**WEB, name: value})
     message = str(refused.value)
     assert message.startswith(name) and expected in message
-    if "TOKEN" in name or "KEY" in name or "DB" in name or "DATABASE" in name:
+    if any(part in name for part in ("TOKEN", "KEY", "DB", "DATABASE", "URL")):
         assert value not in message, "a secret (or a URL with a password) is never repeated"
 
 
@@ -286,6 +306,119 @@ def test_the_accessor_follows_the_environment(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("PATHFINDER_INQUIRY_RATE", "eight")
     with pytest.raises(SettingsError, match="PATHFINDER_INQUIRY_RATE"):
         web_settings()
+
+
+@pytest.mark.parametrize("kind, name", [
+    ("web", "PATHFINDER_RASA_URL"), ("telegram", "PATHFINDER_RASA_URL"),
+    ("telegram", "PATHFINDER_PUBLIC_URL"), ("telegram", "TELEGRAM_API_BASE_URL"),
+    ("telegram", "TELEGRAM_WEBHOOK_URL")])
+def test_a_refused_url_is_not_repeated(kind: str, name: str) -> None:
+    """A URL may hold a user:password: the error names the variable and what it expects."""
+    for value in ("ftp://user:hunter2@host/path", "user:hunter2@host", "https:///hunter2"):
+        with pytest.raises(SettingsError) as refused:
+            SETTINGS[kind].from_env({**TELEGRAM, name: value})  # type: ignore[attr-defined]
+        assert str(refused.value).startswith(f"{name} must be a URL starting with ")
+        assert "hunter2" not in str(refused.value)
+
+
+def test_secrets_are_left_out_of_the_settings_repr() -> None:
+    """A settings object may be logged or shown in a traceback: its secrets (tokens, keys,
+    URLs that may hold a password) are not in its repr; the other values are."""
+    hidden = ["rasa-token-hunter2", "secret-key-hunter2", "import-token-hunter2",
+              "dbpass-hunter2", "trackerpass-hunter2", "urlpass-hunter2", "123:bot-hunter2",
+              "webhook-hunter2"]
+    env = {"PATHFINDER_RASA_TOKEN": hidden[0], "PATHFINDER_SECRET_KEY": hidden[1],
+           "PATHFINDER_IMPORT_TOKEN": hidden[2],
+           "PATHFINDER_DATABASE_URL": f"postgresql+psycopg://kb:{hidden[3]}@db/kb",
+           "PATHFINDER_TRACKER_DB_URL": f"postgresql+psycopg://rasa:{hidden[4]}@db/rasa",
+           "PATHFINDER_RASA_URL": f"http://rasa:{hidden[5]}@engine:5005",
+           "PATHFINDER_PUBLIC_URL": f"https://u:{hidden[5]}@pathfinder.example",
+           "TELEGRAM_BOT_TOKEN": hidden[6], "TELEGRAM_WEBHOOK_SECRET": hidden[7],
+           "PATHFINDER_INQUIRY_RATE": "3/60", "TELEGRAM_SEND_ATTEMPTS": "7"}
+    shown = [repr(cls.from_env(env)) for cls in (WebSettings, CliSettings, EngineSettings,
+                                                  ActionsSettings, TelegramSettings)]
+    shown.append(repr(TelegramSettings(token=hidden[6], rasa_token=hidden[0],
+                                       secret_key=hidden[1].encode(),
+                                       webhook_secret=hidden[7])))
+    assert [text for text in shown if "hunter2" in text] == []
+    assert "inquiry_rate=(3, 60.0)" in shown[0] and "send_attempts=7" in shown[4]
+
+
+def test_every_kind_of_process_reads_its_settings_the_same_way() -> None:
+    """One from_env, ProcessSettings': each settings class of this module names its kind."""
+    for kind, cls in SETTINGS.items():
+        if cls is TelegramSettings:
+            continue  # the connector's own, with command-line overrides
+        assert issubclass(cls, ProcessSettings)
+        assert kind == cls.KIND and "from_env" not in vars(cls)
+        assert type(cls.from_env(WEB)) is cls
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("sqlite:///var/t.db", f"sqlite:///{PROJECT_ROOT.as_posix()}/var/t.db"),
+    ("sqlite+pysqlite:///./var/t.db?timeout=5",
+     f"sqlite+pysqlite:///{PROJECT_ROOT.as_posix()}/var/t.db?timeout=5"),
+    ("sqlite:////srv/pathfinder/t.db", "sqlite:////srv/pathfinder/t.db"),
+    ("sqlite:///:memory:", "sqlite:///:memory:"),
+    ("sqlite://", "sqlite://"),
+    ("postgresql+psycopg://rasa@db/rasa", "postgresql+psycopg://rasa@db/rasa"),
+])
+def test_a_relative_sqlite_tracker_store_is_under_the_project_root(
+        url: str, expected: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Wherever the process runs: the parser resolves it, once, for every reader."""
+    monkeypatch.chdir(tmp_path)
+    assert WebSettings.from_env({**WEB, "PATHFINDER_TRACKER_DB_URL": url}).tracker_db_url == (
+        expected)
+    assert CliSettings.from_env({"PATHFINDER_TRACKER_DB_URL": url}).tracker_db_url == expected
+
+
+def test_every_reader_of_the_tracker_store_finds_the_same_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine of `pathfinder run`, the console and `conversations purge`, run from
+    another directory than the project root."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATHFINDER_TRACKER_DB_URL", "sqlite:///var/t.db")
+    file = PROJECT_ROOT / "var" / "t.db"
+    assert StackConfig(root=PROJECT_ROOT).tracker_db_path == file
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
+    store = routes.tracker(cast(Any, request))
+    assert make_url(store.url).database == str(file)
+    # The purge's --tracker-db-url means what the variable means...
+    args = cli.build_parser().parse_args(["conversations", "purge", "--tracker-db-url",
+                                          "sqlite:///var/t.db"])
+    assert args.tracker_db_url == f"sqlite:///{file}"
+
+
+def test_the_purges_tracker_url_option_is_checked_and_not_repeated(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.build_parser().parse_args(["conversations", "purge", "--tracker-db-url",
+                                       "rasa:hunter2@db/rasa"])
+    assert stopped.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --tracker-db-url: must be an SQLAlchemy URL" in err
+    assert "hunter2" not in err
+
+
+def test_the_key_of_program_links_is_the_one_the_settings_hold(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checked value is passed on: not the variable read again."""
+    sender, key = "web-" + "ab" * 16, b"the settings' own key"
+    monkeypatch.setenv("PATHFINDER_SECRET_KEY", "short")  # unusable, were it read again
+    assert link_ref(sender, key) == conversation_ref(sender, key)
+    assert link_ref(sender, None) is None
+    # The console's analytics get the web app's settings' key.
+    monkeypatch.setenv("PATHFINDER_SECRET_KEY", key.decode())
+    given: dict[str, Any] = {}
+
+    def compute(*args: Any, **kwargs: Any) -> analytics.Analytics:
+        given.update(kwargs)
+        return analytics.Analytics()
+
+    monkeypatch.setattr(analytics, "compute", compute)
+    store = SimpleNamespace(activity=lambda since: [])
+    routes._analytics(cast(Any, None), cast(Any, store), 4)
+    assert given["ref_key"] == key == web_settings().secret_key
 
 
 # --- each process, as it starts --------------------------------------------------------------

@@ -33,7 +33,7 @@ from telegram import Update
 from bot import cli
 from bot.stack import ManagedProcess, Stack, free_port, http_get
 from connectors.telegram.bot import TelegramConnector
-from connectors.telegram.render import ButtonKeys, render_reply, split_html, units
+from connectors.telegram.render import ButtonKeys, Links, render_reply, split_html, units
 from connectors.telegram.settings import Settings
 from knowledge import models
 from knowledge.constraints import format_money
@@ -42,8 +42,8 @@ from knowledge.language import Lang
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import program_match
 from knowledge.referrals import conversation_ref
-from knowledge.settings import PROJECT_ROOT, SECRET_KEY_ENV
-from tests.conftest import TEST_SECRET_KEY, Stacks
+from knowledge.settings import PROJECT_ROOT, SECRET_KEY
+from tests.conftest import TEST_RASA_TOKEN, TEST_SECRET_KEY, Stacks
 from tests.e2e.conftest import is_french
 from tests.fake_telegram import Call, FakeTelegram
 from tests.test_widget import RasaStandIn
@@ -460,7 +460,8 @@ def test_webhook_conversation_and_redelivery(webhook_url: str, fake: FakeTelegra
 
 def test_rasa_down_gets_a_polite_message(fake: FakeTelegram) -> None:
     settings = Settings(token=fake.token, rasa_url=f"http://127.0.0.1:{free_port()}",
-                        api_base_url=fake.url, send_timeout_s=SEND_TIMEOUT_S)
+                        api_base_url=fake.url, send_timeout_s=SEND_TIMEOUT_S,
+                        rasa_token=TEST_RASA_TOKEN)
     chat_id = random.randint(10**6, 10**9)
 
     async def scenario() -> None:
@@ -487,7 +488,7 @@ def test_help_and_lang_go_by_the_language_rasa_answers_with(fake: FakeTelegram) 
     chat_id = random.randint(10**6, 10**9)
     with RasaStandIn([{"recipient_id": "x", "text": "Bonjour !"}], language="fr") as rasa:
         settings = Settings(token=fake.token, rasa_url=rasa.url, api_base_url=fake.url,
-                            send_timeout_s=SEND_TIMEOUT_S)
+                            send_timeout_s=SEND_TIMEOUT_S, rasa_token=TEST_RASA_TOKEN)
 
         async def scenario() -> None:
             connector = TelegramConnector(settings, polling=False)
@@ -518,7 +519,7 @@ def test_long_reply_is_split_within_telegram_limits() -> None:
     messages: list[dict[str, Any]] = [{"text": long_text},
                 {"custom": {"type": "recommendations", "lang": "en", "programs": programs}},
                 {"text": "Next?", "buttons": [{"title": "Cheaper", "payload": "/ask_cheaper"}]}]
-    out = render_reply(messages, 7, "telegram-7", ButtonKeys())
+    out = render_reply(messages, 7, "telegram-7", ButtonKeys(), Links())
     assert len(out) >= 6
     plain = [telegram_text(Call("sendMessage", {"text": m.html, "parse_mode": "HTML"}))
              for m in out]
@@ -543,7 +544,7 @@ def test_the_introduction_heads_its_program_list(kind: str) -> None:
         {"custom": {"type": "recommendations", "lang": "en", "programs": [], "alternatives": [],
                     kind: [program]}},
         {"text": "This is the pay for this job: Welders."}]
-    out = render_reply(messages, 7, "telegram-7", ButtonKeys())
+    out = render_reply(messages, 7, "telegram-7", ButtonKeys(), Links())
     plain = [telegram_text(Call("sendMessage", {"text": m.html, "parse_mode": "HTML"}))
              for m in out]
     assert len(plain) == 2
@@ -563,7 +564,7 @@ def test_programs_read_as_in_the_bots_own_text(db: Session, lang: Lang) -> None:
     match = program_match(program, [], 1.0, None, lang)
     payload = recommendations_payload(lang=lang, occupation=None, target_occupation=None,
                                       programs=[match], wage=None, outlook=None)
-    [out] = render_reply([{"custom": payload}], 7, "telegram-7", ButtonKeys())
+    [out] = render_reply([{"custom": payload}], 7, "telegram-7", ButtonKeys(), Links())
     lines = telegram_text(Call("sendMessage", {"text": out.html, "parse_mode": "HTML"}))
     [facts] = [line for line in lines.splitlines() if " · " in line]
     assert facts.startswith(format_money(match.cost, lang) + " · ")
@@ -573,15 +574,17 @@ def test_programs_read_as_in_the_bots_own_text(db: Session, lang: Lang) -> None:
 def test_program_links_carry_a_pseudonym_not_the_chats_conversation_id(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """A Telegram message can be forwarded: its links must not hand out the conversation id
-    (``telegram-<chat id>``, the key to the transcript; chat ids are small numbers)."""
-    monkeypatch.setenv("PATHFINDER_PUBLIC_URL", PUBLIC_URL)
+    (``telegram-<chat id>``, the key to the transcript; chat ids are small numbers). The
+    base URL and the key are the connector's settings (``Links``), not the environment's."""
+    monkeypatch.setenv("PATHFINDER_PUBLIC_URL", "https://elsewhere.example")
     program = {"id": "p1", "title": "Welding Basics", "institution": "Sault College",
                "url": "https://x.example/p1", "cost": 500, "currency": "CAD", "hours": 40,
                "weeks": 4, "delivery": "online", "language": "en", "why": "It teaches MIG."}
     payload = {"custom": {"type": "recommendations", "lang": "en", "programs": [program]}}
 
-    def links(chat_id: int) -> list[str]:
-        out = render_reply([payload], chat_id, f"telegram-{chat_id}", ButtonKeys())
+    def links(chat_id: int, key: bytes | None = KEY) -> list[str]:
+        out = render_reply([payload], chat_id, f"telegram-{chat_id}", ButtonKeys(),
+                           Links(PUBLIC_URL, key))
         return [html.unescape(h) for m in out for h in re.findall(r'<a href="([^"]+)">', m.html)]
 
     [link] = links(4242)
@@ -589,9 +592,13 @@ def test_program_links_carry_a_pseudonym_not_the_chats_conversation_id(
                     f"{conversation_ref('telegram-4242', KEY)}")
     assert "4242" not in link and "conversation" not in link
     assert links(4243) != [link]  # one pseudonym per chat
-    # Without the key the link still works; it just says no conversation.
-    monkeypatch.delenv(SECRET_KEY_ENV)
-    assert links(4242) == [f"{PUBLIC_URL}/go/p1?channel=telegram"]
+    # Without the key the link still works; it just says no conversation (whatever the
+    # environment holds: the connector checked and kept its own settings as it started).
+    assert SECRET_KEY.read() == TEST_SECRET_KEY.encode()
+    assert links(4242, key=None) == [f"{PUBLIC_URL}/go/p1?channel=telegram"]
+    # Without a public URL the link is the program's own page.
+    out = render_reply([payload], 4242, "telegram-4242", ButtonKeys(), Links(None, KEY))
+    assert re.findall(r'<a href="([^"]+)">', out[0].html) == ["https://x.example/p1"]
 
 
 def test_split_reopens_tags_cut_in_the_middle() -> None:

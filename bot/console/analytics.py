@@ -34,7 +34,7 @@ from knowledge.inquiries import count_inquiries
 from knowledge.language import Lang
 from knowledge.models import Occupation, Referral
 from knowledge.referrals import conversation_ref
-from knowledge.settings import secret_key
+from knowledge.settings import web_settings
 
 UNKNOWN = "unknown"
 LANGUAGES: tuple[str, ...] = get_args(Lang)
@@ -120,10 +120,11 @@ class Analytics:
 def compute(session: Session, conversations: list[Conversation],
             since: dt.date | None = None, top: int = 10,
             ref_key: bytes | None = None) -> Analytics:
-    """The figures; ``ref_key``: the key of the links' pseudonyms (default
-    PATHFINDER_SECRET_KEY; without one, clicks count under language "unknown")."""
+    """The figures; ``ref_key``: the key of the links' pseudonyms, the web app's settings'
+    ``secret_key`` (PATHFINDER_SECRET_KEY; the console passes it; None: the same, from the
+    settings; without one, clicks count under language "unknown")."""
     result = Analytics()
-    ref_key = ref_key if ref_key is not None else secret_key()
+    ref_key = ref_key if ref_key is not None else web_settings().secret_key
     if since is not None:
         this_week = week_of(dt.datetime.now(dt.UTC))
         result.period = [week_of(since) + dt.timedelta(weeks=i)

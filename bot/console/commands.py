@@ -21,7 +21,7 @@ from bot.console.accounts import AccountError, create_account
 from bot.console.conversations import purge_events
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.models import TurnAnnotation, utc_naive
-from knowledge.settings import cli_settings
+from knowledge.settings import TRACKER_DB_URL, SettingsError, cli_settings
 
 
 def _read_password(args: argparse.Namespace) -> str:
@@ -31,6 +31,16 @@ def _read_password(args: argparse.Namespace) -> str:
     if getpass.getpass("Same password again: ") != first:
         raise AccountError("the two passwords differ")
     return first
+
+
+def _tracker_db_url(value: str) -> str:
+    """--tracker-db-url: PATHFINDER_TRACKER_DB_URL's parser (a relative SQLite file is under
+    the project root, as the variable's), its error without the value (it may hold a
+    password: argparse's own message would repeat it)."""
+    try:
+        return TRACKER_DB_URL.parse("--tracker-db-url", value)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--tracker-db-url ")) from None
 
 
 def cmd_staff_add(args: argparse.Namespace) -> int:
@@ -88,6 +98,8 @@ def add_parsers(sub: Any) -> None:
     p = conv_sub.add_parser("purge", help="delete conversation events older than N days")
     p.add_argument("--days", type=int, help="retention in days (default: "
                    "PATHFINDER_RETENTION_DAYS)")
-    p.add_argument("--tracker-db-url", help="Rasa's tracker store (default: "
-                   "PATHFINDER_TRACKER_DB_URL or sqlite:///var/tracker.db)")
+    p.add_argument("--tracker-db-url", type=_tracker_db_url,
+                   help="Rasa's tracker store (default: PATHFINDER_TRACKER_DB_URL or "
+                   "sqlite:///var/tracker.db; a relative SQLite file is under the project "
+                   "root)")
     p.set_defaults(func=cmd_purge)

@@ -392,7 +392,8 @@ async def export_training_data(request: Request, store: TrackerDep,
 
 def _analytics(session: Session, store: TrackerStore, weeks: int) -> analytics.Analytics:
     since = analytics.week_of(dt.datetime.now(dt.UTC)) - dt.timedelta(weeks=weeks - 1)
-    return analytics.compute(session, store.activity(since), since)
+    return analytics.compute(session, store.activity(since), since,
+                             ref_key=web_settings().secret_key)
 
 
 @router.get("/analytics", response_class=HTMLResponse, summary="Analytics with charts")

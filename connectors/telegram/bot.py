@@ -36,10 +36,11 @@ from telegram.request import HTTPXRequest
 from connectors.rasa_client import RasaClient, RasaUnavailable
 from connectors.senders import CHANNEL_PREFIXES
 from connectors.telegram.delivery import Outbox, keyboard
-from connectors.telegram.render import ButtonKeys, OutgoingMessage, render_reply
+from connectors.telegram.render import ButtonKeys, Links, OutgoingMessage, render_reply
 from connectors.telegram.settings import Settings
 from connectors.telegram.texts import COMMANDS, text
 from knowledge.language import Lang, as_lang
+from knowledge.settings import SECRET_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,14 @@ class TelegramConnector:
 
     def __init__(self, settings: Settings, polling: bool = True) -> None:
         self.settings = settings
-        self.rasa = RasaClient(settings.rasa_url)
+        # Everything from ``settings``, checked as the connector started: nothing here reads
+        # the environment again.
+        self.rasa = RasaClient(settings.rasa_url, settings.rasa_token)
+        self.links = Links(settings.public_url, settings.secret_key)
+        if settings.public_url and settings.secret_key is None:
+            logger.warning("%s is not set: program links carry no conversation reference and "
+                           "clicks are not matched to conversations (`pathfinder run` sets it)",
+                           SECRET_KEY.name)
         self.keys = ButtonKeys()
         self.seen = SeenUpdates()
         self.outbox = Outbox(self._send_message, attempts=settings.send_attempts,
@@ -241,7 +249,7 @@ class TelegramConnector:
                 # texts (and /lang) go by.
                 if reply.language:
                     self._remember(chat_id, reply.language)
-                outgoing = render_reply(reply.messages, chat_id, sender, self.keys)
+                outgoing = render_reply(reply.messages, chat_id, sender, self.keys, self.links)
                 if commands_help:
                     outgoing.append(self._text_message("commands", self._language(chat_id)))
             await self.outbox.send(chat_id, outgoing)

@@ -18,8 +18,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from connectors.telegram.texts import text
 from knowledge.explainer import program_facts
 from knowledge.language import Lang, as_lang
-from knowledge.referrals import link_ref
-from knowledge.settings import PUBLIC_URL
+from knowledge.referrals import conversation_ref
 
 # Telegram's limit for a message's text, counted in UTF-16 code units after entity parsing;
 # counting the HTML source is stricter (tags and entities shrink when parsed).
@@ -51,19 +50,31 @@ def units(value: str) -> int:
 
 # --- links ---------------------------------------------------------------------------------
 
-def program_link(program: Mapping[str, Any], conversation: str, channel: str = "telegram",
-                 public_url: str | None = None) -> str | None:
+@dataclass(frozen=True)
+class Links:
+    """What program links are made with, from the connector's settings: the web app's public
+    base URL (``PATHFINDER_PUBLIC_URL``) and the key of the conversations' pseudonyms
+    (``PATHFINDER_SECRET_KEY``); None where unset."""
+
+    public_url: str | None = None
+    secret_key: bytes | None = field(default=None, repr=False)
+
+
+def program_link(program: Mapping[str, Any], conversation: str, links: Links,
+                 channel: str = "telegram") -> str | None:
     """Where a program's link points: the web app's click redirect (which records the referral)
-    when its public URL is known (``PATHFINDER_PUBLIC_URL``), else the program's own page.
+    when its public URL is known (``links.public_url``), else the program's own page.
     None when there is no usable http(s) link. The redirect gets the conversation's pseudonym
-    (``ref``), never the conversation id (``telegram-<chat id>``) itself: a link can be
-    forwarded, and the id is the key to the transcript."""
-    base = public_url if public_url is not None else PUBLIC_URL.read() or ""
+    (``ref``, with ``links.secret_key``; none without a key), never the conversation id
+    (``telegram-<chat id>``) itself: a link can be forwarded, and the id is the key to the
+    transcript."""
+    base = (links.public_url or "").strip()
     program_id = str(program.get("id") or "")
-    if base.strip() and program_id:
-        ref = link_ref(conversation)
+    if base and program_id:
+        key = links.secret_key
+        ref = conversation_ref(conversation, key) if key else None
         query = urlencode({"channel": channel, **({"ref": ref} if ref else {})})
-        return f"{base.strip().rstrip('/')}/go/{quote(program_id, safe='')}?{query}"
+        return f"{base.rstrip('/')}/go/{quote(program_id, safe='')}?{query}"
     url = str(program.get("url") or "")
     return url if urlsplit(url).scheme in ("http", "https") else None
 
@@ -75,7 +86,7 @@ def _figure(value: Any) -> float | None:
 
 
 def format_program(program: Mapping[str, Any], number: int, lang: Lang,
-                   conversation: str) -> str:
+                   conversation: str, links: Links) -> str:
     """One program as an HTML block: title, institution, cost · length · delivery · language,
     why it fits, and a link. Every value from the payload is escaped."""
     def esc(value: str) -> str:
@@ -95,14 +106,14 @@ def format_program(program: Mapping[str, Any], number: int, lang: Lang,
         lines.append(" · ".join(shown))
     if program.get("why"):
         lines.append(f"<i>{esc(str(program['why']))}</i>")
-    link = program_link(program, conversation)
+    link = program_link(program, conversation, links)
     if link:
         href = html.escape(link, quote=True)
         lines.append(f'<a href="{href}">{esc(text("view_program", lang))}</a>')
     return "\n".join(lines)
 
 
-def format_recommendations(payload: Mapping[str, Any], conversation: str,
+def format_recommendations(payload: Mapping[str, Any], conversation: str, links: Links,
                            heading: str | None = None) -> str | None:
     """The programs of a recommendations payload (else its alternatives, the closest ones)
     as one HTML text (None if it has none)."""
@@ -113,7 +124,8 @@ def format_recommendations(payload: Mapping[str, Any], conversation: str,
     lang = as_lang(payload.get("lang"))
     title = heading if heading is not None else text("programs_heading", lang)
     blocks = [f"<b>{html.escape(title, quote=False)}</b>"] if title else []
-    blocks += [format_program(p, i, lang, conversation) for i, p in enumerate(programs, 1)]
+    blocks += [format_program(p, i, lang, conversation, links)
+               for i, p in enumerate(programs, 1)]
     return "\n\n".join(blocks)
 
 
@@ -193,13 +205,13 @@ class _Draft:
 
 
 def render_reply(messages: Sequence[Mapping[str, Any]], chat_id: int, conversation: str,
-                 keys: ButtonKeys) -> list[OutgoingMessage]:
+                 keys: ButtonKeys, links: Links) -> list[OutgoingMessage]:
     """Rasa's messages for one turn -> Telegram messages, in order, each within the limit.
 
     The connector asks for cards (connectors.rasa_client.CARDS), so a program list comes as
     an introduction in the text and the recommendations payload right after it: both become
     one message, the introduction in bold over the formatted programs, whose links go
-    through ``program_link``.
+    through ``program_link`` (with ``links``).
     """
     drafts: list[_Draft] = []
     for index, message in enumerate(messages):
@@ -213,7 +225,8 @@ def render_reply(messages: Sequence[Mapping[str, Any]], chat_id: int, conversati
             heading = None
             if previous is not None and _introduces(previous, message):
                 heading = str(previous["text"]).strip()
-            drafts.append(_Draft(format_recommendations(payload, conversation, heading) or ""))
+            drafts.append(_Draft(format_recommendations(payload, conversation, links, heading)
+                                 or ""))
         elif isinstance(raw, str) and raw.strip():
             drafts.append(_Draft(html.escape(raw.strip(), quote=False)))
         for button in message.get("buttons") or []:

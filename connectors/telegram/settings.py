@@ -4,9 +4,10 @@ starts (connectors/telegram/service.py)."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 from typing import ClassVar
 
 from knowledge.settings import (
@@ -54,8 +55,8 @@ class Settings:
     poll_timeout_s: int = setting(TELEGRAM_POLL_TIMEOUT_S, default=True)  # getUpdates
     # The engine's token (its REST channel answers telegram- conversations only to a relay
     # that sends it) and the links' key and base URL: checked at start, not on a learner's
-    # turn. connectors.rasa_client, knowledge.referrals and render.program_link read the same
-    # variables; None where a test built the object.
+    # turn, and used from here (bot.TelegramConnector hands them to its RasaClient and to
+    # render.Links); None where a test built the object without them.
     rasa_token: str | None = setting(RASA_TOKEN, default=True, required=(
         f"{RASA_TOKEN.name} is not set: export the token the Rasa engine was started with "
         "(pathfinder run --telegram passes it itself)."))
@@ -65,11 +66,18 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None,
                  **overrides: str | None) -> Settings:
-        """The settings in ``env`` (default: the environment); ``overrides`` that are not
-        None (command-line options: --rasa-url, --webhook-url) win."""
-        settings = read_settings(cls, env)
-        given = {name: value for name, value in overrides.items() if value is not None}
-        return replace(settings, **given)  # type: ignore[arg-type]
+        """The settings in ``env`` (default: the environment); ``overrides`` (by field name)
+        that are not None win: command-line options (--rasa-url, --webhook-url). Each stands
+        in for its variable's value, so it gets that variable's parser: ``--webhook-url
+        http://...`` is refused with TELEGRAM_WEBHOOK_URL's error, in the same SettingsError
+        as any other unusable setting."""
+        variables = {item.name: item.metadata["variable"] for item in fields(cls)}
+        unknown = sorted(set(overrides) - set(variables))
+        if unknown:
+            raise TypeError(f"Settings.from_env() got unknown settings: {', '.join(unknown)}")
+        given = {variables[name].name: value for name, value in overrides.items()
+                 if value is not None}
+        return read_settings(cls, {**(os.environ if env is None else env), **given})
 
     @property
     def bot_api_url(self) -> str:

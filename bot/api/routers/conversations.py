@@ -40,6 +40,7 @@ from connectors.rasa_client import RasaClient, RasaUnavailable, conversation_lan
 from connectors.senders import WEB_SENDER_PATTERN
 from knowledge.payload import with_labels
 from knowledge.referrals import link_ref
+from knowledge.settings import web_settings
 
 SENDER_PATTERN = WEB_SENDER_PATTERN
 # The widget's own language switch (its header button) shows as the language's name.
@@ -87,7 +88,8 @@ async def send_message(sender: Sender, body: MessageIn, request: Request) -> Rep
     # say, the turn is still answered and the widget keeps its language: a 503 would make
     # the learner send, and Rasa run, the turn again.
     messages = [m for m in map(bot_message, reply.messages) if m is not None]
-    return ReplyOut(lang=reply.language, ref=link_ref(sender), messages=messages)
+    return ReplyOut(lang=reply.language, ref=link_ref(sender, web_settings().secret_key),
+                    messages=messages)
 
 
 @router.get("/{sender}/messages", response_model=HistoryOut, response_model_exclude_none=True,
@@ -98,7 +100,8 @@ async def conversation_history(sender: Sender, request: Request) -> HistoryOut:
         tracker = await _rasa(request).tracker(sender, events="ALL")
     except RasaUnavailable as exc:
         raise HTTPException(503, UNREACHABLE) from exc
-    return HistoryOut(lang=conversation_language(tracker), ref=link_ref(sender),
+    return HistoryOut(lang=conversation_language(tracker),
+                      ref=link_ref(sender, web_settings().secret_key),
                       messages=transcript(tracker.get("events") or []))
 
 
