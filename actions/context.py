@@ -65,12 +65,20 @@ def _build_index() -> None:
 
 @contextmanager
 def knowledge_session() -> Iterator[Session]:
-    """A read-only session on the knowledge base (PATHFINDER_DATABASE_URL)."""
+    """A read-only session on the knowledge base (PATHFINDER_DATABASE_URL, as it was at the
+    first call since the process started or since :func:`reset_sessions`)."""
     global _sessions
     if _sessions is None:
         _sessions = session_factory(make_engine(actions_settings().database_url))
     with _sessions() as session:
         yield session
+
+
+def reset_sessions() -> None:
+    """Forget the session factory: the next :func:`knowledge_session` opens the knowledge
+    base PATHFINDER_DATABASE_URL names then (for a test that changes it)."""
+    global _sessions
+    _sessions = None
 
 
 def turn_language(tracker: Tracker) -> Lang:

@@ -8,7 +8,7 @@
 #      when the selected pyenv version is not 3.10 and then fails;
 #   3. pyenv: `pyenv prefix 3.10`, then $(pyenv root)/versions/3.10*/bin/python3.10
 #      (without pyenv on PATH: ${PYENV_ROOT:-$HOME/.pyenv}/versions/3.10*);
-#   4. python3.10 in $PATHFINDER_PY310_SYSTEM_DIRS (default: /usr/bin /usr/local/bin).
+#   4. python3.10 in $PATHFINDER_PY310_SYSTEM_DIRS (unset or blank: /usr/bin /usr/local/bin).
 # A candidate counts only if it runs, is 3.10 and has venv + ensurepip.
 # Exits 1 with an explanation on stderr when none works.
 #
@@ -57,7 +57,7 @@ if [[ -n "$root" && "$root" != /.pyenv ]]; then
     [[ -n "$best" ]] && found "$best"
 fi
 
-for dir in ${PATHFINDER_PY310_SYSTEM_DIRS-/usr/bin /usr/local/bin}; do
+for dir in ${PATHFINDER_PY310_SYSTEM_DIRS:-/usr/bin /usr/local/bin}; do
     works "$dir/python3.10" && found "$dir/python3.10"
 done
 

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,12 +33,18 @@ from bot.stack import SERVICES, Stack, StackConfig, free_port
 from knowledge import models
 from knowledge.db import make_engine, migrate
 from knowledge.loaders.pipeline import load_all
-from knowledge.settings import PROJECT_ROOT, RASA_TOKEN_ENV, SECRET_KEY_ENV
+from knowledge.settings import (
+    PROJECT_ROOT,
+    RASA_TOKEN_ENV,
+    SCREENSHOTS,
+    SECRET_KEY_ENV,
+    TEST_POSTGRES_URL,
+)
 
 DATA_DIR = PROJECT_ROOT / "data"
 MODEL = PROJECT_ROOT / "models" / "pathfinder.tar.gz"
 CHROMIUM = Path("/usr/bin/chromium")
-# The key of the conversation pseudonyms in program links (knowledge.settings.secret_key), as
+# The key of the conversation pseudonyms in program links (the settings' secret_key), as
 # `pathfinder run` gives one to every service: set here, so the stacks' services inherit it.
 TEST_SECRET_KEY = "pathfinder-tests-only-0f8e2c71b9d44a35"
 os.environ[SECRET_KEY_ENV] = TEST_SECRET_KEY
@@ -46,8 +52,7 @@ os.environ[SECRET_KEY_ENV] = TEST_SECRET_KEY
 # can speak for a web- or telegram- conversation as our relays do (connectors/senders.py).
 TEST_RASA_TOKEN = "pathfinder-tests-only-rasa-7c1d93e0"
 os.environ[RASA_TOKEN_ENV] = TEST_RASA_TOKEN
-POSTGRES_URL = os.environ.get("PATHFINDER_TEST_POSTGRES_URL",
-                              "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = cast(str, TEST_POSTGRES_URL.read())  # declared with a default: never None
 BACKEND_URLS = {"sqlite": "sqlite_url", "postgresql": "postgres_url"}  # their fixtures
 # The shared engine's REST channel answers a turn whose actions server is down or silent
 # after this long (PATHFINDER_TURN_TIMEOUT_S). Not shorter: a freshly restarted actions server
@@ -345,7 +350,7 @@ def chromium() -> Path:
 def screenshots_dir(tmp_path: Path) -> Path:
     """Where browser tests save their screenshots: docs/ with PATHFINDER_SCREENSHOTS=1 (to
     refresh the README's pictures), else the test's temporary folder."""
-    if os.environ.get("PATHFINDER_SCREENSHOTS") == "1":
+    if SCREENSHOTS.read() == "1":
         docs = PROJECT_ROOT / "docs"
         docs.mkdir(exist_ok=True)
         return docs

@@ -60,12 +60,13 @@ def knowledge_base(sqlite_url: str) -> Iterator[None]:
     from (the process-wide index, which the actions use too)."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PATHFINDER_DATABASE_URL", sqlite_url)
-        patch.setattr(context, "_sessions", None)  # none made on another knowledge base
+        context.reset_sessions()  # none made on another knowledge base
         set_default_index(index_from_database(sqlite_url))
         try:
             yield
         finally:
             set_default_index(None)
+            context.reset_sessions()  # none left on this one
 
 
 @pytest.fixture(scope="module")

@@ -157,7 +157,10 @@ def run_finder(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     ~/.pyenv, no system dirs to probe, plus whatever `env` adds."""
     empty_bin = tmp_path / "bin"
     empty_bin.mkdir(exist_ok=True)
-    base = {"PATH": str(empty_bin), "HOME": str(tmp_path), "PATHFINDER_PY310_SYSTEM_DIRS": ""}
+    no_system = tmp_path / "no-system-dirs"  # blank would mean the default dirs
+    no_system.mkdir(exist_ok=True)
+    base = {"PATH": str(empty_bin), "HOME": str(tmp_path),
+            "PATHFINDER_PY310_SYSTEM_DIRS": str(no_system)}
     return subprocess.run(
         ["/bin/bash", str(FINDER)],
         env={**base, **env},

@@ -57,6 +57,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from rasa.shared.core.slots import CategoricalSlot
 from rasa.shared.core.training_data.story_reader.yaml_story_reader import YAMLStoryReader
+from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -66,7 +67,7 @@ from bot.engine.limits import MAX_MESSAGE_CHARS
 from bot.engine.tracker_store import saved_language
 from connectors.senders import RELAY_TOKEN_HEADER, is_reserved
 from knowledge.language import Lang, as_lang
-from knowledge.settings import engine_settings
+from knowledge.settings import RASA_TOKEN_ENV, SettingsError, engine_settings
 
 logger = logging.getLogger(__name__)
 
@@ -207,16 +208,32 @@ def response_text(responses: Mapping[str, Any], name: str, lang: Lang) -> str:
     return fallback.get(lang) or default or fallback.get("en", "")
 
 
+class EngineSettingsError(RasaException):
+    """The engine's settings are missing or unusable. A RasaException: ``rasa run`` prints
+    it without a traceback and stops."""
+
+
+def settings_problem(exc: SettingsError) -> str:
+    """What the channel says when it cannot start: ``exc`` and how to start the engine."""
+    return (f"Pathfinder's REST channel (credentials.yml) cannot start: {exc} "
+            f"`pathfinder run` sets {RASA_TOKEN_ENV} for the engine it starts. To start the "
+            f"engine yourself, export {RASA_TOKEN_ENV} first (the same value for the web app "
+            "and the Telegram connector) and run `.venv-engine/bin/python -m bot.engine.serve "
+            "run --enable-api ...` rather than `rasa run`, which would serve Rasa's HTTP API "
+            "without a token.")
+
+
 class PathfinderRestInput(RestInput):
     """Rasa's REST channel that always answers and refuses bad input politely."""
 
-    def __init__(self, turn_timeout_s: float | None = None,
-                 max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
-        # Checked by bot/engine/serve.py before Rasa built this channel.
-        settings = engine_settings()
-        if turn_timeout_s is None:
-            turn_timeout_s = settings.turn_timeout_s
-        self.turn_timeout_s = turn_timeout_s
+    def __init__(self, max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
+        # Checked by bot/engine/serve.py before Rasa built this channel; not by a `rasa run`
+        # typed by hand.
+        try:
+            settings = engine_settings()
+        except SettingsError as exc:
+            raise EngineSettingsError(settings_problem(exc)) from None
+        self.turn_timeout_s = settings.turn_timeout_s
         self.max_message_chars = max_message_chars
         self._allowed_for: Any = None
         self._relay_token = settings.rasa_token.encode("utf-8")
@@ -228,11 +245,10 @@ class PathfinderRestInput(RestInput):
 
     @classmethod
     def from_credentials(cls, credentials: dict[str, Any] | None) -> PathfinderRestInput:
-        credentials = credentials or {}
-        timeout = credentials.get("turn_timeout_s")
-        # No max_message_chars here: NLU reads MAX_MESSAGE_CHARS (bot/engine/limits.py), and
-        # a higher limit in the channel would pass messages that NLU then cuts.
-        return cls(turn_timeout_s=float(timeout) if timeout is not None else None)
+        # Nothing is read from credentials.yml: the turn timeout is PATHFINDER_TURN_TIMEOUT_S
+        # (one way to set it), and max_message_chars stays MAX_MESSAGE_CHARS because NLU reads
+        # that (bot/engine/limits.py): a higher limit here would pass messages NLU then cuts.
+        return cls()
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("pathfinder_rest_webhook", __name__)

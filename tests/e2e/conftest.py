@@ -10,7 +10,6 @@ the learner stated, and every wage figure shown (text and payload) is the Wage t
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from bot.stack import Stack
 from knowledge import models
 from knowledge.constraints import Constraints
 from knowledge.occupations import ONTARIO, outlook_for, wage_for
+from knowledge.settings import E2E_RASA_URL
 from tests.conftest import Stacks
 from tests.e2e.checks import (
     assert_payload_matches_db,
@@ -46,7 +46,7 @@ def stack(stacks: Stacks) -> Stack | None:
     """The suite's shared engine, or None when PATHFINDER_E2E_RASA_URL names a stack already
     running (to iterate on the tests; it should read a knowledge base built from data/, as
     expected values come from the suite's: `db`)."""
-    if os.environ.get("PATHFINDER_E2E_RASA_URL"):
+    if E2E_RASA_URL.read():
         return None
     return stacks.engine()
 
@@ -54,7 +54,9 @@ def stack(stacks: Stacks) -> Stack | None:
 @pytest.fixture(scope="package")
 def rasa_url(stack: Stack | None) -> str:
     if stack is None:
-        return os.environ["PATHFINDER_E2E_RASA_URL"].rstrip("/")
+        url = E2E_RASA_URL.read()
+        assert url is not None  # no stack of ours: it is set
+        return url.rstrip("/")
     return stack.rasa_url
 
 

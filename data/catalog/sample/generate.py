@@ -72,7 +72,7 @@ from knowledge.loaders.csv_rows import CsvRow, read_rows
 from knowledge.loaders.noc import read_unit_groups
 from knowledge.loaders.oasis import KNOWLEDGES_FILE, SKILLS_FILE, descriptor_names
 from knowledge.loaders.report import RowError
-from knowledge.vocabulary import PROGRAM_LANGUAGES, REGIONS, SCHEDULES, SECTORS
+from knowledge.vocabulary import DELIVERY_MODES, PROGRAM_LANGUAGES, REGIONS, SCHEDULES, SECTORS
 
 SEED = 2021
 GENERATOR = "data/catalog/sample/generate.py"  # as the catalog files name it
@@ -306,6 +306,11 @@ def oasis_descriptors(oasis_dir: Path = DEFAULT_OASIS) -> frozenset[str]:
                      + descriptor_names(oasis_dir / KNOWLEDGES_FILE.name))
 
 
+def _duplicates(what: str, values: Sequence[str]) -> list[str]:
+    """``["duplicate <what>"]`` when a value repeats in ``values``; empty otherwise."""
+    return [f"duplicate {what}"] if len(set(values)) != len(values) else []
+
+
 def check_rules(rules: Rules, classes_csv: Path = DEFAULT_CLASSES,
                 oasis_dir: Path = DEFAULT_OASIS) -> list[str]:
     """Problems in the rule tables themselves (codes, titles, references); empty when sound."""
@@ -321,8 +326,7 @@ def check_rules(rules: Rules, classes_csv: Path = DEFAULT_CLASSES,
             problems.append(f"NOC {code} is {unit_groups[code]!r} in {classes_csv.name}, "
                             f"not {title!r}")
     institution_ids = [inst.id for inst in rules.institutions]
-    if len(set(institution_ids)) != len(institution_ids):
-        problems.append("duplicate institution id")
+    problems += _duplicates("institution id", institution_ids)
     for inst in rules.institutions:
         if inst.region_code not in REGIONS:
             problems.append(f"institution {inst.id}: unknown region {inst.region_code}")
@@ -334,17 +338,13 @@ def check_rules(rules: Rules, classes_csv: Path = DEFAULT_CLASSES,
         for language, _ in inst.language_mix:
             if language not in PROGRAM_LANGUAGES:
                 problems.append(f"institution {inst.id}: unknown language {language}")
-    skill_codes = [skill.code for skill in rules.skills]
-    if len(set(skill_codes)) != len(skill_codes):
-        problems.append("duplicate skill code")
+    problems += _duplicates("skill code", [skill.code for skill in rules.skills])
     descriptors = oasis_descriptors(oasis_dir)
     for skill in rules.skills:
         if skill.oasis_descriptor and skill.oasis_descriptor not in descriptors:
             problems.append(f"skill {skill.code}: {skill.oasis_descriptor!r} is not an OaSIS "
                             "descriptor")
-    theme_keys = [theme.key for theme in rules.themes]
-    if len(set(theme_keys)) != len(theme_keys):
-        problems.append("duplicate theme key")
+    problems += _duplicates("theme key", [theme.key for theme in rules.themes])
     for theme in rules.themes:
         if theme.sector not in SECTORS:
             problems.append(f"theme {theme.key}: unknown sector {theme.sector}")
@@ -367,7 +367,6 @@ def check_rules(rules: Rules, classes_csv: Path = DEFAULT_CLASSES,
 # Offering rules
 # ------------------------------------------------------------------------------------------------
 
-DELIVERY_MODES = ("online", "in_person", "hybrid")  # the order of a theme's delivery shares
 # Schedules by delivery mode: (schedule, weight).
 SCHEDULE_CHOICES: dict[str, tuple[tuple[tuple[str, ...], float], ...]] = {
     "online": ((("self_paced",), 0.45), (("evenings",), 0.35), (("evenings", "weekends"), 0.10),
@@ -491,6 +490,7 @@ def build_program(theme: Theme, inst: Institution) -> dict[str, Any]:
     # Title variant: the canonical title is twice as likely as each alternative.
     variant_weights = [2.0] + [1.0] * (len(theme.titles) - 1)
     title_en, title_fr = rng.choices(theme.titles, weights=variant_weights, k=1)[0]
+    # A theme's delivery shares are in the order of knowledge.vocabulary.DELIVERY_MODES.
     delivery = rng.choices(DELIVERY_MODES, weights=theme.delivery, k=1)[0]
     chosen = _weighted_choice(rng, SCHEDULE_CHOICES[delivery])
     schedule = tuple(s for s in SCHEDULES if s in chosen)
