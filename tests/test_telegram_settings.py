@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import html
-import http.server
-import json
 import random
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,6 +25,7 @@ from knowledge.referrals import conversation_ref
 from knowledge.settings import PROJECT_ROOT, RASA_TOKEN_ENV
 from tests.conftest import TEST_RASA_TOKEN, TEST_SECRET_KEY
 from tests.fake_telegram import FakeTelegram
+from tests.http_stand_in import LocalHTTPServer, QuietHandler, read_json, send_json
 
 ENV = {"TELEGRAM_BOT_TOKEN": "123:abc", RASA_TOKEN_ENV: TEST_RASA_TOKEN}
 
@@ -96,7 +94,7 @@ def test_the_connector_does_not_start_with_a_malformed_option(
 
 # --- the connector uses its settings ----------------------------------------------------------
 
-class RecordingRasa:
+class RecordingRasa(LocalHTTPServer):
     """Rasa's REST channel, answering every turn with ``messages``; it records each turn's
     relay token header and body."""
 
@@ -104,33 +102,12 @@ class RecordingRasa:
         self.turns: list[tuple[str | None, Any]] = []
         turns = self.turns
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                turns.append((self.headers.get(RELAY_TOKEN_HEADER), json.loads(raw)))
-                body = json.dumps(messages).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                turns.append((self.headers.get(RELAY_TOKEN_HEADER), read_json(self)))
+                send_json(self, messages)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def __enter__(self) -> RecordingRasa:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +121,22 @@ PROGRAM = {"id": "p1", "title": "Welding Basics", "institution": "Sault College"
            "url": "https://x.example/p1", "language": "en"}
 RECOMMENDATIONS = [{"recipient_id": "x", "custom": {"type": "recommendations", "lang": "en",
                                                     "programs": [PROGRAM]}}]
+
+
+def _say_welding(settings: Settings, fake: FakeTelegram, chat_id: int) -> None:
+    """A connector with ``settings`` handles one update: ``chat_id`` says "welding" (en)."""
+
+    async def scenario() -> None:
+        connector = TelegramConnector(settings, polling=False)
+        application = connector.application
+        await application.initialize()
+        try:
+            update = fake.message_update(chat_id, "welding", "en")
+            await application.process_update(Update.de_json(update, application.bot))
+        finally:
+            await application.shutdown()
+
+    asyncio.run(scenario())
 
 
 def test_the_connector_uses_its_settings_not_the_environment(
@@ -160,18 +153,7 @@ def test_the_connector_uses_its_settings_not_the_environment(
         settings = Settings(token=fake.token, rasa_url=rasa.url, api_base_url=fake.url,
                             send_timeout_s=1.5, rasa_token=token, public_url=public_url,
                             secret_key=key)
-
-        async def scenario() -> None:
-            connector = TelegramConnector(settings, polling=False)
-            application = connector.application
-            await application.initialize()
-            try:
-                update = fake.message_update(chat_id, "welding", "en")
-                await application.process_update(Update.de_json(update, application.bot))
-            finally:
-                await application.shutdown()
-
-        asyncio.run(scenario())
+        _say_welding(settings, fake, chat_id)
     assert [(header, body["message"]) for header, body in rasa.turns] == [(token, "welding")]
     [message] = fake.sent(chat_id)
     links = [html.unescape(h) for h in re.findall(r'<a href="([^"]+)">', message.params["text"])]
@@ -186,18 +168,7 @@ def test_without_a_public_url_in_its_settings_links_go_to_the_program(
     with RecordingRasa(RECOMMENDATIONS) as rasa:
         settings = Settings(token=fake.token, rasa_url=rasa.url, api_base_url=fake.url,
                             send_timeout_s=1.5, rasa_token=TEST_RASA_TOKEN)
-
-        async def scenario() -> None:
-            connector = TelegramConnector(settings, polling=False)
-            application = connector.application
-            await application.initialize()
-            try:
-                update = fake.message_update(chat_id, "welding", "en")
-                await application.process_update(Update.de_json(update, application.bot))
-            finally:
-                await application.shutdown()
-
-        asyncio.run(scenario())
+        _say_welding(settings, fake, chat_id)
     [message] = fake.sent(chat_id)
     assert re.findall(r'<a href="([^"]+)">', message.params["text"]) == [PROGRAM["url"]]
 

@@ -7,12 +7,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import http.server
 import json
 import re
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ from bot.stack import free_port
 from knowledge.referrals import conversation_ref
 from knowledge.settings import SECRET_KEY_ENV
 from tests.conftest import TEST_SECRET_KEY
+from tests.http_stand_in import LocalHTTPServer, QuietHandler, read_json, send_json
 
 WIDGET = Path(__file__).resolve().parent.parent / "connectors" / "widget"
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -108,7 +107,7 @@ def test_json_no_route_could_use_gets_a_400_with_a_reason(
     assert reply.status_code == 400 and reason in reply.json()["detail"]
 
 
-class RasaStandIn:
+class RasaStandIn(LocalHTTPServer):
     """A stand-in for the Rasa engine on a free port: its REST channel answers ``messages``,
     with the conversation's ``language`` in the Content-Language header as
     bot/engine/channels.py sends it (none when None); its tracker API fails (a fault
@@ -118,39 +117,17 @@ class RasaStandIn:
         self.requests: list[tuple[str, str, Any]] = []
         stand_in = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                stand_in.requests.append(("POST", self.path, json.loads(raw or b"null")))
-                body = json.dumps(messages).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                if language:
-                    self.send_header("Content-Language", language)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                stand_in.requests.append(("POST", self.path, read_json(self)))
+                send_json(self, messages,
+                          {"Content-Language": language} if language else None)
 
             def do_GET(self) -> None:  # noqa: N802
                 stand_in.requests.append(("GET", self.path.split("?")[0], None))
                 self.send_error(500)
 
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def __enter__(self) -> RasaStandIn:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
 
 
 def test_a_turn_that_ran_is_answered_even_if_its_language_cannot_be_read(
