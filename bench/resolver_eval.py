@@ -6,29 +6,27 @@
   the source title is published under (the same text sometimes appears under several).
 * ``held_out_index``: the same index without the sampled titles, for the honest "unseen title"
   figure (the resolver must place a title it has never seen).
-* ``HAND_SET``: realistic queries with the NOC codes a careers adviser would expect.
+* ``HAND_SET``: realistic queries with the NOC codes a careers adviser would expect (the
+  resolver was tuned on them: a figure on them is a figure on seen data).
+* ``load_title_set``: ``bench/sets/titles.yml``, titles as people type them, labelled by a
+  person from the NOC definitions, main duties and exclusions; its ``test`` split is used by
+  nothing but the benchmark, its ``dev`` split may be looked at while developing.
 """
 
 from __future__ import annotations
 
 import random
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.language import Lang
-from knowledge.loaders.noc import (
-    CLASSES_FILE,
-    EXAMPLES_FILE,
-    ExampleTitleRow,
-    UnitGroupRow,
-    read_example_titles,
-    read_unit_groups,
-)
-from knowledge.resolver import TitleIndex, abbreviations
-from knowledge.resolver.normalize import fold, gender_variants, normalize
+from knowledge.loaders.noc import ExampleTitleRow, UnitGroupRow
+from knowledge.resolver import Resolution, TitleIndex
+from knowledge.resolver.normalize import normalize
+from knowledge.resolver.train import load_rows
+from knowledge.resolver.typing_noise import noisy_query, reverse_abbreviations
 
 
 @dataclass(frozen=True)
@@ -131,20 +129,78 @@ HAND_SET: tuple[HandCase, ...] = (
 )
 
 
+SETS_DIR = Path(__file__).resolve().parent / "sets"
+
+
+@dataclass(frozen=True)
+class TitleCase:
+    query: str
+    lang: Lang | None
+    expected: frozenset[str]  # the unit groups a careful adviser accepts
+    kind: str  # obvious: one clear answer | ambiguous: should ask back among ``expected``
+    split: str  # test | dev
+
+
+def load_title_set(split: str | None = "test", path: Path | None = None) -> list[TitleCase]:
+    from ruamel.yaml import YAML
+
+    rows = YAML(typ="safe").load((path or SETS_DIR / "titles.yml").read_text(encoding="utf-8"))
+    cases = [TitleCase(str(r["query"]), r.get("lang"), frozenset(map(str, r["expected"])),
+                       str(r["kind"]), str(r["split"])) for r in rows]
+    return [c for c in cases if split is None or c.split == split]
+
+
+@dataclass
+class HandFigures:
+    n: int = 0
+    top1: int = 0
+    top3: int = 0
+    clear: int = 0
+    clear_wrong: int = 0
+    obvious: int = 0
+    obvious_asked: int = 0  # obvious titles answered "ambiguous" or "none"
+    ambiguous: int = 0
+    ambiguous_asked: int = 0  # ambiguous titles asked back about, right ones among the choices
+
+    def line(self) -> str:
+        n = max(self.n, 1)
+        return (f"top-1 {self.top1 / n:6.1%}  top-3 {self.top3 / n:6.1%}  "
+                f"wrong when clear {self.clear_wrong / max(self.clear, 1):5.1%} "
+                f"(of {self.clear})  ask-back on obvious "
+                f"{self.obvious_asked / max(self.obvious, 1):5.1%} (of {self.obvious})  "
+                "ambiguous asked back "
+                f"{self.ambiguous_asked / max(self.ambiguous, 1):5.1%} (of {self.ambiguous})  "
+                f"n={self.n}")
+
+
+def score_title_set(resolutions: Sequence[Resolution], cases: Sequence[TitleCase]
+                    ) -> HandFigures:
+    """The figures of ``bench/resolver.py`` over a hand-labelled set."""
+    fig = HandFigures()
+    for res, case in zip(resolutions, cases, strict=True):
+        codes = [c.noc for c in res.candidates]
+        fig.n += 1
+        fig.top1 += bool(codes) and codes[0] in case.expected
+        fig.top3 += any(c in case.expected for c in codes[:3])
+        if res.status == "clear":
+            fig.clear += 1
+            fig.clear_wrong += codes[0] not in case.expected
+        if case.kind == "obvious":
+            fig.obvious += 1
+            fig.obvious_asked += res.status != "clear"
+        else:
+            fig.ambiguous += 1
+            fig.ambiguous_asked += res.status == "ambiguous" and any(
+                c in case.expected for c in codes[:3])
+    return fig
+
+
 # --- data ------------------------------------------------------------------------------------
 
 def data_root() -> Path:
     from knowledge.settings import data_dir
 
     return data_dir()
-
-
-def load_rows(root: Path | None = None) -> tuple[list[UnitGroupRow], list[ExampleTitleRow]]:
-    root = root or data_root()
-    groups = [g for g in read_unit_groups(root / CLASSES_FILE) if isinstance(g, UnitGroupRow)]
-    titles = [t for t in read_example_titles(root / EXAMPLES_FILE)
-              if isinstance(t, ExampleTitleRow)]
-    return groups, titles
 
 
 def title_labels(titles: Iterable[ExampleTitleRow]) -> dict[str, frozenset[str]]:
@@ -177,115 +233,14 @@ def _stratified(rows: Sequence[ExampleTitleRow], n: int, rng: random.Random
     return picked[:n]
 
 
-# --- noise -----------------------------------------------------------------------------------
-
-_KEYS = "abcdefghijklmnopqrstuvwxyz"
-_EN_PHRASES = ("I work as a", "I'm a", "I used to be a", "my job is", "i am a", "I worked as a",
-               "currently", "I was a")
-_FR_PHRASES = ("je suis", "j'étais", "je travaille comme", "ancien", "ancienne",
-               "j'ai travaillé comme")
-_EN_SENIORITY = ("senior", "junior", "lead", "sr", "Sr.", "intermediate")
-_FR_SENIORITY = ("principal", "senior", "junior", "principale")
-_PAREN = re.compile(r"\s*\([^)]*\)")
-
-
-def _typo(word: str, rng: random.Random) -> str:
-    i = rng.randrange(len(word))
-    op = rng.choice(("swap", "drop", "insert", "substitute"))
-    if op == "swap" and i < len(word) - 1:
-        return word[:i] + word[i + 1] + word[i] + word[i + 2:]
-    if op == "drop":
-        return word[:i] + word[i + 1:]
-    if op == "insert":
-        return word[:i] + rng.choice(_KEYS) + word[i:]
-    return word[:i] + rng.choice(_KEYS.replace(word[i].lower(), "")) + word[i + 1:]
-
-
-def _reverse_abbreviations(lang: str) -> list[tuple[re.Pattern[str], str]]:
-    table = abbreviations.FR_ABBREVIATIONS if lang == "fr" else abbreviations.EN_ABBREVIATIONS
-    out = []
-    for abbr, expansions in table.items():
-        if abbr in abbreviations.AMBIGUOUS_SHORT:
-            continue
-        for phrase in expansions:
-            if len(phrase.split()) >= 1 and len(phrase) > len(abbr) + 2:
-                pattern = re.compile(r"(?<![\w])" + re.escape(fold(phrase)) + r"(?![\w])")
-                out.append((pattern, abbr.upper() if len(abbr) <= 4 else abbr))
-    return out
-
-
-def noisy_query(title: str, lang: str, rng: random.Random,
-                reverse: list[tuple[re.Pattern[str], str]]) -> tuple[str, tuple[str, ...]]:
-    """What someone might type for a published title, and the noise applied."""
-    noise: list[str] = []
-    text = rng.choice(gender_variants(title))
-    if "(" in text:
-        text = _PAREN.sub("", text) if rng.random() < 0.5 else text.replace("(", "").replace(
-            ")", "")
-    # Abbreviations: the resolver's tables read backwards.
-    abbr = None
-    if rng.random() < 0.5:
-        folded = fold(text)
-        hits = [(p, a) for p, a in reverse if p.search(folded)]
-        if hits:
-            pattern, abbr = rng.choice(hits)
-            text = pattern.sub(abbr, folded, count=1)
-            noise.append("abbreviation")
-    words = text.split()
-    if len(words) > 1 and rng.random() < 0.25:
-        rng.shuffle(words)
-        noise.append("reorder")
-    # Typos: 0, 1 or 2, on words of four letters or more (not on an abbreviation just made).
-    n_typos = rng.choices((0, 1, 2), weights=(0.25, 0.45, 0.30))[0]
-    for _ in range(n_typos):
-        long_words = [i for i, w in enumerate(words)
-                      if sum(c.isalpha() for c in w) >= 4 and w != abbr]
-        if not long_words:
-            break
-        i = rng.choice(long_words)
-        words[i] = _typo(words[i], rng)
-        noise.append("typo")
-    if rng.random() < 0.2:
-        words.insert(0, rng.choice(_FR_SENIORITY if lang == "fr" else _EN_SENIORITY))
-        noise.append("seniority")
-    if rng.random() < 0.3:
-        words.insert(0, rng.choice(_FR_PHRASES if lang == "fr" else _EN_PHRASES))
-        noise.append("phrase")
-    text = " ".join(words)
-    r = rng.random()
-    if r < 0.4:
-        text = text.lower()
-        noise.append("lower")
-    elif r < 0.5:
-        text = text.upper()
-        noise.append("upper")
-    if lang == "fr" and rng.random() < 0.5:
-        text = "".join(c for c in _strip_accents(text))
-        noise.append("accents")
-    if not noise:  # every query gets at least one kind of noise
-        words = text.split()
-        long_words = [i for i, w in enumerate(words) if len(w) >= 4]
-        if long_words:
-            i = rng.choice(long_words)
-            words[i] = _typo(words[i], rng)
-            text = " ".join(words)
-            noise.append("typo")
-    return text, tuple(noise)
-
-
-def _strip_accents(text: str) -> str:
-    import unicodedata
-
-    return "".join(c for c in unicodedata.normalize("NFKD", text)
-                   if not unicodedata.combining(c))
-
-
 def build_eval_set(seed: int = 0, n_en: int = 2000, n_fr: int = 1000,
-                   titles: Sequence[ExampleTitleRow] | None = None) -> list[EvalItem]:
-    """Noisy queries made from published titles (distinct texts), labelled with their NOCs."""
+                   titles: Sequence[ExampleTitleRow] | None = None,
+                   labelled_by: Sequence[ExampleTitleRow] | None = None) -> list[EvalItem]:
+    """Noisy queries made from published titles (distinct texts), labelled with their NOCs
+    (every NOC that publishes the title among ``labelled_by``, default ``titles``)."""
     if titles is None:
         titles = load_rows()[1]
-    labels = title_labels(titles)
+    labels = title_labels(labelled_by if labelled_by is not None else titles)
     rng = random.Random(seed)
     items: list[EvalItem] = []
     sizes: tuple[tuple[Lang, int], ...] = (("en", n_en), ("fr", n_fr))
@@ -297,7 +252,7 @@ def build_eval_set(seed: int = 0, n_en: int = 2000, n_fr: int = 1000,
             if t.lang == lang and key and key not in seen:
                 seen.add(key)
                 pool.append(t)
-        reverse = _reverse_abbreviations(lang)
+        reverse = reverse_abbreviations(lang)
         for row in _stratified(pool, n, rng):
             query, noise = noisy_query(row.title, lang, rng, reverse)
             items.append(EvalItem(query, labels[normalize(row.title)], row.title, lang, noise))

@@ -29,6 +29,7 @@ PRIVATE_UMASK = 0o077
 VAR_DIR = PROJECT_ROOT / "var"
 OCCUPATION_SCHEMA = "pathfinder.occupation/1"
 MAX_BATCH_LINE = 10_000
+BATCH_SIZE = 256  # titles encoded together by --batch (one call: ~3.5x faster per title)
 
 
 def _json_default(value: object) -> object:
@@ -58,6 +59,10 @@ def cmd_load_data(args: argparse.Namespace) -> int:
             bar.update(1)
 
         report = load_all(engine, source, catalog, on_step=step)
+    if not args.quiet:
+        print("Preparing the title resolver's meaning index (var/cache/; a minute or two the "
+              "first time)…", file=sys.stderr)
+    _index(args.database)  # encodes the titles and trains the classifier now, not at start-up
     if args.json:
         _dump({"schema": "pathfinder.load/1", **report.as_dict()}, sys.stdout)
     else:
@@ -95,16 +100,19 @@ def _batch_lines(source: TextIO) -> Iterator[str]:
 
 
 def cmd_resolve(args: argparse.Namespace) -> int:
-    from knowledge.resolver import resolve_title
+    from itertools import islice
+
+    from knowledge.resolver import resolve_title, resolve_titles
 
     index = _index(args.database)
     if args.batch:
         with contextlib.ExitStack() as stack:
             source = sys.stdin if args.batch == "-" else stack.enter_context(
                 open(args.batch, encoding="utf-8", errors="replace"))
-            for line in _batch_lines(source):
-                _dump(_resolution_json(resolve_title(line, args.lang, args.top, index=index)),
-                      sys.stdout)
+            lines = _batch_lines(source)
+            while chunk := list(islice(lines, BATCH_SIZE)):
+                for resolution in resolve_titles(chunk, args.lang, args.top, index=index):
+                    _dump(_resolution_json(resolution), sys.stdout)
         return 0
     if args.title is None:
         print("error: give a TITLE or --batch FILE", file=sys.stderr)

@@ -182,7 +182,8 @@ def suggest_occupations(session: Session, title: str, skill_codes: Sequence[str]
             scores[noc] += count / len(programs) / len(skills)
             why.setdefault(noc, f"programs teaching {code} target it")
     if index is not None and title.strip():
-        for candidate in index.resolve(title[:300], lang, 3).candidates:
+        # The lexical path: a program title names the occupations it says, word for word.
+        for candidate in index.resolve_lexical(title[:300], lang, 3).candidates:
             if candidate.score >= RESOLVER_MIN_SCORE:
                 scores[candidate.noc] += 0.5 * candidate.score / 100
                 why[candidate.noc] = f"title reads as {candidate.matched_title!r}"

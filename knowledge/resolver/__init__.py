@@ -17,14 +17,16 @@ from knowledge.resolver.index import Candidate, Resolution, TitleIndex
 
 __all__ = ["Candidate", "Resolution", "TitleIndex", "default_index", "index_from_database",
            "resolve_title",
-           "set_default_index"]
+           "resolve_titles", "set_default_index"]
 
 _default: TitleIndex | None = None
 _lock = threading.Lock()
 
 
-def index_from_database(database_url: str | None = None) -> TitleIndex:
-    """Build the index from a knowledge base's unit groups and example titles."""
+def index_from_database(database_url: str | None = None, semantic: bool = True) -> TitleIndex:
+    """Build the index from a knowledge base's unit groups and example titles; ``semantic``:
+    with the meaning path (``hybrid.attach``: its vectors and model come from ``var/cache/``,
+    built on first use, a minute or two, and by ``pathfinder load-data``)."""
     from knowledge.db import make_engine, session_factory
     from knowledge.occupations import resolver_vocabulary
 
@@ -36,7 +38,12 @@ def index_from_database(database_url: str | None = None) -> TitleIndex:
         engine.dispose()
     if not groups:
         raise LookupError("The knowledge base is empty: run `pathfinder load-data` first.")
-    return TitleIndex.build(groups, titles)
+    index = TitleIndex.build(groups, titles)
+    if semantic:
+        from knowledge.resolver.hybrid import attach
+
+        attach(index)
+    return index
 
 
 def default_index() -> TitleIndex:
@@ -59,3 +66,12 @@ def resolve_title(text: str, lang: Lang | None = None, top: int = 5,
                   index: TitleIndex | None = None) -> Resolution:
     """Resolve a typed job title; ``lang`` None detects EN/FR and searches both."""
     return (index if index is not None else default_index()).resolve(text, lang, top)
+
+
+def resolve_titles(texts: list[str], lang: Lang | None = None, top: int = 5,
+                   index: TitleIndex | None = None) -> list[Resolution]:
+    """``resolve_title`` for many titles at once (their meanings encoded in one batch)."""
+    index = index if index is not None else default_index()
+    if index.hybrid is None:
+        return [index.resolve(text, lang, top) for text in texts]
+    return index.hybrid.resolve_many(index, texts, lang, top)

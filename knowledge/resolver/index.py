@@ -31,9 +31,9 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from rapidfuzz import fuzz
 
@@ -51,6 +51,9 @@ from knowledge.resolver.normalize import (
     stem,
 )
 from knowledge.resolver.spell import SymSpell
+
+if TYPE_CHECKING:
+    from knowledge.resolver.hybrid import HybridResolver
 
 Status = Literal["clear", "ambiguous", "none"]
 
@@ -123,6 +126,28 @@ class Resolution:
     candidates: list[Candidate]
     query: str
     lang: Lang
+
+
+@dataclass(frozen=True)
+class LexicalRanking:
+    """The lexical path's answer before any status is given (the hybrid resolver's input)."""
+
+    # (score 0-100, tie-break, noc, index of the title shown, score of that title alone)
+    scored: list[tuple[float, float, str, int, float]]
+    query: str  # the text as typed, trimmed
+    lang: Lang  # the answer language
+    text_lang: Lang | None  # the language the text looks written in (None: cannot tell)
+    meaning: str  # the text whose meaning is searched: the title, abbreviations spelt out
+    has_words: bool  # False: nothing in the text could be a title word
+    # noc -> the reading of the query its best title answers, when the query had several
+    # ("ea": educational assistant, executive assistant); empty with one reading
+    readings: dict[str, str] = field(default_factory=dict)
+
+    def status(self) -> Status:
+        """The lexical path's own verdict on its leader (``_status``)."""
+        if not self.scored or self.scored[0][0] < NONE_BELOW:
+            return "none"
+        return _status([s[0] for s in self.scored], [s[4] for s in self.scored])
 
 
 # A query word: its readings (token, confidence, idf), whether it is optional, its weight.
@@ -200,6 +225,7 @@ class TitleIndex:
 
         self.group_titles: dict[str, tuple[str, str]] = {}
         self.speller: SymSpell | None = None
+        self.hybrid: HybridResolver | None = None  # set by ``hybrid.attach``
         self._known: dict[str, tuple[tuple[tuple[str, float, float], ...], ...]] = {}
 
     # --- building -------------------------------------------------------------------------
@@ -564,7 +590,30 @@ class TitleIndex:
     # --- answering ---------------------------------------------------------------------------
 
     def resolve(self, text: str, lang: Lang | None = None, top: int = 5) -> Resolution:
-        """Resolve a typed job title to ranked NOC unit groups (see the module docstring)."""
+        """Resolve a typed job title to ranked NOC unit groups: the lexical ranking, fused with
+        the meaning of the title when a semantic index is attached (``hybrid.py``)."""
+        if self.hybrid is not None:
+            return self.hybrid.resolve(self, text, lang, top)
+        return self.resolve_lexical(text, lang, top)
+
+    def resolve_lexical(self, text: str, lang: Lang | None = None, top: int = 5) -> Resolution:
+        """Resolve with the lexical path only (see the module docstring)."""
+        ranking = self.rank_lexical(text, lang, top)
+        scored, query, answer_lang = ranking.scored, ranking.query, ranking.lang
+        if not scored or scored[0][0] < NONE_BELOW:
+            return Resolution("none", [], query, answer_lang)
+        best_score = scored[0][0]
+        status = ranking.status()
+        floor = max(NONE_BELOW * 0.8, best_score - KEEP_WITHIN)
+        candidates = [
+            Candidate(noc, self._group_title(noc, answer_lang), round(score, 1),
+                      self.published[eid])
+            for score, _tie, noc, eid, _own in scored[:top] if score >= floor
+        ]
+        return Resolution(status, candidates, query, answer_lang)
+
+    def rank_lexical(self, text: str, lang: Lang | None = None, top: int = 5) -> LexicalRanking:
+        """The lexical scores of the leading unit groups (at least ``RERANK``), best first."""
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         # Tolerant of what callers outside the typed code pass ("FR", "fr-CA", junk).
@@ -580,24 +629,23 @@ class TitleIndex:
         query = text.strip()[:MAX_QUERY_CHARS]
 
         variants, text_lang = self._analyse(clipped)
-        fallback_lang = lang or text_lang or "en"
+        answer_lang = lang or text_lang or "en"
+        meaning = _meaning_text(clipped, variants)
         if not variants:
-            return Resolution("none", [], query, fallback_lang)
+            return LexicalRanking([], query, answer_lang, text_lang, meaning, False)
 
         best: dict[int, float] = {}
         origin: dict[int, int] = {}  # title -> the variant that scored it best
-        prefer = lang or text_lang or "en"
         factor = (OTHER_LANG_FACTOR if lang else
                   DETECTED_LANG_FACTOR if text_lang else UNKNOWN_LANG_FACTOR)
         for vi, (groups, _text) in enumerate(variants):
-            self._search(groups, vi, prefer, factor, best, origin)
+            self._search(groups, vi, answer_lang, factor, best, origin)
         if not best:
-            return Resolution("none", [], query, fallback_lang)
+            return LexicalRanking([], query, answer_lang, text_lang, meaning, True)
 
         # Per NOC: its best title, how many of its titles match nearly as well (support), and
         # its best title in the answer language (the one shown, when nearly as good).
         nocs, langs = self.nocs, self.langs
-        answer_lang = lang or text_lang or "en"
         ranked = sorted(best.items(), key=_by_score)
         top_f = ranked[0][1]
         limit = max(top, RERANK)
@@ -629,24 +677,31 @@ class TitleIndex:
                 eid = shown  # as good, and in the answer language: show that one
             scored.append((min(score, 100.0), score, noc, eid, own))
         scored.sort(key=lambda s: (-s[0], -s[4], -s[1], s[2]))  # exact titles win ties
-
-        best_score = scored[0][0]
-        if best_score < NONE_BELOW:
-            return Resolution("none", [], query, fallback_lang)
-        status = _status([s[0] for s in scored], [s[4] for s in scored])
-        floor = max(NONE_BELOW * 0.8, best_score - KEEP_WITHIN)
-        candidates = [
-            Candidate(noc, self._group_title(noc, answer_lang), round(score, 1),
-                      self.published[eid])
-            for score, _tie, noc, eid, _own in scored[:top] if score >= floor
-        ]
-        return Resolution(status, candidates, query, answer_lang)
+        readings = ({noc: variants[origin[rec[1]]][1] for noc, rec in records.items()}
+                    if len(variants) > 1 else {})
+        return LexicalRanking(scored, query, answer_lang, text_lang, meaning, True, readings)
 
     def _group_title(self, noc: str, lang: Lang) -> str:
         titles = self.group_titles.get(noc)
         if titles is None:
             return noc
         return titles[1] if lang == "fr" else titles[0]
+
+
+_AT_EMPLOYER = re.compile(r"(?<=\w)\s+(?:at|@|chez)\s+(?=\S)", re.IGNORECASE)
+
+
+def _meaning_text(clipped: str, variants: list[tuple[list[_Group], str]]) -> str:
+    """The text to encode: as typed (case and accents help the encoder), unless the lexical
+    reading spelt an abbreviation out ("psw" -> "personal support worker")."""
+    typed = " ".join(clipped.split())
+    # "meat cutter at Costco", "bouchère chez IGA": the employer's name means nothing here.
+    typed = _AT_EMPLOYER.split(typed, maxsplit=1)[0] or typed
+    if variants:
+        first = variants[0][1]
+        if len(first.split()) > len(normalize(typed).split()):
+            return first
+    return typed
 
 
 def _rewrite_field_phrases(words: list[str]) -> list[str]:
