@@ -42,6 +42,7 @@ from rapidfuzz import fuzz, process  # noqa: E402
 
 from bench.resolver_eval import (  # noqa: E402
     HAND_SET,
+    Accuracy,
     EvalItem,
     TitleCase,
     build_eval_set,
@@ -76,17 +77,10 @@ def accuracy_line(index: TitleIndex, items: list[EvalItem], lexical: bool = Fals
         resolutions = [index.resolve_lexical(i.query, None, 3) for i in items]
     else:
         resolutions = resolve_titles([i.query for i in items], None, 3, index=index)
-    top1 = top3 = clear = wrong = 0
+    acc = Accuracy()
     for res, item in zip(resolutions, items, strict=True):
-        codes = [c.noc for c in res.candidates]
-        top1 += bool(codes) and codes[0] in item.labels
-        top3 += any(c in item.labels for c in codes[:3])
-        if res.status == "clear":
-            clear += 1
-            wrong += codes[0] not in item.labels
-    n = max(len(items), 1)
-    return (f"top-1 {pct(top1 / n)}  top-3 {pct(top3 / n)}  clear {pct(clear / n)}  "
-            f"wrong when clear {pct(wrong / max(clear, 1))}  n={len(items)}")
+        acc.add(res, item.labels)
+    return acc.line()
 
 
 def held_out_items(titles: list[ExampleTitleRow], seed: int, limit: int | None

@@ -18,7 +18,7 @@ from __future__ import annotations
 import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from knowledge.language import Lang
@@ -152,25 +152,20 @@ def load_title_set(split: str | None = "test", path: Path | None = None) -> list
 
 @dataclass
 class HandFigures:
-    n: int = 0
-    top1: int = 0
-    top3: int = 0
-    clear: int = 0
-    clear_wrong: int = 0
+    """``Accuracy`` plus what matters for titles labelled obvious or ambiguous."""
+
+    accuracy: Accuracy = field(default_factory=lambda: Accuracy())
     obvious: int = 0
     obvious_asked: int = 0  # obvious titles answered "ambiguous" or "none"
     ambiguous: int = 0
     ambiguous_asked: int = 0  # ambiguous titles asked back about, right ones among the choices
 
     def line(self) -> str:
-        n = max(self.n, 1)
-        return (f"top-1 {self.top1 / n:6.1%}  top-3 {self.top3 / n:6.1%}  "
-                f"wrong when clear {self.clear_wrong / max(self.clear, 1):5.1%} "
-                f"(of {self.clear})  ask-back on obvious "
+        a = self.accuracy
+        return (f"{a.line()}  ask-back on obvious "
                 f"{self.obvious_asked / max(self.obvious, 1):5.1%} (of {self.obvious})  "
                 "ambiguous asked back "
-                f"{self.ambiguous_asked / max(self.ambiguous, 1):5.1%} (of {self.ambiguous})  "
-                f"n={self.n}")
+                f"{self.ambiguous_asked / max(self.ambiguous, 1):5.1%} (of {self.ambiguous})")
 
 
 def score_title_set(resolutions: Sequence[Resolution], cases: Sequence[TitleCase]
@@ -178,13 +173,7 @@ def score_title_set(resolutions: Sequence[Resolution], cases: Sequence[TitleCase
     """The figures of ``bench/resolver.py`` over a hand-labelled set."""
     fig = HandFigures()
     for res, case in zip(resolutions, cases, strict=True):
-        codes = [c.noc for c in res.candidates]
-        fig.n += 1
-        fig.top1 += bool(codes) and codes[0] in case.expected
-        fig.top3 += any(c in case.expected for c in codes[:3])
-        if res.status == "clear":
-            fig.clear += 1
-            fig.clear_wrong += codes[0] not in case.expected
+        codes = fig.accuracy.add(res, case.expected)
         if case.kind == "obvious":
             fig.obvious += 1
             fig.obvious_asked += res.status != "clear"
@@ -275,15 +264,33 @@ class Accuracy:
     top1: int = 0
     top3: int = 0
     clear: int = 0
-    clear_right: int = 0
+    clear_wrong: int = 0
     none: int = 0
+
+    def add(self, res: Resolution, labels: frozenset[str]) -> list[str]:
+        """Count one answer; returns its codes."""
+        codes = [c.noc for c in res.candidates]
+        self.n += 1
+        self.top1 += bool(codes) and codes[0] in labels
+        self.top3 += any(c in labels for c in codes[:3])
+        self.none += res.status == "none"
+        if res.status == "clear":
+            self.clear += 1
+            self.clear_wrong += codes[0] not in labels
+        return codes
 
     def as_dict(self) -> dict[str, float]:
         n = max(self.n, 1)
         return {"n": self.n, "top1": self.top1 / n, "top3": self.top3 / n,
                 "clear_rate": self.clear / n,
-                "clear_precision": self.clear_right / max(self.clear, 1),
+                "clear_precision": 1 - self.clear_wrong / max(self.clear, 1),
                 "none_rate": self.none / n}
+
+    def line(self) -> str:
+        n = max(self.n, 1)
+        return (f"top-1 {self.top1 / n:6.1%}  top-3 {self.top3 / n:6.1%}  clear "
+                f"{self.clear / n:6.1%}  wrong when clear "
+                f"{self.clear_wrong / max(self.clear, 1):5.1%} (of {self.clear})  n={self.n}")
 
 
 def evaluate(index: TitleIndex, items: Iterable[EvalItem], give_lang: bool = False
@@ -291,15 +298,7 @@ def evaluate(index: TitleIndex, items: Iterable[EvalItem], give_lang: bool = Fal
     """Top-1 / top-3 accuracy (a candidate list is ranked even when the status is ambiguous)."""
     acc = Accuracy()
     for item in items:
-        res = index.resolve(item.query, item.lang if give_lang else None, top=3)
-        codes = [c.noc for c in res.candidates]
-        acc.n += 1
-        acc.top1 += bool(codes) and codes[0] in item.labels
-        acc.top3 += any(c in item.labels for c in codes[:3])
-        acc.none += res.status == "none"
-        if res.status == "clear":
-            acc.clear += 1
-            acc.clear_right += codes[0] in item.labels
+        acc.add(index.resolve(item.query, item.lang if give_lang else None, top=3), item.labels)
     return acc
 
 
