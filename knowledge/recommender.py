@@ -301,5 +301,10 @@ def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | 
         # The cheapest shown is already free: nothing can be cheaper.
         return Recommendations((), ("max_cost",), ())
     narrowed = replace(constraints, max_cost=budget)
-    return recommend(session, target_noc=target_noc, current_noc=current_noc, goal=goal,
-                     constraints=narrowed, lang=lang, limit=limit, exclude_ids=previous_ids)
+    found = recommend(session, target_noc=target_noc, current_noc=current_noc, goal=goal,
+                      constraints=narrowed, lang=lang, limit=limit, exclude_ids=previous_ids)
+    if found.programs:
+        return found
+    # Nothing cheaper fits the other constraints: what blocks is the budget (the cheapest shown),
+    # not whichever other constraint recommend() would relax to find something.
+    return Recommendations((), ("max_cost",), ())

@@ -26,12 +26,14 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 from ruamel.yaml import YAML
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actions import context
 from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
 from knowledge.occupations import ONTARIO, wage_for
+from knowledge.recommender import recommend
 from knowledge.resolver import index_from_database, resolve_title, set_default_index
 from knowledge.settings import PROJECT_ROOT
 from tests.conftest import Stacks
@@ -40,6 +42,7 @@ from tests.e2e.checks import (
     assert_payload_schema,
     assert_programs_fit,
     money_figures,
+    program_violations,
     wage_figures,
 )
 
@@ -397,19 +400,90 @@ def test_an_impossible_constraint_names_what_blocks(db: Session) -> None:
     assert "free" in text or "hour" in text, text
 
 
-def test_cheaper_programs_cost_less_than_the_cheapest_shown(db: Session) -> None:
-    noc = resolve_title("cashier").candidates[0].noc
-    first = payloads(_recommend(noc, {}))[0]["programs"]
-    cheapest = min(Decimal(str(p["cost"])) for p in first)
-    result = run_action("action_show_cheaper", "cheaper please", intent="ask_cheaper",
-                        slots={"current_noc": noc, "last_program_ids": [p["id"] for p in first]})
-    found = payloads(result)
-    if found and found[0]["programs"]:
-        for program in found[0]["programs"]:
-            row = db.get(models.Program, program["id"])
-            assert row is not None and row.cost < cheapest
+def _costs(db: Session, ids: Sequence[str]) -> dict[str, Decimal]:
+    rows = {pid: db.get(models.Program, pid) for pid in ids}
+    assert all(rows.values()), f"not in the catalog: {[k for k, v in rows.items() if v is None]}"
+    return {pid: row.cost for pid, row in rows.items() if row is not None}
+
+
+def _cheaper_than(db: Session, noc: str, wanted: Constraints, floor: Decimal,
+                  shown: Sequence[str]) -> tuple[set[str], set[str]]:
+    """The programs a learner with this job and these constraints could be shown that cost
+    less than ``floor``: those the catalog tags for the job (read from its rows: always worth
+    showing) and all those the recommender finds for the same question (not only five)."""
+    tagged = {pid for pid in db.scalars(select(models.ProgramOccupation.program_id)
+                                        .where(models.ProgramOccupation.noc == noc))
+              if not program_violations(db, pid, wanted)}
+    found = {m.id for m in recommend(db, target_noc=None, current_noc=noc, goal=None,
+                                     constraints=wanted, lang="en", limit=10_000).programs}
+    below = {pid for pid, cost in _costs(db, sorted(tagged | found)).items()
+             if cost < floor and pid not in shown}
+    return below & tagged, below & found
+
+
+# Learners asking for cheaper programs: a job, the constraints they gave, their language.
+CHEAPER_CASES: list[tuple[str, dict[str, Any], str]] = [
+    ("cashier", {}, "en"), ("cook", {}, "fr"), ("RPN", {}, "en"), ("bookkeeper", {}, "fr"),
+    ("construction manager", {}, "en"), ("RPN", {"delivery": ["online"]}, "en"),
+    ("bookkeeper", {"max_cost": 300.0}, "en"),
+]
+
+
+@pytest.mark.parametrize(("title", "constraints", "lang"), CHEAPER_CASES,
+                         ids=[f"{t}-{'-'.join(c) or 'any'}-{lang}" for t, c, lang in CHEAPER_CASES])
+def test_cheaper_programs_cost_less_than_the_cheapest_shown(
+        db: Session, title: str, constraints: dict[str, Any], lang: str) -> None:
+    """"Cheaper" until there is nothing cheaper: each list costs less than the cheapest of the
+    one before, keeps the constraints and is as long as the catalog allows; "nothing cheaper"
+    (the programs shown are the lowest-cost ones) only when no program fits below it."""
+    noc = resolve_title(title).candidates[0].noc
+    wanted = Constraints.from_dict(constraints)
+    first = payloads(_recommend(noc, constraints, lang))[0]["programs"]
+    assert first, (title, constraints)
+    shown = [p["id"] for p in first]
+    for step in range(10):
+        floor = min(_costs(db, shown).values())
+        tagged_below, found_below = _cheaper_than(db, noc, wanted, floor, shown)
+        assert tagged_below <= found_below
+        result = run_action("action_show_cheaper", "cheaper please", intent="ask_cheaper",
+                            slots={"current_noc": noc, "constraints": constraints,
+                                   "language": lang, "last_program_ids": shown})
+        said = [r["response"] for r in responses(result)]
+        if not found_below:
+            # "The programs I showed you are the lowest-cost ones", and the list stays.
+            assert said == ["utter_nothing_cheaper"], (step, floor, texts(result))
+            assert payloads(result) == []
+            assert "last_program_ids" not in slot_events(result)
+            break
+        assert "utter_nothing_cheaper" not in said, (step, floor, sorted(found_below))
+        [payload] = payloads(result)
+        ids = [p["id"] for p in payload["programs"]]
+        assert len(ids) == min(5, len(found_below)), (step, floor, ids, sorted(found_below))
+        assert set(ids) <= found_below and not set(ids) & set(shown)
+        assert all(cost < floor for cost in _costs(db, ids).values()), (step, floor)
+        assert_programs_fit(db, ids, wanted)
+        assert_payload_matches_db(db, payload)
+        assert slot_events(result)["last_program_ids"] == ids
+        cheaper_word = "moins chère" if lang == "fr" else "cheaper"
+        assert cheaper_word in texts(result).splitlines()[0]
+        shown = ids
     else:
-        assert "utter_nothing_cheaper" in [r["response"] for r in responses(result)]
+        raise AssertionError(f"{title}: still cheaper after 10 lists")
+
+
+def test_the_cheaper_cases_meet_both_answers(db: Session) -> None:
+    """The catalog has cheaper programs after the first list for some of CHEAPER_CASES (so
+    the test above sees "cheaper" lists) and none for others ("nothing cheaper")."""
+    first_answers: set[str] = set()
+    for title, constraints, lang in CHEAPER_CASES:
+        noc = resolve_title(title).candidates[0].noc
+        shown = [p["id"] for p in payloads(_recommend(noc, constraints, lang))[0]["programs"]]
+        tagged_below, found_below = _cheaper_than(
+            db, noc, Constraints.from_dict(constraints), min(_costs(db, shown).values()), shown)
+        first_answers.add("cheaper" if found_below else "nothing cheaper")
+        if tagged_below:
+            first_answers.add("cheaper, tagged for the job")
+    assert first_answers == {"cheaper", "nothing cheaper", "cheaper, tagged for the job"}
 
 
 def test_recommend_without_a_job_asks_for_it() -> None:

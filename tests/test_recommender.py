@@ -57,12 +57,28 @@ def row(db: Session, match: ProgramMatch) -> models.Program:
     return program
 
 
+def tagged_fitting(db: Session, noc: str, c: Constraints) -> list[models.Program]:
+    """The programs the catalog tags for ``noc`` that meet ``c``, read from the rows: a
+    program tagged for the target is always worth showing, so these must be found."""
+    programs = (db.get(models.Program, pid) for pid in sorted(tagged(db, noc)))
+    return [p for p in programs if p is not None and meets(p, c)]
+
+
+def everything(db: Session, noc: str, c: Constraints) -> tuple[ProgramMatch, ...]:
+    """Every program the recommender finds for ``noc`` under ``c``, not only the first five."""
+    return recommend(db, target_noc=noc, current_noc=None, goal=None, constraints=c,
+                     lang="en", limit=10_000).programs
+
+
 def test_every_returned_program_meets_every_constraint(db: Session) -> None:
     shown = 0
     for noc, text in itertools.product(NOCS, CONSTRAINT_TEXTS):
         c = parse_constraints(text)
         recs = recommend(db, target_noc=noc, current_noc=None, goal="change_career",
                          constraints=c, lang="en")
+        # Where the catalog tags programs for the target that fit, the list has them.
+        fitting = tagged_fitting(db, noc, c)
+        assert len(recs.programs) >= min(5, len(fitting)), (noc, text, len(fitting))
         for match in recs.programs:
             program = row(db, match)
             assert meets(program, c), (noc, text, match.id)
@@ -91,7 +107,7 @@ def test_programs_tagged_for_the_target_come_first(db: Session) -> None:
         recs = recommend(db, target_noc=noc, current_noc=None, goal="change_career",
                          constraints=Constraints(), lang="en")
         assert len(own) >= 5
-        assert all(m.id in own for m in recs.programs), noc
+        assert recs.programs and all(m.id in own for m in recs.programs), noc
         scores = [m.score for m in recs.programs]
         assert scores[0] == max(scores)
 
@@ -100,6 +116,7 @@ def test_matched_skills_are_taught_by_the_program_and_named_in_why(db: Session) 
     for lang in ("en", "fr"):
         recs = recommend(db, target_noc="72106", current_noc=None, goal=None,
                          constraints=Constraints(), lang=lang)
+        assert recs.programs, lang
         for match in recs.programs:
             taught = row(db, match).skills
             names = {(s.name_fr if lang == "fr" else s.name_en) for s in taught}
@@ -113,7 +130,7 @@ def test_names_are_in_the_learners_language(db: Session) -> None:
     recs = recommend(db, target_noc="42202", current_noc=None, goal=None,
                      constraints=Constraints(), lang="fr")
     occupation = db.get(models.Occupation, "42202")
-    assert occupation is not None
+    assert occupation is not None and recs.programs
     for match in recs.programs:
         program = row(db, match)
         assert match.title == program.title_fr
@@ -133,16 +150,25 @@ def test_upskilling_without_target_uses_the_current_job(db: Session) -> None:
 
 
 def test_upskilling_favours_programs_for_the_current_job_too(db: Session) -> None:
-    target, current = "72106", "72410"
-    plain = recommend(db, target_noc=target, current_noc=current, goal="change_career",
-                      constraints=Constraints(), lang="en", limit=50)
-    upskill = recommend(db, target_noc=target, current_noc=current, goal="upskill",
-                        constraints=Constraints(), lang="en", limit=50)
-    both = tagged(db, target) & tagged(db, current)
-    score = {m.id: m.score for m in plain.programs}
-    for match in upskill.programs:
-        if match.id in both:
-            assert match.score > score[match.id]
+    # Every pair of the occupations whose tags the catalog shares: the shared programs score
+    # higher for someone upskilling from the current job; no other program moves.
+    pairs = [(t, c) for t, c in itertools.permutations(NOCS, 2) if tagged(db, t) & tagged(db, c)]
+    assert len(pairs) >= 2, pairs
+    for target, current in pairs:
+        plain = recommend(db, target_noc=target, current_noc=current, goal="change_career",
+                          constraints=Constraints(), lang="en", limit=10_000)
+        upskill = recommend(db, target_noc=target, current_noc=current, goal="upskill",
+                            constraints=Constraints(), lang="en", limit=10_000)
+        both = tagged(db, target) & tagged(db, current)
+        score = {m.id: m.score for m in plain.programs}
+        favoured = [m for m in upskill.programs if m.id in both]
+        # Tagged for the target, so shown either way (with no constraint, all of them).
+        assert {m.id for m in favoured} == both, (target, current)
+        for match in favoured:
+            assert match.score > score[match.id], (target, current, match.id)
+        for match in upskill.programs:
+            if match.id not in tagged(db, current):
+                assert match.score == score[match.id], (target, current, match.id)
 
 
 def test_same_question_same_answer(db: Session) -> None:
@@ -199,20 +225,75 @@ def test_blocked_by_is_the_smallest_set_of_constraints(db: Session) -> None:
     assert checked >= 3
 
 
+CHEAPER_TEXTS = ["", "online", "under $500", "courses in French", "in person in Toronto",
+                 "Thunder Bay daytime", "OSAP"]
+
+
 def test_cheaper_is_strictly_cheaper_and_keeps_the_other_constraints(db: Session) -> None:
-    c = parse_constraints("online")
-    first = recommend(db, target_noc="21232", current_noc=None, goal=None, constraints=c,
-                      lang="en")
-    assert first.programs
-    ids = [m.id for m in first.programs]
-    floor = min(float(row(db, m).cost) for m in first.programs)
-    result = cheaper(db, previous_ids=ids, target_noc="21232", current_noc=None, goal=None,
-                     constraints=c, lang="en")
-    for match in result.programs:
-        program = row(db, match)
-        assert float(program.cost) < floor and meets(program, c) and match.id not in ids
-    if not result.programs:
-        assert "max_cost" in result.blocked_by
+    """After each list, "cheaper" gives programs that all cost less than its cheapest, fit
+    every other constraint and are new, as many as exist (up to five); or nothing, blocked by
+    the budget, exactly when no program found for the same question costs less."""
+    outcomes = {"cheaper": 0, "nothing": 0}
+    for noc, text in itertools.product(NOCS, CHEAPER_TEXTS):
+        c = parse_constraints(text)
+        first = recommend(db, target_noc=noc, current_noc=None, goal=None, constraints=c,
+                          lang="en")
+        if not first.programs:
+            continue  # nothing shown: nothing to be cheaper than
+        ids = [m.id for m in first.programs]
+        floor = min(float(row(db, m).cost) for m in first.programs)
+        result = cheaper(db, previous_ids=ids, target_noc=noc, current_noc=None, goal=None,
+                         constraints=c, lang="en")
+        case = (noc, text, floor)
+        # What exists, from the catalog rows (tagged for the target, so always relevant) and
+        # from the recommender's whole answer to the same question.
+        tagged_below = [p.id for p in tagged_fitting(db, noc, c)
+                        if float(p.cost) < floor and p.id not in ids]
+        found_below = {m.id for m in everything(db, noc, c)
+                       if m.cost < floor and m.id not in ids}
+        assert set(tagged_below) <= found_below, case
+        if found_below:
+            outcomes["cheaper"] += 1
+            assert result.programs, case
+            assert len(result.programs) == min(5, len(found_below)), case
+            for match in result.programs:
+                program = row(db, match)
+                assert float(program.cost) < floor, (case, match.id, program.cost)
+                assert meets(program, c) and match.id not in ids, (case, match.id)
+                assert match.id in found_below, (case, match.id)
+            assert result.blocked_by == () and result.alternatives == ()
+        else:
+            outcomes["nothing"] += 1
+            # "The programs I showed you are the lowest-cost ones": true, and said so.
+            assert result.programs == (), case
+            assert "max_cost" in result.blocked_by, (case, result.blocked_by)
+    # Both answers are exercised by the sample catalog.
+    assert outcomes["cheaper"] >= 5 and outcomes["nothing"] >= 5, outcomes
+
+
+def test_cheaper_again_keeps_going_down_until_nothing_is_cheaper(db: Session) -> None:
+    went_down = 0
+    for noc in NOCS:
+        shown = recommend(db, target_noc=noc, current_noc=None, goal=None,
+                          constraints=Constraints(), lang="en").programs
+        ceiling = min(m.cost for m in shown)
+        for _ in range(10):
+            result = cheaper(db, previous_ids=[m.id for m in shown], target_noc=noc,
+                             current_noc=None, goal=None, constraints=Constraints(),
+                             lang="en")
+            if not result.programs:
+                break
+            costs = [float(row(db, m).cost) for m in result.programs]
+            assert max(costs) < ceiling, (noc, ceiling, costs)
+            shown, ceiling = result.programs, min(costs)
+            went_down += 1
+        else:
+            raise AssertionError(f"{noc}: still cheaper after 10 steps")
+        # It stopped because nothing cheaper exists (below the last list's cheapest).
+        assert not [m.id for m in everything(db, noc, Constraints()) if m.cost < ceiling], noc
+        assert not [p.id for p in tagged_fitting(db, noc, Constraints())
+                    if float(p.cost) < ceiling], noc
+    assert went_down >= 3, went_down
 
 
 def test_cheaper_than_free_is_nothing(db: Session) -> None:

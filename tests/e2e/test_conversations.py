@@ -20,8 +20,10 @@ from bot.stack import Stack
 from knowledge import models
 from knowledge.constraints import Constraints
 from knowledge.occupations import outlook_for, wage_for
+from knowledge.recommender import recommend
 from knowledge.resolver import resolve_title
 from knowledge.skill_search import resolve_skills
+from tests.e2e.checks import program_violations
 from tests.e2e.conftest import Chat, Reply, is_french
 
 NewChat = Callable[..., Chat]
@@ -43,6 +45,78 @@ def recommendations(reply: Reply) -> dict[str, Any]:
 def costs(db: Session, payload: dict[str, Any]) -> list[Decimal]:
     rows = [db.get(models.Program, p["id"]) for p in payload["programs"]]
     return [row.cost for row in rows if row is not None]
+
+
+def fitting_tagged(db: Session, noc: str, constraints: Constraints) -> set[str]:
+    """The programs the catalog tags for the occupation that fit every constraint, read from
+    its rows: a program tagged for the occupation is always worth showing."""
+    tagged = db.scalars(select(models.ProgramOccupation.program_id)
+                        .where(models.ProgramOccupation.noc == noc))
+    return {pid for pid in tagged if not program_violations(db, pid, constraints)}
+
+
+def listed(chat: Chat, reply: Reply) -> dict[str, Any]:
+    """The recommendations of a reply to a learner whose job the catalog covers: it tags
+    programs for the occupation (the one they want, else theirs) that fit what they asked for
+    (`chat.expected`), so the list has programs, as many as there are up to five."""
+    payload = recommendations(reply)
+    main = payload["target_occupation"] or payload["occupation"]
+    assert main is not None, payload
+    fitting = fitting_tagged(chat.db, main["noc"], chat.expected)
+    assert fitting, f"premise: the catalog tags programs for {main} that fit {chat.expected}"
+    assert len(payload["programs"]) >= min(5, len(fitting)), (payload["programs"], fitting)
+    assert all(p["url"] in reply.text for p in payload["programs"]), reply.texts
+    return payload
+
+
+NOTHING_CHEAPER = ("I did not find anything cheaper", "Je n'ai rien trouvé de moins cher")
+CHEAPER_INTRO = ("cheaper program", "moins chère")
+
+
+def cheaper_than(chat: Chat, before: dict[str, Any]) -> tuple[set[str], set[str]]:
+    """The programs not in the list `before` that cost less than its cheapest and fit what
+    the learner asked for: those the catalog tags for the occupation, and all those the
+    recommender finds for the same learner (not only five)."""
+    shown = {p["id"] for p in before["programs"]}
+    assert shown, "no list to be cheaper than"
+    floor = min(costs(chat.db, before))
+    current = (before["occupation"] or {}).get("noc")
+    target = (before["target_occupation"] or {}).get("noc")
+    main = target or current
+    assert main is not None, before
+    found = {m.id for m in recommend(chat.db, target_noc=target, current_noc=current, goal=None,
+                                     constraints=chat.expected, lang="en",
+                                     limit=10_000).programs}
+    tagged = fitting_tagged(chat.db, main, chat.expected)
+    below = set()
+    for pid in tagged | found:
+        row = chat.db.get(models.Program, pid)
+        if row is not None and row.cost < floor and pid not in shown:
+            below.add(pid)
+    return below & tagged, below & found
+
+
+def check_cheaper(chat: Chat, before: dict[str, Any], reply: Reply) -> dict[str, Any] | None:
+    """The answer to "cheaper" after the list `before`: new programs, each cheaper than the
+    cheapest of `before` and fitting what was asked for, as many as the catalog has up to five,
+    introduced as cheaper; or, only when no such program exists, "nothing cheaper" (the
+    programs shown are the lowest-cost ones) without a list. Returns the new list, if any."""
+    tagged_below, found_below = cheaper_than(chat, before)
+    assert tagged_below <= found_below, "the recommender misses programs tagged for the job"
+    said_nothing = any(marker in reply.text for marker in NOTHING_CHEAPER)
+    if not found_below:
+        assert said_nothing and not reply.programs, reply.texts
+        return None
+    assert not said_nothing, (reply.texts, sorted(found_below))
+    payload = recommendations(reply)
+    ids = [p["id"] for p in payload["programs"]]
+    floor = min(costs(chat.db, before))
+    found = costs(chat.db, payload)
+    assert len(found) == len(ids) == min(5, len(found_below)), (ids, sorted(found_below))
+    assert all(cost < floor for cost in found), (floor, found)
+    assert set(ids) <= found_below
+    assert any(marker in reply.text for marker in CHEAPER_INTRO), reply.texts
+    return payload
 
 
 def asks_for_the_job(reply: Reply) -> bool:
@@ -114,7 +188,7 @@ def test_ambiguous_title_then_a_button(chat: Chat) -> None:
     assert len(reply.buttons) >= 2 and "payload" in reply.buttons[0]
     chosen = reply.buttons[0]
     reply = chat.click(chosen)
-    payload = recommendations(reply)
+    payload = listed(chat, reply)
     assert f'"{payload["occupation"]["noc"]}"' in chosen["payload"]
 
 
@@ -123,7 +197,7 @@ def test_ambiguous_title_then_a_typed_ordinal(chat: Chat) -> None:
     offered = reply.buttons
     assert len(offered) >= 2
     reply = chat.send("the second one")
-    payload = recommendations(reply)
+    payload = listed(chat, reply)
     assert f'"{payload["occupation"]["noc"]}"' in offered[1]["payload"]
 
 
@@ -138,46 +212,49 @@ def test_unknown_title_offers_sectors_then_programs_of_a_sector(chat: Chat) -> N
 
 
 def test_constraint_changed_mid_conversation(chat: Chat) -> None:
-    chat.send("I'm a cook")
+    listed(chat, chat.send("I'm a cook"))
     chat.expected = Constraints(delivery=("online",))
-    reply = chat.send("only online programs please")
-    assert recommendations(reply)["programs"] or "No program" in reply.text
+    listed(chat, chat.send("only online programs please"))
     chat.expected = Constraints(delivery=("online",), max_cost=500)
     reply = chat.send("actually my budget is under $500")
     assert "Okay:" in reply.text and "$500" in reply.text
-    recommendations(reply)
+    listed(chat, reply)
 
 
 def test_any_budget_clears_the_budget(chat: Chat) -> None:
     chat.expected = Constraints(max_cost=300)
-    recommendations(chat.send("I'm a medical administrative assistant, under $300"))
+    listed(chat, chat.send("I'm a medical administrative assistant, under $300"))
     chat.expected = Constraints()
     reply = chat.send("actually any budget is fine")
-    recommendations(reply)
+    listed(chat, reply)
     assert "$300" not in reply.text
 
 
-def test_show_me_cheaper_ones(chat: Chat, db: Session) -> None:
-    first = recommendations(chat.send("I'm a registered nurse"))
-    cheapest = min(costs(db, first))
-    reply = chat.send("show me cheaper ones")
-    if reply.payloads:
-        assert all(cost < cheapest for cost in costs(db, recommendations(reply)))
+def test_show_me_cheaper_ones(chat: Chat) -> None:
+    first = listed(chat, chat.send("I'm an RPN"))
+    # Premise: the catalog tags programs for this job that cost less than the first list's.
+    assert cheaper_than(chat, first)[0], "the catalog has nothing cheaper for this job"
+    assert check_cheaper(chat, first, chat.send("show me cheaper ones")) is not None
+
+
+def test_nothing_cheaper_than_the_lowest_cost_list(chat: Chat) -> None:
+    first = listed(chat, chat.send("I'm a registered nurse"))
+    # Whichever the catalog says: cheaper programs, or the truth that there are none.
+    check_cheaper(chat, first, chat.send("show me cheaper ones"))
+
+
+def test_cheaper_twice_keeps_going_down(chat: Chat) -> None:
+    shown = listed(chat, chat.send("I'm a construction manager"))
+    steps = 0
+    for _ in range(6):
+        found = check_cheaper(chat, shown, chat.click({"payload": "/ask_cheaper"}))
+        if found is None:
+            break  # nothing cheaper left: said so, as check_cheaper verified
+        shown, steps = found, steps + 1
     else:
-        assert "cheaper" in reply.text
-
-
-def test_cheaper_twice_keeps_going_down(chat: Chat, db: Session) -> None:
-    first = recommendations(chat.send("I'm an electrician"))
-    ceiling = min(costs(db, first))
-    for _ in range(2):
-        reply = chat.click({"payload": "/ask_cheaper"})
-        if not reply.payloads:
-            assert "cheaper" in reply.text
-            break
-        found = costs(db, recommendations(reply))
-        assert found and all(cost < ceiling for cost in found)
-        ceiling = min(found)
+        raise AssertionError("still cheaper after 6 lists")
+    # Premise: the catalog has two cheaper lists below the first one for this job.
+    assert steps >= 2, steps
 
 
 def test_wage_question_after_recommendations(chat: Chat, db: Session) -> None:
@@ -219,7 +296,7 @@ def test_outlook_question(chat: Chat, db: Session) -> None:
 
 def test_wage_and_outlook_of_current_and_target(chat: Chat, db: Session) -> None:
     reply = chat.send("I'm a cashier and I want to become a baker")
-    payload = recommendations(reply)
+    payload = listed(chat, reply)
     assert payload["occupation"]["noc"] == noc_of("cashier")
     assert payload["target_occupation"] is not None, "target_job 'baker' not understood"
     assert payload["target_occupation"]["noc"] == noc_of("baker")
@@ -233,9 +310,9 @@ def test_target_job_first_then_current_job(chat: Chat, db: Session) -> None:
     reply = chat.send("I want to become an electrician")
     # Either answer is right: programs toward the target at once, or first the job question.
     if not asks_for_the_job(reply):
-        assert recommendations(reply)["target_occupation"]["noc"] == noc_of("electrician")
+        assert listed(chat, reply)["target_occupation"]["noc"] == noc_of("electrician")
     reply = chat.send("I'm a cashier")
-    payload = recommendations(reply)
+    payload = listed(chat, reply)
     assert payload["target_occupation"]["noc"] == noc_of("electrician")
     assert payload["occupation"]["noc"] == noc_of("cashier")
     reply = chat.send("what's the outlook?")
@@ -245,7 +322,7 @@ def test_target_job_first_then_current_job(chat: Chat, db: Session) -> None:
 
 
 def test_in_french_please_mid_conversation(chat: Chat) -> None:
-    chat.send("I'm a cook")
+    first = listed(chat, chat.send("I'm a cook"))
     reply = chat.send("in French please")
     chat.lang = "fr"
     assert "je continue en français" in reply.text
@@ -253,6 +330,7 @@ def test_in_french_please_mid_conversation(chat: Chat) -> None:
     assert is_french(reply.text), reply.texts
     reply = chat.send("Je voudrais des formations moins chères")
     assert is_french(reply.text), reply.texts
+    check_cheaper(chat, first, reply)
 
 
 def test_english_please_from_french(new_chat: NewChat) -> None:
@@ -316,7 +394,7 @@ def test_goal_first_then_job(chat: Chat) -> None:
     reply = chat.send("I want to change careers")
     assert asks_for_the_job(reply), reply.texts
     reply = chat.send("I'm a cashier")
-    assert recommendations(reply)["occupation"]["noc"] == noc_of("cashier")
+    assert listed(chat, reply)["occupation"]["noc"] == noc_of("cashier")
 
 
 def test_constraints_first_then_job(chat: Chat) -> None:
@@ -325,12 +403,12 @@ def test_constraints_first_then_job(chat: Chat) -> None:
     reply = chat.send("I need something online, in the evenings")
     assert asks_for_the_job(reply), reply.texts
     reply = chat.send("I'm an RPN")
-    recommendations(reply)
+    listed(chat, reply)
 
 
 def test_typo_in_the_title(chat: Chat) -> None:
     reply = chat.send("I'm a cashir")
-    assert recommendations(reply)["occupation"]["noc"] == noc_of("cashier")
+    assert listed(chat, reply)["occupation"]["noc"] == noc_of("cashier")
 
 
 def test_osap_eligible_programs_only(chat: Chat) -> None:
@@ -339,20 +417,20 @@ def test_osap_eligible_programs_only(chat: Chat) -> None:
                       "need programs OSAP covers")
     if reply.buttons and not reply.payloads:
         reply = chat.click(reply.buttons[0])
-    recommendations(reply)
+    listed(chat, reply)
 
 
 def test_region_constraint(chat: Chat) -> None:
     chat.expected = Constraints(region="ER3510")
     reply = chat.send("I'm a cook in Ottawa")
-    payload = recommendations(reply)
+    payload = listed(chat, reply)
     assert payload["wage"] is not None
 
 
 def test_short_programs_only(chat: Chat) -> None:
     chat.expected = Constraints(max_weeks=6)
     reply = chat.send("I'm an administrative assistant, I want something less than 6 weeks")
-    recommendations(reply)
+    listed(chat, reply)
 
 
 def test_a_constraint_that_filters_out_everything(chat: Chat) -> None:
@@ -403,13 +481,13 @@ def test_french_learner_with_a_budget(new_chat: NewChat) -> None:
     chat = new_chat("fr")
     assert is_french(chat.send("Bonjour!").text)
     reply = chat.send("Je suis caissière")
-    payload = recommendations(reply)
+    payload = listed(chat, reply)
     assert payload["occupation"]["noc"] == noc_of("caissière")
     assert reply.text.startswith("Voici")
     chat.expected = Constraints(max_cost=500)
     reply = chat.send("Je ne veux pas payer plus de 500 $")
     assert "D'accord" in reply.text
-    recommendations(reply)
+    listed(chat, reply)
 
 
 def test_french_ambiguous_title_and_ordinal(new_chat: NewChat) -> None:
@@ -418,6 +496,8 @@ def test_french_ambiguous_title_and_ordinal(new_chat: NewChat) -> None:
     offered = reply.buttons
     assert offered and is_french(reply.text)
     reply = chat.send("le premier")
+    # The occupation picked may be one the catalog has no program for: the ordinal is what
+    # this test checks (the English one checks the list).
     payload = recommendations(reply)
     assert f'"{payload["occupation"]["noc"]}"' in offered[0]["payload"]
 
@@ -430,13 +510,14 @@ def test_french_unknown_title(new_chat: NewChat) -> None:
 
 def test_french_cheaper_and_outlook(new_chat: NewChat, db: Session) -> None:
     chat = new_chat("fr")
-    first = recommendations(chat.send("Je suis cuisinier"))
-    cheapest = min(costs(db, first))
+    first = listed(chat, chat.send("Je suis infirmière auxiliaire"))
+    # Premise: the catalog tags programs for this job that cost less than the first list's.
+    assert cheaper_than(chat, first)[0], "the catalog has nothing cheaper for this job"
     reply = chat.send("Avez-vous des formations moins chères ?")
-    if reply.payloads:
-        assert all(cost < cheapest for cost in costs(db, recommendations(reply)))
+    assert is_french(reply.text), reply.texts
+    assert check_cheaper(chat, first, reply) is not None
     reply = chat.send("Quelles sont les perspectives d'emploi pour ce métier ?")
-    outlook = outlook_for(db, noc_of("cuisinier"))
+    outlook = outlook_for(db, noc_of("infirmière auxiliaire"))
     assert outlook is not None and outlook.label_fr in reply.text
 
 
@@ -451,7 +532,7 @@ def test_french_online_programs_in_french(new_chat: NewChat) -> None:
     chat.expected = Constraints(delivery=("online",), language="fr")
     reply = chat.send("Je suis préposée aux bénéficiaires et je cherche une formation en "
                       "ligne, en français")
-    recommendations(reply)
+    listed(chat, reply)
 
 
 def test_french_greeting_button_switches_language(chat: Chat) -> None:
@@ -511,11 +592,25 @@ def test_employer_excel_training(chat: Chat) -> None:
     assert recommendations(reply)["programs"]
 
 
-def test_employer_constraints_apply_to_skill_search(chat: Chat) -> None:
+def test_employer_constraints_apply_to_skill_search(chat: Chat, db: Session) -> None:
     chat.expected = Constraints(delivery=("online",), max_cost=1000)
     reply = chat.send("We need welding courses online for our staff, under $1000")
-    # Every listed program fits (checked by Chat), or the answer says none does.
-    assert reply.programs or "None of these programs fits" in reply.text
+    payload = recommendations(reply)
+    skills = {s.id for s in resolve_skills(db, "welding", "en")}
+    teaching = set(db.scalars(select(models.ProgramSkill.program_id)
+                              .where(models.ProgramSkill.skill_code.in_(skills))))
+    assert skills and teaching
+    fitting = {pid for pid in teaching if not program_violations(db, pid, chat.expected)}
+    # Every listed program fits (checked by Chat) and teaches welding; the answer says none
+    # fits, with the closest welding programs, only when the catalog has none that fits.
+    if fitting:
+        assert payload["programs"], reply.texts
+        assert {p["id"] for p in payload["programs"]} <= fitting
+        assert "None of these programs fits" not in reply.text
+    else:
+        assert payload["programs"] == [] and "None of these programs fits" in reply.text
+        assert payload["alternatives"]
+        assert {p["id"] for p in payload["alternatives"]} <= teaching
 
 
 def test_french_employer_online_excel(new_chat: NewChat) -> None:
