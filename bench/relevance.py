@@ -8,7 +8,8 @@ sample catalog: the programs that teach what it asks for (``relevant``) and the 
 (``highly``); every other program is judged not relevant. The request goes through what the
 chat does with a first message: ``knowledge.reading.read_message`` (jobs, field or skill,
 constraints), then ``recommend`` for a known occupation, else the employer search for the
-field or skill. Figures:
+field or skill (as actions/employer.py: its programs meeting the constraints, else the three
+closest without them). Figures:
 
 * precision@5: relevant programs among those shown (at most 5), averaged over requests that
   show any; a request whose list is empty by judgement is right when nothing is shown;
@@ -26,6 +27,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -34,12 +37,15 @@ from knowledge.constraints import Constraints  # noqa: E402
 from knowledge.db import make_engine, session_factory  # noqa: E402
 from knowledge.employer_search import search_programs  # noqa: E402
 from knowledge.language import as_lang  # noqa: E402
+from knowledge.models import Program  # noqa: E402
 from knowledge.reading import read_message  # noqa: E402
-from knowledge.recommender import recommend  # noqa: E402
+from knowledge.recommender import recommend, satisfies  # noqa: E402
 from knowledge.resolver import TitleIndex, index_from_database  # noqa: E402
 
 SET = ROOT / "bench" / "sets" / "relevance.yml"
 SHOWN = 5
+SEARCH_DEPTH = 40  # as actions/employer.py: fetched before the constraints are applied
+CLOSEST = 3        # as actions/employer.py: the closest shown when none meets them
 
 
 def load(split: str) -> list[dict[str, Any]]:
@@ -61,8 +67,17 @@ def shown_for(session: Any, index: TitleIndex, row: dict[str, Any]) -> list[str]
         found = recommend(session, target_noc=target, current_noc=current, goal=reading.goal,
                           constraints=constraints, lang=lang, limit=SHOWN)
         return [p.id for p in found.programs or found.alternatives]
+    # What action_search_by_skill does: the skill's programs (SEARCH_DEPTH of them) that meet
+    # the stated constraints, else the closest few without them.
     query = (reading.target.skill or reading.target.text) if reading.target else row["request"]
-    return [card.id for card in search_programs(session, query, lang, limit=SHOWN).programs]
+    cards = search_programs(session, query, lang, limit=SEARCH_DEPTH).programs
+    if constraints.is_empty():
+        return [card.id for card in cards[:SHOWN]]
+    rows = {p.id: p for p in session.scalars(
+        select(Program).where(Program.id.in_([card.id for card in cards])))}
+    fitting = [card.id for card in cards if card.id in rows and satisfies(rows[card.id],
+                                                                          constraints)]
+    return fitting[:SHOWN] or [card.id for card in cards[:CLOSEST]]
 
 
 def dcg(gains: list[float]) -> float:

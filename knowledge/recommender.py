@@ -1,7 +1,9 @@
-"""Short programs for a learner: filtered by every stated constraint, ranked by how well what a
-program teaches fits the skills the target occupation needs (OaSIS) and by the catalog's own
-occupation tags. When the constraints leave nothing, say which ones did it and show the closest
-programs without them."""
+"""Short programs for a learner: filtered by every stated constraint, ranked by fit to what the
+learner asked for: a topic or skill they named first, then the catalog's occupation tags for
+the target occupation, with the skills the occupation needs (OaSIS) as a tiebreaker. Programs
+that fit far worse than the best ones are not shown: the list is shorter rather than padded
+with unrelated programs. When the constraints leave nothing relevant, say which ones did it
+and show the closest relevant programs without them."""
 
 from __future__ import annotations
 
@@ -19,13 +21,18 @@ from knowledge.language import Lang
 from knowledge.occupations import occupation_title
 from knowledge.vocabulary import teaches_in
 
-# Weights of the ranking. A program the catalog tags for the target occupation comes first; the
-# skills it teaches that the occupation rates highly order programs within and beyond the tags.
+# Weights of the ranking. A program teaching the topic the learner named comes first; then a
+# program the catalog tags for the target occupation (one made for that job more than one
+# tagged for many); the skills it teaches that the occupation rates highly break ties. An
+# untagged program is never shown for its OaSIS skills alone (a medical lab assistant rates
+# "operation and control" too, which is no reason to offer CNC machining).
+TOPIC_WEIGHT = 10.0          # times the topic fit (1 = named in the title)
 TARGET_TAG_WEIGHT = 3.0
-CURRENT_TAG_WEIGHT = 1.5     # upskilling: programs tagged for the job the learner already has
-SKILL_FIT_WEIGHT = 2.0
+TAG_SPECIFICITY = 0.3        # share of the tag weight that goes to programs tagged for few jobs
+CURRENT_LEVEL_PENALTY = 1.0  # moving to another job: also tagged for the one they have already
+SKILL_FIT_WEIGHT = 0.5       # OaSIS fit, 0..1: a tiebreaker within tagged programs
+MIN_RELATIVE_SCORE = 0.6     # a program scoring under this share of the best is not shown
 MATCH_LEVEL = 0.6            # normalised OaSIS level from which a taught skill counts as "needed"
-STRONG_LEVEL = 0.8           # an untagged program needs a skill at this level to be shown at all
 MAX_LEVEL = {"oasis_skill": 5, "oasis_knowledge": 3}
 
 
@@ -167,26 +174,70 @@ class _Scored:
 def _score(catalog: _Catalog, program: models.Program, *, target: str | None,
            current: str | None, upskill: bool, needs: dict[str, float],
            lang: Lang) -> _Scored:
+    """A program's fit for the target occupation. ``relevant``: tagged for the target (with
+    no target at all, every program). A learner moving to another job (``current`` differs
+    from ``target``) gains less from a program also tagged for the job they already have: it
+    teaches at the level they are at (PSW-level dementia care for a PSW becoming an RPN)."""
     tags = catalog.tags.get(program.id, frozenset())
     taught = catalog.skills.get(program.id, ())
     tagged_target = bool(target) and target in tags
-    tagged_current = upskill and bool(current) and current != target and current in tags
+    moving = bool(current) and bool(target) and current != target
+    tagged_current = moving and current in tags
     levels = [(needs.get(s.oasis_code or s.code, 0.0), s) for s in taught]
     matched = sorted(((n, s) for n, s in levels if n >= MATCH_LEVEL),
                      key=lambda item: (-item[0], skill_name(item[1], lang)))
     fit = sum(n for n, _ in matched) / max(1, len(taught))
-    score = (TARGET_TAG_WEIGHT * tagged_target + CURRENT_TAG_WEIGHT * tagged_current
-             + SKILL_FIT_WEIGHT * fit)
+    specificity = 1.0 / max(1, len(tags))
+    score = SKILL_FIT_WEIGHT * fit
+    if tagged_target:
+        score += TARGET_TAG_WEIGHT * (1 - TAG_SPECIFICITY + TAG_SPECIFICITY * specificity)
+        score -= CURRENT_LEVEL_PENALTY * tagged_current
     names = [skill_name(s, lang) for _, s in matched]
-    if tagged_target or tagged_current:
+    if tagged_target:
         # A tagged program teaches what the job needs even where OaSIS has no close descriptor.
         names += sorted(skill_name(s, lang) for n, s in levels if n < MATCH_LEVEL)
     if not target:
         relevant = True  # nothing to rank against: every program is a candidate
         names = sorted(skill_name(s, lang) for s in taught)
     else:
-        relevant = tagged_target or tagged_current or any(n >= STRONG_LEVEL for n, _ in matched)
+        relevant = tagged_target
+    del upskill  # the goal does not change what fits: the target (or current) job does
     return _Scored(program, round(score, 4), tuple(names), relevant)
+
+
+def _with_topic(session: Session, catalog: _Catalog, scored: Sequence[_Scored],
+                skill_ids: Sequence[str], lang: Lang) -> tuple[_Scored, ...]:
+    """The programs teaching the topic's skills, ranked by that first (named in the title,
+    then in the description, then only listed), the occupation's fit breaking ties; the
+    occupation's programs alone when no program teaches the topic."""
+    from knowledge.skill_search import skill_fit  # skill_search builds on this module
+
+    by_id = {s.program.id: s for s in scored}
+    topical: list[_Scored] = []
+    for program in catalog.programs:
+        taught = catalog.skills.get(program.id, ())
+        fit = skill_fit(session, program, skill_ids, {s.code for s in taught})
+        if fit <= 0:
+            continue
+        base = by_id.get(program.id)
+        wanted = [s for code in skill_ids for s in taught if s.code == code]
+        names = [skill_name(s, lang) for s in wanted]
+        names += [n for n in (base.matched if base else ()) if n not in names]
+        names += sorted(skill_name(s, lang) for s in taught if skill_name(s, lang) not in names)
+        topical.append(_Scored(program, round(TOPIC_WEIGHT * fit + (base.score if base else 0),
+                                              4), tuple(names), True))
+    return tuple(topical) if topical else tuple(scored)
+
+
+def _worth_showing(scored: Iterable[_Scored]) -> tuple[_Scored, ...]:
+    """The relevant programs that score at least MIN_RELATIVE_SCORE of the best one."""
+    relevant = [s for s in scored if s.relevant]
+    if not relevant:
+        return ()
+    best = max(s.score for s in relevant)
+    if best <= 0:
+        return tuple(relevant)
+    return tuple(s for s in relevant if s.score >= MIN_RELATIVE_SCORE * best - 1e-9)
 
 
 def _order(scored: Iterable[_Scored]) -> list[_Scored]:
@@ -235,12 +286,18 @@ def _target(target_noc: str | None, current_noc: str | None) -> str | None:
 
 def recommend(session: Session, *, target_noc: str | None, current_noc: str | None,
               goal: Goal | None, constraints: Constraints, lang: Lang, limit: int = 5,
-              exclude_ids: Sequence[str] = ()) -> Recommendations:
+              exclude_ids: Sequence[str] = (), topic: str | None = None) -> Recommendations:
+    """At most ``limit`` relevant programs meeting every constraint, best first; fewer when
+    fewer fit. ``topic``: a field or skill the learner named ("machine learning", "la paie"),
+    ranked before the occupation's programs. When no relevant program meets the constraints,
+    ``programs`` is empty, ``blocked_by`` names the constraints that did it and
+    ``alternatives`` are the closest relevant programs without them."""
     limit = max(1, limit)
     target = _target(target_noc, current_noc)
     occupation = _occupation_title(session, target, lang)
     excluded = set(exclude_ids)
-    candidates = [s for s in _relevant(session, target, current_noc, goal == "upskill", lang)
+    candidates = [s for s in _relevant(session, target, current_noc, goal == "upskill", lang,
+                                       _topic_skills(session, topic, lang))
                   if s.program.id not in excluded]
 
     def matching(c: Constraints) -> list[_Scored]:
@@ -255,18 +312,30 @@ def recommend(session: Session, *, target_noc: str | None, current_noc: str | No
                            tuple(to_match(s, occupation, lang) for s in alternatives[:limit]))
 
 
+def _topic_skills(session: Session, topic: str | None, lang: Lang) -> tuple[str, ...]:
+    if not topic or not topic.strip():
+        return ()
+    from knowledge.skill_search import resolve_skills  # skill_search builds on this module
+
+    return tuple(m.id for m in resolve_skills(session, topic, lang))
+
+
 def _relevant(session: Session, target: str | None, current: str | None, upskill: bool,
-              lang: Lang) -> tuple[_Scored, ...]:
-    """Every catalog program that is worth showing for this target, scored: the same for
-    every learner with this target, current job, goal and language, so shared."""
+              lang: Lang, skill_ids: tuple[str, ...] = ()) -> tuple[_Scored, ...]:
+    """Every catalog program that is worth showing for this target (and topic), scored, before
+    any constraint: the same for every learner asking the same, so shared. Weak fits are left
+    out here, so a constraint never lets them in in place of the relevant programs it hides."""
 
     def score_all() -> tuple[_Scored, ...]:
         catalog, needs = _catalog(session), _needs(session, target)
-        scored = (_score(catalog, p, target=target, current=current, upskill=upskill,
-                         needs=needs, lang=lang) for p in catalog.programs)
-        return tuple(s for s in scored if s.relevant)
+        scored = tuple(_score(catalog, p, target=target, current=current, upskill=upskill,
+                              needs=needs, lang=lang) for p in catalog.programs)
+        if skill_ids:
+            scored = _with_topic(session, catalog, scored, skill_ids, lang)
+        return _worth_showing(scored)
 
-    return snapshot.cached(session, ("scored", target, current, upskill, lang), score_all)
+    return snapshot.cached(session, ("scored", target, current, upskill, lang, skill_ids),
+                           score_all)
 
 
 def _relax(constraints: Constraints, matching: Callable[[Constraints], list[_Scored]]
@@ -290,13 +359,17 @@ def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | 
             current_noc: str | None, goal: Goal | None, constraints: Constraints, lang: Lang,
             limit: int = 5) -> Recommendations:
     """Programs strictly cheaper than the cheapest one shown before, under the same other
-    constraints. ``blocked_by`` contains "max_cost" when nothing cheaper exists."""
+    constraints. ``blocked_by`` contains "max_cost" when nothing cheaper exists. When none of
+    ``previous_ids`` is in the catalog any more (or none is given), there is no price to be
+    cheaper than: nothing is returned, and nothing blamed, rather than an ordinary list that
+    would be presented as cheaper."""
     costs = [float(p.cost) for p in session.scalars(
         select(models.Program).where(models.Program.id.in_(list(previous_ids))))]
+    if not costs:
+        return Recommendations((), (), ())
     budget = constraints.max_cost
-    if costs:
-        below = round(min(costs) - 0.01, 2)
-        budget = below if budget is None else min(budget, below)
+    below = round(min(costs) - 0.01, 2)
+    budget = below if budget is None else min(budget, below)
     if budget is not None and budget < 0:
         # The cheapest shown is already free: nothing can be cheaper.
         return Recommendations((), ("max_cost",), ())

@@ -10,7 +10,7 @@ in the names and synonyms (with light stemming, and typos repaired against their
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -176,19 +176,22 @@ def resolve_skills(session: Session, text: str, lang: Lang | None = None,
     content = [t for t in repaired if t not in _STOPWORDS]
     content_stems = {_stem(t) for t in content}
 
-    best_scores: dict[str, tuple[float, str]] = {}
+    best_scores: dict[str, tuple[float, str, frozenset[str]]] = {}
     for alias in vocabulary.aliases:
         score = 0.0
+        words: frozenset[str] = frozenset()  # the query's words this alias explains
         if len(alias.tokens) == 1 and len(alias.tokens[0]) <= 2:
             # short synonyms ("EA", "AZ"): typed in capitals, or the whole query
             token = alias.tokens[0]
             if token in repaired and (token in capitals or whole_query
                                       or token not in _COMMON_SHORT):
                 score = 1.0 if content == [token] else 0.95
+                words = frozenset({token})
         elif _contains(repaired, alias.tokens):
             alias_content = {t for t in alias.tokens if t not in _STOPWORDS} or set(alias.tokens)
             covered = len(alias_content & set(content)) / max(1, len(set(content)))
             score = 1.0 if covered >= 1 else 0.8 + 0.15 * covered
+            words = frozenset(alias.tokens)
         elif content_stems:
             alias_stems = {_stem(t) for t in alias.tokens if t not in _STOPWORDS}
             shared = content_stems & alias_stems
@@ -197,6 +200,7 @@ def resolve_skills(session: Session, text: str, lang: Lang | None = None,
                 # words of the query left unexplained count against the match
                 score = (0.5 + 0.25 * len(shared) / max(1, len(alias_stems)) + 0.1 * covered) \
                     * (0.6 + 0.4 * covered)
+                words = frozenset(t for t in content if _stem(t) in shared)
         if score <= 0:
             continue
         if typo:
@@ -205,13 +209,19 @@ def resolve_skills(session: Session, text: str, lang: Lang | None = None,
             score += 0.01
         previous = best_scores.get(alias.code)
         if previous is None or score > previous[0]:
-            best_scores[alias.code] = (score, alias.lang)
+            best_scores[alias.code] = (score, alias.lang, words)
 
-    found = sorted(((score, code, alias_lang) for code, (score, alias_lang)
+    found = sorted(((score, code, alias_lang, words) for code, (score, alias_lang, words)
                     in best_scores.items() if score >= MIN_SCORE),
                    key=lambda item: (-item[0], item[1]))
+    # "mental health first aid" names Mental Health First Aid, not also First Aid: a match
+    # whose words are all part of a better match that explains more of the query is dropped.
+    kept: list[tuple[float, str, str, frozenset[str]]] = []
+    for item in found:
+        if not any(item[3] < better[3] and item[0] < better[0] for better in kept):
+            kept.append(item)
     matches: list[SkillMatch] = []
-    for score, code, alias_lang in found[:max(0, limit)]:
+    for score, code, alias_lang, _ in kept[:max(0, limit)]:
         name_en, name_fr = vocabulary.names[code]
         shown_lang = lang or alias_lang
         matches.append(SkillMatch(code, name_fr if shown_lang == "fr" else name_en,
@@ -226,38 +236,114 @@ def _programs(session: Session) -> list[models.Program]:
         .order_by(models.Program.id)).unique())
 
 
+# How much of a program a taught skill is: named in its title, in its description, or only
+# listed among its skills (an incidental tool such as Excel inside payroll).
+IN_TITLE, IN_DESCRIPTION, LISTED_ONLY = 1.0, 0.7, 0.3
+LATER_SKILL_WEIGHT = 0.8   # the query's second and third skills count less than its best one
+ALSO_TEACHES_BONUS = 0.25  # each further wanted skill a program teaches, times its centrality
+MIN_RELATIVE_FIT = 0.6     # a program fitting less than this share of the best one is dropped
+
+
+def _stems(text: str | None) -> frozenset[str]:
+    return frozenset(_stem(t) for t in _tokens(text or "") if t not in _STOPWORDS)
+
+
+def _alias_stems(session: Session) -> dict[str, tuple[frozenset[str], ...]]:
+    """Skill code -> the content stems of each of its names and synonyms (EN and FR)."""
+
+    def build() -> dict[str, tuple[frozenset[str], ...]]:
+        found: dict[str, set[frozenset[str]]] = {}
+        for alias in _vocabulary(session).aliases:
+            stems = frozenset(_stem(t) for t in alias.tokens if t not in _STOPWORDS)
+            if stems:
+                found.setdefault(alias.code, set()).add(stems)
+        return {code: tuple(sorted(v, key=sorted)) for code, v in found.items()}
+
+    return snapshot.cached(session, "skill_alias_stems", build)
+
+
+def centrality(session: Session, program: models.Program, skill_code: str,
+               taught: Collection[str] | None = None) -> float:
+    """How central ``skill_code`` is to what ``program`` teaches: IN_TITLE when one of the
+    skill's names or synonyms is in the program's title (EN or FR), IN_DESCRIPTION when it is
+    in its description, LISTED_ONLY when the catalog lists it but neither text mentions it,
+    0 when the program does not teach it. ``taught``: the program's skill codes, if known."""
+    codes = {s.code for s in program.skills} if taught is None else taught
+    if skill_code not in codes:
+        return 0.0
+    aliases = _alias_stems(session).get(skill_code, ())
+    title = _stems(program.title_en) | _stems(program.title_fr)
+    if any(a <= title for a in aliases):
+        return IN_TITLE
+    description = _stems(program.description_en) | _stems(program.description_fr)
+    if any(a <= description for a in aliases):
+        return IN_DESCRIPTION
+    return LISTED_ONLY
+
+
+def skill_fit(session: Session, program: models.Program, skill_ids: Sequence[str],
+              taught: Collection[str] | None = None) -> float:
+    """How well ``program`` fits skills asked for, best first: its most central wanted skill
+    (later ones weigh less), plus a little for each further one it teaches; 0 if none."""
+    codes = {s.code for s in program.skills} if taught is None else taught
+    weights = [centrality(session, program, code, codes)
+               * (1.0 if i == 0 else LATER_SKILL_WEIGHT) for i, code in enumerate(skill_ids)]
+    found = sorted((w for w in weights if w > 0), reverse=True)
+    if not found:
+        return 0.0
+    return round(found[0] + ALSO_TEACHES_BONUS * sum(found[1:]), 4)
+
+
 def programs_for_skills(session: Session, skill_ids: Sequence[str], lang: Lang,
                         limit: int = 5) -> list[ProgramMatch]:
-    """Programs teaching the skills, those teaching more of them first, then cheaper; the same
-    course offered by several schools is spread out so the first cards differ."""
+    """Programs teaching the skills, best fit first: a program about the first skill (named in
+    its title, then its description) before one that only lists it, teaching more of them
+    before fewer, then cheaper. Programs fitting far worse than the best one are left out,
+    so a short list of real fits is not padded with programs where the skill is incidental;
+    the same course offered by several schools is spread out so the first cards differ."""
     wanted = [s for s in dict.fromkeys(skill_ids) if isinstance(s, str)]
     if not wanted:
         return []
     ranked: list[tuple[tuple[float, float, int, str], models.Program, list[str]]] = []
     for program in _programs(session):
+        fit = skill_fit(session, program, wanted)
+        if fit <= 0:
+            continue
         taught = {s.code: s for s in program.skills}
         shared = [taught[code] for code in wanted if code in taught]
-        if not shared:
-            continue
         names = [skill_name(s, lang) for s in shared]
         names += sorted(skill_name(s, lang) for s in program.skills if s.code not in wanted)
-        ranked.append(((-len(shared), float(program.cost), program.weeks, program.id),
-                       program, names))
+        ranked.append(((-fit, float(program.cost), program.weeks, program.id), program, names))
+    if not ranked:
+        return []
+    best = max(-key[0] for key, _, _ in ranked)
+    ranked = [item for item in ranked if -item[0][0] >= MIN_RELATIVE_FIT * best - 1e-9]
     ranked.sort(key=lambda item: item[0])
-    return _spread([(p, names, float(-key[0])) for key, p, names in ranked], lang, limit)
+    return _spread([(p, names, -key[0]) for key, p, names in ranked], lang, limit)
 
 
 def _spread(items: list[tuple[models.Program, list[str], float]], lang: Lang,
             limit: int) -> list[ProgramMatch]:
-    seen: set[frozenset[str]] = set()
-    first: list[tuple[models.Program, list[str], float]] = []
-    rest: list[tuple[models.Program, list[str], float]] = []
-    for item in items:
-        key = frozenset(s.code for s in item[0].skills)
-        (rest if key in seen else first).append(item)
-        seen.add(key)
+    """``items`` best first as cards; within programs that fit equally well, the same course
+    offered by several schools (same skills) is spread out so the first cards differ. A
+    worse fit never moves ahead of a better one."""
+    ordered: list[tuple[models.Program, list[str], float]] = []
+    start = 0
+    while start < len(items):
+        end = start
+        while end < len(items) and abs(items[end][2] - items[start][2]) < 1e-9:
+            end += 1
+        seen: set[frozenset[str]] = set()
+        first: list[tuple[models.Program, list[str], float]] = []
+        rest: list[tuple[models.Program, list[str], float]] = []
+        for item in items[start:end]:
+            key = frozenset(s.code for s in item[0].skills)
+            (rest if key in seen else first).append(item)
+            seen.add(key)
+        ordered += first + rest
+        start = end
     return [program_match(p, names, score, None, lang)
-            for p, names, score in (first + rest)[:max(0, limit)]]
+            for p, names, score in ordered[:max(0, limit)]]
 
 
 def sector_choices(session: Session, lang: Lang) -> list[tuple[str, str]]:

@@ -143,3 +143,19 @@ def test_openapi_describes_every_json_endpoint(client: TestClient) -> None:
         assert operation["summary"], path
         assert any(code.startswith("4") for code in operation["responses"]), path
     assert not any(p.startswith("/employers") for p in paths)  # pages, not API
+
+
+def test_an_employer_asking_for_project_management_gets_only_project_management(
+        db: Session) -> None:
+    # Not equity and inclusion, leadership or any other program that lists the skill in passing:
+    # every program found names project management in its title or description.
+    from knowledge.employer_search import search_programs
+
+    found = search_programs(db, "project management training for our team", "en", limit=50)
+    assert found.skills and found.skills[0].id == "project-management"
+    assert found.programs
+    for card in found.programs:
+        program = db.get(models.Program, card.id)
+        assert program is not None
+        text = " ".join((program.title_en, program.description_en)).casefold()
+        assert "project" in text, card.id

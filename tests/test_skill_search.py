@@ -84,3 +84,40 @@ def test_sectors_for_browsing(db: Session) -> None:
                 assert program is not None and program.sector == code
     assert programs_in_sector(db, "underwater basket weaving", "en") == []
     assert programs_in_sector(db, "", "en") == []
+
+
+def _mentions(program: models.Program, words: tuple[str, ...]) -> bool:
+    text = " ".join(t or "" for t in (program.title_en, program.title_fr, program.description_en,
+                                      program.description_fr)).casefold()
+    return any(w in text for w in words)
+
+
+def test_a_skill_only_listed_in_passing_does_not_fill_the_list(db: Session) -> None:
+    # Some programs list first aid among their skills without being about it (an early
+    # childhood assistant program): asking for first aid shows the first aid courses only.
+    words = ("first aid", "cpr", "premiers soins", "rcr")
+    teaching = [p for p in db.scalars(select(models.Program)) if "first-aid-cpr"
+                in {s.code for s in p.skills}]
+    assert any(not _mentions(p, words) for p in teaching)  # the catalog has such programs
+    found = programs_for_skills(db, ["first-aid-cpr"], "en", limit=50)
+    assert found
+    for match in found:
+        program = db.get(models.Program, match.id)
+        assert program is not None and _mentions(program, words), match.id
+
+
+def test_the_requested_skill_outranks_programs_that_only_mention_it(db: Session) -> None:
+    # Agile/Scrum: programs with it in the title come before a software testing program that
+    # mentions working "in an Agile team".
+    found = programs_for_skills(db, ["agile-scrum"], "en", limit=50)
+    titled = ["agile" in m.title.casefold() or "scrum" in m.title.casefold() for m in found]
+    assert titled[0] and False in titled
+    assert titled == sorted(titled, reverse=True)  # every titled one before any other
+
+
+def test_a_longer_skill_name_is_not_also_read_as_its_shorter_part(db: Session) -> None:
+    found = [m.id for m in resolve_skills(db, "Mental health first aid for our managers", "en")]
+    assert found[0] == "mental-health-first-aid" and "first-aid-cpr" not in found
+    # The short name alone still finds both, the exact one first.
+    found = [m.id for m in resolve_skills(db, "first aid", "en")]
+    assert found[0] == "first-aid-cpr"
