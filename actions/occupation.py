@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -27,11 +28,13 @@ from actions.context import (
 )
 from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
+from knowledge.reading import JobMention, find_jobs
 from knowledge.resolver import Resolution, resolve_title
 from knowledge.skill_search import sectors
 
 CHOOSE_OCCUPATION = "/choose_occupation"
 MAX_BUTTONS = 5
+MAX_BARE_TITLE_WORDS = 6  # a message this short may be the title itself ("jr dev, react")
 
 # Ordinals typed after the buttons, EN and FR ("the second one", "le premier", "2", "#3").
 _ORDINAL_WORDS = {
@@ -178,6 +181,10 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     slot_noc = known_noc(session, slot_text(tracker, "target_noc"))
     text = latest_text(tracker)
     target = None if is_button_payload(text) else latest_entity(tracker, "target_job")
+    if target is None and not is_button_payload(text) and text.strip():
+        _current, wanted = jobs_named(text, turn.lang)
+        if wanted is not None and wanted.nocs:  # a job named after "want to become" & co.
+            target = wanted.text
     from_this_message = target is not None
     if target is None and slot_noc is None:
         target = slot_text(tracker, "target_job")
@@ -216,7 +223,7 @@ def resolve_job(turn: Turn, session: Session) -> JobStep:
     if chosen is not None and chosen.is_target:
         return JobStep([SlotSet("target_noc", chosen.noc), SlotSet("noc", None)], True)
 
-    query = None if chosen else _query(tracker, text)
+    query = None if chosen else _query(tracker, text, turn.lang)
     resolution = resolve_title(query, lang=_sure_language(tracker)) if query else None
     current_guess = chosen.noc if chosen else slot_text(tracker, "current_noc")
     if resolution is not None and resolution.candidates:
@@ -265,15 +272,27 @@ def _chosen(turn: Turn, session: Session, text: str) -> Choice | None:
     return picked if picked is not None and known_noc(session, picked.noc) else None
 
 
-def _query(tracker: Tracker, text: str) -> str | None:
-    """What to resolve: the job title the NLU found in this message, else the message
-    itself when it is about a job (the resolver drops "I work as a" and the like)."""
+@lru_cache(maxsize=256)
+def jobs_named(text: str, lang: Lang) -> tuple[JobMention | None, JobMention | None]:
+    """``find_jobs`` once per message: the current job and the target both ask for it."""
+    return find_jobs(text, lang)
+
+
+def _query(tracker: Tracker, text: str, lang: Lang) -> str | None:
+    """What to resolve: the job title the NLU found in this message, else the one the words
+    of the message name ("laid off from my job as a machinist last month"), else a short
+    message about a job itself ("soudeuse"); a long one is not echoed back as a title."""
     entity = latest_entity(tracker, "job_title")
     if entity:
         return entity
-    if text.strip() and not is_button_payload(text) and \
-            latest_intent(tracker) == "inform_job" and \
-            latest_entity(tracker, "target_job") is None:
+    if not text.strip() or is_button_payload(text):
+        return None
+    current, _target = jobs_named(text, lang)
+    if current is not None:
+        return current.text
+    if latest_intent(tracker) == "inform_job" and \
+            latest_entity(tracker, "target_job") is None and \
+            len(text.split()) <= MAX_BARE_TITLE_WORDS:
         return text
     return None
 

@@ -15,13 +15,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.constraints import Constraints, Goal, fold, parse_constraints, parse_goal
+from knowledge.constraints import Constraints, Goal, fold, parse_goal, read_limits
 from knowledge.language import Lang
 from knowledge.resolver import Resolution, TitleIndex, resolve_title
 
 MAX_SPAN_WORDS = 6  # a job title is a few words; a field a few more ("health-care administration")
 MAX_CLAUSE_WORDS = 6  # a clause this short without a cue may be the job itself ("PSW, RPN")
 MAX_CHARS = 2000  # the rest of a long story is not read for jobs
+BARE_LIKELY = 80.0  # an uncued title opening the message, this likely: asked back about
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ class MessageReading:
 
 
 # Cues, on folded text (lower case, no accents). Each ends where the span starts.
-_ARTICLE = r"(?:an?|the|une?|la|le|l'|des|de|d')?\s*"
+_ARTICLE = r"(?:(?:an?|the|une?|la|le|les|des|de|du)\s+|l'|d')?"
 # Current-job cues, strongest first: a present "I work as" beats "I was" (the job held now is
 # the one said last in the present: "I was a nurse in Ukraine. Here I work as a dietary aide").
 _CURRENT_CUES = (
@@ -90,6 +91,11 @@ _TARGET_JOB_CUES = (
     r"(?:travailler|bosser)\s+comme\s+" + _ARTICLE,
     r"(?:peut-etre|peut\s+etre|maybe)\s+" + _ARTICLE,
 )
+# "want RPN", "veux devenir": a job only when the words are a title.
+_TARGET_TITLE_CUES = (
+    r"(?:want|wants|wanna|aiming\s+for|aim\s+for|going\s+for|veux|voudrais|vise)\s+"
+    + _ARTICLE,
+)
 # ... or a field or skill to learn.
 _TARGET_FIELD_CUES = (
     r"(?:get|getting|break|breaking|move|moving|go|going)\s+into\s+" + _ARTICLE,
@@ -113,25 +119,38 @@ _TARGET_FIELD_CUES = (
     r"(?:interesse(?:e)?\s+par|interesse(?:e)?\s+a)\s+" + _ARTICLE,
 )
 _CURRENT = [re.compile(r"(?<![\w'])(?:" + cue + r")") for cue in _CURRENT_CUES]
+# "I'm" and "je suis" open many things that are no job ("I'm in Kingston", "je suis prête"):
+# after them the resolver must be sure, or find the title likely.
+_WEAK_CUE = re.compile(r"(?:i'?m|i\s+am|je\s+suis|chu|j'suis|jsuis|i\s+was|j'etais)\s+"
+                       r"(?:currently\s+|now\s+|still\s+|presentement\s+|actuellement\s+)?$")
+WEAK_CUE_LIKELY = 50.0
 _TARGET_JOB = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_JOB_CUES) + r")")
 _TARGET_FIELD = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_FIELD_CUES) + r")")
+_TARGET_TITLE = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_TITLE_CUES) + r")")
 _TARGET = re.compile(_TARGET_JOB.pattern + "|" + _TARGET_FIELD.pattern)
 # A span that ends in "course" names the field before it ("a leadership course").
 _FIELD_NOUNS = re.compile(r"\s+(?:course|courses|program|programs|training|certificate|"
                           r"certification|ticket|stuff|things)$")
-# Words that close a span: what follows is about the job, not its title.
+# Words that close a span (the prepositions inside titles are not among them: "director of
+# nursing", "préposé aux bénéficiaires"; the resolver then keeps the part that is a title).
 _STOP_WORDS = frozenset((
-    "for", "since", "at", "in", "from", "with", "and", "but", "so", "because", "or", "who",
-    "when", "where", "while", "until", "then", "to", "of", "on", "by", "this", "that", "these",
-    "those", "now", "currently", "still", "years", "year", "yrs", "months", "month", "weeks",
-    "days", "ago", "experience", "online", "evenings", "weekends", "near", "around", "about",
-    "i", "i'm", "im", "my", "me", "we", "our", "it", "is", "was", "am", "are", "be", "been",
-    "have", "has", "had", "can", "could", "would", "will", "should", "like", "want", "looking",
-    "need", "hoping", "pour", "depuis", "a", "au", "aux", "chez", "avec", "et", "mais", "donc",
-    "parce", "ou", "qui", "quand", "pendant", "puis", "dans", "en", "sur", "par", "ce",
-    "cette", "ces", "maintenant", "encore", "ans", "an", "mois", "semaines", "jours",
-    "d'experience", "je", "j'ai", "mon", "ma", "mes", "nous", "notre", "c'est", "est", "etait",
-    "suis", "veux", "voudrais", "aimerais", "cherche", "besoin",
+    "become", "becoming", "devenir", "etre", "get", "learn", "apprendre", "faire", "do",
+    "ligne", "personne", "presentiel", "distance", "online", "person", "remote",
+    "not", "sure", "looking", "going", "trying", "here", "also", "just", "only", "really",
+    "very", "pas", "ne", "pret", "prete", "ici", "aussi", "juste", "seulement", "vraiment",
+    "last", "next", "spring", "summer", "fall", "autumn", "winter", "yesterday", "today",
+    "dernier", "derniere", "passe", "prochain", "printemps", "ete", "automne", "hiver", "for",
+    "since", "at", "in", "from", "with", "and", "but", "so", "because", "or", "who", "when",
+    "where", "while", "until", "then", "to", "on", "by", "this", "that", "these", "those",
+    "now", "currently", "still", "years", "year", "yrs", "months", "month", "weeks", "days",
+    "ago", "experience", "online", "evenings", "weekends", "near", "around", "about", "i",
+    "i'm", "im", "my", "me", "we", "our", "it", "is", "was", "am", "are", "be", "been", "have",
+    "has", "had", "can", "could", "would", "will", "should", "like", "want", "looking", "need",
+    "hoping", "pour", "depuis", "chez", "avec", "et", "mais", "donc", "parce", "ou", "qui",
+    "quand", "pendant", "puis", "ce", "cette", "ces", "maintenant", "encore", "ans", "an",
+    "mois", "semaines", "jours", "d'experience", "je", "j'ai", "mon", "ma", "mes", "nous",
+    "notre", "c'est", "est", "etait", "suis", "veux", "voudrais", "aimerais", "cherche",
+    "besoin",
 ))
 _BOUNDARY = re.compile(r"[.,;:!?()\[\]\n/]|\s-\s|\s+(?:but|mais|and then|et puis)\s+")
 _WORD = re.compile(r"[\w'+#&-]+")
@@ -144,7 +163,9 @@ def read_message(text: str, lang: Lang | None = None, previous: Constraints | No
         text = ""
     text = text[:MAX_CHARS]
     current, target = find_jobs(text, lang, index)
-    return MessageReading(current, target, parse_goal(text), parse_constraints(text, previous))
+    limits = read_limits(text, previous)
+    return MessageReading(current, target, parse_goal(text), limits.constraints,
+                          limits.preferences, limits.questions)
 
 
 def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = None
@@ -152,10 +173,11 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
     """The job the message says the learner has, and the job or field they want."""
     folded = fold(text)
     target = None
-    cues = sorted([(m.start(), m.end(), True) for m in _TARGET_JOB.finditer(folded)]
-                  + [(m.start(), m.end(), False) for m in _TARGET_FIELD.finditer(folded)])
-    for _start, end, is_job in cues:
-        target = _mention_after(text, folded, end, lang, index, "job" if is_job else "field")
+    cues = sorted([(m.start(), m.end(), "job") for m in _TARGET_JOB.finditer(folded)]
+                  + [(m.start(), m.end(), "field") for m in _TARGET_FIELD.finditer(folded)]
+                  + [(m.start(), m.end(), "title") for m in _TARGET_TITLE.finditer(folded)])
+    for _start, end, kind in cues:
+        target = _mention_after(text, folded, end, lang, index, kind)
         if target is not None:
             break
     current = None
@@ -164,6 +186,11 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
             if target is not None and _overlaps(match, target, text):
                 continue
             current = _mention_after(text, folded, match.end(), lang, index, "current")
+            weak = _WEAK_CUE.search(folded[match.start():match.end()]) is not None
+            if current is not None and weak and not current.clear and (
+                    current.resolution is None or not current.resolution.candidates
+                    or current.resolution.candidates[0].score < WEAK_CUE_LIKELY):
+                current = None
             if current is not None and (target is None or current.text != target.text):
                 break
             current = None
@@ -188,12 +215,10 @@ def _span_words(text: str, folded: str, start: int) -> list[tuple[str, int, int]
     words: list[tuple[str, int, int]] = []
     for match in _WORD.finditer(folded, start, end):
         word = match.group()
-        if word in _STOP_WORDS and words:
-            break
+        # A span starts right where its cue (or clause) ends: "je ne veux pas payer" opens
+        # no title, and "formation en ligne" names no field.
         if word in _STOP_WORDS or word.isdigit():
-            if words:
-                break
-            continue
+            break
         words.append((word, match.start(), match.end()))
         if len(words) >= MAX_SPAN_WORDS:
             break
@@ -208,18 +233,32 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
     if not words:
         return None
     whole = text[words[0][1]:words[-1][2]]
-    field_words = _FIELD_NOUNS.sub("", whole) if kind != "current" else whole
+    field_words = _FIELD_NOUNS.sub("", whole) if kind in ("job", "field") else whole
+    if kind == "title":  # "want RPN": only a title the resolver is sure of
+        res = resolve_title(whole, lang, index=index)
+        if res.status != "clear":
+            return None
+        return JobMention(whole, tuple(c.noc for c in res.candidates), True, None, res)
     if kind == "field":
         res = resolve_title(field_words, lang, index=index)
         nocs = tuple(c.noc for c in res.candidates) if res.status != "none" else ()
         return JobMention(field_words, nocs, res.status == "clear", field_words, res)
+    # The longest part, from the span's start, that the resolver is sure of; else the longest
+    # that reads as a title at all ("machinist last spring" -> "machinist").
+    found: JobMention | None = None
     for n in range(len(words), 0, -1):
         span = text[words[0][1]:words[n - 1][2]]
         res = resolve_title(span, lang, index=index)
-        if res.status != "none" and res.candidates:
-            nocs = tuple(c.noc for c in res.candidates)
-            skill = span if kind == "job" and res.status != "clear" else None
-            return JobMention(span, nocs, res.status == "clear", skill, res)
+        if res.status == "none" or not res.candidates:
+            continue
+        nocs = tuple(c.noc for c in res.candidates)
+        mention = JobMention(span, nocs, res.status == "clear",
+                             span if kind == "job" and res.status != "clear" else None, res)
+        if mention.clear:
+            return mention
+        found = found or mention
+    if found is not None:
+        return found
     if kind == "job":  # no occupation by that name: a field to learn ("machine learning")
         return JobMention(field_words, skill=field_words)
     return None
@@ -229,7 +268,7 @@ def _bare_title(text: str, folded: str, lang: Lang | None, index: TitleIndex | N
                 exclude: JobMention | None) -> JobMention | None:
     """A title with no cue, at the start of the message or as a clause of its own ("PSW,
     want RPN, online", "Bartender at a pub downtown for 6 years"): the resolver must be
-    sure of it."""
+    sure of it, or, opening the message, find it likely (then the learner is asked which)."""
     start = 0
     for position, boundary in enumerate([*_BOUNDARY.finditer(folded), None]):
         end = boundary.start() if boundary is not None else len(folded)
@@ -245,6 +284,9 @@ def _bare_title(text: str, folded: str, lang: Lang | None, index: TitleIndex | N
         if exclude is not None and (span in exclude.text or exclude.text in span):
             continue
         res = resolve_title(span, lang, index=index)
-        if res.status == "clear" and res.candidates:
-            return JobMention(span, tuple(c.noc for c in res.candidates), True, None, res)
+        likely = res.status == "ambiguous" and position == 0 and res.candidates and (
+            res.candidates[0].score >= BARE_LIKELY)
+        if res.candidates and (res.status == "clear" or likely):
+            return JobMention(span, tuple(c.noc for c in res.candidates),
+                              res.status == "clear", None, res)
     return None
