@@ -20,6 +20,7 @@ from actions.context import (
 )
 from knowledge.explainer import (
     explain_chosen_occupation,
+    explain_current_wage,
     explain_no_outlook,
     explain_no_wage,
     explain_outlook,
@@ -48,6 +49,12 @@ def describe_wage(session: Session, noc: str, lang: Lang,
     if wage is None:
         return explain_no_wage(title, lang), None
     return explain_wage(wage, title, lang), wage
+
+
+def describe_current_wage(session: Session, noc: str, lang: Lang, region: str) -> str:
+    """What the learner's current job pays, to compare with the one they want."""
+    title = occupation_title(session, noc, lang) or noc
+    return explain_current_wage(wage_for(session, noc, region), title, lang)
 
 
 def describe_outlook(session: Session, noc: str,

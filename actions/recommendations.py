@@ -19,17 +19,18 @@ from actions.context import (
     slot_text,
     user_constraints,
 )
-from actions.labour_market import describe_outlook, describe_wage, wage_region
+from actions.labour_market import describe_current_wage, wage_region
 from actions.occupation import TargetStep, resolve_job, resolve_target
 from knowledge.constraints import GOALS, Constraints, Goal
 from knowledge.explainer import (
     explain_cheaper_intro,
+    explain_labour_market,
     explain_no_results,
     explain_program,
     explain_programs_intro,
 )
 from knowledge.language import Lang
-from knowledge.occupations import occupation_title
+from knowledge.occupations import occupation_title, outlook_for, wage_for
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
 
@@ -58,20 +59,23 @@ class Learner:
 def present(turn: Turn, session: Session, learner: Learner, recs: Recommendations,
             intro: str) -> list[EventType]:
     """Says what was found: the programs (or why nothing fits and what comes closest), with
-    the structured payload right after them, then the main occupation's wage and outlook."""
+    the structured payload right after them, then the main occupation's wage and outlook in
+    one message. A client that shows cards gets the wage and the outlook in the payload only
+    (the widget draws them, Telegram says them): the text then says only that there is no
+    figure, where there is none. Someone changing careers also gets what their job pays now."""
     lang = turn.lang
     wage = outlook = None
-    explained: list[str] = []
+    said: str | None = None
+    compare: str | None = None
     noc = learner.main_noc
     if noc is not None:
-        wage_text, wage = describe_wage(session, noc, lang, wage_region(turn))
-        outlook_text, outlook = describe_outlook(session, noc, lang)
-        explained = [wage_text, outlook_text]
+        region = wage_region(turn)
+        wage, outlook = wage_for(session, noc, region), outlook_for(session, noc)
+        said = explain_labour_market(wage, outlook, occupation_title(session, noc, lang) or noc,
+                                     lang, in_payload=turn.shows_cards)
         if learner.current_noc and learner.target_noc and \
                 learner.current_noc != learner.target_noc:
-            # Someone changing careers wants to compare with what they earn now.
-            explained.append(
-                describe_wage(session, learner.current_noc, lang, wage_region(turn))[0])
+            compare = describe_current_wage(session, learner.current_noc, lang, region)
     payload = recommendations_payload(
         lang=lang,
         occupation=_named(session, learner.current_noc, turn),
@@ -87,8 +91,10 @@ def present(turn: Turn, session: Session, learner: Learner, recs: Recommendation
         # The explanation names what blocks and introduces the closest programs, if any.
         lines = [f"- {program_line(match, lang)}" for match in recs.alternatives]
         turn.list_programs(explain_no_results(recs, learner.constraints, lang), lines, payload)
-    for text in explained:
-        turn.say(text)
+    if said:
+        turn.say(said)
+    if compare:  # a message of its own: one occupation's figures per message
+        turn.say(compare)
     if recs.programs:
         turn.respond("utter_what_next")
         if not asked_helpful(turn.tracker):

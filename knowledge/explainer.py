@@ -3,10 +3,12 @@
 This module is where every sentence built from data is worded (wages, outlooks, programs and
 their "why", the sentences that open a list, what the learner asked for, an institution's
 contact note); fixed replies are domain.yml's responses ("Where words live" in the README).
-Every number in the text comes from the arguments (a wage, a period, a cost, a source's name);
-nothing is computed into a new figure or invented. English aims at grade 8 or lower
-(Flesch-Kincaid), French at a Flesch reading ease of 60 or more; ``readability_ok`` checks both
-with textstat 0.7.3.
+Every number in the text comes from the arguments (a wage, a period, a cost, a source's year);
+nothing is computed into a new figure or invented. Answers are short: a wage or an outlook is a
+few short sentences with its source (named in the reply's language: ``source_name``) and year,
+a program one line. English aims at grade 8 or lower (Flesch-Kincaid), French at a Flesch
+reading ease of 60 or more; ``readability_ok`` checks both with textstat 0.7.3 (the tests
+measure a reply as ``measured_text`` gives it: links left out, a name from the data one word).
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from __future__ import annotations
 import re
 import threading
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from knowledge.constraints import Constraints, format_money, format_number
 from knowledge.language import Lang, as_lang
 from knowledge.occupations import CANADA, ONTARIO, OutlookSummary, WageRange
-from knowledge.vocabulary import is_code, label, phrase
+from knowledge.vocabulary import REGIONS, is_code, label, phrase
 
 if TYPE_CHECKING:  # the recommender imports this module (a program's "why")
     from knowledge.recommender import ProgramMatch, Recommendations
@@ -35,11 +37,6 @@ MIN_FR_EASE = 60.0
 def _money(value: Decimal | float, lang: Lang) -> str:
     """Wages keep their cents: $22.00 / 22,00 $."""
     return format_money(float(value), lang, keep_cents=True)
-
-
-def _count(value: int, lang: Lang) -> str:
-    text = f"{value:,}"
-    return text.replace(",", "\u00a0") if lang == "fr" else text
 
 
 def _in_region(code: str, name: str, lang: Lang) -> str:
@@ -111,53 +108,139 @@ def describe_constraints(c: Constraints, lang: Lang) -> list[str]:
     return out
 
 
-# --- wages -----------------------------------------------------------------------------------
+# --- sources --------------------------------------------------------------------------------
 
-def explain_wage(wage: WageRange, occupation_title: str, lang: Lang) -> str:
-    """E.g. "This is about the job: Cooks. Half of these workers in Ontario earn more than
-    $17.50 an hour. Most earn between $16.55 and $22.00. ..." with region, fallback and source."""
+# The knowledge base names its datasets in English ("Employment and Social Development Canada
+# (Job Bank), Job Bank wages (hourly), 2016/2020/2024 releases mapped to NOC 2021"); a reply
+# names the sources it knows by their own short name in each language. Matched as whole words.
+_SOURCE_NAMES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
+    (("Job Bank", "Guichet-Emplois"), {"en": "Job Bank", "fr": "Guichet-Emplois"}),
+    (("Canadian Occupational Projection System", "COPS",
+      "Système de projection des professions au Canada", "SPPC"),
+     {"en": "Canadian Occupational Projection System (COPS)",
+      "fr": "Système de projection des professions au Canada (SPPC)"}),
+)
+_PUBLISHER_NAMES: tuple[tuple[tuple[str, ...], dict[str, str]], ...] = (
+    (("Employment and Social Development Canada", "ESDC",
+      "Emploi et Développement social Canada", "EDSC"), {"en": "ESDC", "fr": "EDSC"}),
+)
+
+
+def _mentions(text: str, words: Sequence[str]) -> bool:
+    return any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", text) for w in words)
+
+
+def source_name(source: str, lang: Lang) -> str:
+    """A data source as a reply names it in ``lang``: "Job Bank, ESDC" / "Guichet-Emplois,
+    EDSC", "Canadian Occupational Projection System (COPS), ESDC" / "Système de projection des
+    professions au Canada (SPPC), EDSC". A source this table does not know is named as given;
+    a name it gave is given back (so a payload's source can be named again)."""
+    key = "fr" if lang == "fr" else "en"
+    names = [words[key] for keys, words in _SOURCE_NAMES if _mentions(source, keys)]
+    if not names:
+        return " ".join(str(source or "").split())
+    publishers = [words[key] for keys, words in _PUBLISHER_NAMES if _mentions(source, keys)]
+    return ", ".join(names[:1] + publishers[:1])
+
+
+# --- wages -----------------------------------------------------------------------------------
+# Wages and outlooks are said in a few short sentences: what, where, the figures, the source.
+# The same words whether the figures come from the knowledge base (the text channels' reply)
+# or from a recommendations payload (Telegram, which shows the payload): ``_wage_text`` and
+# ``_outlook_text`` take what both have.
+
+def _wage_text(lang: Lang, title: str, *, low: float | Decimal | None,
+               median: float | Decimal | None, high: float | Decimal | None, unit: str,
+               where: str, year: int | str, source: str, fallback: str | None = None) -> str:
     fr = lang == "fr"
     key: Lang = "fr" if fr else "en"
-    where = _in_region(wage.region_code, wage.region_name, key)
-    unit_en = {"hour": "an hour", "year": "a year"}.get(wage.unit, f"per {wage.unit}")
-    unit_fr = {"hour": "de l'heure", "year": "par année"}.get(wage.unit, f"par {wage.unit}")
-    parts: list[str] = []
-    if fr:
-        parts.append(f"Métier : {_title(occupation_title, 'fr')}.")
-        parts.append("Voici le salaire.")
-    else:
-        parts.append(f"This is the pay for this job: {_title(occupation_title, 'en')}.")
-    if wage.median is not None:
-        median = _money(wage.median, key)
-        parts.append(f"{where[0].upper() + where[1:]}, la moitié des travailleurs gagnent plus de "
-                     f"{median} {unit_fr}." if fr else
-                     f"Half of these workers {where} earn more than {median} {unit_en}.")
-    if wage.low is not None and wage.high is not None:
-        low, high = _money(wage.low, key), _money(wage.high, key)
-        if fr:
-            parts.append(f"La plupart gagnent entre {low} et {high}.")
-            parts.append(f"Le salaire bas, {low}, est ce que gagnent les moins payés. "
-                         f"Peu de gens gagnent moins.")
-            parts.append(f"Le salaire haut, {high}, est ce que gagnent les mieux payés. "
-                         f"Peu de gens gagnent plus.")
+    unit_en = {"hour": "an hour", "year": "a year"}.get(unit, f"per {unit}")
+    unit_fr = {"hour": "de l'heure", "year": "par année"}.get(unit, f"par {unit}")
+    parts = [f"Métier : {_title(title, 'fr')}. Voici le salaire." if fr else
+             f"This is the pay for this job: {_title(title, 'en')}."]
+    if median is not None:
+        money = _money(median, key)
+        place = where[0].upper() + where[1:]
+        parts.append(f"{place}, la moitié gagne plus de {money} {unit_fr}." if fr else
+                     f"{place}, half earn more than {money} {unit_en}.")
+    if low is not None and high is not None:
+        low_text, high_text = _money(low, key), _money(high, key)
+        if low_text == high_text:  # the 10th and the 90th percentile are one figure
+            parts.append(f"La plupart gagnent {low_text}." if fr else f"Most earn {low_text}.")
         else:
-            parts.append(f"Most earn between {low} and {high}.")
-            parts.append(f"The low wage, {low}, is what the lowest paid earn. "
-                         f"Few people earn less.")
-            parts.append(f"The high wage, {high}, is what the best paid earn. "
-                         f"Few people earn more.")
+            parts.append(f"La plupart gagnent entre {low_text} et {high_text}." if fr else
+                         f"Most earn between {low_text} and {high_text}.")
+    if fallback:
+        parts.append(fallback)
+    parts.append(f"Source : {source_name(source, key)}, {year}." if fr else
+                 f"Source: {source_name(source, key)}, {year}.")
+    return " ".join(parts)
+
+
+def explain_wage(wage: WageRange, occupation_title: str, lang: Lang) -> str:
+    """E.g. "This is the pay for this job: Cooks. In Ontario, half earn more than $17.50 an
+    hour. Most earn between $16.55 and $22.00. Source: Job Bank, ESDC, 2024."
+    (Job Bank's low and high wages are its 10th and 90th percentiles: "most" earn between.)
+    When the region asked for has no figure, says which region's figures these are."""
+    key: Lang = "fr" if lang == "fr" else "en"
+    fallback = None
     if wage.is_fallback:
         asked = _region_label(wage.requested_region, key)
         shown = _region_label(wage.region_code, key) or wage.region_name
-        if fr:
-            parts.append(f"Il n'y a pas de chiffre pour {asked}. Ces chiffres sont donc pour "
-                         f"{shown}." if asked else f"Ces chiffres sont pour {shown}.")
+        if key == "fr":
+            fallback = (f"Il n'y a pas de chiffre pour {asked}. Ces chiffres sont pour "
+                        f"{shown}." if asked else f"Ces chiffres sont pour {shown}.")
         else:
-            parts.append(f"There is no figure for {asked}, so these figures are for {shown}."
-                         if asked else f"These figures are for {shown}.")
-    parts.append(f"Source : {wage.source}, {wage.year}." if fr else
-                 f"Source: {wage.source}, {wage.year}.")
-    return " ".join(parts)
+            fallback = (f"There is no figure for {asked}, so these are for {shown}."
+                        if asked else f"These figures are for {shown}.")
+    return _wage_text(key, occupation_title, low=wage.low, median=wage.median, high=wage.high,
+                      unit=wage.unit, where=_in_region(wage.region_code, wage.region_name, key),
+                      year=wage.year, source=wage.source, fallback=fallback)
+
+
+def explain_wage_data(data: Mapping[str, Any], occupation_title: str, lang: Lang) -> str:
+    """The same sentences for a recommendations payload's ``wage`` (knowledge.payload)."""
+    key: Lang = "fr" if lang == "fr" else "en"
+    return _wage_text(key, occupation_title, low=_figure(data.get("low")),
+                      median=_figure(data.get("median")), high=_figure(data.get("high")),
+                      unit=str(data.get("unit") or "hour"),
+                      where=_in_named_region(str(data.get("region") or ""), key),
+                      year=str(data.get("year") or ""), source=str(data.get("source") or ""))
+
+
+def explain_current_wage(wage: WageRange | None, occupation_title: str, lang: Lang) -> str:
+    """For someone changing careers, one sentence to compare with: what half of the workers
+    of their current job earn (the median), with its source and year."""
+    if wage is None or wage.median is None:
+        return explain_no_wage(occupation_title, lang)
+    key: Lang = "fr" if lang == "fr" else "en"
+    where = _in_region(wage.region_code, wage.region_name, key)
+    money = _money(wage.median, key)
+    if key == "fr":
+        unit = {"hour": "de l'heure", "year": "par année"}.get(wage.unit, f"par {wage.unit}")
+        return (f"Pour comparer, votre métier actuel : {_title(occupation_title, 'fr')}. "
+                f"{where[0].upper() + where[1:]}, la moitié gagne plus de {money} {unit}. "
+                f"Source : {source_name(wage.source, key)}, {wage.year}.")
+    unit = {"hour": "an hour", "year": "a year"}.get(wage.unit, f"per {wage.unit}")
+    return (f"To compare, your job now: {_title(occupation_title, 'en')}. "
+            f"{where[0].upper() + where[1:]}, half earn more than {money} {unit}. "
+            f"Source: {source_name(wage.source, key)}, {wage.year}.")
+
+
+def _figure(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) \
+        else None
+
+
+def _in_named_region(name: str, lang: Lang) -> str:
+    """"in Ontario" for a region's display name as a payload gives it (knowledge.payload)."""
+    for code, shown in ((ONTARIO, "Ontario"), (CANADA, "Canada")):
+        if name == shown:
+            return _in_region(code, name, lang)
+    for code in REGIONS:
+        if name == label("region", code, lang):
+            return phrase("region", code, lang)
+    return _in_region("", name, lang)
 
 
 def _region_label(code: str, lang: Lang) -> str:
@@ -173,65 +256,87 @@ def _region_label(code: str, lang: Lang) -> str:
 
 # --- outlooks --------------------------------------------------------------------------------
 
+# What a rating means, in one sentence (COPS compares the job openings it expects with the
+# job seekers it expects over the period).
 _OUTLOOK_MEANING = {
     "en": {
-        "shortage_strong": "There may be more jobs than workers. Finding work should be easier "
-                           "than for most jobs.",
-        "shortage_moderate": "There may be a few more jobs than workers. Finding work may be a "
-                             "bit easier than for most jobs.",
-        "balance": "There should be about as many jobs as workers. Finding work should be "
-                   "about as hard as for most jobs.",
-        "surplus_moderate": "There may be a few more workers than jobs. Finding work may be a "
-                            "bit harder than for most jobs.",
-        "surplus_strong": "There may be many more workers than jobs. Finding work may be harder "
-                          "than for most jobs.",
+        "shortage_strong": "There may be more jobs than workers.",
+        "shortage_moderate": "There may be a few more jobs than workers.",
+        "balance": "There should be about as many jobs as workers.",
+        "surplus_moderate": "There may be a few more workers than jobs.",
+        "surplus_strong": "There may be many more workers than jobs.",
     },
     "fr": {
-        "shortage_strong": "Il pourrait y avoir plus d'emplois que de travailleurs. Trouver un "
-                           "emploi devrait être plus facile qu'ailleurs.",
-        "shortage_moderate": "Il pourrait y avoir un peu plus d'emplois que de travailleurs. "
-                             "Trouver un emploi pourrait être un peu plus facile.",
-        "balance": "Il devrait y avoir à peu près autant d'emplois que de travailleurs. Trouver "
-                   "un emploi ne devrait être ni plus facile ni plus dur qu'ailleurs.",
-        "surplus_moderate": "Il pourrait y avoir un peu plus de travailleurs que d'emplois. "
-                            "Trouver un emploi pourrait être un peu plus dur.",
-        "surplus_strong": "Il pourrait y avoir beaucoup plus de travailleurs que d'emplois. "
-                          "Trouver un emploi pourrait être plus dur qu'ailleurs.",
+        "shortage_strong": "Il pourrait y avoir plus d'emplois que de travailleurs.",
+        "shortage_moderate": "Il pourrait y avoir un peu plus d'emplois que de travailleurs.",
+        "balance": "Il devrait y avoir à peu près autant d'emplois que de travailleurs.",
+        "surplus_moderate": "Il pourrait y avoir un peu plus de travailleurs que d'emplois.",
+        "surplus_strong": "Il pourrait y avoir beaucoup plus de travailleurs que d'emplois.",
     },
 }
 
 
-def explain_outlook(outlook: OutlookSummary, occupation_title: str, lang: Lang) -> str:
+def _outlook_text(lang: Lang, title: str | None, *, rating: str, label: str, period: str,
+                  where: str, source: str) -> str:
     fr = lang == "fr"
     key: Lang = "fr" if fr else "en"
-    label = outlook.label_fr if fr else outlook.label_en
-    where = _in_region(outlook.region_code, outlook.region_name, key)
-    when = _period(outlook.period, key)
-    parts: list[str] = []
+    when = _period(period, key)
     if fr:
-        parts.append(f"Métier : {_title(occupation_title, 'fr')}.")
-        parts.append(f"Voici ce qu'on prévoit pour ce métier {where}, {when}.")
-        parts.append(f"En bref : « {label} ».")
+        what = f"Perspectives d'emploi pour {_title(title, 'fr')}" if title else \
+            "Perspectives d'emploi"
+        parts = [f"{what} {where}, {when} : « {label} »."]
     else:
-        parts.append(f"This is the job outlook for {_title(occupation_title, 'en')}.")
-        parts.append(f"It is for jobs {where}, {when}.")
-        parts.append(f"The forecast says: \"{label}\".")
-    meaning = _OUTLOOK_MEANING[key].get(outlook.rating)
+        what = f"Job outlook for {_title(title, 'en')}" if title else "Job outlook"
+        parts = [f"{what} {where}, {when}: \"{label}\"."]
+    meaning = _OUTLOOK_MEANING[key].get(rating)
     if meaning:
         parts.append(meaning)
-    if outlook.job_openings is not None and outlook.job_seekers is not None:
-        openings, seekers = _count(outlook.job_openings, key), _count(outlook.job_seekers, key)
-        if fr:
-            parts.append(f"On prévoit {openings} postes libres et {seekers} personnes qui "
-                         "cherchent un emploi.")
-        else:
-            parts.append(f"It expects {openings} jobs to open up and {seekers} people to look "
-                         "for work.")
-    if outlook.region_code == CANADA:
-        parts.append("Ces chiffres valent pour tout le Canada, pas juste pour l'Ontario."
-                     if fr else "These numbers are for all of Canada, not just Ontario.")
-    parts.append(f"Source : {outlook.source}." if fr else f"Source: {outlook.source}.")
+    parts.append(f"Source : {source_name(source, key)}." if fr else
+                 f"Source: {source_name(source, key)}.")
     return " ".join(parts)
+
+
+def explain_outlook(outlook: OutlookSummary, occupation_title: str | None, lang: Lang) -> str:
+    """E.g. "Job outlook for Cooks in Canada, from 2024 to 2033: "Moderate risk of shortage".
+    There may be a few more jobs than workers. Source: Canadian Occupational Projection
+    System (COPS), ESDC.": the rating's label as COPS words it, then what it means. Without
+    a title ("Job outlook in Canada, …") when the sentence before named the job."""
+    key: Lang = "fr" if lang == "fr" else "en"
+    return _outlook_text(key, occupation_title, rating=outlook.rating,
+                         label=outlook.label_fr if key == "fr" else outlook.label_en,
+                         period=outlook.period,
+                         where=_in_region(outlook.region_code, outlook.region_name, key),
+                         source=outlook.source)
+
+
+def explain_outlook_data(data: Mapping[str, Any], occupation_title: str | None,
+                         lang: Lang) -> str:
+    """The same sentences for a recommendations payload's ``outlook`` (knowledge.payload)."""
+    key: Lang = "fr" if lang == "fr" else "en"
+    return _outlook_text(key, occupation_title, rating=str(data.get("rating") or ""),
+                         label=str(data.get("label") or data.get("rating") or ""),
+                         period=str(data.get("period") or ""),
+                         where=_in_named_region(str(data.get("region") or ""), key),
+                         source=str(data.get("source") or ""))
+
+
+def explain_labour_market(wage: WageRange | None, outlook: OutlookSummary | None,
+                          occupation_title: str, lang: Lang, *,
+                          in_payload: bool = False) -> str | None:
+    """What a list says of its job's wage and outlook, in one message: the wage (naming the
+    job), then the outlook; or that there is no figure. ``in_payload``: the client shows the
+    payload's wage and outlook (knowledge.payload), so only what it lacks is said (None when
+    it lacks nothing)."""
+    parts = []
+    if wage is None:
+        parts.append(explain_no_wage(occupation_title, lang))
+    elif not in_payload:
+        parts.append(explain_wage(wage, occupation_title, lang))
+    if outlook is None:
+        parts.append(explain_no_outlook(occupation_title, lang))
+    elif not in_payload:
+        parts.append(explain_outlook(outlook, None, lang))  # the first sentence named the job
+    return "\n".join(parts) or None  # not a blank line: Rasa would cut the message there
 
 
 # --- programs --------------------------------------------------------------------------------
@@ -263,11 +368,15 @@ def program_facts(lang: Lang, *, cost: float | None, hours: float | None,
 
 
 def explain_program(match: ProgramMatch, lang: Lang) -> str:
-    """One short line: title, school, cost, length, format, language, then why."""
+    """One short line of a list: title, school, cost, length, format, language, then the
+    skill it teaches that the job needs most (the list's first sentence names the job; a
+    card's ``why``, which stands alone, names it and a second skill)."""
     facts = program_facts(lang, cost=match.cost, hours=match.hours, weeks=match.weeks,
                           delivery=match.delivery, language=match.language)
     sep = " : " if lang == "fr" else ": "
-    return f"{match.title} ({match.institution}){sep}{', '.join(facts)}. {match.why}"
+    taught = explain_why(match.matched_skills[:1], None, lang) if match.matched_skills \
+        else match.why
+    return f"{match.title} ({match.institution}){sep}{', '.join(facts)}. {taught}"
 
 
 _FIELD_PHRASE = {
@@ -358,8 +467,8 @@ def join_words(items: Sequence[str], lang: Lang) -> str:
 
 def explain_why(skills: Sequence[str], occupation: str | None, lang: Lang) -> str:
     """A program's "why" sentence: the skills it teaches (names in ``lang``, most needed
-    first) that the occupation (its title in ``lang``) uses."""
-    listed = join_words([in_sentence(s) for s in skills[:3]], lang)
+    first: the first two) that the occupation (its title in ``lang``) uses."""
+    listed = join_words([in_sentence(s) for s in skills[:2]], lang)
     if lang == "fr":
         if not listed:
             return f"Il prépare au métier « {occupation} »." if occupation else \
@@ -397,12 +506,13 @@ def explain_contact(has_email: bool, is_sample: bool, lang: Lang) -> str:
 # Sentences without data (questions, asking back, "nothing cheaper") are domain.yml's.
 
 def explain_understood(constraints: Constraints, lang: Lang) -> str | None:
-    """What the learner's refined limits now are ("Okay: $500 or less, online."); None when
-    none is left (domain.yml's utter_no_limits says so)."""
+    """What the learner's refined limits now are ("Okay: $500 or less, online.", "D'accord,
+    je note : 500 $ ou moins, en ligne."); None when none is left (domain.yml's
+    utter_no_limits says so)."""
     described = describe_constraints(constraints, lang)
     if not described:
         return None
-    return ("D'accord : " if lang == "fr" else "Okay: ") + ", ".join(described) + "."
+    return ("D'accord, je note : " if lang == "fr" else "Okay: ") + ", ".join(described) + "."
 
 
 def explain_programs_intro(count: int, target: str | None, current: str | None,
@@ -413,17 +523,17 @@ def explain_programs_intro(count: int, target: str | None, current: str | None,
         head = (f"Voici {count} courtes formations" if count > 1
                 else "Voici une courte formation")
         if target:
-            head += f" pour aller vers ce domaine : {target}."
+            head += f" pour le métier que vous visez : {target}."
         elif current:
-            head += f" liées à votre emploi ({current})."
+            head += f" pour votre métier : {current}."
         else:
             head += " pour vous."
     else:
         head = f"Here are {count} short programs" if count > 1 else "Here is one short program"
         if target:
-            head += f" to help you move into this field: {target}."
+            head += f" for the job you want: {target}."
         elif current:
-            head += f" that fit your job ({current})."
+            head += f" for your job: {current}."
         else:
             head += " for you."
     described = describe_constraints(constraints, lang)
@@ -472,7 +582,7 @@ def explain_chosen_occupation(quoted: str, title: str, lang: Lang) -> str:
     """Said before a wage or an outlook when the job named could mean several: which one the
     answer is about (``quoted``: the learner's words, safe to show; ``title`` in ``lang``)."""
     if lang == "fr":
-        return f"« {quoted} » peut désigner plusieurs métiers. J'ai choisi : {title}."
+        return f"« {quoted} » peut vouloir dire plus d'un métier. J'ai choisi : {title}."
     return f"“{quoted}” can mean several jobs. I used: {title}."
 
 
@@ -497,8 +607,31 @@ def _reader(lang: Lang) -> Any:
         return _readers[lang]
 
 
+_URL = re.compile(r"https?://\S+")
+NAME_WORD = {"en": "Name", "fr": "Nom"}
+
+
+def measured_text(text: str, lang: Lang, names: Iterable[str] = ()) -> str:
+    """A reply as its reading level is measured: links left out (a URL is not read as words,
+    and its dots would end "sentences"), and each of ``names`` (a program's title, an
+    institution's name, a NOC occupation title: names from the data, which no reply can
+    reword) one short word, so the sentence around a name is measured in full and the name
+    counts as one easy word. A name matches as written, but for the case of its first letter
+    (``in_sentence`` lowers it) and the spaces around its slashes (``_title`` spaces them)."""
+    text = _URL.sub("", text)
+    ordered = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
+    if not ordered:
+        return text
+    alternatives = "|".join(f"(?i:{re.escape(n[0])})" + re.escape(n[1:]).replace("/", r"\s*/\s*")
+                            for n in ordered)
+    pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+    return pattern.sub(NAME_WORD["fr" if lang == "fr" else "en"], text)
+
+
 def readability(text: str, lang: Lang) -> float:
-    """English: Flesch-Kincaid grade. French: Flesch reading ease."""
+    """English: Flesch-Kincaid grade. French: Flesch reading ease (textstat's French
+    constants: 207 - 1.015 x words per sentence - 73.6 x syllables per word, syllables as
+    Pyphen's French dictionary hyphenates). The text as given: see ``measured_text``."""
     reader = _reader("fr" if lang == "fr" else "en")
     with _readers_lock:  # textstat caches per instance; keep calls serial to be safe
         if lang == "fr":

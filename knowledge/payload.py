@@ -1,5 +1,10 @@
 """The structured message a chat widget renders as cards: programs, wage and outlook, in one
-JSON-serialisable dict (plain floats and strings, no Decimal)."""
+JSON-serialisable dict (plain floats and strings, no Decimal).
+
+A client that shows it (metadata ``{"cards": true}``) gets the wage and the outlook only here:
+the widget draws them, Telegram says them in the explainer's words
+(``knowledge.explainer.explain_wage_data``); the text then says only that there is no figure,
+when there is none."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
+from knowledge.explainer import source_name
 from knowledge.language import Lang, as_lang
 from knowledge.occupations import CANADA, ONTARIO, OutlookSummary, WageRange
 from knowledge.recommender import ProgramMatch
@@ -82,7 +88,8 @@ def recommendations_payload(*, lang: str, occupation: tuple[str, str] | None,
                             outlook: OutlookSummary | None,
                             alternatives: Sequence[ProgramMatch] = ()) -> dict[str, Any]:
     """``occupation`` and ``target_occupation`` are (noc, title) pairs, the title already in
-    ``lang``; region names and the outlook label are given in ``lang`` here.
+    ``lang``; region names, the outlook label and the sources' names (``source_name``: "Job
+    Bank, ESDC" / "Guichet-Emplois, EDSC") are given in ``lang`` here.
     ``alternatives``: when no program fits every constraint, the closest ones (each breaks
     one), so a client can show them as cards too; empty otherwise."""
     lang = "fr" if lang == "fr" else "en"
@@ -98,13 +105,13 @@ def recommendations_payload(*, lang: str, occupation: tuple[str, str] | None,
             "low": _number(wage.low), "median": _number(wage.median),
             "high": _number(wage.high), "unit": wage.unit,
             "region": _region(wage.region_code, wage.region_name, shown_in),
-            "year": int(wage.year), "source": wage.source,
+            "year": int(wage.year), "source": source_name(wage.source, shown_in),
         },
         "outlook": None if outlook is None else {
             "rating": outlook.rating,
             "label": outlook.label_fr if lang == "fr" else outlook.label_en,
             "period": outlook.period,
             "region": _region(outlook.region_code, outlook.region_name, shown_in),
-            "source": outlook.source,
+            "source": source_name(outlook.source, shown_in),
         },
     }

@@ -1,5 +1,5 @@
 """The recommendations payload a chat widget renders: exact keys, plain JSON types, the
-database's figures."""
+database's figures, sources named in the payload's language."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from knowledge import models
 from knowledge.constraints import Constraints
+from knowledge.explainer import source_name
 from knowledge.occupations import outlook_for, wage_for
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import recommend
@@ -59,7 +60,12 @@ def test_payload_schema_and_values_from_the_database(db: Session) -> None:
             "median": float(stored.median) if stored.median is not None else None,
             "high": float(stored.high) if stored.high is not None else None,
             "unit": "hour", "region": payload["wage"]["region"], "year": stored.year,
-            "source": wage.source}
+            "source": source_name(wage.source, lang)}
+        # The sources as a reply in the conversation's language names them.
+        assert (payload["wage"]["source"], payload["outlook"]["source"]) == (
+            ("Guichet-Emplois, EDSC",
+             "Système de projection des professions au Canada (SPPC), EDSC") if lang == "fr"
+            else ("Job Bank, ESDC", "Canadian Occupational Projection System (COPS), ESDC"))
         assert payload["wage"]["region"]
         assert set(payload["outlook"]) == {"rating", "label", "period", "region", "source"}
         assert payload["outlook"]["label"] == (outlook.label_fr if lang == "fr"

@@ -13,7 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from actions.context import SORRY_RESPONSE, _placeholder_value, shown_back
-from knowledge.explainer import readability_ok
+from knowledge.explainer import readability, readability_ok
 from knowledge.language import LANGS, Lang
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,3 +96,28 @@ def test_the_learners_words_are_shown_back_safe_and_short(typed: str) -> None:
         said = text.replace("{quoted}", quoted)
         assert len(said) < 250 and "<" not in said and "{" not in said
         assert readability_ok(said, lang)
+
+
+# What a response's placeholders are filled with to measure it: the learner's words quoted
+# back (as long as they usually are) and the channel's message limit.
+FILLED = {"quoted": {"en": "health care admin", "fr": "adjointe administrative"},
+          "max": {"en": "5,000", "fr": "5\u00a0000"}}
+
+
+def every_variant() -> list[tuple[str, Lang, str]]:
+    """(response, language, text) of every variant, whatever its other conditions."""
+    found: list[tuple[str, Lang, str]] = []
+    for name, variants_ in domain_responses().items():
+        for variant in variants_:
+            french = {"type": "slot", "name": "language", "value": "fr"} in \
+                (variant.get("condition") or [])
+            found.append((name, "fr" if french else "en", variant["text"]))
+    return found
+
+
+@pytest.mark.parametrize("name, lang, text", every_variant())
+def test_every_fixed_reply_is_easy_to_read(name: str, lang: Lang, text: str) -> None:
+    """English grade <= 8, French reading ease >= 60 (the conversations measure every reply
+    the same way: tests/e2e/test_readability.py)."""
+    filled = PLACEHOLDER.sub(lambda hole: FILLED[hole.group(1)][lang], text)
+    assert readability_ok(filled, lang), (name, lang, readability(filled, lang), filled)

@@ -37,8 +37,15 @@ from connectors.telegram.render import ButtonKeys, Links, render_reply, split_ht
 from connectors.telegram.settings import Settings
 from knowledge import models
 from knowledge.constraints import format_money
-from knowledge.explainer import explain_program
+from knowledge.explainer import (
+    explain_labour_market,
+    explain_program,
+    measured_text,
+    readability,
+    readability_ok,
+)
 from knowledge.language import Lang
+from knowledge.occupations import occupation_title, outlook_for, wage_for
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import program_match
 from knowledge.referrals import conversation_ref
@@ -386,7 +393,7 @@ def test_timeout_in_the_middle_of_a_reply(polling_bot: Stack, fake: FakeTelegram
     # Quiet for longer than the stall plus the retry, so the whole reply is in.
     replies = al.send("I work as a cashier", quiet_s=SEND_TIMEOUT_S + 1.0)
     texts = _texts(replies)
-    assert len(texts) >= 3, "programs, wage, outlook and next steps"
+    assert len(texts) >= 3, "programs (with the wage and outlook), next steps, helpful?"
     assert len(set(texts)) == len(texts), "no message delivered twice"
     stalled = fake.calls_to("sendMessage", failed=True)[-1]
     assert stalled.params["text"] == texts[1]
@@ -550,6 +557,59 @@ def test_the_introduction_heads_its_program_list(kind: str) -> None:
     assert len(plain) == 2
     assert plain[0].splitlines()[0] == intro and "Welding Basics" in plain[0]
     assert plain[1] == "This is the pay for this job: Welders."
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_wage_and_outlook_follow_the_programs_in_the_bots_words(db: Session,
+                                                                    lang: Lang) -> None:
+    """The bot sends a client that shows cards no wage or outlook text (the payload has
+    them): Telegram says them after the programs, in the message of the list, in the words
+    the text channels get (knowledge.explainer), each figure the knowledge base's."""
+    noc = "72106"
+    title = occupation_title(db, noc, lang)
+    wage, outlook = wage_for(db, noc), outlook_for(db, noc)
+    assert title and wage is not None and outlook is not None and wage.median is not None
+    program = db.scalars(select(models.Program).order_by(models.Program.id)).first()
+    assert program is not None
+    payload = recommendations_payload(
+        lang=lang, occupation=None, target_occupation=(noc, title),
+        programs=[program_match(program, [], 1.0, None, lang)], wage=wage, outlook=outlook)
+    intro = "Voici une courte formation." if lang == "fr" else "Here is one short program."
+    [out] = render_reply([{"text": intro}, {"custom": payload}], 7, "telegram-7",
+                         ButtonKeys(), Links())
+    shown = telegram_text(Call("sendMessage", {"text": out.html, "parse_mode": "HTML"}))
+    said = explain_labour_market(wage, outlook, title, lang)
+    assert said is not None and shown.endswith(said.replace("\n", "\n\n"))
+    assert shown.index(program_match(program, [], 1.0, None, lang).title) < shown.index(said[:20])
+    assert format_money(float(wage.median), lang, keep_cents=True) in shown
+    sources = ("Guichet-Emplois, EDSC", "Système de projection des professions au Canada") \
+        if lang == "fr" else ("Job Bank, ESDC", "Canadian Occupational Projection System")
+    assert all(source in shown for source in sources)
+    assert (lang == "fr") == is_french(shown.split(intro)[-1])
+    readable = measured_text(said, lang, [title])
+    assert readability_ok(readable, lang), (readability(readable, lang), said)
+
+
+def test_a_wage_and_outlook_without_programs_are_said_too() -> None:
+    """Nothing in the catalog for the job: the payload has no program, but its wage and
+    outlook are still the only place a client that shows cards gets them."""
+    payload: dict[str, Any] = {
+        "type": "recommendations", "lang": "en", "programs": [], "alternatives": [],
+        "target_occupation": {"noc": "72106", "title": "Welders <b>"},
+        "wage": {"low": 20.0, "median": 25.5, "high": 31.0, "unit": "hour",
+                 "region": "Ottawa", "year": 2024, "source": "Job Bank, ESDC"},
+        "outlook": None}
+    messages = render_reply([{"text": "No program fits."}, {"custom": payload}], 7,
+                            "telegram-7", ButtonKeys(), Links())
+    plain = [telegram_text(Call("sendMessage", {"text": m.html, "parse_mode": "HTML"}))
+             for m in messages]
+    assert plain == ["No program fits.",
+                     "This is the pay for this job: Welders <b>. In the Ottawa region, half "
+                     "earn more than $25.50 an hour. Most earn between $20.00 and $31.00. "
+                     "Source: Job Bank, ESDC, 2024."]
+    # An employer's search: programs of no job, so no wage or outlook to say.
+    employer = {**payload, "target_occupation": None, "occupation": None}
+    assert render_reply([{"custom": employer}], 7, "telegram-7", ButtonKeys(), Links()) == []
 
 
 @pytest.mark.parametrize("lang", ["en", "fr"])

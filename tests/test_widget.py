@@ -438,6 +438,18 @@ def test_the_wage_bar_is_a_picture_with_its_figures_as_text(rendered: dict[str, 
     assert "Risque important de pénurie" in [c["text"] for c in badge["children"]]
 
 
+def test_the_wage_figure_shows_its_region_and_unit(rendered: dict[str, Any]) -> None:
+    """A client that shows cards gets the wage only here (the bot sends it no wage text):
+    the job, the region and the unit are on screen, not only for screen readers."""
+    [wage] = [n for n in _walk(rendered["root"]) if "pfw-wage" in _classes(n)]
+    [caption] = [n["text"] for n in _walk(wage) if "pfw-figure-title" in _classes(n)]
+    assert caption == "Salaires pour <script>alert(2)</script>, Ontario"
+    [unit] = [n for n in _walk(wage) if "pfw-hint" in _classes(n)]
+    assert unit["text"] == "Dollars de l'heure." and unit["attrs"]["aria-hidden"] == "true"
+    [source] = [n["text"] for n in _walk(wage) if "pfw-source" in _classes(n)]
+    assert source == "Source : Job Bank <a>, 2024"
+
+
 def test_buttons_and_typed_text_go_to_the_conversation_api(rendered: dict[str, Any]) -> None:
     posts = [f for f in rendered["fetches"] if f["method"] == "POST"]
     assert [p["body"] for p in posts] == [{"message": "/affirm"}, {"message": "I am a welder"}]

@@ -142,7 +142,13 @@ def test_a_learner_gets_cards_follows_a_link_and_finds_the_conversation_after_re
     assert any(label("delivery", code, "en") in facts for code in DELIVERY_MODES), facts
     assert page.locator(".pfw-bar-median").count() >= 1 and page.locator(".pfw-badge").count()
     # Each program once: as a card, not also as a text list with raw addresses.
-    assert not any("http" in text for text in page.locator(".pfw-bot").all_inner_texts())
+    bubbles = page.locator(".pfw-bot").all_inner_texts()
+    assert not any("http" in text for text in bubbles)
+    # The wage and the outlook once too: as the figure and the badge, not again as text.
+    median = page.locator(".pfw-bar-median-label strong").last.inner_text()
+    rating = page.locator(".pfw-badge").last.inner_text().strip("▲▼● \n")
+    assert median.startswith("$") and rating
+    assert not any(median in text or rating in text for text in bubbles), bubbles
     screenshot(page, "widget-en.png", tmp_path)
 
     # Following a program link: through /go/, recorded, then at the catalog's URL.

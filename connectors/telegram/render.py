@@ -1,5 +1,6 @@
 """Rasa's REST replies -> Telegram messages: HTML text (everything escaped), inline keyboards,
-program messages for the recommendations payload, and splitting within Telegram's limit.
+program messages for the recommendations payload (its programs, then its wage and outlook in
+the explainer's words), and splitting within Telegram's limit.
 
 Pure functions and one small bounded store (``ButtonKeys``); nothing here talks to the
 network, so all of it is testable without Telegram or Rasa.
@@ -16,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from connectors.telegram.texts import text
-from knowledge.explainer import program_facts
+from knowledge.explainer import explain_outlook_data, explain_wage_data, program_facts
 from knowledge.language import Lang, as_lang
 from knowledge.referrals import conversation_ref
 
@@ -113,20 +114,39 @@ def format_program(program: Mapping[str, Any], number: int, lang: Lang,
     return "\n".join(lines)
 
 
+def format_labour_market(payload: Mapping[str, Any]) -> list[str]:
+    """A recommendations payload's wage and outlook in the explainer's words (the same as the
+    bot's own text channels get), each an escaped HTML paragraph; [] when it has neither."""
+    lang = as_lang(payload.get("lang"))
+    occupation = payload.get("target_occupation") or payload.get("occupation")
+    title = str(occupation.get("title") or "") if isinstance(occupation, Mapping) else ""
+    if not title:
+        return []  # the figures of no named job (the payload of an employer's search)
+    said = []
+    wage, outlook = payload.get("wage"), payload.get("outlook")
+    if isinstance(wage, Mapping):
+        said.append(explain_wage_data(wage, title, lang))
+    if isinstance(outlook, Mapping):  # named by the wage's sentences, if any
+        said.append(explain_outlook_data(outlook, None if said else title, lang))
+    return [html.escape(text, quote=False) for text in said]
+
+
 def format_recommendations(payload: Mapping[str, Any], conversation: str, links: Links,
                            heading: str | None = None) -> str | None:
-    """The programs of a recommendations payload (else its alternatives, the closest ones)
-    as one HTML text (None if it has none)."""
+    """The programs of a recommendations payload (else its alternatives, the closest ones),
+    then its wage and outlook, as one HTML text (None if it has none of them). The bot
+    sends a client that shows cards no wage or outlook text: they are said here."""
     programs = [p for p in payload.get("programs") or payload.get("alternatives") or []
                 if isinstance(p, Mapping)]
-    if not programs:
-        return None
     lang = as_lang(payload.get("lang"))
-    title = heading if heading is not None else text("programs_heading", lang)
-    blocks = [f"<b>{html.escape(title, quote=False)}</b>"] if title else []
-    blocks += [format_program(p, i, lang, conversation, links)
-               for i, p in enumerate(programs, 1)]
-    return "\n\n".join(blocks)
+    blocks = []
+    if programs:
+        title = heading if heading is not None else text("programs_heading", lang)
+        blocks += [f"<b>{html.escape(title, quote=False)}</b>"] if title else []
+        blocks += [format_program(p, i, lang, conversation, links)
+                   for i, p in enumerate(programs, 1)]
+    blocks += format_labour_market(payload)
+    return "\n\n".join(blocks) if blocks else None
 
 
 # --- buttons -------------------------------------------------------------------------------
@@ -176,9 +196,19 @@ class ButtonKeys:
 def _programs_of(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The recommendations payload a message carries, if it lists programs (or, when none
     fits, the closest ones)."""
+    custom = _recommendations_of(message)
+    if custom is not None and (custom.get("programs") or custom.get("alternatives")):
+        return custom
+    return None
+
+
+def _recommendations_of(message: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The recommendations payload a message carries, if it has anything to show: programs,
+    the closest ones, or a named job's wage or outlook."""
     custom = message.get("custom")
     if isinstance(custom, Mapping) and custom.get("type") == "recommendations" \
-            and (custom.get("programs") or custom.get("alternatives")):
+            and (custom.get("programs") or custom.get("alternatives")
+                 or format_labour_market(custom)):
         return custom
     return None
 
@@ -211,7 +241,8 @@ def render_reply(messages: Sequence[Mapping[str, Any]], chat_id: int, conversati
     The connector asks for cards (connectors.rasa_client.CARDS), so a program list comes as
     an introduction in the text and the recommendations payload right after it: both become
     one message, the introduction in bold over the formatted programs, whose links go
-    through ``program_link`` (with ``links``).
+    through ``program_link`` (with ``links``), then the wage and the outlook of the job,
+    which the bot leaves to the payload for such clients.
     """
     drafts: list[_Draft] = []
     for index, message in enumerate(messages):
@@ -219,7 +250,7 @@ def render_reply(messages: Sequence[Mapping[str, Any]], chat_id: int, conversati
         previous = messages[index - 1] if index else None
         if _introduces(message, following):
             continue  # the heading of the next message's programs
-        payload = _programs_of(message)
+        payload = _recommendations_of(message)
         raw = message.get("text")
         if payload is not None:
             heading = None

@@ -38,9 +38,10 @@
       cost: "Cost", length: "Length", delivery: "Delivery", language: "Language",
       hours: "{n} hours", weeks: "{n} weeks", free: "Free",
       visit: "Visit the program page", newTab: "opens in a new tab",
-      wages: "Wages", wagesFor: "Wages for {job}", low: "Low", median: "Median", high: "High",
-      perHour: "an hour", perYear: "a year",
-      wageText: "{what} in {region}, {year}: low {low}, median {median}, high {high} {unit}.",
+      wages: "Wages in {region}", wagesFor: "Wages for {job} in {region}",
+      low: "Low", median: "Median", high: "High",
+      perHour: "an hour", perYear: "a year", wageUnit: "Dollars {unit}.",
+      wageText: "{what}, {year}: low {low}, median {median}, high {high} {unit}.",
       outlook: "Job outlook {period}, {region}", source: "Source: {source}",
       shortage: "more jobs than job seekers are expected",
       balance: "jobs and job seekers are expected to be in balance",
@@ -58,9 +59,10 @@
       cost: "Coût", length: "Durée", delivery: "Mode", language: "Langue",
       hours: "{n} heures", weeks: "{n} semaines", free: "Gratuit",
       visit: "Voir la page de la formation", newTab: "s'ouvre dans un nouvel onglet",
-      wages: "Salaires", wagesFor: "Salaires : {job}", low: "Bas", median: "Médian", high: "Élevé",
-      perHour: "de l'heure", perYear: "par année",
-      wageText: "{what}, {region}, {year} : bas {low}, médian {median}, élevé {high} {unit}.",
+      wages: "Salaires, {region}", wagesFor: "Salaires pour {job}, {region}",
+      low: "Bas", median: "Médian", high: "Élevé",
+      perHour: "de l'heure", perYear: "par année", wageUnit: "Dollars {unit}.",
+      wageText: "{what}, {year} : bas {low}, médian {median}, élevé {high} {unit}.",
       outlook: "Perspectives d'emploi {period}, {region}", source: "Source : {source}",
       shortage: "on prévoit plus d'emplois que de chercheurs d'emploi",
       balance: "on prévoit un équilibre entre emplois et chercheurs d'emploi",
@@ -321,7 +323,9 @@
   function wageFigure(w, job) {
     const box = el("figure", "pfw-wage");
     const unit = w.unit === "hour" ? t("perHour") : w.unit === "year" ? t("perYear") : "";
-    const what = job ? t("wagesFor", { job }) : t("wages");
+    // The figure is the only place a client that shows cards gets the wage (the bot sends
+    // it no wage text): the region and the unit are on screen, not only for screen readers.
+    const what = job ? t("wagesFor", { job, region: w.region }) : t("wages", { region: w.region });
     box.appendChild(el("figcaption", "pfw-figure-title", what));
     const figures = [w.low, w.median, w.high].filter((v) => typeof v === "number");
     if (figures.length) {
@@ -349,10 +353,11 @@
         labels.appendChild(item);
       }
       box.appendChild(labels);
+      if (unit) box.appendChild(hiddenFromReaders(el("p", "pfw-hint", t("wageUnit", { unit }))));
     }
     // The same figures as a sentence, for screen readers.
     box.appendChild(srOnly(t("wageText", {
-      what, region: w.region, year: w.year, unit, low: money(w.low, "CAD", true),
+      what, year: w.year, unit, low: money(w.low, "CAD", true),
       median: money(w.median, "CAD", true), high: money(w.high, "CAD", true) })));
     const source = [w.source, w.year].filter(Boolean).join(", ");
     if (source) box.appendChild(el("p", "pfw-source", t("source", { source })));
