@@ -152,7 +152,8 @@ class HybridResolver:
         """Resolve several titles, encoding them in one batch (``pathfinder resolve
         --batch``)."""
         rankings = [index.rank_lexical(text, lang, top) for text in texts]
-        wanted = [i for i, r in enumerate(rankings) if r.meaning.strip()]
+        # A text without a single title word is "none" whatever it means: not encoded.
+        wanted = [i for i, r in enumerate(rankings) if r.has_words and r.meaning.strip()]
         vectors = self.encoder.encode([rankings[i].meaning for i in wanted])
         by_query = dict(zip(wanted, self.semantic.search(vectors), strict=True))
         out = []
