@@ -274,6 +274,9 @@ E2E_RASA_URL = Variable(
 SCREENSHOTS = Variable(
     "PATHFINDER_SCREENSHOTS", ("tests",), "1: the browser tests save screenshots in docs/",
     _text, shown="unset")
+READABILITY_REPORT = Variable(
+    "PATHFINDER_READABILITY_REPORT", ("tests",), "1: the readability tests print every reply "
+    "with its score", _text, shown="unset")
 # The Telegram connector's own (connectors/telegram/settings.py).
 TELEGRAM_BOT_TOKEN = Variable(
     "TELEGRAM_BOT_TOKEN", ("telegram",), "the bot's token from @BotFather", _text,
@@ -304,9 +307,9 @@ VARIABLES: tuple[Variable[Any], ...] = (
     DATABASE_URL, DATA_DIR, PYTHON310, PY310_SYSTEM_DIRS, TURN_TIMEOUT_S, RASA_URL, RASA_TOKEN,
     PUBLIC_URL, SECRET_KEY, IMPORT_TOKEN, INQUIRY_RATE, LOGIN_FAILURE_RATE, TRUSTED_PROXIES,
     MAX_BODY_BYTES, TRACKER_DB_URL, RETENTION_DAYS, LOW_CONFIDENCE, SECURE_COOKIES,
-    TEST_POSTGRES_URL, E2E_RASA_URL, SCREENSHOTS, TELEGRAM_BOT_TOKEN, TELEGRAM_WEBHOOK_SECRET,
-    TELEGRAM_WEBHOOK_URL, TELEGRAM_API_BASE_URL, TELEGRAM_SEND_TIMEOUT_S, TELEGRAM_SEND_ATTEMPTS,
-    TELEGRAM_RETRY_BASE_DELAY_S, TELEGRAM_POLL_TIMEOUT_S)
+    TEST_POSTGRES_URL, E2E_RASA_URL, SCREENSHOTS, READABILITY_REPORT, TELEGRAM_BOT_TOKEN,
+    TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, TELEGRAM_API_BASE_URL, TELEGRAM_SEND_TIMEOUT_S,
+    TELEGRAM_SEND_ATTEMPTS, TELEGRAM_RETRY_BASE_DELAY_S, TELEGRAM_POLL_TIMEOUT_S)
 # Names no longer read, with the one to set instead and the kind that refuses to start with
 # them: silently ignoring PATHFINDER_CONSOLE_SECURE_COOKIE=1 would send cookies over HTTP.
 RETIRED: dict[str, tuple[str, Kind]] = {

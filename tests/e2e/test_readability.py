@@ -44,7 +44,6 @@ figures.
 
 from __future__ import annotations
 
-import os
 import re
 import statistics
 from collections.abc import Callable, Iterator
@@ -61,7 +60,7 @@ from knowledge.constraints import Constraints, format_money
 from knowledge.explainer import MAX_EN_GRADE, MIN_FR_EASE, measured_text, readability
 from knowledge.language import Lang, as_lang
 from knowledge.resolver import resolve_title
-from knowledge.settings import RASA_TOKEN_ENV
+from knowledge.settings import RASA_TOKEN, READABILITY_REPORT
 from tests.e2e.conftest import Chat, Reply
 
 # A turn that lists programs: the list, the payload, the wage and outlook, "what next?" and
@@ -126,7 +125,7 @@ class Talk:
     def constraints(self) -> Constraints:
         response = httpx.get(f"{self.chat.url}/conversations/{self.chat.sender}/tracker",
                              params={"include_events": "NONE",
-                                     "token": os.environ[RASA_TOKEN_ENV]}, timeout=30)
+                                     "token": RASA_TOKEN.read()}, timeout=30)
         assert response.status_code == 200, response.text
         value = (response.json().get("slots") or {}).get("constraints")
         return Constraints.from_dict(value if isinstance(value, dict) else None)
@@ -355,7 +354,7 @@ def words(reply: Reply, names: list[str] | None = None) -> int:
 
 
 def report(found: list[Scored], turns: list[Turn], names: list[str]) -> None:
-    if os.environ.get("PATHFINDER_READABILITY_REPORT") != "1":
+    if READABILITY_REPORT.read() != "1":
         return
     for s in found:
         mark = "  " if s.ok else "!!"
