@@ -22,6 +22,10 @@ from knowledge.resolver import Resolution, TitleIndex, resolve_title, resolve_ti
 MAX_SPAN_WORDS = 6  # a job title is a few words; a field a few more ("health-care administration")
 MAX_CLAUSE_WORDS = 6  # a clause this short without a cue may be the job itself ("PSW, RPN")
 MAX_CHARS = 2000  # the rest of a long story is not read for jobs
+# Bounds on the resolver's work for one message, whatever it holds: a paste of 2,000
+# characters of "I'm a x, I'm a y, ..." must not hold the actions server for everyone.
+MAX_CUES = 8  # cues of each kind (current, target) whose spans are resolved
+MAX_CLAUSES = 12  # uncued clauses resolved
 BARE_LIKELY = 80.0  # an uncued title opening the message, this likely: asked back about
 
 
@@ -176,13 +180,17 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
     cues = sorted([(m.start(), m.end(), "job") for m in _TARGET_JOB.finditer(folded)]
                   + [(m.start(), m.end(), "field") for m in _TARGET_FIELD.finditer(folded)]
                   + [(m.start(), m.end(), "title") for m in _TARGET_TITLE.finditer(folded)])
-    for _start, end, kind in cues:
+    for _start, end, kind in cues[:MAX_CUES]:
         target = _mention_after(text, folded, end, lang, index, kind)
         if target is not None:
             break
     current = None
+    tried = 0
     for pattern in _CURRENT:  # strongest cue first
         for match in pattern.finditer(folded):
+            tried += 1
+            if tried > MAX_CUES:
+                break
             if target is not None and _overlaps(match, target, text):
                 continue
             current = _mention_after(text, folded, match.end(), lang, index, "current")
@@ -285,6 +293,8 @@ def _bare_title(text: str, folded: str, lang: Lang | None, index: TitleIndex | N
         if exclude is not None and (span in exclude.text or exclude.text in span):
             continue
         candidates.append((position, span))
+        if len(candidates) >= MAX_CLAUSES:
+            break
     spans = [span for _position, span in candidates]
     for (position, span), res in zip(candidates, resolve_titles(spans, lang, index=index),
                                      strict=True):

@@ -75,3 +75,23 @@ def test_a_long_story_is_read_without_echoing_it(index: TitleIndex) -> None:
     reading = read_message(story, "en", index=index)
     assert reading.current is not None and len(reading.current.text.split()) <= 6
     assert "72400" in reading.current.nocs[:3]
+
+
+def test_a_message_full_of_cues_costs_a_bounded_number_of_resolutions(
+        index: TitleIndex, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A paste that repeats cues and short clauses must not make the actions server resolve
+    hundreds of spans (every other learner waits meanwhile)."""
+    import knowledge.reading as reading
+
+    resolved: list[str] = []
+    real = reading.resolve_titles
+
+    def counting(texts, *args, **kwargs):  # type: ignore[no-untyped-def]
+        resolved.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(reading, "resolve_titles", counting)
+    paste = "I'm a qwzx, I want to become a zqxw, " * 60 + "ab, cd, ef, " * 60
+    find_jobs(paste, "en", index)
+    bound = (2 * reading.MAX_CUES) * reading.MAX_SPAN_WORDS + reading.MAX_CLAUSES
+    assert 0 < len(resolved) <= bound
