@@ -3,8 +3,9 @@
     .venv/bin/python bench/messages.py                  # test split first, then dev
     .venv/bin/python bench/messages.py --errors dev     # and every dev error (never test's)
 
-The set (461 EN/FR learner, employer and other messages, labelled by hand (an agent session acting as the annotator, never running the system) from what each
-message says) is read by nothing the assistant learns or is tuned from; its ``dev`` split may
+The set (461 EN/FR learner, employer and other messages, labelled by hand from what each
+message says, by an agent session acting as the annotator that never ran the system)
+is read by nothing the assistant learns or is tuned from; its ``dev`` split may
 be looked at while developing, its ``test`` split is only counted. ``knowledge.reading.
 read_message`` reads each message alone (no conversation before it), as the first message
 of a conversation, language given as the chat knows it.

@@ -3,8 +3,9 @@
     .venv/bin/python bench/relevance.py              # test split first, then dev
     .venv/bin/python bench/relevance.py --errors dev # and the dev requests' unrelated programs
 
-Each request (a learner's or an employer's, EN or FR) was judged by hand (an agent session acting as the annotator) against the whole
-sample catalog: the programs that teach what it asks for (``relevant``) and the best fits
+Each request (a learner's or an employer's, EN or FR) was judged by hand, by an agent
+session acting as the annotator, against the whole sample catalog:
+the programs that teach what it asks for (``relevant``) and the best fits
 (``highly``); every other program is judged not relevant. The request goes through what the
 chat does with a first message: ``knowledge.reading.read_message`` (jobs, field or skill,
 constraints), then ``recommend`` for a known occupation, else the employer search for the
