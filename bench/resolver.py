@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/resolver.py                 # about 3 minutes once var/cache/ is built
     .venv/bin/python bench/resolver.py --quick         # fewer titles, no baselines
+    .venv/bin/python bench/resolver.py --errors        # the dev split's misses, one a line
+
+Both indexes hold NOC's exclusions as titles of the unit group they point to: the held-out one
+without those of fold 0, the full one without those worded as a ``test`` query (only how many
+is printed). ``--errors`` never reads the test split beyond that.
 
 Pinned to one CPU core (``os.sched_setaffinity``), single process, no result cache. Prints,
 in this order:
@@ -46,13 +51,15 @@ from bench.resolver_eval import (  # noqa: E402
     EvalItem,
     TitleCase,
     build_eval_set,
+    data_root,
     evaluate_hand,
     load_title_set,
     score_title_set,
 )
 from knowledge.language import Lang  # noqa: E402
-from knowledge.loaders.noc import ExampleTitleRow  # noqa: E402
+from knowledge.loaders.noc import ExampleTitleRow, UnitGroupRow  # noqa: E402
 from knowledge.resolver import Resolution, TitleIndex, resolve_titles  # noqa: E402
+from knowledge.resolver.exclusions import exclusion_titles  # noqa: E402
 from knowledge.resolver.folds import EVALUATION, fold_of  # noqa: E402
 from knowledge.resolver.hybrid import attach  # noqa: E402
 from knowledge.resolver.normalize import fold, normalize  # noqa: E402
@@ -135,6 +142,38 @@ def resolve_cases(index: TitleIndex, cases: list[TitleCase], lexical: bool = Fal
     return [out[i] for i in range(len(cases))]
 
 
+def full_index(groups: list[UnitGroupRow], titles: list[ExampleTitleRow]) -> TitleIndex:
+    """Every NOC title and exclusion, less the exclusions worded as a test-split query: the
+    test split stays unseen (only their number is printed)."""
+    test = {" ".join(normalize(c.query).split()) for c in load_title_set("test")}
+    exclusions = exclusion_titles(data_root(), {g.noc for g in groups})
+    kept = [t for t in exclusions if " ".join(normalize(t.title).split()) not in test]
+    print(f"  exclusion titles: {len(exclusions)}, {len(exclusions) - len(kept)} left out as "
+          "worded like a test-split query")
+    return attach(TitleIndex.build(groups, [*titles, *kept]))
+
+
+def dev_errors() -> int:
+    """Each dev-split title the resolver asks back about while it is obvious, or answers
+    wrongly: the query, what was expected, the answer and its probabilities."""
+    groups, titles = load_rows()
+    index = full_index(groups, titles)
+    cases = load_title_set("dev")
+    resolutions = resolve_cases(index, cases)
+    print(f"dev: {score_title_set(resolutions, cases).line()}")
+    for case, res in zip(cases, resolutions, strict=True):
+        got = [c.noc for c in res.candidates]
+        wrong = not got or got[0] not in case.expected
+        asked = case.kind == "obvious" and res.status != "clear"
+        if wrong or asked:
+            flag = ("WRONG-CLEAR" if wrong and res.status == "clear" else
+                    "ASKED" if asked else "wrong")
+            answer = " ".join(f"{c.noc}:{c.score:.0f}" for c in res.candidates[:4])
+            print(f"  {flag:11} {case.kind:9} {case.query!r:40} want "
+                  f"{'/'.join(sorted(case.expected))} got {res.status} {answer}")
+    return 0
+
+
 def timed(fn, rounds: int) -> tuple[float, list[float]]:
     times = []
     for _ in range(rounds):
@@ -149,7 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=5, help="speed rounds (median)")
     parser.add_argument("--quick", action="store_true", help="600 held-out titles, no baselines")
+    parser.add_argument("--errors", action="store_true",
+                        help="only list the dev split's misses (never the test split's) and stop")
     args = parser.parse_args(argv)
+    if args.errors:
+        return dev_errors()
 
     print(f"Pathfinder title resolver benchmark ({pin_one_core()}, Python "
           f"{sys.version.split()[0]})")
@@ -157,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"data: {len(groups)} unit groups, {len(titles)} example titles (EN+FR)")
 
     start = time.perf_counter()
-    held_index = build_paths(groups, titles, {EVALUATION})
+    # Exclusions go through the same folds: a fold-0 wording is out of this index too.
+    held_index = build_paths(groups, [*titles, *exclusion_titles(data_root())], {EVALUATION})
     assert held_index.hybrid is not None
     from knowledge.resolver.hybrid import Reranker
 
@@ -174,8 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    lexical path alone: {accuracy_line(held_index, items, lexical=True)}")
 
     start = time.perf_counter()
-    index = TitleIndex.build(groups, titles)
-    attach(index)
+    index = full_index(groups, titles)
     print(f"\nfull index (all titles): built in {time.perf_counter() - start:.1f} s")
     print("\n2. Hand-labelled titles as people type them (bench/sets/titles.yml)")
     for split in ("test", "dev"):

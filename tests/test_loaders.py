@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 from knowledge import models
 from knowledge.db import make_engine
 from knowledge.loaders.catalog import read_programs, read_programs_text
+from knowledge.loaders.noc import EXCLUSIONS_FILE, ExclusionRow, read_exclusions
 from knowledge.loaders.pipeline import load_all
+from knowledge.loaders.report import RowError
 from knowledge.occupations import occupation_profile, wage_for
 
 pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
@@ -211,3 +213,29 @@ def test_programs_read_from_text_as_from_their_file(data_dir: Path, name: str) -
                                         name=name))
     assert from_text == from_file and len(from_file) >= 300
     assert [r.line for r in from_text] == [r.line for r in from_file]
+
+
+def test_exclusions_say_where_a_confusable_title_belongs(data_dir: Path) -> None:
+    rows = list(read_exclusions(data_dir / EXCLUSIONS_FILE))
+    assert not [r for r in rows if isinstance(r, RowError)]
+    exclusions = [r for r in rows if isinstance(r, ExclusionRow)]
+    assert len([r for r in exclusions if r.lang == "en"]) == 2190
+    # Listed under the receptionists' neighbours, the title belongs to 13112, in both languages.
+    assert ExclusionRow("13110", "13112", "en", "Medical administrative assistants") in exclusions
+    assert any(r.excluded_from == "13110" and r.noc == "13112" and r.lang == "fr"
+               and r.title.startswith("Adjoints administratifs médicaux") for r in exclusions)
+    # A group title with parentheses of its own keeps them; a minor group is no unit group.
+    communication = next(r for r in exclusions if r.excluded_from == "00012" and r.lang == "en"
+                         and r.noc == "1003")
+    assert communication.title == "Managers in communication (except broadcasting)"
+    assert not communication.names_unit_group
+
+
+def test_an_exclusion_line_without_its_reference_is_reported(tmp_path: Path) -> None:
+    path = tmp_path / "Exclusion(s).csv"
+    path.write_text("noc_code,type_english,name_english,type_french,name_french\n"
+                    "14101,Exclusion(s),Receptionists,Exclusion(s),"
+                    "Réceptionnistes  (Voir 14101 Réceptionnistes)\n", encoding="utf-8")
+    rows = list(read_exclusions(path))
+    assert isinstance(rows[0], RowError) and rows[0].line == 2
+    assert rows[1] == ExclusionRow("14101", "14101", "fr", "Réceptionnistes")

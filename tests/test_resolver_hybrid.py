@@ -11,10 +11,20 @@ import pytest
 
 from knowledge.loaders.noc import ExampleTitleRow, UnitGroupRow
 from knowledge.resolver import Resolution, TitleIndex, resolve_title, resolve_titles
+from knowledge.resolver.exclusions import exclusion_titles
 from knowledge.resolver.folds import EVALUATION, FOLDS, fold_of
-from knowledge.resolver.hybrid import FEATURES, QUERY_FEATURES, WEIGHTS_FILE, attach
+from knowledge.resolver.hybrid import (
+    CLEAR_FEATURES,
+    FEATURES,
+    QUERY_FEATURES,
+    WEIGHTS_FILE,
+    attach,
+)
 from knowledge.resolver.semantic import SemanticIndex, encode_cached
-from knowledge.resolver.train import load_rows
+from knowledge.resolver.train import index_titles, load_rows
+from knowledge.settings import PROJECT_ROOT
+
+DATA_DIR = PROJECT_ROOT / "data"
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +34,10 @@ def rows() -> tuple[list[UnitGroupRow], list[ExampleTitleRow]]:
 
 @pytest.fixture(scope="module")
 def index(rows) -> TitleIndex:
-    # The semantic part comes from var/cache/ (built by `pathfinder load-data`).
-    return attach(TitleIndex.build(*rows))
+    # As the app builds it (titles and exclusions): the semantic part comes from var/cache/
+    # (built by `pathfinder load-data`).
+    groups, titles = rows
+    return attach(TitleIndex.build(groups, index_titles(titles)))
 
 
 def codes(res: Resolution, n: int = 3) -> list[str]:
@@ -106,9 +118,46 @@ def test_folds_split_by_title_whatever_its_case_accents_or_gender_form() -> None
 def test_the_weights_file_was_learned_without_the_evaluation_fold() -> None:
     data = json.loads(WEIGHTS_FILE.read_text(encoding="utf-8"))
     assert tuple(data["features"]) == FEATURES and tuple(data["query_features"]) == (
-        QUERY_FEATURES)
+        QUERY_FEATURES) and tuple(data["clear_features"]) == CLEAR_FEATURES
     assert f"fold {EVALUATION} never read" in data["about"]
-    assert 0.5 < data["clear_from"] < 1.0 and 0.0 < data["title_from"] < 1.0
+    assert 0.0 < data["clear_from"] < 1.0 and 0.0 < data["title_from"] < 1.0
+    assert 0.9 < data["exact_right"] < 1.0
+
+
+class Watched:
+    """The index's own encoder, counting what it is asked to encode."""
+
+    def __init__(self, encoder) -> None:
+        self.encoder = encoder
+        self.encoded: list[str] = []
+
+    def encode(self, texts):
+        self.encoded.extend(texts)
+        return self.encoder.encode(texts)
+
+
+def test_a_title_of_one_occupation_word_for_word_needs_no_meaning(index: TitleIndex) -> None:
+    hybrid = index.hybrid
+    assert hybrid is not None
+    watched = Watched(hybrid.encoder)
+    hybrid.encoder = watched
+    try:
+        res = resolve_title("Cashier", index=index)
+        assert (res.status, codes(res, 1)) == ("clear", ["65100"])
+        assert watched.encoded == []
+        # Published under two unit groups: the meaning path still decides.
+        assert codes(resolve_title("welder", index=index), 1) == ["72106"]
+        assert watched.encoded == ["welder"]
+    finally:
+        hybrid.encoder = watched.encoder
+
+
+def test_exclusions_are_titles_of_the_unit_group_they_point_to(rows) -> None:
+    groups, _titles = rows
+    found = exclusion_titles(DATA_DIR, {g.noc for g in groups})
+    assert ExampleTitleRow("13112", "en", "Medical administrative assistants") in found
+    assert len(found) == len(set(found))  # listed under several groups: once
+    assert {t.noc for t in found} <= {g.noc for g in groups}  # never "See 1003 Managers ..."
 
 
 class CountingEncoder:

@@ -5,10 +5,13 @@ Source files (Statistics Canada, NOC 2021 V1.0, via data/SOURCES.md):
   are occupations a learner can hold.
 - ``noc2021/All examples.csv``: the example-title index. English and French columns are paired
   by row position, not as translations, so each column becomes its own list of titles.
+- ``noc2021/Exclusion(s).csv``: per unit group, the confusable titles that belong elsewhere,
+  "Receptionists  (See 14101 Receptionists)"; same layout, each column read on its own.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,7 @@ from knowledge.loaders.report import RowError
 CLASSES_FILE = Path("noc2021/classes.csv")
 EXAMPLES_FILE = Path("noc2021/All examples.csv")
 STRUCTURE_FILE = Path("noc2021/noc_structure_en.csv")
+EXCLUSIONS_FILE = Path("noc2021/Exclusion(s).csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +45,23 @@ class ExampleTitleRow:
     noc: str
     lang: Lang
     title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ExclusionRow:
+    excluded_from: str  # the unit group whose exclusions list the title
+    noc: str  # the class the title belongs to, as the line says (a unit group or higher)
+    lang: Lang
+    title: str  # "Medical administrative assistants"
+
+    @property
+    def names_unit_group(self) -> bool:
+        return _is_unit_group(self.noc)
+
+
+# "<title>  (See 14101 Receptionists)", "(Voir 14101 ...)": the last such reference.
+_SEE = re.compile(r"^(?P<title>.*\S)\s*\((?:See|Voir)\s+(?P<code>\d{4,5})\b[^()]*"
+                  r"(?:\([^()]*\)[^()]*)*\)\s*$", re.DOTALL)
 
 
 def _is_unit_group(code: str) -> bool:
@@ -91,3 +112,26 @@ def read_example_titles(path: Path) -> Iterator[ExampleTitleRow | RowError]:
                 yield ExampleTitleRow(code, "en", en)
             if fr:
                 yield ExampleTitleRow(code, "fr", fr)
+
+
+_COLUMNS: tuple[tuple[Lang, str], ...] = (("en", "name_english"), ("fr", "name_french"))
+
+
+def read_exclusions(path: Path) -> Iterator[ExclusionRow | RowError]:
+    """Yield one row per English and per French exclusion line that names where the title
+    belongs; a line without a "(See CODE ...)" reference is a ``RowError``."""
+    with read_rows(path) as rows:
+        for row in rows:
+            code = row.get("noc_code")
+            if not _is_unit_group(code):
+                yield row.error(f"bad NOC code {code!r}")
+                continue
+            for lang, column in _COLUMNS:
+                text = row.get(column)
+                if not text:
+                    continue
+                found = _SEE.match(text)
+                if found is None:
+                    yield row.error(f"{column}: no (See/Voir CODE) reference in {text[:60]!r}")
+                    continue
+                yield ExclusionRow(code, found["code"], lang, found["title"].strip())

@@ -7,8 +7,12 @@ and the classifier's most likely ones. Each candidate gets ``FEATURES`` and a sc
 titles that neither path had seen, and the evaluation titles of ``bench/resolver.py`` kept
 out of everything (``folds.py``). The softmax of the scores is the candidates' probability:
 
-* ``clear``: the best one is at least ``clear_from`` likely (calibrated by the training
-  script so that a clear answer is seldom wrong);
+* ``clear``: the best one is likely right: a logistic regression on CLEAR_FEATURES (how
+  sure the softmax is, whether the word path, the classifier and the nearest title agree,
+  whether the query is one of its titles word for word) says so at least ``clear_from``,
+  calibrated on a fold of titles that neither the paths nor the weights were learned from so
+  that a clear answer is seldom wrong; a query that is word for word a title of one unit
+  group only is clear without the meaning path (nothing to encode);
 * ``none``: no title word, or the text does not read as a job title (``title_from``, a
   logistic regression on QUERY_FEATURES: titles against what learners write that is none);
 * ``ambiguous`` otherwise: the assistant asks back among the candidates.
@@ -47,6 +51,24 @@ FEATURES = (
     "votes",          # the unit group's share of the neighbourhood
     "logprob",        # the classifier's log-probability / 10
     "prob",           # the classifier's probability
+    "exact",          # 1 when the query is one of its titles, word for word
+    "lexical_clear",  # 1 when the word path alone answers it clearly
+    "classifier_top",  # 1 when it is the classifier's most likely
+)
+CLEAR_FEATURES = (
+    "bias",
+    "best",             # the probability of the best candidate
+    "best_logit",       # ... as log-odds / 6, within +-1: 0.99 is much surer than 0.9
+    "margin",           # ... minus the second's
+    "exact",            # the query is one of the best candidate's titles, word for word
+    "exact_elsewhere",  # ... and of another unit group's too
+    "lexical_clear",    # the word path alone answers the best candidate clearly
+    "lexical_agrees",   # the word path's leader is the best candidate
+    "classifier_agrees",  # the classifier's most likely is the best candidate
+    "nearest_agrees",   # the nearest title in meaning is one of the best candidate's
+    "nearest_best",     # the best cosine with any title
+    "lexical_best",     # the best lexical score, 0-1
+    "words",            # how many words the reading has, up to 6, / 6
 )
 LEXICAL_LEADERS = 10
 SEMANTIC_LEADERS = 10
@@ -61,31 +83,41 @@ QUERY_FEATURES = (
     "votes_best",     # the largest share of the neighbourhood
     "words",          # how many words the reading has, up to 6, / 6
 )
-AGREED_FROM = 0.5  # the fused probability from which a clear lexical answer stays clear
 READING_TIE = 0.95  # readings of an abbreviation this close to the best answer: ask back
+
+
+def _sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
 @dataclass(frozen=True)
 class Reranker:
     weights: tuple[float, ...]  # of FEATURES: the candidates' score
-    clear_from: float  # probability of the best candidate from which the answer is clear
+    clear_weights: tuple[float, ...]  # of CLEAR_FEATURES: is the best candidate right
+    clear_from: float  # ... probability from which the answer is clear
     title_weights: tuple[float, ...]  # of QUERY_FEATURES: is the text a job title at all
     title_from: float  # probability under which it is not ("none")
+    exact_right: float = 0.99  # how often a word-for-word title of one unit group is right
     keep_from: float = 0.02  # candidates less likely than this are not shown
 
     @classmethod
     def load(cls, path: Path = WEIGHTS_FILE) -> Reranker:
         data = json.loads(path.read_text(encoding="utf-8"))
         if (tuple(data["features"]) != FEATURES
+                or tuple(data.get("clear_features", ())) != CLEAR_FEATURES
                 or tuple(data["query_features"]) != QUERY_FEATURES):
             raise ValueError(f"{path}: trained on other features; run "
                              "`python -m knowledge.resolver.train`")
-        return cls(tuple(float(w) for w in data["weights"]), float(data["clear_from"]),
-                   tuple(float(w) for w in data["title_weights"]), float(data["title_from"]))
+        return cls(tuple(float(w) for w in data["weights"]),
+                   tuple(float(w) for w in data["clear_weights"]), float(data["clear_from"]),
+                   tuple(float(w) for w in data["title_weights"]), float(data["title_from"]),
+                   float(data["exact_right"]))
 
     def title_probability(self, features: Sequence[float]) -> float:
-        z = float(np.dot(self.title_weights, features))
-        return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+        return _sigmoid(float(np.dot(self.title_weights, features)))
+
+    def clear_probability(self, features: Sequence[float]) -> float:
+        return _sigmoid(float(np.dot(self.clear_weights, features)))
 
 
 @dataclass(frozen=True)
@@ -96,13 +128,39 @@ class Scored:
     title: int  # the lexical index's title that matched; -1: the nearest in meaning
 
 
-def candidate_features(ranking: LexicalRanking, hits: SemanticHits, semantic: SemanticIndex
+def exact_key(text: str) -> str:
+    """A query or title as compared word for word: folded, small words and order kept."""
+    from knowledge.resolver.normalize import normalize
+
+    return " ".join(normalize(text).split())
+
+
+def exact_titles(index: TitleIndex) -> dict[str, frozenset[str]]:
+    """Every title of the index (each gender form, acronyms alone) -> its unit groups."""
+    from knowledge.resolver.normalize import gender_variants
+
+    out: dict[str, set[str]] = {}
+    for noc, published, text in zip(index.nocs, index.published, index.texts, strict=True):
+        for key in {exact_key(text), *map(exact_key, gender_variants(published))}:
+            out.setdefault(key, set()).add(noc)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def exact_nocs(ranking: LexicalRanking, titles: dict[str, frozenset[str]]) -> frozenset[str]:
+    """The unit groups one of whose titles the query is, word for word."""
+    return titles.get(exact_key(ranking.query), frozenset())
+
+
+def candidate_features(ranking: LexicalRanking, hits: SemanticHits, semantic: SemanticIndex,
+                       exact: frozenset[str] = frozenset()
                        ) -> list[tuple[str, tuple[float, ...], int]]:
     """The candidates of one query and their FEATURES (see the module docstring), with the
     lexical index's title that matched (-1: none, the semantic index names one)."""
     lexical = {noc: (score / 100.0, rank, eid)
                for rank, (score, _t, noc, eid, _o) in enumerate(ranking.scored[:LEXICAL_LEADERS])}
+    lexical_clear = ranking.scored[0][2] if ranking.status() == "clear" else None
     classes = semantic.classes
+    top_class = int(np.argmax(hits.logprob)) if len(hits.logprob) else -1
     out: list[tuple[str, tuple[float, ...], int]] = []
     for noc in dict.fromkeys([*lexical, *(classes[c] for c in hits.leaders)]):
         c = semantic.class_of.get(noc)
@@ -111,9 +169,31 @@ def candidate_features(ranking: LexicalRanking, hits: SemanticHits, semantic: Se
         logprob = float(hits.logprob[c]) if c is not None else -20.0
         votes = hits.votes.get(c, 0.0) if c is not None else 0.0
         features = (score, 1.0 if rank >= 0 else 0.0, 1.0 / (1 + rank) if rank >= 0 else 0.0,
-                    near, near - hits.best, votes, logprob / 10.0, math.exp(logprob))
+                    near, near - hits.best, votes, logprob / 10.0, math.exp(logprob),
+                    float(noc in exact), float(noc == lexical_clear), float(c == top_class))
         out.append((noc, features, eid))
     return out
+
+
+def clear_features(ranking: LexicalRanking, hits: SemanticHits, scored: Sequence[Scored],
+                   semantic: SemanticIndex, exact: frozenset[str]) -> tuple[float, ...]:
+    """CLEAR_FEATURES of one query (see ``Reranker.clear_probability``)."""
+    if not scored:
+        return (1.0,) + (0.0,) * (len(CLEAR_FEATURES) - 1)
+    best = scored[0]
+    second = scored[1].probability if len(scored) > 1 else 0.0
+    c = semantic.class_of.get(best.noc, -1)
+    nearest_class = hits.nearest_class
+    lexical_leader = ranking.scored[0][2] if ranking.scored else None
+    lexical_best = ranking.scored[0][0] / 100.0 if ranking.scored else 0.0
+    words = min(6, len(ranking.meaning.split())) / 6.0
+    x = dict(zip(FEATURES, best.features, strict=True))
+    p = min(max(best.probability, 0.0025), 0.9975)
+    return (1.0, best.probability, math.log(p / (1.0 - p)) / 6.0, best.probability - second,
+            x["exact"],
+            float(bool(exact - {best.noc})), x["lexical_clear"],
+            float(lexical_leader == best.noc), x["classifier_top"], float(nearest_class == c),
+            hits.best, lexical_best, words)
 
 
 def query_features(ranking: LexicalRanking, hits: SemanticHits, scored: Sequence[Scored]
@@ -138,10 +218,12 @@ class HybridResolver:
     """A semantic index, its encoder and the learned weights, attached to a TitleIndex."""
 
     def __init__(self, semantic: SemanticIndex, encoder: Encoder,
-                 reranker: Reranker | None = None) -> None:
+                 reranker: Reranker | None = None,
+                 titles: dict[str, frozenset[str]] | None = None) -> None:
         self.semantic = semantic
         self.encoder = encoder
         self.reranker = reranker or Reranker.load()
+        self.titles = titles or {}  # ``exact_titles`` of the index
 
     def resolve(self, index: TitleIndex, text: str, lang: Lang | None, top: int
                 ) -> Resolution:
@@ -152,43 +234,58 @@ class HybridResolver:
         """Resolve several titles, encoding them in one batch (``pathfinder resolve
         --batch``)."""
         rankings = [index.rank_lexical(text, lang, top) for text in texts]
-        # A text without a single title word is "none" whatever it means: not encoded.
-        wanted = [i for i, r in enumerate(rankings) if r.has_words and r.meaning.strip()]
+        exact = [exact_nocs(r, self.titles) for r in rankings]
+        out: dict[int, Resolution] = {}
+        for i, (ranking, nocs) in enumerate(zip(rankings, exact, strict=True)):
+            if not ranking.has_words or not ranking.meaning.strip():
+                out[i] = _none(ranking)  # no title word: "none" whatever it means
+            elif self.word_for_word(ranking, nocs):
+                out[i] = self._exact_answer(index, ranking)
+        wanted = [i for i in range(len(rankings)) if i not in out]
         vectors = self.encoder.encode([rankings[i].meaning for i in wanted])
-        by_query = dict(zip(wanted, self.semantic.search(vectors), strict=True))
-        out = []
-        for i, ranking in enumerate(rankings):
-            hits = by_query.get(i)
-            out.append(self._answer(index, ranking, hits, top) if hits else _none(ranking))
-        return out
+        for i, hits in zip(wanted, self.semantic.search(vectors), strict=True):
+            out[i] = self._answer(index, rankings[i], hits, top, exact[i])
+        return [out[i] for i in range(len(rankings))]
 
-    def score(self, ranking: LexicalRanking, hits: SemanticHits) -> list[Scored]:
+    @staticmethod
+    def word_for_word(ranking: LexicalRanking, exact: frozenset[str]) -> bool:
+        """The query is a title of one unit group only, that the word path also puts first
+        and clearly, with no second reading: nothing the meaning could add."""
+        return (len(exact) == 1 and not ranking.readings and bool(ranking.scored)
+                and ranking.scored[0][2] in exact and ranking.status() == "clear")
+
+    def score(self, ranking: LexicalRanking, hits: SemanticHits,
+              exact: frozenset[str] = frozenset()) -> list[Scored]:
         """The candidates of one query with their probability, most likely first."""
-        rows = candidate_features(ranking, hits, self.semantic)
+        rows = candidate_features(ranking, hits, self.semantic, exact)
         p = softmax_scores(self.reranker.weights, [f for _n, f, _t in rows])
         scored = [Scored(noc, float(prob), f, t) for (noc, f, t), prob in zip(rows, p,
                                                                           strict=True)]
         scored.sort(key=lambda s: (-s.probability, s.noc))
         return scored
 
+    def _exact_answer(self, index: TitleIndex, ranking: LexicalRanking) -> Resolution:
+        from knowledge.resolver.index import Candidate, Resolution
+
+        _score, _tie, noc, eid, _own = ranking.scored[0]
+        candidate = Candidate(noc, index._group_title(noc, ranking.lang),
+                              round(100.0 * self.reranker.exact_right, 1), index.published[eid])
+        return Resolution("clear", [candidate], ranking.query, ranking.lang)
+
     def _answer(self, index: TitleIndex, ranking: LexicalRanking, hits: SemanticHits,
-                top: int) -> Resolution:
+                top: int, exact: frozenset[str] = frozenset()) -> Resolution:
         from knowledge.resolver.index import Candidate, Resolution
 
         if not ranking.has_words:
             return _none(ranking)
-        scored = self.score(ranking, hits)
+        scored = self.score(ranking, hits, exact)
         if self.reranker.title_probability(query_features(ranking, hits, scored)) \
                 < self.reranker.title_from:
             return _none(ranking)
-        best = scored[0].probability
-        # Clear when the fused answer is sure, or when the word path is sure of the same unit
-        # group and the meaning does not disagree ("medical administrative assistant").
-        sure = best >= self.reranker.clear_from or (
-            best >= AGREED_FROM and ranking.status() == "clear"
-            and ranking.scored[0][2] == scored[0].noc)
-        status: Status = "clear" if sure else "ambiguous"
-        tied = _tied_readings(ranking)
+        confidence = self.reranker.clear_probability(
+            clear_features(ranking, hits, scored, self.semantic, exact))
+        status: Status = "clear" if confidence >= self.reranker.clear_from else "ambiguous"
+        tied = tied_readings(ranking)
         if len(tied) > 1:  # "ea": the educational or the executive assistant? Ask.
             status = "ambiguous"
             scored = ([s for s in scored if s.noc in tied]
@@ -206,7 +303,7 @@ class HybridResolver:
         return Resolution(status, candidates, ranking.query, ranking.lang)
 
 
-def _tied_readings(ranking: LexicalRanking) -> set[str]:
+def tied_readings(ranking: LexicalRanking) -> set[str]:
     """The best unit group of each reading of an abbreviation that answers (nearly) as well
     as the best one: two readings there mean the abbreviation alone cannot tell."""
     if not ranking.readings or not ranking.scored:
@@ -244,5 +341,5 @@ def attach(index: TitleIndex, encoder: Encoder | None = None,
 
     encoder = encoder or packaged_encoder()
     semantic = SemanticIndex.build(semantic_titles(index), encoder)
-    index.hybrid = HybridResolver(semantic, encoder, reranker)
+    index.hybrid = HybridResolver(semantic, encoder, reranker, exact_titles(index))
     return index

@@ -123,7 +123,8 @@ class SemanticHits:
     votes: dict[int, float]  # class -> its share of the query's neighbourhood (0-1)
     logprob: np.ndarray  # per class: the classifier's log-probability
     leaders: tuple[int, ...]  # classes of the nearest titles, then the classifier's, best first
-    sims: np.ndarray  # the cosine with every title (for the title shown)
+    query: np.ndarray  # the query's reduced vector (the title shown is found with it)
+    nearest_class: int  # the class of the nearest title
 
 
 class SemanticIndex:
@@ -180,26 +181,33 @@ class SemanticIndex:
         votes of the ``NEIGHBOURS`` nearest titles, and the ``leaders`` classes of each."""
         if len(vectors) == 0:
             return []
-        sims = self._reduce(vectors) @ self.reduced.T
+        queries = self._reduce(vectors)
+        sims = queries @ self.reduced.T
         logits = vectors @ self.weights + self.bias
         logits -= logits.max(axis=1, keepdims=True)
         logprob = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
         nearest = np.maximum.reduceat(sims, self.starts, axis=1)
         k = min(NEIGHBOURS, sims.shape[1])
+        c = min(leaders, logprob.shape[1])
         out = []
-        for row, near_row, lp in zip(sims, nearest, logprob, strict=True):
+        # Row by row: one row's temporaries stay in the CPU cache, a batch's would not.
+        for query, row, near_row, lp in zip(queries, sims, nearest, logprob, strict=True):
             near = np.argpartition(-row, k - 1)[:k]
             near = near[np.argsort(-row[near], kind="stable")]
-            best = float(row[near[0]])
+            near_sims = row[near]
+            best = float(near_sims[0])
+            weight = np.exp((near_sims - best) / VOTE_TEMPERATURE)
+            weight /= weight.sum()
+            owners = self.owner[near].tolist()
             votes: dict[int, float] = {}
-            for j in near:
-                c = int(self.owner[j])
-                votes[c] = votes.get(c, 0.0) + float(np.exp((row[j] - best) / VOTE_TEMPERATURE))
-            total = sum(votes.values()) or 1.0
-            by_meaning = list(dict.fromkeys(int(self.owner[j]) for j in near))[:leaders]
-            by_classifier = np.argsort(-lp, kind="stable")[:leaders].tolist()
-            out.append(SemanticHits(near_row, best, {c: v / total for c, v in votes.items()},
-                                    lp, tuple(dict.fromkeys(by_meaning + by_classifier)), row))
+            for owner, w in zip(owners, weight.tolist(), strict=True):
+                votes[owner] = votes.get(owner, 0.0) + w
+            by_meaning = list(votes)[:leaders]  # in order of first appearance: nearest first
+            top = np.argpartition(-lp, c - 1)[:c]
+            by_classifier = top[np.argsort(-lp[top], kind="stable")].tolist()
+            out.append(SemanticHits(near_row, best, votes, lp,
+                                    tuple(dict.fromkeys(by_meaning + by_classifier)), query,
+                                    owners[0]))
         return out
 
     def nearest_title(self, hits: SemanticHits, noc: str) -> str:
@@ -207,7 +215,7 @@ class SemanticIndex:
         c = self.class_of[noc]
         start = int(self.starts[c])
         end = int(self.starts[c + 1]) if c + 1 < len(self.starts) else len(self.titles)
-        return self.titles[start + int(np.argmax(hits.sims[start:end]))][1]
+        return self.titles[start + int(np.argmax(self.reduced[start:end] @ hits.query))][1]
 
 
 def _pca(vectors: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:

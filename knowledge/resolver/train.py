@@ -2,19 +2,25 @@
 
     .venv/bin/python -m knowledge.resolver.train            # writes knowledge/resolver/rerank.json
 
-The two paths are built from the titles of folds 2-19 (``folds.py``); the titles of fold 1
-are the queries, as published and as typed (``typing_noise.py``: typos, abbreviations, "I
-work as a"), each labelled with every unit group it is published under, so the re-ranker
-learns how to weigh words and meaning on titles neither path has seen. Fold 0 (the
-evaluation titles of ``bench/resolver.py``) is read by nothing here.
+The two paths are built from the titles of folds 3-19 (``folds.py``) and NOC's exclusions
+(``exclusions.py``, through the same folds). The queries, each labelled with every unit group
+its title is published under, are as published and as typed (``typing_noise.py``: typos,
+abbreviations, "I work as a"; ``TYPED`` versions each):
+
+* fold 1 titles, unseen by both paths, and a sample of titles the paths hold (a learner often
+  types a published title): the re-ranker learns how to weigh words and meaning on them, and
+  the clear model (is the best candidate right?) is fitted on them;
+* fold 2 titles and another sample of held titles: ``clear_from`` is the lowest probability
+  of the clear model at which the clear answers there are right at least ``CLEAR_PRECISION``
+  of the time (calibrated on queries none of the weights was fitted on).
+
+Fold 0 (the evaluation titles of ``bench/resolver.py``) is read by nothing here.
 
 The weights maximise the likelihood of the right candidates under the softmax of one query's
-candidates (a conditional logit, Adam, L2). ``clear_from`` is the lowest probability at which
-the clear answers of the training queries are right at least ``CLEAR_PRECISION`` of the
-time. Whether a text is a job title at all is a logistic regression on QUERY_FEATURES: the
-training titles against what learners write that is no title (the examples of the NLU
-intents in ``NOT_TITLES``: greetings, thanks, questions, constraints); ``title_from`` keeps
-``TITLES_KEPT`` of the titles.
+candidates (a conditional logit, Adam, L2). Whether a text is a job title at all is a logistic
+regression on QUERY_FEATURES: the training titles against what learners write that is no
+title (the examples of the NLU intents in ``NOT_TITLES``: greetings, thanks, questions,
+constraints); ``title_from`` keeps ``TITLES_KEPT`` of the titles.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import re
 import sys
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,26 +46,34 @@ from knowledge.loaders.noc import (
     read_example_titles,
     read_unit_groups,
 )
-from knowledge.resolver.folds import EVALUATION, RERANKER, fold_of
+from knowledge.resolver.exclusions import exclusion_titles
+from knowledge.resolver.folds import CALIBRATION, EVALUATION, RERANKER, fold_of
 from knowledge.resolver.hybrid import (
+    CLEAR_FEATURES,
     FEATURES,
     QUERY_FEATURES,
     WEIGHTS_FILE,
     HybridResolver,
     Reranker,
     candidate_features,
+    clear_features,
+    exact_nocs,
+    exact_titles,
     query_features,
     semantic_titles,
     softmax_scores,
+    tied_readings,
 )
-from knowledge.resolver.index import TitleIndex
+from knowledge.resolver.index import LexicalRanking, TitleIndex
 from knowledge.resolver.normalize import fold
-from knowledge.resolver.semantic import SemanticIndex, packaged_encoder
+from knowledge.resolver.semantic import SemanticHits, SemanticIndex, packaged_encoder
 from knowledge.resolver.typing_noise import noisy_query, reverse_abbreviations
 from knowledge.settings import PROJECT_ROOT, data_dir
 
-CLEAR_PRECISION = 0.97
+CLEAR_PRECISION = 0.96  # on NOC titles; on what people type (titles.yml dev) about 97%
 TITLES_KEPT = 0.99
+TYPED = 2  # typed versions of each query title
+HELD_SAMPLE = 0.25  # held titles added to a fold's queries, per title of the fold
 NLU_DIR = PROJECT_ROOT / "nlu" / "intents"
 NOT_TITLES = frozenset({
     "greet", "goodbye", "thanks", "affirm", "deny", "help", "bot_challenge", "chitchat",
@@ -80,6 +95,12 @@ def load_rows(root: Path | None = None) -> tuple[list[UnitGroupRow], list[Exampl
     return groups, titles
 
 
+def index_titles(titles: Sequence[ExampleTitleRow], root: Path | None = None
+                 ) -> list[ExampleTitleRow]:
+    """What the paths are built from: the example titles and the exclusion titles."""
+    return [*titles, *exclusion_titles(root or data_dir())]
+
+
 def published_under(titles: Sequence[ExampleTitleRow]) -> dict[str, frozenset[str]]:
     """Folded title -> every unit group that publishes it (a query's right answers)."""
     nocs: dict[str, set[str]] = defaultdict(set)
@@ -94,26 +115,40 @@ def build_paths(groups: Sequence[UnitGroupRow], titles: Sequence[ExampleTitleRow
     kept = [t for t in titles if fold_of(t.title) not in left_out]
     index = TitleIndex.build(groups, kept)
     encoder = packaged_encoder()
-    untrained = Reranker(tuple(0.0 for _ in FEATURES), 1.0, tuple(0.0 for _ in QUERY_FEATURES),
-                         0.0)
+    untrained = Reranker(tuple(0.0 for _ in FEATURES), tuple(0.0 for _ in CLEAR_FEATURES), 1.0,
+                         tuple(0.0 for _ in QUERY_FEATURES), 0.0)
     index.hybrid = HybridResolver(SemanticIndex.build(semantic_titles(index), encoder), encoder,
-                                  untrained)
+                                  untrained, exact_titles(index))
     return index
 
 
 def typed_versions(titles: Sequence[ExampleTitleRow], labels: dict[str, frozenset[str]],
-                   seed: int = 1) -> list[ExampleTitleRow]:
-    """One typed version of each title, labelled (through ``labels``) as the title is."""
+                   seed: int = 1, versions: int = 1) -> list[ExampleTitleRow]:
+    """``versions`` typed versions of each title, labelled (through ``labels``) as the title
+    is."""
     rng = random.Random(seed)
     reverse = {lang: reverse_abbreviations(lang) for lang in ("en", "fr")}
     out = []
-    for t in titles:
-        typed, _noise = noisy_query(t.title, t.lang, rng, reverse[t.lang])
-        key = " ".join(fold(typed).split())
-        if key not in labels:  # a typo that made another published title is left out
-            labels[key] = labels[" ".join(fold(t.title).split())]
-            out.append(ExampleTitleRow(t.noc, t.lang, typed))
+    for _ in range(versions):
+        for t in titles:
+            typed, _noise = noisy_query(t.title, t.lang, rng, reverse[t.lang])
+            key = " ".join(fold(typed).split())
+            if key not in labels:  # a typo that made another published title is left out
+                labels[key] = labels[" ".join(fold(t.title).split())]
+                out.append(ExampleTitleRow(t.noc, t.lang, typed))
     return out
+
+
+def fold_queries(titles: Sequence[ExampleTitleRow], labels: dict[str, frozenset[str]],
+                 fold_number: int, held: Sequence[ExampleTitleRow], seed: int
+                 ) -> list[ExampleTitleRow]:
+    """The titles of one fold and a sample of ``held`` (titles the paths hold), each as
+    published and ``TYPED`` times as typed."""
+    published = [t for t in titles if fold_of(t.title) == fold_number]
+    rng = random.Random(seed)
+    sample = rng.sample(list(held), min(len(held), int(HELD_SAMPLE * len(published))))
+    both = published + sample
+    return both + typed_versions(both, labels, seed, TYPED)
 
 
 def not_titles(nlu_dir: Path = NLU_DIR) -> list[str]:
@@ -164,22 +199,60 @@ def fit_binary(positives: Sequence[Sequence[float]], negatives: Sequence[Sequenc
     return w
 
 
-def feature_rows(index: TitleIndex, queries: Sequence[ExampleTitleRow],
-                 labels: dict[str, frozenset[str]]) -> tuple[Rows, list[float]]:
-    """Per query: its candidates' features and which are right; and its best cosine."""
+@dataclass
+class QueryRun:
+    """One training query through both paths: what the weights are fitted on."""
+
+    ranking: LexicalRanking
+    hits: SemanticHits
+    exact: frozenset[str]
+    right: frozenset[str]
+    candidates: list[tuple[str, tuple[float, ...], int]]
+
+    @property
+    def row(self) -> tuple[list[tuple[float, ...]], list[bool]]:
+        return [f for _n, f, _t in self.candidates], [n in self.right
+                                                     for n, _f, _t in self.candidates]
+
+
+def run_queries(index: TitleIndex, queries: Sequence[ExampleTitleRow],
+                labels: dict[str, frozenset[str]], batch: int = 512) -> list[QueryRun]:
     hybrid = index.hybrid
     assert hybrid is not None
-    rankings = [index.rank_lexical(q.title, q.lang) for q in queries]
-    vectors = hybrid.encoder.encode([r.meaning for r in rankings])
-    hits = hybrid.semantic.search(vectors)
-    rows: Rows = []
-    best: list[float] = []
-    for q, ranking, hit in zip(queries, rankings, hits, strict=True):
-        right = labels[" ".join(fold(q.title).split())]
-        cands = candidate_features(ranking, hit, hybrid.semantic)
-        rows.append(([f for _n, f, _t in cands], [n in right for n, _f, _t in cands]))
-        best.append(hit.best)
-    return rows, best
+    out: list[QueryRun] = []
+    for start in range(0, len(queries), batch):
+        part = queries[start:start + batch]
+        rankings = [index.rank_lexical(q.title, q.lang) for q in part]
+        vectors = hybrid.encoder.encode([r.meaning for r in rankings])
+        for q, ranking, hit in zip(part, rankings, hybrid.semantic.search(vectors),
+                                   strict=True):
+            exact = exact_nocs(ranking, hybrid.titles)
+            out.append(QueryRun(ranking, hit, exact, labels[" ".join(fold(q.title).split())],
+                                candidate_features(ranking, hit, hybrid.semantic, exact)))
+    return out
+
+
+def clear_rows(runs: Sequence[QueryRun], hybrid: HybridResolver
+               ) -> list[tuple[tuple[float, ...], bool, bool]]:
+    """Per query: CLEAR_FEATURES under the hybrid's weights, whether the best candidate is
+    right, and whether the status can be clear at all (no tied readings, not answered word
+    for word before the meaning path)."""
+    out = []
+    for run in runs:
+        scored = hybrid.score(run.ranking, run.hits, run.exact)
+        features = clear_features(run.ranking, run.hits, scored, hybrid.semantic, run.exact)
+        right = bool(scored) and scored[0].noc in run.right
+        open_ = (len(tied_readings(run.ranking)) <= 1
+                 and not hybrid.word_for_word(run.ranking, run.exact))
+        out.append((features, right, open_))
+    return out
+
+
+def exact_precision(runs: Sequence[QueryRun], hybrid: HybridResolver) -> tuple[float, int]:
+    """How often the word-for-word answer is right, and over how many queries."""
+    answered = [run.ranking.scored[0][2] in run.right for run in runs
+                if hybrid.word_for_word(run.ranking, run.exact)]
+    return (sum(answered) + 1) / (len(answered) + 2), len(answered)  # Laplace: never 1.0
 
 
 def fit(rows: Rows, l2: float = _L2, steps: int = _STEPS) -> list[float]:
@@ -203,16 +276,12 @@ def fit(rows: Rows, l2: float = _L2, steps: int = _STEPS) -> list[float]:
     return [float(x) for x in w]
 
 
-def calibrate(rows: Rows, weights: Sequence[float], precision: float = CLEAR_PRECISION
+def calibrate(scored: Sequence[tuple[float, bool]], precision: float = CLEAR_PRECISION
               ) -> tuple[float, list[tuple[float, float, float]]]:
-    """The lowest top probability whose clear answers are right ``precision`` of the time,
-    and the trade-off (threshold, share clear, precision of clear) for the report."""
-    tops = []
-    for x, y in rows:
-        probabilities = softmax_scores(weights, x)
-        k = int(np.argmax(probabilities))
-        tops.append((float(probabilities[k]), bool(y[k])))
-    tops.sort(reverse=True)
+    """The lowest probability whose clear answers (``scored``: probability, is it right) are
+    right ``precision`` of the time, and the trade-off (threshold, share clear, precision of
+    clear) for the report."""
+    tops = sorted(scored, reverse=True)
     table = []
     chosen = 1.0
     right = 0
@@ -237,37 +306,58 @@ def accuracy(rows: Rows, weights: Sequence[float]) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=WEIGHTS_FILE)
+    parser.add_argument("--precision", type=float, default=CLEAR_PRECISION)
     args = parser.parse_args(argv)
     groups, titles = load_rows()
     labels = published_under(titles)
-    index = build_paths(groups, titles, {EVALUATION, RERANKER})
-    published = [t for t in titles if fold_of(t.title) == RERANKER]
-    queries = published + typed_versions(published, labels)
-    rows, _best = feature_rows(index, queries, labels)
+    left_out = {EVALUATION, RERANKER, CALIBRATION}
+    index = build_paths(groups, index_titles(titles), left_out)
+    hybrid = index.hybrid
+    assert hybrid is not None
+    held = [t for t in titles if fold_of(t.title) not in left_out]
+    half = len(held) // 2  # the held samples of the two folds do not overlap
+    fit_queries = fold_queries(titles, labels, RERANKER, held[:half], 1)
+    calibration_queries = fold_queries(titles, labels, CALIBRATION, held[half:], 2)
+    fit_runs = run_queries(index, fit_queries, labels)
+    calibration_runs = run_queries(index, calibration_queries, labels)
+    rows = [run.row for run in fit_runs]
     weights = fit(rows)
-    clear_from, table = calibrate(rows, weights)
     top1, top3 = accuracy(rows, weights)
-    assert index.hybrid is not None
-    index.hybrid.reranker = Reranker(tuple(weights), clear_from,
-                                     tuple(0.0 for _ in QUERY_FEATURES), 0.0)
-    positives = title_rows(index, [q.title for q in queries], None)
+    hybrid.reranker = Reranker(tuple(weights), tuple(0.0 for _ in CLEAR_FEATURES), 1.0,
+                               tuple(0.0 for _ in QUERY_FEATURES), 0.0)
+    fitted = [(x, ok) for x, ok, open_ in clear_rows(fit_runs, hybrid) if open_]
+    clear_weights = fit_binary([x for x, ok in fitted if ok], [x for x, ok in fitted if not ok])
+
+    def sigmoid(w: np.ndarray, row: Sequence[float]) -> float:
+        return 1.0 / (1.0 + float(np.exp(-np.clip(np.dot(w, row), -30, 30))))
+
+    held_out = [(sigmoid(clear_weights, x), ok)
+                for x, ok, open_ in clear_rows(calibration_runs, hybrid) if open_]
+    clear_from, table = calibrate(held_out, args.precision)
+    exact_right, exact_n = exact_precision([*fit_runs, *calibration_runs], hybrid)
+
+    positives = [query_features(run.ranking, run.hits,
+                                hybrid.score(run.ranking, run.hits, run.exact))
+                 for run in fit_runs if run.ranking.has_words and run.ranking.meaning.strip()]
     negatives = title_rows(index, not_titles())
     title_weights = fit_binary(positives, negatives)
-
-    def probability(row: Sequence[float]) -> float:
-        return 1.0 / (1.0 + float(np.exp(-np.clip(np.dot(title_weights, row), -30, 30))))
-
-    title_from = float(np.quantile([probability(r) for r in positives], 1.0 - TITLES_KEPT))
-    rejected = np.mean([probability(r) < title_from for r in negatives])
-    print(f"{len(queries)} training queries (fold {RERANKER}: {len(published)} titles as "
-          f"published, the others as typed); fold {EVALUATION} unused")
+    title_from = float(np.quantile([sigmoid(title_weights, r) for r in positives],
+                                   1.0 - TITLES_KEPT))
+    rejected = np.mean([sigmoid(title_weights, r) < title_from for r in negatives])
+    print(f"{len(fit_queries)} training queries (fold {RERANKER} and held titles, as published "
+          f"and typed), {len(calibration_queries)} calibration queries (fold {CALIBRATION} and "
+          f"other held titles); fold {EVALUATION} unused")
     print(f"training fit: top-1 {top1:.3f}, top-3 {top3:.3f}")
     for feature, w in zip(FEATURES, weights, strict=True):
         print(f"  {feature:14} {w:+.3f}")
-    print("  top probability >= : share clear, right when clear")
+    print("is the best right:")
+    for feature, w in zip(CLEAR_FEATURES, clear_weights, strict=True):
+        print(f"  {feature:18} {w:+.3f}")
+    print(f"  calibration (fold {CALIBRATION}), probability >= : share clear, right when clear")
     for p, share, prec in table:
         print(f"  {p:.3f}: {share:.2f}, {prec:.3f}")
-    print(f"clear_from {clear_from:.3f} (clear answers right >= {CLEAR_PRECISION:.0%})")
+    print(f"clear_from {clear_from:.3f} (clear answers right >= {args.precision:.0%}); word for "
+          f"word: {exact_n} queries, right {exact_right:.3f}")
     print(f"is it a title: {len(positives)} titles, {len(negatives)} other texts; title_from "
           f"{title_from:.3f} keeps {TITLES_KEPT:.0%} of titles, turns down {rejected:.1%} of "
           "the other texts")
@@ -275,10 +365,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {feature:16} {w:+.3f}")
     args.out.write_text(json.dumps({
         "about": "Learned by `python -m knowledge.resolver.train` (see its docstring); "
-                 f"{len(published)} fold-{RERANKER} titles as published and "
-                 f"{len(queries) - len(published)} as typed, fold {EVALUATION} never read.",
+                 f"{len(fit_queries)} fold-{RERANKER} and held titles as published and typed, "
+                 f"calibrated on {len(calibration_queries)} fold-{CALIBRATION} ones, "
+                 f"fold {EVALUATION} never read.",
         "features": list(FEATURES), "weights": [round(float(w), 5) for w in weights],
-        "clear_from": round(clear_from, 4),
+        "clear_features": list(CLEAR_FEATURES),
+        "clear_weights": [round(float(w), 5) for w in clear_weights],
+        "clear_from": round(clear_from, 4), "clear_precision": args.precision,
+        "exact_right": round(exact_right, 4),
         "query_features": list(QUERY_FEATURES),
         "title_weights": [round(float(w), 5) for w in title_weights],
         "title_from": round(title_from, 4),
