@@ -29,11 +29,12 @@ from knowledge.explainer import (
     explain_skills_intro,
 )
 from knowledge.payload import recommendations_payload
-from knowledge.recommender import ProgramMatch, satisfies
-from knowledge.skill_search import programs_for_skills, programs_in_sector, resolve_skills, sectors
+from knowledge.recommender import ProgramMatch, recommend, satisfies
+from knowledge.skill_search import programs_in_sector, resolve_skills, sectors
 
 MAX_PROGRAMS = 5
-SEARCH_DEPTH = 40  # programs fetched before the employer's constraints are applied
+SEARCH_DEPTH = 40  # a sector's programs fetched before the employer's constraints are applied
+CLOSEST = 3        # the closest shown when none meets the employer's constraints
 
 
 def _matching_sector(session: Session, text: str | None, lang: Lang) -> str | None:
@@ -69,9 +70,12 @@ class ActionSearchBySkill(PathfinderAction):
                 turn.respond("utter_ask_skill")
                 return []
             matches = resolve_skills(session, query, turn.lang)
-            found = programs_for_skills(session, [m.id for m in matches], turn.lang,
-                                        limit=SEARCH_DEPTH) if matches else []
-            if not found:
+            # The learner's ranking by topic (knowledge.recommender): the programs about the
+            # skill that meet the limits, else the closest ones without them.
+            recs = recommend(session, target_noc=None, current_noc=None, goal=None,
+                             constraints=wanted, lang=turn.lang, limit=MAX_PROGRAMS,
+                             topic=query) if matches else None
+            if recs is None or not (recs.programs or recs.alternatives):
                 buttons = sector_buttons(session, turn.lang)
                 if skill:
                     turn.respond("utter_no_skill_programs", buttons=buttons,
@@ -80,10 +84,12 @@ class ActionSearchBySkill(PathfinderAction):
                     turn.respond("utter_no_skill_programs_unnamed", buttons=buttons)
                 return [SlotSet("skill", None)]
             intro = explain_skills_intro([m.name for m in matches], turn.lang)
-            return self._present(turn, session, found, wanted, intro, skill)
+            if recs.programs:
+                return self._list(turn, recs.programs, intro, skill)
+            return self._closest(turn, recs.alternatives[:CLOSEST], wanted, skill)
 
-    @staticmethod
-    def _present(turn: Turn, session: Session, found: Sequence[ProgramMatch],
+    @classmethod
+    def _present(cls, turn: Turn, session: Session, found: Sequence[ProgramMatch],
                  wanted: Constraints, intro: str, skill: str | None) -> list[EventType]:
         if not found:
             turn.respond("utter_no_sector_programs")
@@ -91,18 +97,27 @@ class ActionSearchBySkill(PathfinderAction):
         # An employer's "online" or "under $1,000" counts as much as a learner's.
         programs = [m for m in found if _fits(session, m, wanted)][:MAX_PROGRAMS]
         if not programs:
-            closest = found[:3]
-            turn.list_programs(
-                explain_closest_programs(wanted, turn.lang),
-                [f"- {explain_program_for_employers(m, turn.lang)}" for m in closest],
-                recommendations_payload(lang=turn.lang, occupation=None, target_occupation=None,
-                                        programs=(), wage=None, outlook=None,
-                                        alternatives=closest))
-            return [SlotSet("skill", skill)]
+            return cls._closest(turn, found[:CLOSEST], wanted, skill)
+        return cls._list(turn, programs, intro, skill)
+
+    @staticmethod
+    def _closest(turn: Turn, closest: Sequence[ProgramMatch], wanted: Constraints,
+                 skill: str | None) -> list[EventType]:
+        turn.list_programs(
+            explain_closest_programs(wanted, turn.lang),
+            [f"- {explain_program_for_employers(m, turn.lang)}" for m in closest],
+            recommendations_payload(lang=turn.lang, occupation=None, target_occupation=None,
+                                    programs=(), wage=None, outlook=None,
+                                    alternatives=tuple(closest)))
+        return [SlotSet("skill", skill)]
+
+    @staticmethod
+    def _list(turn: Turn, programs: Sequence[ProgramMatch], intro: str, skill: str | None
+              ) -> list[EventType]:
         lines = [f"{n}. {explain_program_for_employers(match, turn.lang)}"
                  for n, match in enumerate(programs, start=1)]
         turn.list_programs(intro, lines, recommendations_payload(
-            lang=turn.lang, occupation=None, target_occupation=None, programs=programs,
+            lang=turn.lang, occupation=None, target_occupation=None, programs=tuple(programs),
             wage=None, outlook=None))
         return [SlotSet("last_program_ids", [match.id for match in programs]),
                 SlotSet("skill", skill)]

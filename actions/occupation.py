@@ -26,6 +26,7 @@ from actions.context import (
     shown_back,
     slot_text,
 )
+from knowledge.fields import read_target
 from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
 from knowledge.reading import JobMention, find_jobs
@@ -158,13 +159,16 @@ def choices(session: Session, resolution: Resolution, lang: Lang, exclude: str |
 
 @dataclass
 class TargetStep:
-    """What became of the job the learner wants: slot events, the NOC when known, and, when
-    the title could mean several jobs, the question: the title as typed (safe to show) and
-    the buttons to ask with."""
+    """What became of the job (or field) the learner wants: slot events, the NOC when known,
+    the topic to rank programs by when they want a field or skill ("machine learning"), and,
+    when the words could mean several jobs, the question: the words as typed (safe to show)
+    and the buttons to ask with. ``named``: the target was named in this message."""
 
     events: list[EventType] = field(default_factory=list)
     noc: str | None = None
     question: tuple[str, list[dict[str, Any]]] | None = None
+    topic: str | None = None
+    named: bool = False
 
     def ask(self, turn: Turn) -> None:
         if self.question is not None:
@@ -172,36 +176,64 @@ class TargetStep:
             turn.respond("utter_ask_which_target", buttons=buttons, quoted=quoted)
 
 
+def target_choices(session: Session, pairs: Sequence[tuple[str, str]], lang: Lang,
+                   exclude: str | None = None) -> list[Choice]:
+    """(NOC, title) pairs as target buttons, titles in the conversation's language."""
+    found = [Choice(noc, occupation_title(session, noc, lang) or title, True)
+             for noc, title in pairs if noc != exclude and known_noc(session, noc)]
+    return found[:MAX_BUTTONS]
+
+
 def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetStep:
-    """target_job (the job they want) -> target_noc: from this message's entity, or from the
-    slot while target_noc is unknown (a goal turn, "I want to become an electrician", is
-    answered before the job is known, and a target waits while the current job is asked back).
-    ``exclude``: the learner's own job, which is not the one they want to move into."""
+    """target_job (the job or field they want) -> target_noc, or the topic to rank programs
+    by: from this message's entity or words, or from the slot while target_noc is unknown (a
+    goal turn, "I want to become an electrician", is answered before the job is known, and a
+    target waits while the current job is asked back). knowledge.fields decides what the
+    words mean. ``exclude``: the learner's own job, which is not the one they want."""
     tracker = turn.tracker
     slot_noc = known_noc(session, slot_text(tracker, "target_noc"))
     text = latest_text(tracker)
     target = None if is_button_payload(text) else latest_entity(tracker, "target_job")
-    if target is None and not is_button_payload(text) and text.strip():
+    wanted = None
+    if not is_button_payload(text) and text.strip():
         _current, wanted = jobs_named(text, turn.lang)
-        if wanted is not None and wanted.nocs:  # a job named after "want to become" & co.
-            target = wanted.text
+        if target is None and wanted is not None and (wanted.nocs or wanted.skill):
+            target = wanted.text  # a job or field named after "want to become", "get into"
+    # Said as a field ("get into", "learn ..."), or as a job no occupation is sure of.
+    is_field = wanted is not None and wanted.skill is not None and target is not None and (
+        target in wanted.text or wanted.text in target)
     from_this_message = target is not None
     if target is None and slot_noc is None:
         target = slot_text(tracker, "target_job")
     if target is None:
-        return TargetStep(noc=slot_noc)
+        return TargetStep(noc=slot_noc, topic=slot_text(tracker, "skill"))
     resolution = resolve_title(target, lang=_sure_language(tracker))
-    found = choices(session, resolution, turn.lang, exclude=exclude, is_target=True)
+    reading = read_target(session, target, turn.lang, resolution=resolution,
+                          is_field=is_field, exclude=exclude)
     forget = [SlotSet("target_noc", None)] if slot_noc else []
-    if resolution.status == "none" or not found:
-        if not from_this_message:
-            return TargetStep()
-        turn.respond("utter_target_not_found", quoted=shown_back(target))
-        return TargetStep(forget)
-    if resolution.status == "clear" or len(found) == 1:
-        noc = found[0].noc
-        return TargetStep([] if noc == slot_noc else [SlotSet("target_noc", noc)], noc)
-    return TargetStep(forget, None, (shown_back(target), [c.button() for c in found]))
+    # A topic named now replaces the one remembered; an occupation named now ends it.
+    topic_events: list[EventType] = (
+        [SlotSet("skill", reading.topic)] if from_this_message and reading.topic else
+        [SlotSet("skill", None)] if from_this_message and slot_text(tracker, "skill") else [])
+    if reading.status == "topic":
+        noc = known_noc(session, reading.noc)
+        events = [*topic_events, *([] if noc == slot_noc else [SlotSet("target_noc", noc)])]
+        return TargetStep(events, noc, None, reading.topic, from_this_message)
+    found = target_choices(session, reading.choices, turn.lang, exclude) if \
+        reading.status == "ask" else []
+    noc = known_noc(session, reading.noc) if reading.status == "occupation" else (
+        found[0].noc if len(found) == 1 else None)
+    if noc is not None:
+        events = [*topic_events, *([] if noc == slot_noc else [SlotSet("target_noc", noc)])]
+        return TargetStep(events, noc, named=from_this_message)
+    if found:
+        return TargetStep([*forget, *topic_events], None,
+                          (shown_back(target), [c.button() for c in found]),
+                          named=from_this_message)
+    if not from_this_message:
+        return TargetStep()
+    turn.respond("utter_target_not_found", quoted=shown_back(target))
+    return TargetStep([*forget, *topic_events], named=True)
 
 
 @dataclass
@@ -242,8 +274,10 @@ def resolve_job(turn: Turn, session: Session) -> JobStep:
         return JobStep([*events, SlotSet("noc", None)], False)
 
     if query is None or resolution is None:
-        if target.question is None and (target.noc or slot_text(tracker, "current_noc")):
-            # "I want to become a welder": the job they want is enough to go on.
+        if target.question is None and (target.noc or target.topic
+                                        or slot_text(tracker, "current_noc")):
+            # "I want to become a welder", "I want to learn machine learning": the job or
+            # the field they want is enough to go on.
             return JobStep(events, True)
         if target.question is not None:
             target.ask(turn)

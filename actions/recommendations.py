@@ -15,12 +15,13 @@ from actions.context import (
     Turn,
     knowledge_session,
     known_noc,
+    shown_back,
     slot_list,
     slot_text,
     user_constraints,
 )
 from actions.labour_market import describe_current_wage, wage_region
-from actions.occupation import TargetStep, resolve_job, resolve_target
+from actions.occupation import TargetStep, resolve_job, resolve_target, sector_buttons
 from knowledge.constraints import GOALS, Constraints, Goal
 from knowledge.explainer import (
     explain_cheaper_intro,
@@ -45,6 +46,8 @@ class Learner:
         self.target: TargetStep = resolve_target(turn, session, exclude=self.current_noc)
         self.events: list[EventType] = self.target.events
         self.target_noc = self.target.noc
+        # A field or skill they want ("machine learning"): programs teaching it come first.
+        self.topic = self.target.topic
         goal = slot_text(tracker, "goal")
         self.goal: Goal | None = cast(Goal, goal) if goal in GOALS else None
         self.constraints = user_constraints(tracker)
@@ -171,7 +174,7 @@ def recommend_step(turn: Turn, session: Session) -> list[EventType]:
         # "I want to become a technician": which one, before any list.
         learner.target.ask(turn)
         return learner.events
-    if learner.main_noc is None:
+    if learner.main_noc is None and learner.topic is None:
         turn.respond("utter_ask_job_title")
         return learner.events
     return _first_list(turn, session, learner)
@@ -179,7 +182,13 @@ def recommend_step(turn: Turn, session: Session) -> list[EventType]:
 
 def _first_list(turn: Turn, session: Session, learner: Learner) -> list[EventType]:
     recs = recommend(session, target_noc=learner.target_noc, current_noc=learner.current_noc,
-                     goal=learner.goal, constraints=learner.constraints, lang=turn.lang, limit=5)
+                     goal=learner.goal, constraints=learner.constraints, lang=turn.lang, limit=5,
+                     topic=learner.topic)
+    if learner.main_noc is None and learner.topic and not (recs.programs or recs.alternatives):
+        # A field no program teaches, and no job to fall back on: say so, offer the sectors.
+        turn.respond("utter_no_skill_programs", buttons=sector_buttons(session, turn.lang),
+                     quoted=shown_back(learner.topic))
+        return learner.events
     intro = _intro(turn, session, learner, recs.programs, learner.constraints)
     return present(turn, session, learner, recs, intro)
 
@@ -194,7 +203,7 @@ class ActionShowCheaper(PathfinderAction):
         with knowledge_session() as session:
             learner = Learner(turn, session)
             if not learner.shown_ids:
-                if learner.main_noc is None:
+                if learner.main_noc is None and learner.topic is None:
                     turn.respond("utter_ask_job_title")
                     return learner.events
                 # Nothing shown yet: the cheapest-first question starts with a first list.
@@ -202,7 +211,7 @@ class ActionShowCheaper(PathfinderAction):
             recs = cheaper(session, previous_ids=learner.shown_ids,
                            target_noc=learner.target_noc, current_noc=learner.current_noc,
                            goal=learner.goal, constraints=learner.constraints,
-                           lang=turn.lang, limit=5)
+                           lang=turn.lang, limit=5, topic=learner.topic)
             if not recs.programs:
                 turn.respond("utter_nothing_cheaper")
                 # The list shown before is still the one to compare with.

@@ -2,15 +2,17 @@
 
     .venv/bin/python bench/relevance.py              # test split first, then dev
     .venv/bin/python bench/relevance.py --errors dev # and the dev requests' unrelated programs
+    .venv/bin/python bench/relevance.py --split dev  # the dev split only (while tuning)
 
 Each request (a learner's or an employer's, EN or FR) was judged by hand, by an agent
 session acting as the annotator, against the whole sample catalog:
 the programs that teach what it asks for (``relevant``) and the best fits
 (``highly``); every other program is judged not relevant. The request goes through what the
 chat does with a first message: ``knowledge.reading.read_message`` (jobs, field or skill,
-constraints), then ``recommend`` for a known occupation, else the employer search for the
-field or skill (as actions/employer.py: its programs meeting the constraints, else the three
-closest without them). Figures:
+constraints), ``knowledge.fields.read_target`` for the job or field wanted, then
+``recommend`` with the topic and occupation (its programs meeting the constraints, else the
+closest relevant ones without them), as actions/recommendations.py and actions/employer.py
+do. Figures:
 
 * precision@5: relevant programs among those shown (at most 5), averaged over requests that
   show any; a request whose list is empty by judgement is right when nothing is shown;
@@ -28,25 +30,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from knowledge.constraints import Constraints  # noqa: E402
 from knowledge.db import make_engine, session_factory  # noqa: E402
-from knowledge.employer_search import search_programs  # noqa: E402
+from knowledge.fields import message_topic, read_target  # noqa: E402
 from knowledge.language import as_lang  # noqa: E402
-from knowledge.models import Program  # noqa: E402
 from knowledge.reading import read_message  # noqa: E402
-from knowledge.recommender import recommend, satisfies  # noqa: E402
+from knowledge.recommender import recommend  # noqa: E402
 from knowledge.resolver import TitleIndex, index_from_database  # noqa: E402
 
 SET = ROOT / "bench" / "sets" / "relevance.yml"
 SHOWN = 5
-SEARCH_DEPTH = 40  # as actions/employer.py: fetched before the constraints are applied
-CLOSEST = 3        # as actions/employer.py: the closest shown when none meets them
 
 
 def load(split: str) -> list[dict[str, Any]]:
@@ -57,28 +54,32 @@ def load(split: str) -> list[dict[str, Any]]:
 
 
 def shown_for(session: Any, index: TitleIndex, row: dict[str, Any]) -> list[str]:
-    """The ids of the programs the assistant would show for the request, best first."""
+    """The ids of the programs the assistant would show for the request, best first: what
+    the chat does with a first message. The job they have (if the resolver is sure of it)
+    and what the job or field they want means (``knowledge.fields.read_target``, as
+    actions/occupation.py's resolve_target); with neither, the message names the skill (as
+    action_search_by_skill). Then ``recommend`` with that topic, as both actions do: its
+    programs, else the closest relevant ones without the limits. A question asked back
+    (which of these jobs?) shows nothing yet."""
     lang = as_lang(row.get("lang"), "en")
     reading = read_message(row["request"], lang, index=index)
     constraints = reading.constraints if isinstance(reading.constraints, Constraints) else (
         Constraints())
-    target = reading.target.nocs[0] if reading.target and reading.target.clear else None
     current = reading.current.nocs[0] if reading.current and reading.current.clear else None
-    if target or current:
-        found = recommend(session, target_noc=target, current_noc=current, goal=reading.goal,
-                          constraints=constraints, lang=lang, limit=SHOWN)
-        return [p.id for p in found.programs or found.alternatives]
-    # What action_search_by_skill does: the skill's programs (SEARCH_DEPTH of them) that meet
-    # the stated constraints, else the closest few without them.
-    query = (reading.target.skill or reading.target.text) if reading.target else row["request"]
-    cards = search_programs(session, query, lang, limit=SEARCH_DEPTH).programs
-    if constraints.is_empty():
-        return [card.id for card in cards[:SHOWN]]
-    rows = {p.id: p for p in session.scalars(
-        select(Program).where(Program.id.in_([card.id for card in cards])))}
-    fitting = [card.id for card in cards if card.id in rows and satisfies(rows[card.id],
-                                                                          constraints)]
-    return fitting[:SHOWN] or [card.id for card in cards[:CLOSEST]]
+    wanted = None
+    if reading.target is not None:
+        wanted = read_target(session, reading.target.text, lang,
+                             resolution=reading.target.resolution,
+                             is_field=reading.target.skill is not None, exclude=current)
+        if wanted.status == "ask":
+            return []
+    target = wanted.noc if wanted is not None else None
+    topic = wanted.topic if wanted is not None else None
+    if topic is None and target is None:
+        topic = message_topic(session, row["request"], lang)
+    found = recommend(session, target_noc=target, current_noc=current, goal=reading.goal,
+                      constraints=constraints, lang=lang, limit=SHOWN, topic=topic)
+    return [p.id for p in found.programs or found.alternatives]
 
 
 def dcg(gains: list[float]) -> float:
@@ -118,12 +119,13 @@ def evaluate(session: Any, index: TitleIndex, rows: list[dict[str, Any]], errors
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--errors", choices=("dev",), help="list the dev split's misses")
+    parser.add_argument("--split", choices=("test", "dev"), help="only this split")
     args = parser.parse_args(argv)
     index = index_from_database()
     engine = make_engine()
     try:
         with session_factory(engine)() as session:
-            for split in ("test", "dev"):
+            for split in (args.split,) if args.split else ("test", "dev"):
                 print(f"\n{split} split" + (" (looked at while developing)" if split == "dev"
                                             else " (never looked at while developing)"))
                 evaluate(session, index, load(split), args.errors == split)

@@ -32,6 +32,10 @@ TAG_SPECIFICITY = 0.3        # share of the tag weight that goes to programs tag
 CURRENT_LEVEL_PENALTY = 1.0  # moving to another job: also tagged for the one they have already
 SKILL_FIT_WEIGHT = 0.5       # OaSIS fit, 0..1: a tiebreaker within tagged programs
 MIN_RELATIVE_SCORE = 0.6     # a program scoring under this share of the best is not shown
+WORDS_WEIGHT = 0.5           # share of the topic fit that depends on the request's other words
+# A program about the topic less than this share of the best one is not shown: when programs
+# name it in their titles, one only mentioning it in its description is about something else.
+MIN_RELATIVE_TOPIC_FIT = 0.75
 MATCH_LEVEL = 0.6            # normalised OaSIS level from which a taught skill counts as "needed"
 MAX_LEVEL = {"oasis_skill": 5, "oasis_knowledge": 3}
 
@@ -57,6 +61,8 @@ class ProgramMatch:
     schedule: tuple[str, ...] = ()
     start_dates: tuple[str, ...] = ()
     is_sample: bool = False
+    # An alternative shown when nothing fits: the constraint fields it does not meet.
+    breaks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,16 @@ def _catalog(session: Session) -> _Catalog:
         return catalog
 
     return snapshot.cached(session, "catalog", load)
+
+
+def catalog_tags(session: Session) -> tuple[tuple[models.Program, ...],
+                                             dict[str, frozenset[str]],
+                                             dict[str, frozenset[str]]]:
+    """The catalog's programs, program id -> NOC tags, program id -> skill codes taught
+    (shared and read-only, as the recommender reads them)."""
+    catalog = _catalog(session)
+    return catalog.programs, catalog.tags, {k: frozenset(s.code for s in v)
+                                            for k, v in catalog.skills.items()}
 
 
 def _detach(session: Session, catalog: _Catalog) -> None:
@@ -206,19 +222,33 @@ def _score(catalog: _Catalog, program: models.Program, *, target: str | None,
 
 
 def _with_topic(session: Session, catalog: _Catalog, scored: Sequence[_Scored],
-                skill_ids: Sequence[str], lang: Lang) -> tuple[_Scored, ...]:
+                skill_ids: Sequence[str], words: frozenset[str], lang: Lang,
+                target: str | None) -> tuple[_Scored, ...]:
     """The programs teaching the topic's skills, ranked by that first (named in the title,
-    then in the description, then only listed), the occupation's fit breaking ties; the
-    occupation's programs alone when no program teaches the topic."""
-    from knowledge.skill_search import skill_fit  # skill_search builds on this module
+    then in the description, then only listed; less when their texts hold none of the
+    topic's other ``words``), the occupation's fit breaking ties; the occupation's programs
+    alone when no program teaches the topic."""
+    from knowledge.skill_search import content_stems, skill_fit  # built on this module
 
     by_id = {s.program.id: s for s in scored}
-    topical: list[_Scored] = []
+    fits: list[tuple[models.Program, float]] = []
     for program in catalog.programs:
         taught = catalog.skills.get(program.id, ())
         fit = skill_fit(session, program, skill_ids, {s.code for s in taught})
         if fit <= 0:
             continue
+        if words:
+            said = (content_stems(program.title_en) | content_stems(program.title_fr)
+                    | content_stems(program.description_en)
+                    | content_stems(program.description_fr))
+            fit *= 1 - WORDS_WEIGHT + WORDS_WEIGHT * len(words & said) / len(words)
+        fits.append((program, fit))
+    best = max((fit for _, fit in fits), default=0.0)
+    topical: list[_Scored] = []
+    for program, fit in fits:
+        if fit < MIN_RELATIVE_TOPIC_FIT * best - 1e-9:
+            continue  # about the topic far less than the best ones
+        taught = catalog.skills.get(program.id, ())
         base = by_id.get(program.id)
         wanted = [s for code in skill_ids for s in taught if s.code == code]
         names = [skill_name(s, lang) for s in wanted]
@@ -226,7 +256,11 @@ def _with_topic(session: Session, catalog: _Catalog, scored: Sequence[_Scored],
         names += sorted(skill_name(s, lang) for s in taught if skill_name(s, lang) not in names)
         topical.append(_Scored(program, round(TOPIC_WEIGHT * fit + (base.score if base else 0),
                                               4), tuple(names), True))
-    return tuple(topical) if topical else tuple(scored)
+    if topical:
+        return tuple(topical)
+    # Nothing teaches the topic: the occupation's programs, if there is an occupation; with
+    # none, nothing (not the whole catalog).
+    return tuple(scored) if target else ()
 
 
 def _worth_showing(scored: Iterable[_Scored]) -> tuple[_Scored, ...]:
@@ -296,8 +330,14 @@ def recommend(session: Session, *, target_noc: str | None, current_noc: str | No
     target = _target(target_noc, current_noc)
     occupation = _occupation_title(session, target, lang)
     excluded = set(exclude_ids)
+    skill_ids = _topic_skills(session, topic, lang)
+    if not target and not skill_ids:
+        # Nothing to rank against (a topic no program teaches, or nothing asked): no list,
+        # rather than the whole catalog.
+        return Recommendations((), (), ())
+    words = _topic_words(session, _catalog(session), topic, skill_ids)
     candidates = [s for s in _relevant(session, target, current_noc, goal == "upskill", lang,
-                                       _topic_skills(session, topic, lang))
+                                       skill_ids, words)
                   if s.program.id not in excluded]
 
     def matching(c: Constraints) -> list[_Scored]:
@@ -308,20 +348,44 @@ def recommend(session: Session, *, target_noc: str | None, current_noc: str | No
         return Recommendations(tuple(to_match(s, occupation, lang) for s in found[:limit]),
                                (), ())
     blocked, alternatives = _relax(constraints, matching)
-    return Recommendations((), blocked,
-                           tuple(to_match(s, occupation, lang) for s in alternatives[:limit]))
+    return Recommendations((), blocked, tuple(
+        replace(to_match(s, occupation, lang), breaks=breaks(s.program, constraints))
+        for s in alternatives[:limit]))
+
+
+def breaks(program: models.Program, constraints: Constraints) -> tuple[str, ...]:
+    """The constraint fields ``program`` does not meet, each judged alone ("region": it is
+    taught in person elsewhere; "delivery": in person where online was asked)."""
+    names = constraints.set_fields()
+    return tuple(name for name in names
+                 if not satisfies(program, constraints.without(*(n for n in names if n != name))))
 
 
 def _topic_skills(session: Session, topic: str | None, lang: Lang) -> tuple[str, ...]:
-    if not topic or not topic.strip():
-        return ()
-    from knowledge.skill_search import resolve_skills  # skill_search builds on this module
+    from knowledge.skill_search import topic_skills  # skill_search builds on this module
 
-    return tuple(m.id for m in resolve_skills(session, topic, lang))
+    return tuple(m.id for m in topic_skills(session, topic, lang))
+
+
+def _topic_words(session: Session, catalog: _Catalog, topic: str | None,
+                 skill_ids: Sequence[str]) -> frozenset[str]:
+    """The topic's words beyond its skills' names that some program's title holds: what
+    tells a program about the request from one about the skill alone."""
+    if not topic or not skill_ids:
+        return frozenset()
+    from knowledge.skill_search import content_stems, unexplained_stems
+
+    def titles() -> frozenset[str]:
+        return frozenset().union(*(content_stems(p.title_en) | content_stems(p.title_fr)
+                                   for p in catalog.programs))
+
+    vocabulary = snapshot.cached(session, "catalog_title_stems", titles)
+    return unexplained_stems(session, topic, skill_ids) & vocabulary
 
 
 def _relevant(session: Session, target: str | None, current: str | None, upskill: bool,
-              lang: Lang, skill_ids: tuple[str, ...] = ()) -> tuple[_Scored, ...]:
+              lang: Lang, skill_ids: tuple[str, ...] = (),
+              words: frozenset[str] = frozenset()) -> tuple[_Scored, ...]:
     """Every catalog program that is worth showing for this target (and topic), scored, before
     any constraint: the same for every learner asking the same, so shared. Weak fits are left
     out here, so a constraint never lets them in in place of the relevant programs it hides."""
@@ -331,11 +395,11 @@ def _relevant(session: Session, target: str | None, current: str | None, upskill
         scored = tuple(_score(catalog, p, target=target, current=current, upskill=upskill,
                               needs=needs, lang=lang) for p in catalog.programs)
         if skill_ids:
-            scored = _with_topic(session, catalog, scored, skill_ids, lang)
+            scored = _with_topic(session, catalog, scored, skill_ids, words, lang, target)
         return _worth_showing(scored)
 
-    return snapshot.cached(session, ("scored", target, current, upskill, lang, skill_ids),
-                           score_all)
+    return snapshot.cached(session, ("scored", target, current, upskill, lang, skill_ids,
+                                     words), score_all)
 
 
 def _relax(constraints: Constraints, matching: Callable[[Constraints], list[_Scored]]
@@ -357,12 +421,12 @@ def _relax(constraints: Constraints, matching: Callable[[Constraints], list[_Sco
 
 def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | None,
             current_noc: str | None, goal: Goal | None, constraints: Constraints, lang: Lang,
-            limit: int = 5) -> Recommendations:
+            limit: int = 5, topic: str | None = None) -> Recommendations:
     """Programs strictly cheaper than the cheapest one shown before, under the same other
-    constraints. ``blocked_by`` contains "max_cost" when nothing cheaper exists. When none of
-    ``previous_ids`` is in the catalog any more (or none is given), there is no price to be
-    cheaper than: nothing is returned, and nothing blamed, rather than an ordinary list that
-    would be presented as cheaper."""
+    constraints and topic. ``blocked_by`` contains "max_cost" when nothing cheaper exists.
+    When none of ``previous_ids`` is in the catalog any more (or none is given), there is no
+    price to be cheaper than: nothing is returned, and nothing blamed, rather than an
+    ordinary list that would be presented as cheaper."""
     costs = [float(p.cost) for p in session.scalars(
         select(models.Program).where(models.Program.id.in_(list(previous_ids))))]
     if not costs:
@@ -375,7 +439,8 @@ def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | 
         return Recommendations((), ("max_cost",), ())
     narrowed = replace(constraints, max_cost=budget)
     found = recommend(session, target_noc=target_noc, current_noc=current_noc, goal=goal,
-                      constraints=narrowed, lang=lang, limit=limit, exclude_ids=previous_ids)
+                      constraints=narrowed, lang=lang, limit=limit, exclude_ids=previous_ids,
+                      topic=topic)
     if found.programs:
         return found
     # Nothing cheaper fits the other constraints: what blocks is the budget (the cheapest shown),

@@ -38,6 +38,7 @@ le la les un une des du de d l et ou en au aux pour avec par sur dans je j me mo
 vous votre vos qui que quoi quel quels quelle quelles ou est sont veux voudrais cherche
 chercher trouver apprendre enseigne enseignent enseigner formation formations cours competence
 competences programme programmes montrer svp merci
+improve improving upgrade ameliorer perfectionner
 """
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 # Two-letter words that are also short synonyms (AP, EA, CI, RE...): only matched when typed in
@@ -173,7 +174,10 @@ def resolve_skills(session: Session, text: str, lang: Lang | None = None,
                 typo = True
                 continue
         repaired.append(token)
-    content = [t for t in repaired if t not in _STOPWORDS]
+    # "IT", "PM" typed in capitals (in a message not all in capitals) are the subject, not
+    # the pronoun or a filler word.
+    subject = capitals if text != text.upper() or whole_query else set()
+    content = [t for t in repaired if t not in _STOPWORDS or t in subject]
     content_stems = {_stem(t) for t in content}
 
     best_scores: dict[str, tuple[float, str, frozenset[str]]] = {}
@@ -193,7 +197,8 @@ def resolve_skills(session: Session, text: str, lang: Lang | None = None,
             score = 1.0 if covered >= 1 else 0.8 + 0.15 * covered
             words = frozenset(alias.tokens)
         elif content_stems:
-            alias_stems = {_stem(t) for t in alias.tokens if t not in _STOPWORDS}
+            alias_stems = {_stem(t) for t in alias.tokens
+                           if t not in _STOPWORDS or t in subject}
             shared = content_stems & alias_stems
             covered = len(shared) / len(content_stems)
             if shared and covered >= 0.5:
@@ -211,9 +216,14 @@ def resolve_skills(session: Session, text: str, lang: Lang | None = None,
         if previous is None or score > previous[0]:
             best_scores[alias.code] = (score, alias.lang, words)
 
+    def position(words: frozenset[str]) -> int:
+        return min((i for i, t in enumerate(repaired) if t in words), default=len(repaired))
+
+    # Equal matches: the one named first leads ("infection control in long-term care" is
+    # about infection control; the care setting comes after).
     found = sorted(((score, code, alias_lang, words) for code, (score, alias_lang, words)
                     in best_scores.items() if score >= MIN_SCORE),
-                   key=lambda item: (-item[0], item[1]))
+                   key=lambda item: (-round(item[0], 3), position(item[3]), item[1]))
     # "mental health first aid" names Mental Health First Aid, not also First Aid: a match
     # whose words are all part of a better match that explains more of the query is dropped.
     kept: list[tuple[float, str, str, frozenset[str]]] = []
@@ -239,13 +249,46 @@ def _programs(session: Session) -> list[models.Program]:
 # How much of a program a taught skill is: named in its title, in its description, or only
 # listed among its skills (an incidental tool such as Excel inside payroll).
 IN_TITLE, IN_DESCRIPTION, LISTED_ONLY = 1.0, 0.7, 0.3
-LATER_SKILL_WEIGHT = 0.8   # the query's second and third skills count less than its best one
+# The query's second and third skills count much less than its best one: a program teaching
+# only one of them (the care setting in "infection control in long-term care", the "mental
+# health" first aid next to first aid) falls under MIN_RELATIVE_FIT of a program about it.
+LATER_SKILL_WEIGHT = 0.55
 ALSO_TEACHES_BONUS = 0.25  # each further wanted skill a program teaches, times its centrality
 MIN_RELATIVE_FIT = 0.6     # a program fitting less than this share of the best one is dropped
 
 
 def _stems(text: str | None) -> frozenset[str]:
     return frozenset(_stem(t) for t in _tokens(text or "") if t not in _STOPWORDS)
+
+
+def content_stems(text: str | None) -> frozenset[str]:
+    """The stems of the words of ``text`` that say what it is about (no "the", "courses")."""
+    return _stems(text)
+
+
+TOPIC_FROM = 0.75  # a skill matched more weakly is not what the learner asked for
+
+
+def topic_skills(session: Session, text: str | None, lang: Lang | None,
+                 limit: int = 3) -> list[SkillMatch]:
+    """The catalog skills a topic the learner named is about (``resolve_skills``, the weak
+    matches left out: "technician" is no request for blueprint reading)."""
+    if not text or not text.strip():
+        return []
+    return [m for m in resolve_skills(session, text, lang, limit) if m.score >= TOPIC_FROM]
+
+
+def unexplained_stems(session: Session, text: str, skill_ids: Sequence[str]
+                      ) -> frozenset[str]:
+    """The content stems of ``text`` that no name or synonym of the skills holds: what the
+    request adds to the skill ("charger installation" in "EV charger installation",
+    "construction" in "lecture de plans en construction")."""
+    explained: set[str] = set()
+    aliases = _alias_stems(session)
+    for code in skill_ids:
+        for stems in aliases.get(code, ()):
+            explained |= stems
+    return frozenset(t for t in _stems(strip_places(text)) if t not in explained)
 
 
 def _alias_stems(session: Session) -> dict[str, tuple[frozenset[str], ...]]:

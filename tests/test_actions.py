@@ -525,6 +525,50 @@ def test_outlook_answer_for_current_and_target(db: Session) -> None:
         assert occupation is not None and occupation.title_en in text
 
 
+# --- a field or skill as the goal -------------------------------------------------------------
+
+def _teaches(db: Session, program_id: str, skill: str) -> bool:
+    return db.scalar(select(models.ProgramSkill.program_id).where(
+        models.ProgramSkill.program_id == program_id,
+        models.ProgramSkill.skill_code == skill)) is not None
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("I want to get into machine learning", "en"),
+    ("je veux apprendre l'apprentissage automatique", "fr"),
+])
+def test_a_wanted_field_lists_programs_about_it(db: Session, text: str, lang: str) -> None:
+    result = run_action("action_recommend", text, intent="state_goal",
+                        slots={"language": lang})
+    [payload] = payloads(result)
+    shown = [p["id"] for p in payload["programs"]]
+    assert shown and all(_teaches(db, p, "machine-learning") for p in shown)
+    assert slot_events(result).get("skill")  # remembered for "cheaper", "online" next
+
+
+def test_cheaper_stays_on_the_field_and_is_strictly_cheaper(db: Session) -> None:
+    first = run_action("action_recommend", "I want to learn first aid", intent="state_goal")
+    [payload] = payloads(first)
+    shown = [p["id"] for p in payload["programs"]]
+    slots = slot_events(first)
+    assert shown and slots.get("skill")
+    dearest = max(p["cost"] for p in payload["programs"])
+    dearest_id = next(p["id"] for p in payload["programs"] if p["cost"] == dearest)
+    more = run_action("action_show_cheaper", "cheaper ones?", intent="ask_cheaper",
+                      slots={"skill": slots["skill"], "last_program_ids": [dearest_id]})
+    for item in (payloads(more) or [{"programs": []}])[0]["programs"]:
+        assert item["cost"] < dearest and _teaches(db, item["id"], "first-aid-cpr")
+
+
+def test_a_field_of_several_occupations_is_asked_back_with_target_buttons() -> None:
+    asked = run_action("action_recommend", "I want to work in health-care administration",
+                       intent="state_goal")
+    assert not payloads(asked)
+    assert [r["response"] for r in responses(asked)] == ["utter_ask_which_target"]
+    offered = buttons(asked)
+    assert len(offered) > 1 and all('"target_job"' in b["payload"] for b in offered)
+
+
 # --- employer ---------------------------------------------------------------------------------
 
 def test_programs_that_teach_cnc_name_institution_and_link(db: Session) -> None:
