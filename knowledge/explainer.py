@@ -376,7 +376,17 @@ def explain_program(match: ProgramMatch, lang: Lang) -> str:
     sep = " : " if lang == "fr" else ": "
     taught = explain_why(match.matched_skills[:1], None, lang) if match.matched_skills \
         else match.why
-    return f"{match.title} ({match.institution}){sep}{', '.join(facts)}. {taught}"
+    line = f"{match.title} ({match.institution}){sep}{', '.join(facts)}. {taught}"
+    return f"{line} {explain_breaks(match.breaks, lang)}" if match.breaks else line
+
+
+def explain_breaks(fields: Sequence[str], lang: Lang) -> str:
+    """What a closest program does not meet ("Not within: the budget."), so a learner sees
+    which of their limits each one breaks."""
+    key: Lang = "fr" if lang == "fr" else "en"
+    names = [_FIELD_PHRASE[key].get(name, name) for name in fields]
+    joined = (" et " if key == "fr" else " and ").join(names)
+    return f"Hors de vos limites : {joined}." if key == "fr" else f"Outside your limits: {joined}."
 
 
 _FIELD_PHRASE = {

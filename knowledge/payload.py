@@ -50,6 +50,8 @@ def program_card(match: ProgramMatch, lang: Lang) -> dict[str, Any]:
         "delivery": match.delivery, "language": match.language, "why": match.why,
         "delivery_label": label("delivery", match.delivery, lang),
         "language_label": label("language", match.language, lang),
+        # An alternative's limits it does not meet (constraint names: "max_cost", "delivery").
+        "breaks": list(match.breaks),
     }
 
 

@@ -228,6 +228,31 @@ def test_program_line_and_no_results(db: Session) -> None:
     assert "browse programs by sector" in explain_no_results(nothing, Constraints(), "en")
 
 
+def test_each_closest_program_says_which_limits_it_breaks(db: Session) -> None:
+    c = parse_constraints("in person in Stratford, under $100, OSAP")
+    empty = recommend(db, target_noc="63200", current_noc=None, goal=None, constraints=c,
+                      lang="en")
+    assert empty.programs == () and empty.alternatives
+    for closest in empty.alternatives:
+        program = db.get(models.Program, closest.id)
+        assert program is not None and closest.breaks
+        # What it breaks is true of the program: within the budget means no "budget".
+        assert ("max_cost" in closest.breaks) == (program.cost > 100)
+        assert ("financial_aid" in closest.breaks) == (not program.osap_eligible)
+        line = explain_program(closest, "en")
+        assert "Outside your limits:" in line
+        assert ("the budget" in line) == ("max_cost" in closest.breaks)
+        assert "Hors de vos limites : " in explain_program(closest, "fr")
+        card = recommendations_payload(lang="en", occupation=None, target_occupation=None,
+                                       programs=[], wage=None, outlook=None,
+                                       alternatives=[closest])["alternatives"][0]
+        assert card["breaks"] == list(closest.breaks)
+    shown = recommend(db, target_noc="63200", current_noc=None, goal=None,
+                      constraints=Constraints(), lang="en").programs
+    assert shown and all(not m.breaks and "Outside" not in explain_program(m, "en")
+                         for m in shown)
+
+
 def test_readability_check_and_textstat_state() -> None:
     assert readability_ok("Half of cooks earn more than $17.50 an hour.", "en")
     import textstat  # its module-level object keeps its own language: we must not change it

@@ -19,7 +19,7 @@ from knowledge.recommender import recommend
 pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
 
 PROGRAM_KEYS = {"id", "title", "institution", "url", "cost", "currency", "hours", "weeks",
-                "delivery", "language", "why", "delivery_label", "language_label"}
+                "delivery", "language", "why", "delivery_label", "language_label", "breaks"}
 
 
 def test_payload_schema_and_values_from_the_database(db: Session) -> None:
