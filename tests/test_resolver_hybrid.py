@@ -141,6 +141,7 @@ def test_a_title_of_one_occupation_word_for_word_needs_no_meaning(index: TitleIn
     assert hybrid is not None
     watched = Watched(hybrid.encoder)
     hybrid.encoder = watched
+    hybrid.forget_recent()  # what is encoded, not what was remembered
     try:
         res = resolve_title("Cashier", index=index)
         assert (res.status, codes(res, 1)) == ("clear", ["65100"])
@@ -198,3 +199,18 @@ def test_the_trained_model_is_cached_by_its_titles(tmp_path: Path) -> None:
     assert np.array_equal(built.weights, again.weights)
     SemanticIndex.build(titles[:-1], encoder, tmp_path)
     assert len(list(tmp_path.glob("resolver-*.npz"))) == 2
+
+
+def test_an_answer_from_memory_is_the_one_asked_for(index: TitleIndex) -> None:
+    # A chat turn resolves the same words more than once; what is remembered must not
+    # answer another question (another language, fewer candidates).
+    assert index.hybrid is not None
+    index.hybrid.forget_recent()
+    short = resolve_title("technician", index=index, top=1)
+    longer = resolve_title("technician", index=index, top=5)
+    assert len(short.candidates) == 1 < len(longer.candidates)
+    fresh = resolve_titles(["welding technician", "technician"], index=index, top=5)
+    assert fresh[1] == longer and codes(fresh[0], 1) != []
+    french = resolve_title("technicien", lang="fr", index=index)
+    assert french.lang == "fr" and resolve_title("technicien", lang="en", index=index).lang \
+        == "en"

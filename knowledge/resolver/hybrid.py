@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +85,7 @@ QUERY_FEATURES = (
     "votes_best",     # the largest share of the neighbourhood
     "words",          # how many words the reading has, up to 6, / 6
 )
+RECENT_ANSWERS = 512  # answers kept per process (a few KB each)
 READING_TIE = 0.95  # readings of an abbreviation this close to the best answer: ask back
 
 
@@ -224,6 +227,16 @@ class HybridResolver:
         self.encoder = encoder
         self.reranker = reranker or Reranker.load()
         self.titles = titles or {}  # ``exact_titles`` of the index
+        # Recent answers: one chat turn asks about the same words several times (the
+        # message's spans, then the current job and the target among them), and each
+        # meaning lookup reads every title's vector.
+        self._recent: OrderedDict[tuple[str, Lang | None, int], Resolution] = OrderedDict()
+        self._recent_lock = threading.Lock()
+
+    def forget_recent(self) -> None:
+        """Drop the remembered answers (a benchmark times the work, not the memory)."""
+        with self._recent_lock:
+            self._recent.clear()
 
     def resolve(self, index: TitleIndex, text: str, lang: Lang | None, top: int
                 ) -> Resolution:
@@ -232,7 +245,23 @@ class HybridResolver:
     def resolve_many(self, index: TitleIndex, texts: Sequence[str], lang: Lang | None = None,
                      top: int = 5) -> list[Resolution]:
         """Resolve several titles, encoding them in one batch (``pathfinder resolve
-        --batch``)."""
+        --batch``); a title asked again recently is answered from memory."""
+        with self._recent_lock:
+            known = {i: self._recent[(text, lang, top)] for i, text in enumerate(texts)
+                     if (text, lang, top) in self._recent}
+        if len(known) == len(texts):
+            return [known[i] for i in range(len(texts))]
+        fresh = [i for i in range(len(texts)) if i not in known]
+        answers = self._resolve_many(index, [texts[i] for i in fresh], lang, top)
+        with self._recent_lock:
+            for i, answer in zip(fresh, answers, strict=True):
+                known[i] = self._recent[(texts[i], lang, top)] = answer
+            while len(self._recent) > RECENT_ANSWERS:
+                self._recent.popitem(last=False)
+        return [known[i] for i in range(len(texts))]
+
+    def _resolve_many(self, index: TitleIndex, texts: Sequence[str], lang: Lang | None,
+                      top: int) -> list[Resolution]:
         rankings = [index.rank_lexical(text, lang, top) for text in texts]
         exact = [exact_nocs(r, self.titles) for r in rankings]
         out: dict[int, Resolution] = {}
