@@ -15,11 +15,10 @@ from knowledge.explainer import source_name
 from knowledge.occupations import outlook_for, wage_for
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import recommend
+from tests.e2e.checks import PROGRAM_KEYS
 
 pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
 
-PROGRAM_KEYS = {"id", "title", "institution", "url", "cost", "currency", "hours", "weeks",
-                "delivery", "language", "why", "delivery_label", "language_label", "breaks"}
 
 
 def test_payload_schema_and_values_from_the_database(db: Session) -> None:

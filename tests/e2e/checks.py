@@ -17,7 +17,7 @@ from knowledge.occupations import WageRange
 from knowledge.vocabulary import label
 
 PROGRAM_KEYS = {"id", "title", "institution", "url", "cost", "currency", "hours", "weeks",
-                "delivery", "language", "why", "delivery_label", "language_label"}
+                "delivery", "language", "why", "delivery_label", "language_label", "breaks"}
 WAGE_KEYS = {"low", "median", "high", "unit", "region", "year", "source"}
 OUTLOOK_KEYS = {"rating", "label", "period", "region", "source"}
 PAYLOAD_KEYS = {"type", "lang", "occupation", "target_occupation", "programs",
