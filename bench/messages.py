@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/messages.py                  # test split first, then dev
     .venv/bin/python bench/messages.py --errors dev     # and every dev error (never test's)
+    .venv/bin/python bench/messages.py --only dev       # dev alone (test's figures not shown)
 
 The set (461 EN/FR learner, employer and other messages, labelled by hand from what each
 message says, by an agent session acting as the annotator that never ran the system)
@@ -86,6 +87,10 @@ class Figures:
         if (given is not None or label is not None) and not right:
             self.errors.append(f"{name:16} want {label!r:34} got {given!r:34} | {text[:110]}")
 
+    def explain(self, detail: str) -> None:
+        """Add what was read to the last error (the unit groups of a job read wrong)."""
+        self.errors[-1] += f"\n{'':21}{detail}"
+
 
 def _same(key: str, got: Any, want: Any) -> bool:
     if got is None or want is None:
@@ -126,8 +131,15 @@ def score(rows: list[dict[str, Any]], readings: list[MessageReading]) -> Figures
         text = row["text"]
         for name, mention, label in (("current_job", reading.current, row.get("current_job")),
                                      ("target", reading.target, row.get("target"))):
+            right = _job_right(mention, label)
             fig.count(name, mention.text if mention else None,
-                      label.get("text") if label else None, _job_right(mention, label), text)
+                      label.get("text") if label else None, right, text)
+            if not right and (mention is not None or label is not None):
+                fig.explain(f"read {mention.nocs[:3] if mention else ()} "
+                            f"clear={mention.clear if mention else None} "
+                            f"skill={mention.skill if mention else None!r}; "
+                            f"labelled {(label or {}).get('noc')} "
+                            f"skill={(label or {}).get('skill')!r}")
         fig.count("goal", reading.goal, row.get("goal"),
                   reading.goal is not None and reading.goal == row.get("goal"), text)
         for kind, got_values, want_values in (
@@ -173,9 +185,12 @@ def read_all(rows: list[dict[str, Any]], index: TitleIndex) -> tuple[list[Messag
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--errors", choices=("dev",), help="list the dev split's errors")
+    parser.add_argument("--only", choices=("dev",),
+                        help="read the dev split alone: looking at test's figures while tuning "
+                             "is tuning on them")
     args = parser.parse_args(argv)
     index = index_from_database()
-    for split in ("test", "dev"):
+    for split in ("dev",) if args.only else ("test", "dev"):
         rows = load(split)
         readings, times = read_all(rows, index)
         label = ("test split (never looked at while developing)" if split == "test" else

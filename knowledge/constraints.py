@@ -610,12 +610,23 @@ _WORK = re.compile(
     r"i drive|je conduis|2 jobs|two jobs|deux jobs|a temps plein|full[- ]time job|"
     r"j'ai (?:les|mes) enfants|i have (?:the|my) kids|je garde (?:les|mes)|garde partagee|"
     r"i'm a \w+ (?:in the|at) (?:morning|night|day)|"
+    r"(?:take|taking) care of (?:my|the) (?:kids|children|baby|mother|father|parents)|"
+    r"(?:working|work|works|doing) (?:nights|evenings|days|weekends|mornings|afternoons|"
+    r"overnights?|the (?:night|day|evening) shift)|"
+    r"(?:je suis|chu|j'suis|jsuis) [\w'-]+ (?:le soir|de soir|de nuit|la nuit|de jour|le jour|"
+    r"la fin de semaine|les fins de semaine)|"
+    r"(?:look|looking) after (?:my|the) (?:kids|children|baby)|"
+    r"je m'occupe (?:de mes|des) enfants|je garde (?:mes|les) enfants|"
     r"(?:a|an) \w+ (?:in the morning|at night|during the day))(?![\w'])")
+# A clause that asks for something is about the program again, after one about work.
+_WANTS = re.compile(r"(?<!\w)(?:need|needs|want|wants|looking for|would like|i'd like|prefer|"
+                    r"j'aimerais|je veux|je voudrais|besoin|cherche|je prefere)(?![\w'])")
 _STUDY = re.compile(
     r"(?<!\w)(?:class|classes|course|courses|program|programs|programme|programmes|study|"
     r"studying|learn|learning|school|training|train|cours|formation|formations|etudier|"
     r"apprendre|suivre|session|sessions|micro-?credentials?|microcertifications?|certificat|"
-    r"certificate|take|prendre|faire (?:un|une|des)|please|pls|svp|only|seulement|"
+    r"certificate|take (?:a|an|some|the|classes|courses|online)|prendre (?:un|une|des)|"
+    r"faire (?:un|une|des)|please|pls|svp|only|seulement|"
     r"would be|ideally|idealement|prefer\w*|max|maximum)(?![\w'])")
 
 _LANG_PHRASES = {
@@ -753,7 +764,8 @@ _SEARCH = re.compile(
     r"certificates?|micro-?credentials?|microcertifications?|colleges?|schools?|ecoles?|"
     r"classes)|what (?:are|r) (?:my|the|some|your) (?:options|choices|possibilities)|"
     r"(?:quelles|quels) sont (?:mes|les) (?:options|choix|possibilites)|"
-    r"what (?:can|could|should|would) (?:i|we|you) (?:take|do|study|learn|suggest|"
+    r"what (?:can|could|should|would) (?:i|we|you) (?:retrain in|retrain|train in|become|"
+    r"switch to|take|do|study|learn|suggest|"
     r"recommend|find|offer|get)|what (?:do|does|would) you (?:have|offer|suggest|recommend|"
     r"got)|what(?:'s| is| are)? (?:there|available|out there|offered)|"
     r"(?:is|are) there (?:any|a|an|some)?\s*(?:[\w'-]+\s+){0,3}?(?:programs?|courses?|training|"
@@ -762,7 +774,8 @@ _SEARCH = re.compile(
     r"(?:can|could|would) you (?:help|find|show|recommend|suggest|give|look|search|point)|"
     r"where (?:can|could|do|should) (?:i|we) (?:take|study|learn|find|train|go)|"
     r"how (?:do|can|could|would|should) (?:i|we) (?:become|get into|start|get started|train|"
-    r"find)|any (?:ideas|suggestions|recommendations|options|programs?|courses?|training)|"
+    r"find|work as|get a job as|qualify)|"
+    r"any (?:ideas|suggestions|recommendations|options|programs?|courses?|training)|"
     r"anything (?:online|in|for|near|around|that|like|under|with|on)|"
     r"something (?:online|in|for|near|around|that|like|under|with|on)|"
     r"(?:est-ce qu'(?:il y a|il existe|y a)|est-ce quil y a|y a-t-il|y a t'il|y'? ?a[- ]tu|"
@@ -821,12 +834,15 @@ _QUESTION_KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"opportunit(?:y|ies)|job security|hired|get a job|find work|trouver du travail|"
         r"good (?:career|field|job|choice|option)|bon (?:domaine|metier|choix)|"
         r"job openings|openings|postes (?:disponibles|ouverts)|emplois? disponibles?|"
+        r"(?:what|which) (?:kind of |kinds of |type of )?jobs (?:can|could|will|would) (?:i|you)|"
+        r"quels? (?:genre d'|type d')?emplois?|"
         r"de l'emploi|is there work|y a-t-il du travail|will i find|vais-je trouver|"
         r"je vais trouver|in decline|dying|replaced by|remplace par|"
         r"placement)(?![\w'])")),
     ("cost", re.compile(
         r"(?<!\w)(?:cost|costs|costing|price|prices|pricing|priced|tuition|fees?|"
-        r"expensive|cheap|cheaper|afford|frais|coute|coutent|couter|coutera|prix|cher|chers|"
+        r"expensive|cheap|cheaper|cheapest|afford|frais|coute|coutent|couter|coutera|prix|"
+        r"cher|chers|moins chers?|"
         r"chere|gratuit|gratuits|gratuite|free|how much (?:is|are|does|do|for|would it|"
         r"will it|it|that|this)|combien (?:ca|ce|c'est|coute|pour|le cours|la formation)|"
         r"c'est combien)(?![\w'])")),
@@ -1046,8 +1062,8 @@ def _clauses(text: str) -> tuple[list[_Clause], list[tuple[str, str]]]:
                 own = False
             if _WORK.search(clause.text) and not _STUDY.search(clause.text):
                 own = True
-            elif _STUDY.search(clause.text):
-                own = False
+            elif _STUDY.search(clause.text) or _WANTS.search(clause.text):
+                own = False  # "night shift nurse, need something daytime"
             clause.own = own
         clauses.extend(parts)
         sentence_no += 1
@@ -1380,8 +1396,7 @@ _RETURN = _goal_re(
 _CHANGE = _goal_re(
     r"switch(?:ing)? (?:careers?|carriere|fields?)|change (?:my )?(?:careers?|carriere|field)|"
     r"changing (?:careers?|fields?)|career change|career switch|new career|new field|"
-    r"different field|another field|get into|getting into|break into|move into|go into|"
-    r"going into|transition (?:to|into)|pivot|pivoting|burn(?:t|ed) out|burnout|tired of|"
+    r"different field|another field|burn(?:t|ed) out|burnout|tired of|"
     r"sick of|fed up|get out of|leave (?:my|the) (?:field|industry|trade)|"
     r"plant is closing|plant closing|closing down|laid off|lay-?off|lost my job|"
     r"changer de (?:carriere|metier|domaine|travail|job|branche)|me reorienter|"
@@ -1392,10 +1407,17 @@ _CHANGE = _goal_re(
     r"something (?:completely |totally |entirely )?(?:different|new)|new direction|"
     r"quelque chose de (?:completement |totalement )?(?:different|nouveau)|autre chose|"
     r"hate my job|deteste ma job|deteste mon (?:emploi|travail)|retrain|retraining|"
+    r"i hate it|je deteste ca|(?:a|new|une|nouvelle) (?:career|carriere) (?:in|en|dans)|"
+    r"want out|je veux sortir|"
     r"looking for a change|need a change|want a change|besoin de changement|changer d'air|"
     r"fresh start|start over|recommencer a zero|j'en ai marre|j'en peux plus|"
     r"(?:don't|do not|dont) want to be an? \w+ (?:anymore|any more|forever)|"
     r"ne (?:veux|voudrais) plus etre|veux plus etre|no longer want to")
+# Moving towards something: a change unless the jobs read are in one line of work ("an RPN
+# who wants to get into wound care").
+_CHANGE_TOWARDS = _goal_re(
+    r"get into|getting into|break into|move into|go into|going into|transition (?:to|into)|"
+    r"pivot|pivoting")
 _STEP_UP = (r"supervisor|superviseure?|manager|gerante?|chef|lead|team lead|foreman|"
             r"forewoman|contremaitre\w*|chef d'equipe|inspector|inspecteur|inspectrice|"
             r"trainer|formateur|formatrice|senior|coordinator|coordonnateur|coordonnatrice|"
@@ -1407,8 +1429,13 @@ _UPSKILL = _goal_re(
     r"update my skills|upgrade my skills|brush up|refresh my|refresher|stay current|"
     r"keep up with|mise a niveau|me mettre a jour|rafraichir mes|"
     r"improve my \w+ skills|ameliorer (?:mon|ma|mes) \w+ (?:en|au travail|pour)|"
-    r"for (?:my )?(?:job|work)|at work|for my (?:career|role|position|business)|"
-    r"my (?:boss|employer|manager|supervisor) (?:wants|asked|needs|requires)|"
+    # "English for work", not "looking for work" (someone without a job)
+    r"for my (?:job|work)|(?<!looking )(?<!search )(?<!searching )(?<!find )(?<!apply )"
+    r"(?<!hunting )for (?:job|work)|at work|for my (?:career|role|position|business)|"
+    r"my (?:boss|employer|manager|supervisor|firm|company|work|job|union|workplace) "
+    r"(?:wants|asked|needs|requires)|"
+    r"(?:exam|test) prep|prepare for (?:my|the) (?:\w+ )?(?:exam|test)|"
+    r"(?:ticket|licen[cs]e|certification) (?:upgraded|renewed)|"
     r"(?:like|want|wanna|hoping|looking|need) to add|add (?:a |an |some )?(?:new )?"
     r"(?:skill|service|services|certification|ticket)|"
     r"need my [\w\s]{0,25}(?:ticket|licen[cs]e|certification|cert|card|papers)|"
@@ -1439,6 +1466,8 @@ _EXPLORE = _goal_re(
     r"pas sur(?:e)? de ce que|pas certaine? de ce que|je (?:ne )?sais pas (?:quoi|trop|encore)|"
     r"je ne sais pas$|je sais pas$|indecise?|explorer|decouvrir|voir (?:mes|les) options|"
     r"juste regarder|perdue?|lost|what are my options|quelles sont mes options|"
+    r"open to (?:anything|everything|any (?:field|job|career)|all options|suggestions)|"
+    r"ouverte? a (?:tout|toute suggestion|n'importe quoi)|"
     r"help me (?:decide|choose)|aide-moi a choisir|not sure where to start|"
     r"je sais pas par ou commencer|what'?s out there|what is out there")
 _CURRENT_JOB = re.compile(r"(?<!\w)(?:" +
@@ -1468,11 +1497,14 @@ _LEARN = _goal_re(
     r" presentiel| francais| anglais| english| french| person| the (?:evening|morning|weekend)|"
     r" weekends?| evenings?| soiree| classe| class| campus| zoom| line| site)|"
     r"take (?:a |some )?(?:course|courses|class|classes) (?:in|on)|"
-    r"suivre (?:un|une|des) (?:cours|formation) (?:en|de|sur)|me former (?:en|sur)")
+    r"suivre (?:un|une|des) (?:cours|formation) (?:en|de|sur)|me former (?:en|sur)|"
+    r"(?:do|take|get|faire|suivre) (?:a|an|the|my|un|une|mon|ma) (?:[\w-]+ ){1,3}"
+    r"(?:certificate|certification|course|ticket|certificat|cours|formation|attestation)")
 _INTO = _goal_re(
     r"become|becoming|be an?|devenir|(?:to|wanna|gonna) work (?:in|as)|"
     r"travailler (?:dans|comme|en)|"
     r"interested in|looking at|thinking (?:of|about)?|want (?:something|to do something) in|"
+    r"interessee? (?:par|a|au|aux)|m'interesse|"
     r"(?:something|quelque chose) (?:in|en|dans)|faire quelque chose|enseigner|teach|"
     r"teaching|maybe (?:\w+ ){0,2}(?:or|ou)|peut-etre|"
     r"(?:certificat|certificate|diploma|diplome|dep|aec|dec|program|programme) (?:en|in|d')|"
@@ -1553,11 +1585,35 @@ def _same_field(text: str) -> bool:
                for w in re.findall(r"[a-z]{5,}", target.group("words")) if w not in _GOAL_STOP)
 
 
-def parse_goal(text: str) -> Goal | None:
+def speaks_for_staff(text: str) -> bool:
+    """Whether the message is an employer's, for their staff ("HR manager here. We need our
+    supervisors to ...", "notre usine"): it states no learner's job or goal."""
+    return isinstance(text, str) and bool(_EMPLOYER.search(_prepare(text)))
+
+
+def _same_family(have: str, want: str) -> bool:
+    """Two NOC 2021 unit groups in one line of work: the same broad category (1st digit) and
+    the same occupational family across TEER levels (3rd digit): cooks 63200 / chefs 62200,
+    nurse aides 33102 / practical nurses 32101, accounting clerks 14200 / bookkeepers 12200;
+    not dispatchers 14404 / project coordinators 13100, caregivers 44101 / counsellors 42201."""
+    return len(have) == len(want) == 5 and have[0] == want[0] and have[2] == want[2]
+
+
+def _leads(noc: str) -> bool:
+    """A unit group of managers (TEER 0: x0xxx) or of supervisors (xx0xx: 62010, 72010)."""
+    return len(noc) == 5 and (noc[1] == "0" or noc[2] == "0")
+
+
+def parse_goal(text: str, current: tuple[str, ...] | None = None,
+               target: tuple[str, ...] | None = None) -> Goal | None:
     """The learner's goal in ``text`` (EN or FR), or None when none is stated or clearly
     implied: returning to work (after a break, leave, illness or retirement), changing
     careers, upskilling in one's field (a promotion, a step up, a skill for the current job),
-    exploring. An employer's message states none."""
+    exploring. An employer's message states none.
+
+    ``current`` / ``target``: the unit groups of the job held and of the occupation wanted
+    when the message was read for them (``knowledge.reading``), best first; a job held and
+    one wanted in one line of work is upskilling, in another a change of career."""
     if not isinstance(text, str) or not text.strip():
         return None
     prepared = _prepare(text)
@@ -1577,18 +1633,26 @@ def parse_goal(text: str) -> Goal | None:
         return "explore"
     if _CHANGE.search(prepared):
         return "change_career"
+    if current and target:
+        if _same_family(current[0], target[0]) or _same_field(prepared) or _up_the_ladder(
+                prepared):
+            return "upskill"
+        if not _leads(target[0]):  # a supervisor or manager may be a step up: the words tell
+            return "change_career"
+    if _CHANGE_TOWARDS.search(prepared):
+        return "change_career"
     if _UPSKILL.search(prepared) or _up_the_ladder(prepared):
         return "upskill"
-    current = bool(_CURRENT_JOB.search(prepared))
-    if current and _same_field(prepared):
+    holds = bool(current) or bool(_CURRENT_JOB.search(prepared))
+    if holds and _same_field(prepared):
         return "upskill"
     if _EXPLORE.search(prepared):
         return "explore"
     if newcomer and _INTO.search(prepared):
         return "change_career"
-    if current and _LEARN.search(prepared):
+    if holds and _LEARN.search(prepared):
         return "upskill"
-    if current and _INTO.search(prepared):
+    if holds and _INTO.search(prepared):
         return "change_career"
     return None
 

@@ -15,7 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from knowledge.constraints import Constraints, Goal, fold, parse_goal, read_limits
+from knowledge.constraints import (
+    Constraints,
+    Goal,
+    fold,
+    parse_goal,
+    read_limits,
+    speaks_for_staff,
+    strip_places,
+)
 from knowledge.language import Lang
 from knowledge.resolver import Resolution, TitleIndex, resolve_title, resolve_titles
 
@@ -57,6 +65,12 @@ _ARTICLE = r"(?:(?:an?|the|une?|la|le|les|des|de|du)\s+|l'|d')?"
 _CURRENT_CUES = (
     r"(?:i\s+)?(?:currently\s+|now\s+)?work(?:ing)?\s+(?:as|like)\s+" + _ARTICLE,
     r"(?:je\s+)?(?:travaille|bosse)\s+(?:comme|en\s+tant\s+que|en)\s+" + _ARTICLE,
+    # "I work in marketing", "je travaille dans un centre d'appels": the field held now
+    r"(?:i|i'm|im|i\s+am|we)\s+(?:currently\s+|now\s+|still\s+)?work(?:ing)?\s+in\s+"
+    + _ARTICLE,
+    r"(?:je|j')\s*(?:travaille|bosse)\s+dans\s+" + _ARTICLE,
+    r"(?:my|for\s+my|at\s+my)\s+(?:job|position|role|work)\s+as\s+" + _ARTICLE,
+    r"(?:currently|presently|now)\s+(?:working\s+as\s+)?an?\s+",  # "Currently an EA at a firm"
     r"i'?m\s+(?:currently\s+|now\s+|still\s+)?" + _ARTICLE,
     r"i\s+am\s+(?:currently\s+|now\s+)?" + _ARTICLE,
     r"my\s+(?:job|title|position|role|occupation)\s+is\s+" + _ARTICLE,
@@ -64,6 +78,11 @@ _CURRENT_CUES = (
     r"mon\s+(?:emploi|metier|poste|travail|job)\s+(?:est|c'est)\s+" + _ARTICLE,
     r"i\s+was\s+(?:working\s+as\s+)?" + _ARTICLE,
     r"i'?ve\s+been\s+(?:working\s+as\s+)?" + _ARTICLE,
+    r"(?:i'?ve|ive|i\s+have)\s+worked\s+(?:as|like)\s+" + _ARTICLE,
+    r"been\s+(?:working\s+as\s+)?an?\s+",  # "Been a cashier for 4 years"
+    # "10 years experience as a chef", "after 15 yrs as an RPN", "20 ans comme soudeur"
+    r"(?:years?|yrs?|ans|annees)\s+(?:of\s+experience\s+|experience\s+|d'experience\s+)?"
+    r"(?:as|comme|en\s+tant\s+que)\s+" + _ARTICLE,
     r"i\s+have\s+been\s+(?:working\s+as\s+)?" + _ARTICLE,
     r"i\s+worked\s+(?:as|like)\s+" + _ARTICLE,
     r"i\s+used\s+to\s+(?:be|work\s+as|do)\s+" + _ARTICLE,
@@ -71,6 +90,10 @@ _CURRENT_CUES = (
     r"my\s+(?:job|title|position|role|occupation)\s+was\s+" + _ARTICLE,
     r"(?:ex-|former\s+|retired\s+)",
     r"i\s+drive\s+" + _ARTICLE,
+    r"(?:trained|educated|qualified)\s+as\s+" + _ARTICLE,  # a newcomer's profession
+    r"i\s+do\s+",  # "I do drywall": weak, the resolver must find a trade
+    # "unemployed, was a cook for 8 years"
+    r"(?:(?<=^)|(?<=[,;.])\s*|(?<=[,;.]\s)|(?<=\band\s)|(?<=\bbut\s))was\s+an?\s+",
     r"(?:j'etais|j'ai\s+ete)\s+" + _ARTICLE + r"(?:ancien(?:ne)?\s+)?",
     r"(?:je\s+)?(?:travaillais|bossais)\s+(?:comme|en\s+tant\s+que|en)\s+" + _ARTICLE,
     r"(?:mise?\s+a\s+pied|licencie(?:e)?)\s+(?:comme|de\s+mon\s+poste\s+de)\s+" + _ARTICLE,
@@ -84,13 +107,20 @@ _TARGET_JOB_CUES = (
     r"to\s+(?:become|be|work\s+as|get\s+back\s+to\s+work\s+as|switch\s+to|train\s+as)\s+"
     + _ARTICLE,
     r"(?:become|becoming)\s+" + _ARTICLE,
+    r"(?:start|starting|begin|get\s+back\s+to)\s+work(?:ing)?\s+as\s+" + _ARTICLE,
+    r"(?:can|could)\s+i\s+(?:work|start\s+working|get\s+a\s+job)\s+as\s+" + _ARTICLE,
+    r"(?:wants|wanted|wanna|gonna)\s+(?:to\s+)?(?:be|become)\s+" + _ARTICLE,
+    r"(?:licensed|certified|registered|accredited)\s+as\s+" + _ARTICLE,
+    r"(?:goal|dream|plan)\s+is\s+to\s+be\s+" + _ARTICLE,
+    r"(?:considering|consider)\s+" + _ARTICLE,
+    r"(?:^|(?<=,)|(?<=\bet))\s*comme\s+" + _ARTICLE,  # "travailler dans les mines, comme ..."
     r"(?:move|moving)\s+up\s+to\s+" + _ARTICLE,
     r"bridg(?:e|ing)\s+(?:to|into)\s+" + _ARTICLE,
     r"(?:switch|switching|transition|transitioning|pivot|pivoting)\s+(?:to|into)\s+"
     + _ARTICLE,
     r"(?:train|training|study|studying)\s+(?:as|to\s+be)\s+" + _ARTICLE,
     r"(?:earn|make|paid)\s+as\s+" + _ARTICLE,
-    r"(?:thinking|thinkin)\s+(?:about\s+)?" + _ARTICLE,
+    r"(?:thinking|thinkin)\s+(?:about\s+|of\s+)?" + _ARTICLE,
     r"(?:devenir|redevenir)\s+" + _ARTICLE,
     r"(?:travailler|bosser)\s+comme\s+" + _ARTICLE,
     r"(?:peut-etre|peut\s+etre|maybe)\s+" + _ARTICLE,
@@ -99,42 +129,136 @@ _TARGET_JOB_CUES = (
 _TARGET_TITLE_CUES = (
     r"(?:want|wants|wanna|aiming\s+for|aim\s+for|going\s+for|veux|voudrais|vise)\s+"
     + _ARTICLE,
+    # asking about an occupation names it: "how much does a welder make", "are PSWs in
+    # demand", "combien gagne une IAA", "c'est combien de l'heure un IAA"
+    r"how\s+much\s+(?:does|do|would|will|can|could)\s+" + _ARTICLE,
+    r"(?:salary|salaries|wages?|pay|salaire|salaires)\s+(?:of|for|d'|de|des|pour)\s*" + _ARTICLE,
+    r"(?:combien\s+(?:gagne|gagnent|fait|font|paye|payent)|de\s+l'heure|par\s+heure)\s+"
+    + _ARTICLE,
+    r"(?:are|is)\s+there\s+(?:jobs|work|demand)\s+for\s+" + _ARTICLE,
+    r"(?:demande|jobs|emplois)\s+(?:pour|for)\s+" + _ARTICLE,  # "de la demande pour les IAA"
+    # "the PSW program", "le cours de PAB": a title named for its program
+    r"(?:the|this|that|le|la|ce|cette)\s+(?=[\w'-]+(?:\s+[\w'-]+)?\s+(?:program|programs|"
+    r"course|courses|training|certificate|diploma|programme|formation|certificat)\b)",
 )
+# Asked about, a title need not be certain: likely is enough (the learner is asked which).
+TITLE_LIKELY = 80.0
 # ... or a field or skill to learn.
 _TARGET_FIELD_CUES = (
-    r"(?:get|getting|break|breaking|move|moving|go|going)\s+into\s+" + _ARTICLE,
-    r"(?:work|working|job|career|something|anything|courses?|classes|training|programs?|"
-    r"certificat(?:e|ion)s?|certified|microcredentials?|upskill(?:ing)?|skills?|"
+    r"(?:get|getting|break|breaking|move|moving|go|going|change|changing|switch|"
+    r"career\s+change)\s+(?:back\s+)?into\s+" + _ARTICLE,
+    # "work in" is wanted after a wish ("want to work in HR"), held after "I" (current cues)
+    r"(?:to|wanna|gonna|like|love|start|about|of|imagine)\s+work(?:ing)?\s+"
+    r"(?:\w+\s+){0,2}?(?:in|on)\s+" + _ARTICLE,
+    r"(?:job|jobs|career|something|somthing|anything|courses?|classes|training|programs?|"
+    r"certificat(?:e|ion)s?|certified|micro-?credentials?|upskill(?:ing)?|skills?|"
     r"specialize|specialise|have|offer)\s+(?:\w+\s+){0,3}?(?:in|on)\s+" + _ARTICLE,
     r"(?:want|wanna|would\s+like|i'?d\s+like|like|need|needs|hope)\s+to\s+"
-    r"(?:learn|study|do|add|get)\s+" + _ARTICLE,
-    r"(?:interested\s+in|looking\s+(?:at|into)|learn(?:ing)?(?:\s+about)?|improve\s+my|"
-    r"add)\s+" + _ARTICLE,
+    r"(?:learn(?:\s+about)?|study|do|add|get)\s+" + _ARTICLE,
+    r"(?:interested\s+in|looking\s+(?:at|into)|learn(?:ing)?(?:\s+about)?|"
+    r"(?:improve|upgrade|update|refresh|brush\s+up(?:\s+on)?)\s+my|add)\s+" + _ARTICLE,
+    # "looking for lean six sigma training", "back to school for dental hygiene"
+    r"(?:looking\s+for|searching\s+for|school\s+for|college\s+for|studies\s+in)\s+"
+    + _ARTICLE,
     r"(?:teach(?:es)?|teaching|train(?:s)?\s+(?:people\s+|staff\s+)?(?:in|on))\s+"
     + _ARTICLE,
     r"(?:need|needs|get|getting)\s+(?:my|our|their|his|her|a|an)\s+",
+    r"^\s*(?:i\s+)?need\s+",  # "Need WHMIS and first aid for a new job"
+    r"we\s+(?:need|want|require)\s+",  # an employer: "we need forklift training for 6 guys"
+    # "to take a leadership course", "suivre une formation de secourisme" is caught above
+    r"(?:take|taking|do|doing|follow)\s+(?:an?|some|the)\s+(?=[\w'-]+(?:\s+[\w'-]+){0,2}\s+"
+    r"(?:course|courses|training|program|certificate|workshop)\b)",
     r"(?:me\s+)?(?:reorienter|recycler|reconvertir|former|perfectionner|specialiser)\s+"
     r"(?:vers|en|dans|comme)\s+" + _ARTICLE,
     r"(?:passer|aller|monter)\s+(?:a|vers|en)\s+" + _ARTICLE,
     r"(?:travailler|bosser|quelque\s+chose|job|emploi)\s+(?:en|dans)\s+" + _ARTICLE,
     r"(?:apprendre|etudier|ajouter|enseigner|enseignent|enseigne|ameliorer)\s+" + _ARTICLE,
+    # "une formation courte en logistique", "des cours de jour en informatique"
     r"(?:formations?|cours|programmes?|certificats?|microcertifications?|competences?)\s+"
-    r"(?:en|de|sur|pour|d')\s*" + _ARTICLE,
+    r"(?:(?:courte?s?|intensi(?:f|ve)s?|rapides?|de\s+jour|du\s+soir|de\s+soir|en\s+ligne|"
+    r"a\s+distance|gratuite?s?|en\s+personne)\s+)*(?:en|de|sur|pour|d')\s*" + _ARTICLE,
+    r"(?:ma|mon|mes)\s+(?:carte|cartes|permis|licence|certificat|attestation|titre|diplome)\s+"
+    r"(?:de|d')\s*" + _ARTICLE,
+    r"(?:je\s+)?m'interesse\s+(?:a|aux|au)\s+" + _ARTICLE,
     r"(?:interesse(?:e)?\s+par|interesse(?:e)?\s+a)\s+" + _ARTICLE,
 )
 _CURRENT = [re.compile(r"(?<![\w'])(?:" + cue + r")") for cue in _CURRENT_CUES]
 # "I'm" and "je suis" open many things that are no job ("I'm in Kingston", "je suis prête"):
 # after them the resolver must be sure, or find the title likely.
-_WEAK_CUE = re.compile(r"(?:i'?m|i\s+am|je\s+suis|chu|j'suis|jsuis|i\s+was|j'etais)\s+"
+_WEAK_CUE = re.compile(r"(?:i'?m|i\s+am|je\s+suis|chu|j'suis|jsuis|i\s+was|j'etais|i\s+do|"
+                       r"was\s+an?|laid\s+off\s+from|let\s+go|fired)\s+"
                        r"(?:currently\s+|now\s+|still\s+|presentement\s+|actuellement\s+)?$")
+# English "I'm" with no article is rarely a job ("I'm interested", "I'm 19", "I'm in Barrie"):
+# only a title the resolver is sure of ("I'm RPN").
+_BARE_I_AM = re.compile(r"(?:i'?m|i\s+am)\s+(?:currently\s+|now\s+|still\s+)?$")
 WEAK_CUE_LIKELY = 50.0
-_TARGET_JOB = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_JOB_CUES) + r")")
-_TARGET_FIELD = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_FIELD_CUES) + r")")
-_TARGET_TITLE = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_TITLE_CUES) + r")")
-_TARGET = re.compile(_TARGET_JOB.pattern + "|" + _TARGET_FIELD.pattern)
+# "I'm a ...", "je suis ...": how a job is said, so a title the resolver finds less likely
+# still counts (its words were checked against _NOT_A_JOB first).
+_STATED_CUE = re.compile(r"(?:(?:i'?m|i\s+am|i\s+was)\s+(?:currently\s+|now\s+|still\s+)?"
+                         r"an?|je\s+suis|chu|j'suis|jsuis|j'etais)\s+"
+                         r"(?:presentement\s+|actuellement\s+|un\s+|une\s+)?$")
+STATED_CUE_LIKELY = 30.0
+# "start working as", "want to work as": a wish, not the job held.
+_WISH_BEFORE = re.compile(r"(?:start|begin|to|wanna|gonna|like|love|want|hope|could|would|"
+                          r"dream|plan|see\s+myself|pour|de|can\s+i|could\s+i)\s+$")
+# Each cue on its own: cues overlap ("want to learn" / "learn about") and every start counts.
+_TARGET_CUES = ([(re.compile(r"(?<![\w'])(?:" + c + r")"), "job") for c in _TARGET_JOB_CUES]
+                + [(re.compile(r"(?<![\w'])(?:" + c + r")"), "field") for c in _TARGET_FIELD_CUES]
+                + [(re.compile(r"(?<![\w'])(?:" + c + r")"), "title")
+                   for c in _TARGET_TITLE_CUES])
+_TARGET = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_JOB_CUES + _TARGET_FIELD_CUES) + r")")
 # A span that ends in "course" names the field before it ("a leadership course").
 _FIELD_NOUNS = re.compile(r"\s+(?:course|courses|program|programs|training|certificate|"
-                          r"certification|ticket|stuff|things)$")
+                          r"certification|ticket|stuff|things|skills|licen[cs]e|exam|"
+                          r"competences|cours|formation)$")
+# A span opening with these names no job: a state, a person, a layoff ("I'm interested",
+# "I'm a mom of 3", "je suis nouvelle arrivante", "j'ai été mise à pied").
+_NOT_A_JOB = frozenset((
+    "interested", "looking", "thinking", "trying", "hoping", "planning", "unemployed",
+    "retired", "mom", "dad", "mother", "father", "parent", "single", "newcomer", "immigrant",
+    "student", "employer", "beginner", "stay", "stay-at-home", "new", "recent", "big", "huge",
+    "fan", "bit", "little", "lot", "quick", "person", "people", "woman", "man", "guy", "girl",
+    "senior", "refugee", "grandmother", "grandfather", "nouvelle", "nouvel", "nouveau",
+    "arrivante", "arrivant", "etudiante", "etudiant", "mere", "pere", "maman", "papa",
+    "mise", "mis", "licencie", "licenciee", "congedie", "congediee", "renvoye", "renvoyee",
+    "laid", "fired", "let", "off", "self", "here", "from", "of", "de", "du", "des", "d'",
+    "about", "a", "au", "aux", "en", "dans", "sur", "la", "le", "les", "un", "une",
+    "retraite", "retraitee", "allo", "hello", "hi", "hey", "bonjour", "bonsoir", "salut",
+    "pret", "prete", "disponible", "libre", "motive", "motivee", "interesse", "interessee",
+    "curieux", "curieuse", "perdu", "perdue", "tanne", "tannee", "fatigue", "fatiguee",
+    "desole", "desolee", "content", "contente", "rendu", "rendue", "capable", "sur", "sure",
+    "certain", "certaine", "inscrit", "inscrite", "ne", "nee", "originaire", "bilingue",
+    "seul", "seule", "enceinte", "malade", "epuise", "epuisee", "tres", "vraiment", "toujours",
+    "encore", "pas", "ici", "bien", "super", "burnt", "burned", "tired", "sick", "done",
+    "ready", "able", "available", "free", "willing", "open", "sure", "not", "still", "also",
+))
+# A target span opening with these is no field ("looking for a job", "something in").
+_GENERIC = frozenset((
+    "job", "jobs", "work", "career", "change", "new", "program", "programs", "course",
+    "courses", "class", "classes", "training", "help", "way", "option", "options", "some",
+    "certificate", "info", "information", "advice", "emploi", "travail", "poste", "carriere",
+    "cours", "formation", "formations", "programme", "programmes", "aide", "conseils",
+    "of", "de", "du", "des", "d'", "en", "dans", "sur", "for", "in", "on", "a", "an", "the",
+    "school", "college", "ecole", "back", "into", "place", "spot", "better", "good", "stable",
+    # people, not fields: "need my crew certified in", "our supervisors to take"
+    "crew", "team", "staff", "employees", "workers", "people", "supervisors", "managers",
+    "assistants", "nurses", "techs", "technicians", "operators", "drivers", "equipe",
+    "employes", "travailleurs", "gens", "kids", "children", "son", "daughter", "husband",
+    "wife", "enfants", "fils", "fille", "mari", "femme", "more", "less", "higher", "money",
+    "hours", "time", "plus", "moins", "argent", "temps",
+))
+# One word that is no title alone, however sure the resolver ("general" of "general labourer").
+_MODIFIERS = frozenset(("general", "senior", "junior", "head", "chief", "lead", "certified",
+                        "licensed", "registered", "retired", "former", "new", "full", "part",
+                        "self", "main", "principal", "general-"))
+# A title does not end in a preposition ("mécanicien de" of "mécanicien de véhicules lourds").
+_DANGLING = frozenset(("de", "d'", "du", "des", "a", "au", "aux", "en", "of", "in", "for", "the",
+                       "la", "le", "les", "l'", "et", "and", "or", "ou"))
+# A span ending in a named place: the job is before it ("pharmacienne en Algérie").
+# (a capitalised word, not an acronym: "technicien en TI", "RN in ICU" keep theirs)
+_PLACE_TAIL = re.compile(r"\s(?:en|in|à|a|au|aux|from|at|near|de)\s+[A-ZÀ-Ý][a-zà-ÿ'-]+"
+                         r"(?:\s+[A-ZÀ-Ý][a-zà-ÿ'-]+)*$")
+_CONJUNCTIONS = frozenset(("and", "or", "et", "ou", "&", "pis", "plus"))
 # Words that close a span (the prepositions inside titles are not among them: "director of
 # nursing", "préposé aux bénéficiaires"; the resolver then keeps the part that is a title).
 _STOP_WORDS = frozenset((
@@ -154,7 +278,14 @@ _STOP_WORDS = frozenset((
     "quand", "pendant", "puis", "ce", "cette", "ces", "maintenant", "encore", "ans", "an",
     "mois", "semaines", "jours", "d'experience", "je", "j'ai", "mon", "ma", "mes", "nous",
     "notre", "c'est", "est", "etait", "suis", "veux", "voudrais", "aimerais", "cherche",
-    "besoin",
+    "besoin", "after", "before", "apres", "avant", "eventually", "someday", "soon", "asap",
+    "right", "back", "into", "there", "something", "somthing", "anything", "quelque",
+    "qqch", "going", "moving", "taking", "doing", "getting", "starting", "finding", "making",
+    "having", "being", "leaving", "staying", "coming", "jour", "soir", "nights", "days",
+    "full-time", "part-time", "if", "si", "maybe", "peut-etre", "please", "pls", "svp",
+    "dans", "make", "makes", "earn", "earns", "gagne", "gagnent", "program", "programs",
+    "course", "courses", "training", "certificate", "diploma", "programme", "formation",
+    "certificat", "cost", "costs", "coute", "coutent", "in demand", "demand", "hiring",
 ))
 _BOUNDARY = re.compile(r"[.,;:!?()\[\]\n/]|\s-\s|\s+(?:but|mais|and then|et puis)\s+")
 _WORD = re.compile(r"[\w'+#&-]+")
@@ -168,8 +299,26 @@ def read_message(text: str, lang: Lang | None = None, previous: Constraints | No
     text = text[:MAX_CHARS]
     current, target = find_jobs(text, lang, index)
     limits = read_limits(text, previous)
-    return MessageReading(current, target, parse_goal(text), limits.constraints,
-                          limits.preferences, limits.questions)
+    held = current.nocs[:1] if current is not None else ()
+    goal = parse_goal(text, held, _wanted(target, held))
+    return MessageReading(current, target, goal, limits.constraints, limits.preferences,
+                          limits.questions)
+
+
+def _wanted(target: JobMention | None, held: tuple[str, ...]) -> tuple[str, ...]:
+    """The unit group of the occupation wanted. A field or skill names one only when it is
+    near the job held ("wound care" for a nurse): learning "estimating" as a drywaller is
+    upskilling, whatever unit group estimators are in."""
+    if target is None:
+        return ()
+    if target.skill is None:
+        return target.nocs[:1]
+    near = [noc for noc in target.nocs[:3] if held and _one_line(held[0], noc)]
+    return tuple(near[:1])
+
+
+def _one_line(have: str, want: str) -> bool:
+    return len(have) == len(want) == 5 and have[0] == want[0] and have[2] == want[2]
 
 
 def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = None
@@ -177,11 +326,11 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
     """The job the message says the learner has, and the job or field they want."""
     folded = fold(text)
     target = None
-    cues = sorted([(m.start(), m.end(), "job") for m in _TARGET_JOB.finditer(folded)]
-                  + [(m.start(), m.end(), "field") for m in _TARGET_FIELD.finditer(folded)]
-                  + [(m.start(), m.end(), "title") for m in _TARGET_TITLE.finditer(folded)])
+    # At one start the longer cue first ("get back to work as" before "get").
+    cues = sorted(((m.start(), -m.end(), kind) for pattern, kind in _TARGET_CUES
+                   for m in pattern.finditer(folded)), key=lambda c: (c[0], c[1]))
     for _start, end, kind in cues[:MAX_CUES]:
-        target = _mention_after(text, folded, end, lang, index, kind)
+        target = _mention_after(text, folded, -end, lang, index, kind)
         if target is not None:
             break
     current = None
@@ -193,11 +342,17 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
                 break
             if target is not None and _overlaps(match, target, text):
                 continue
+            if _WISH_BEFORE.search(folded[max(0, match.start() - 20):match.start()]):
+                continue
             current = _mention_after(text, folded, match.end(), lang, index, "current")
-            weak = _WEAK_CUE.search(folded[match.start():match.end()]) is not None
+            cue = folded[match.start():match.end()]
+            weak = _WEAK_CUE.search(cue) is not None
+            if current is not None and _BARE_I_AM.search(cue) and not current.clear:
+                current = None
+            likely = STATED_CUE_LIKELY if _STATED_CUE.search(cue) else WEAK_CUE_LIKELY
             if current is not None and weak and not current.clear and (
                     current.resolution is None or not current.resolution.candidates
-                    or current.resolution.candidates[0].score < WEAK_CUE_LIKELY):
+                    or current.resolution.candidates[0].score < likely):
                 current = None
             if current is not None and (target is None or current.text != target.text):
                 break
@@ -206,6 +361,8 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
             break
     if current is None:
         current = _bare_title(text, folded, lang, index, exclude=target)
+    if current is not None and speaks_for_staff(text):
+        current = None  # "HR manager here. We need our supervisors to ...": no learner's job
     return current, target
 
 
@@ -214,22 +371,37 @@ def _overlaps(match: re.Match[str], mention: JobMention, text: str) -> bool:
     return at >= 0 and match.start() <= at + len(mention.text) and at <= match.end()
 
 
-def _span_words(text: str, folded: str, start: int) -> list[tuple[str, int, int]]:
-    """The words after ``start`` up to the clause's end or a stop word: (word, start, end)."""
+def _is_kept(word: str, text: str, start: int, end: int) -> bool:
+    """A stop word typed as an acronym is kept: "a career in IT"."""
+    return word == "it" and text[start:end] == "IT"
+
+
+def _span_words(text: str, folded: str, start: int, joined: bool = False
+                ) -> list[tuple[str, int, int]]:
+    """The words after ``start`` up to the clause's end or a stop word: (word, start, end).
+    ``joined``: a field goes on over "and" / "ou" ("python and data analysis")."""
     end = len(folded)
     boundary = _BOUNDARY.search(folded, start)
     if boundary is not None:
         end = boundary.start()
     words: list[tuple[str, int, int]] = []
-    for match in _WORD.finditer(folded, start, end):
+    matches = list(_WORD.finditer(folded, start, end))
+    for i, match in enumerate(matches):
         word = match.group()
+        if joined and words and word in _CONJUNCTIONS and i + 1 < len(matches) and (
+                matches[i + 1].group() not in _STOP_WORDS or _is_kept(
+                    matches[i + 1].group(), text, *matches[i + 1].span())):
+            words.append((word, match.start(), match.end()))
+            continue
         # A span starts right where its cue (or clause) ends: "je ne veux pas payer" opens
         # no title, and "formation en ligne" names no field.
-        if word in _STOP_WORDS or word.isdigit():
+        if (word in _STOP_WORDS and not _is_kept(word, text, *match.span())) or word.isdigit():
             break
         words.append((word, match.start(), match.end()))
         if len(words) >= MAX_SPAN_WORDS:
             break
+    while words and words[-1][0] in _CONJUNCTIONS:
+        words.pop()
     return words
 
 
@@ -237,16 +409,26 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
                    index: TitleIndex | None, kind: str) -> JobMention | None:
     """The job (or field) named right after a cue: the longest part of the span, from its
     start, that reads as a title; for a field cue, the span itself is the skill."""
-    words = _span_words(text, folded, start)
+    words = _span_words(text, folded, start, joined=kind == "field")
     if not words:
+        return None
+    first = words[0][0]
+    if (kind == "current" and first in _NOT_A_JOB) or (kind != "current" and first in _GENERIC):
         return None
     whole = text[words[0][1]:words[-1][2]]
     field_words = _FIELD_NOUNS.sub("", whole) if kind in ("job", "field") else whole
-    if kind == "title":  # "want RPN": only a title the resolver is sure of
-        res = resolve_title(whole, lang, index=index)
-        if res.status != "clear":
-            return None
-        return JobMention(whole, tuple(c.noc for c in res.candidates), True, None, res)
+    if kind != "current" and not strip_places(fold(field_words)).strip():
+        return None  # "classes in Windsor": a place, no field
+    if kind == "title":  # "want RPN": only a title the resolver is sure of, or finds likely
+        parts = [text[words[0][1]:words[n - 1][2]] for n in range(len(words), 0, -1)]
+        for part, res in zip(parts, resolve_titles(parts, lang, index=index), strict=True):
+            if fold(part) in _MODIFIERS or _PLACE_TAIL.search(part) or not res.candidates or (
+                    res.status == "none") or (
+                    res.status != "clear" and res.candidates[0].score < TITLE_LIKELY):
+                continue  # "infirmière auxiliaire à Ottawa" -> "infirmière auxiliaire"
+            return JobMention(part, tuple(c.noc for c in res.candidates),
+                              res.status == "clear", None, res)
+        return None
     if kind == "field":
         res = resolve_title(field_words, lang, index=index)
         nocs = tuple(c.noc for c in res.candidates) if res.status != "none" else ()
@@ -259,6 +441,9 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
     for span, res in zip(spans, resolve_titles(spans, lang, index=index), strict=True):
         if res.status == "none" or not res.candidates:
             continue
+        if fold(span) in _MODIFIERS or _WORD.findall(fold(span))[-1] in _DANGLING or (
+                _PLACE_TAIL.search(span)):
+            continue  # "general", "mécanicien de", "pharmacienne en Algérie": not a title
         nocs = tuple(c.noc for c in res.candidates)
         mention = JobMention(span, nocs, res.status == "clear",
                              span if kind == "job" and res.status != "clear" else None, res)
@@ -270,6 +455,12 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
     if kind == "job":  # no occupation by that name: a field to learn ("machine learning")
         return JobMention(field_words, skill=field_words)
     return None
+
+
+# A clause that asks ("How much does the PSW program cost") is no job held.
+_QUESTION_START = re.compile(r"^\s*(?:how|what|what's|whats|which|where|when|why|who|is|are|"
+                             r"can|could|do|does|did|will|would|should|est-ce|combien|comment|"
+                             r"pourquoi|quel|quels|quelle|quelles|c'est|y'a|ya)(?![\w'])")
 
 
 def _bare_title(text: str, folded: str, lang: Lang | None, index: TitleIndex | None,
@@ -287,7 +478,10 @@ def _bare_title(text: str, folded: str, lang: Lang | None, index: TitleIndex | N
         clause_words = _WORD.findall(folded[clause_start:end])
         if not words or (position > 0 and len(clause_words) > 3):
             continue
-        if _TARGET.search(folded[clause_start:end]):
+        if _TARGET.search(folded[clause_start:end]) or _QUESTION_START.match(
+                folded[clause_start:end]):
+            continue
+        if words[0][0] in _NOT_A_JOB or fold(text[words[0][1]:words[-1][2]]) in _MODIFIERS:
             continue
         span = text[words[0][1]:words[-1][2]]
         if exclude is not None and (span in exclude.text or exclude.text in span):

@@ -545,3 +545,52 @@ def test_more_ways_to_ask(text: str, kinds: tuple[str, ...]) -> None:
 ])
 def test_more_goals(text: str, goal: str | None) -> None:
     assert parse_goal(text) == goal
+
+
+@pytest.mark.parametrize("text, current, target, goal", [
+    # one line of work across TEER levels: a step up
+    ("I'm an accounting clerk and I want to become a bookkeeper", ("14200",), ("12200",),
+     "upskill"),
+    ("je suis cuisinier, j'aimerais devenir chef", ("63200",), ("62200",), "upskill"),
+    # another line of work, however near the words
+    ("I'm a dispatcher and I want to become a project coordinator", ("14404",), ("13100",),
+     "change_career"),
+    ("Je suis serveuse et je voudrais devenir agente immobilière", ("65200",), ("63101",),
+     "change_career"),
+])
+def test_the_goal_follows_the_jobs_read(text: str, current: tuple[str, ...],
+                                        target: tuple[str, ...], goal: str) -> None:
+    assert parse_goal(text, current, target) == goal
+
+
+@pytest.mark.parametrize("text, goal", [
+    ("unemployed now, was a customer service rep for 8 years. Open to anything, I just want "
+     "stable work", "explore"),
+    ("My company wants us to learn Power BI by spring", "upskill"),
+    ("third year apprentice, looking for 309A exam prep", "upskill"),
+    ("been a hairdresser 20 yrs, want out. thinking real estate", "change_career"),
+    ("Je suis intéressée par la cybersécurité, je suis présentement caissière", "change_career"),
+])
+def test_goals_said_in_other_words(text: str, goal: str) -> None:
+    assert parse_goal(text) == goal
+
+
+def test_a_job_read_and_a_course_to_take_is_upskilling() -> None:
+    assert parse_goal("Nurse here. I'd like to do a wound care certificate", ("31301",),
+                      ()) == "upskill"
+    assert parse_goal("Nurse here. I'd like to do a wound care certificate") is None
+
+
+def test_caring_for_ones_kids_by_day_is_no_daytime_schedule() -> None:
+    read = read_limits("I work as a cleaner in the evenings and take care of my kids during "
+                       "the day. Any online accounting courses I can do at my own pace?")
+    assert read.constraints.schedule == ("self_paced",)
+    assert read.constraints.delivery == ("online",)
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("What kind of jobs can I get after a supply chain course?", ("outlook",)),
+    ("How can I work as a PSW here?", ()),  # a search for programs, not a question to answer
+])
+def test_questions_about_jobs(text: str, kinds: tuple[str, ...]) -> None:
+    assert read_limits(text).questions == kinds

@@ -8,12 +8,13 @@ import pytest
 from knowledge.reading import find_jobs, read_message
 from knowledge.resolver import TitleIndex
 from knowledge.resolver.hybrid import attach
-from knowledge.resolver.train import load_rows
+from knowledge.resolver.train import index_titles, load_rows
 
 
 @pytest.fixture(scope="module")
 def index() -> TitleIndex:
-    return attach(TitleIndex.build(*load_rows()))
+    groups, titles = load_rows()  # as the app builds it (with the exclusions): one cache
+    return attach(TitleIndex.build(groups, index_titles(titles)))
 
 
 @pytest.mark.parametrize("text, lang, current, noc", [
@@ -95,3 +96,91 @@ def test_a_message_full_of_cues_costs_a_bounded_number_of_resolutions(
     find_jobs(paste, "en", index)
     bound = (2 * reading.MAX_CUES) * reading.MAX_SPAN_WORDS + reading.MAX_CLAUSES
     assert 0 < len(resolved) <= bound
+
+
+@pytest.mark.parametrize("text, lang, current, noc", [
+    ("Been a cashier at No Frills for 4 years, I'd love something in pharmacy", "en",
+     "cashier", "65100"),
+    ("I have 10 years experience as a chef and I'd like to teach", "en", "chef", "62200"),
+    ("Currently unemployed, was a customer service rep for 8 years", "en",
+     "customer service rep", "64409"),
+    ("I'm interested in project management. I'm a bookkeeper right now.", "en", "bookkeeper",
+     "12200"),
+    ("Je suis nouvelle arrivante, j'étais pharmacienne en Algérie", "fr", "pharmacienne",
+     "31120"),
+    ("J'ai été mise à pied en mars. J'étais caissière chez Metro", "fr", "caissière",
+     "65100"),
+    ("I'd like to upgrade my Excel skills for my job as a receptionist", "en", "receptionist",
+     "14101"),
+])
+def test_the_current_job_is_found_after_other_cues(index: TitleIndex, text: str, lang: str,
+                                                   current: str, noc: str) -> None:
+    found, _target = find_jobs(text, lang, index)  # type: ignore[arg-type]
+    assert found is not None and found.text.lower() == current.lower()
+    assert noc in found.nocs[:3]
+
+
+@pytest.mark.parametrize("text", [
+    "I'm a stay-at-home mom and want to start working as a bookkeeper",
+    "How much does the PSW program cost at Cambrian?",
+    "I'm interested in machine learning, is there anything online?",
+    "allô, je suis prête à commencer",
+])
+def test_words_that_are_no_job_held_give_no_current_job(index: TitleIndex, text: str) -> None:
+    current, _target = find_jobs(text, "en", index)
+    assert current is None
+
+
+@pytest.mark.parametrize("text, lang, skill", [
+    ("I'm a mechanic, I want to learn about electric vehicles. Evening classes in Windsor",
+     "en", "electric vehicles"),
+    ("I used to be a bank teller. Want to get back into banking, mornings only", "en",
+     "banking"),
+    ("I'm looking for a career in IT, no experience", "en", "IT"),
+    ("Je cherche une formation courte en logistique, moins de 8 semaines", "fr", "logistique"),
+    ("je voudrais des cours de jour en informatique", "fr", "informatique"),
+    ("We need our staff certified in confined space entry", "en", "confined space entry"),
+    ("i want to learn python and SQL", "en", "python and SQL"),
+])
+def test_the_field_wanted_is_read_whole(index: TitleIndex, text: str, lang: str,
+                                        skill: str) -> None:
+    _current, target = find_jobs(text, lang, index)  # type: ignore[arg-type]
+    assert target is not None and target.skill == skill
+
+
+def test_a_field_held_is_told_from_the_one_wanted(index: TitleIndex) -> None:
+    current, target = find_jobs("I work in retail management and I'm thinking about a career "
+                                "change into UX design", "en", index)
+    assert current is not None and current.text == "retail management"
+    assert target is not None and target.skill == "UX design"
+
+
+def test_a_goal_is_read_from_the_jobs_named(index: TitleIndex) -> None:
+    reading = read_message("I'm an accounting clerk at a dealership and I'd like to become a "
+                           "bookkeeper", "en", index=index)
+    assert reading.goal == "upskill"
+
+
+def test_a_change_of_mind_changes_only_what_it_names(index: TitleIndex) -> None:
+    from knowledge.constraints import Constraints
+
+    before = Constraints(delivery=("online",), schedule=("evenings",), max_cost=800)
+    reading = read_message("Finalement, je préfère en présentiel.", "fr", previous=before,
+                           index=index)
+    assert reading.preferences.delivery == ("in_person",)
+    assert reading.constraints.schedule == ("evenings",) and reading.constraints.max_cost == 800
+    assert reading.current is None and reading.target is None
+
+
+@pytest.mark.parametrize("text, lang, noc", [
+    ("how much does a welder make in Sudbury?", "en", "72106"),
+    ("combien gagne une infirmière auxiliaire à Ottawa?", "fr", "32101"),
+    ("are there jobs for electricians up north?", "en", "72200"),
+    ("How much is the PSW program at Cambrian?", "en", "33102"),
+])
+def test_an_occupation_asked_about_is_the_target(index: TitleIndex, text: str, lang: str,
+                                                 noc: str) -> None:
+    current, target = find_jobs(text, lang, index)  # type: ignore[arg-type]
+    assert current is None
+    assert target is not None and noc in target.nocs[:3]
+    assert "Ottawa" not in target.text and "Sudbury" not in target.text
