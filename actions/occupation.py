@@ -206,15 +206,16 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     if target is None and slot_noc is None:
         target = slot_text(tracker, "target_job")
     if target is None:
-        return TargetStep(noc=slot_noc, topic=slot_text(tracker, "skill"))
+        return TargetStep(noc=slot_noc, topic=slot_text(tracker, "target_topic"))
     resolution = resolve_title(target, lang=_sure_language(tracker))
     reading = read_target(session, target, turn.lang, resolution=resolution,
                           is_field=is_field, exclude=exclude)
     forget = [SlotSet("target_noc", None)] if slot_noc else []
     # A topic named now replaces the one remembered; an occupation named now ends it.
     topic_events: list[EventType] = (
-        [SlotSet("skill", reading.topic)] if from_this_message and reading.topic else
-        [SlotSet("skill", None)] if from_this_message and slot_text(tracker, "skill") else [])
+        [SlotSet("target_topic", reading.topic)] if from_this_message and reading.topic else
+        [SlotSet("target_topic", None)] if from_this_message and
+        slot_text(tracker, "target_topic") else [])
     if reading.status == "topic":
         noc = known_noc(session, reading.noc)
         events = [*topic_events, *([] if noc == slot_noc else [SlotSet("target_noc", noc)])]

@@ -159,6 +159,21 @@ def fold(text: str) -> str:
     return text.lower()
 
 
+def foldable(text: str) -> str:
+    """``text`` with each character that folds to several ("…" -> "...", "ﬁ" -> "fi") or to
+    none (a lone accent) written as its folded form, so ``fold`` keeps every position: spans
+    found in the folded text can be cut from this one, as typed otherwise."""
+    out = []
+    for ch in unicodedata.normalize("NFC", text):
+        folded = fold(ch)
+        if len(folded) == 1:
+            out.append(ch)
+        else:
+            wide = unicodedata.normalize("NFKC", ch)
+            out.append(wide if len(fold(wide)) == len(wide) else folded)
+    return "".join(out)
+
+
 # Distinctive words whose typos we repair before matching ("onlin", "evenigs", "carrer").
 _VOCABULARY = (
     "online", "evening", "evenings", "weekend", "weekends", "hybrid", "hybride", "french",

@@ -381,7 +381,7 @@ def explain_program(match: ProgramMatch, lang: Lang) -> str:
 
 
 def explain_breaks(fields: Sequence[str], lang: Lang) -> str:
-    """What a closest program does not meet ("Not within: the budget."), so a learner sees
+    """What a closest program does not meet ("Outside your limits: the budget."), so a learner sees
     which of their limits each one breaks."""
     key: Lang = "fr" if lang == "fr" else "en"
     names = [_FIELD_PHRASE[key].get(name, name) for name in fields]

@@ -19,6 +19,7 @@ from knowledge.constraints import (
     Constraints,
     Goal,
     fold,
+    foldable,
     parse_goal,
     read_limits,
     speaks_for_staff,
@@ -324,6 +325,7 @@ def _one_line(have: str, want: str) -> bool:
 def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = None
               ) -> tuple[JobMention | None, JobMention | None]:
     """The job the message says the learner has, and the job or field they want."""
+    text = foldable(text)  # spans are found in the folded text and cut from this one
     folded = fold(text)
     target = None
     # At one start the longer cue first ("get back to work as" before "get").

@@ -23,7 +23,7 @@ from knowledge import models
 
 T = TypeVar("T")
 
-MAX_ENTRIES = 4096  # per database; a full store starts again (answers are cheap to recompute)
+MAX_ENTRIES = 4096  # per database; a full store drops its least recently used answers
 
 _VERSION_KEY = "pathfinder.snapshot.version"
 _LOCK = threading.Lock()
@@ -55,10 +55,14 @@ def cached(session: Session, key: Hashable, compute: Callable[[], T]) -> T:
             _STORES[database] = entry
         store = entry[1]
         if key in store:
-            return store[key]  # type: ignore[return-value]
+            value = store.pop(key)
+            store[key] = value  # the most recently used last: evicted last
+            return value  # type: ignore[return-value]
     value = compute()
     with _LOCK:
-        if len(store) >= MAX_ENTRIES:
-            store.clear()
+        while len(store) >= MAX_ENTRIES:
+            # The least recently used first: per-message entries (a field's words), never
+            # the whole-dataset ones (the catalog, the title index) every turn reads.
+            store.pop(next(iter(store)))
         store[key] = value
     return value

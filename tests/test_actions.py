@@ -543,7 +543,7 @@ def test_a_wanted_field_lists_programs_about_it(db: Session, text: str, lang: st
     [payload] = payloads(result)
     shown = [p["id"] for p in payload["programs"]]
     assert shown and all(_teaches(db, p, "machine-learning") for p in shown)
-    assert slot_events(result).get("skill")  # remembered for "cheaper", "online" next
+    assert slot_events(result).get("target_topic")  # remembered for "cheaper", "online" next
 
 
 def test_cheaper_stays_on_the_field_and_is_strictly_cheaper(db: Session) -> None:
@@ -551,13 +551,24 @@ def test_cheaper_stays_on_the_field_and_is_strictly_cheaper(db: Session) -> None
     [payload] = payloads(first)
     shown = [p["id"] for p in payload["programs"]]
     slots = slot_events(first)
-    assert shown and slots.get("skill")
+    assert shown and slots.get("target_topic")
     dearest = max(p["cost"] for p in payload["programs"])
     dearest_id = next(p["id"] for p in payload["programs"] if p["cost"] == dearest)
     more = run_action("action_show_cheaper", "cheaper ones?", intent="ask_cheaper",
-                      slots={"skill": slots["skill"], "last_program_ids": [dearest_id]})
+                      slots={"target_topic": slots["target_topic"],
+                             "last_program_ids": [dearest_id]})
     for item in (payloads(more) or [{"programs": []}])[0]["programs"]:
         assert item["cost"] < dearest and _teaches(db, item["id"], "first-aid-cpr")
+
+
+def test_a_skill_said_in_passing_does_not_rank_a_welders_programs(db: Session) -> None:
+    # "I know Excel" (a skill entity, the `skill` slot) or a sector button earlier: the
+    # learner still wants welding programs, not spreadsheet ones.
+    result = run_action("action_recommend", "show me programs", intent="ask_recommendations",
+                        slots={"target_noc": "72106", "skill": "Excel"})
+    [payload] = payloads(result)
+    shown = [p["id"] for p in payload["programs"]]
+    assert shown and not any(_teaches(db, p, "excel") for p in shown)
 
 
 def test_a_field_of_several_occupations_is_asked_back_with_target_buttons() -> None:

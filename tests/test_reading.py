@@ -184,3 +184,17 @@ def test_an_occupation_asked_about_is_the_target(index: TitleIndex, text: str, l
     assert current is None
     assert target is not None and noc in target.nocs[:3]
     assert "Ottawa" not in target.text and "Sudbury" not in target.text
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("Bonjour… je suis soudeur et je veux devenir infirmier", "fr"),  # a phone's ellipsis
+    ("Hi… I am a welder… I want to become a nurse", "en"),
+    ("ﬁrst: je suis soudeur, je veux devenir infirmier", "fr"),  # a ligature from a PDF
+])
+def test_characters_that_fold_to_several_do_not_shift_the_words(index: TitleIndex, text: str,
+                                                                 lang: str) -> None:
+    current, target = find_jobs(text, lang, index)  # type: ignore[arg-type]
+    assert current is not None and current.text in ("soudeur", "welder")
+    assert current.nocs[0] == "72106"
+    assert target is not None and target.text in ("infirmier", "nurse")
+    assert target.nocs[0] == "31301"
