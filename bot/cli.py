@@ -300,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
     from bot.console.commands import add_parsers as add_console_parsers
 
     add_console_parsers(sub)  # staff add, conversations purge
+
+    from bot.events.cli import add_parsers as add_events_parsers
+
+    add_events_parsers(sub)  # events consume
     return parser
 
 

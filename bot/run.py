@@ -1,5 +1,7 @@
 """``pathfinder run``: start the actions server, the Rasa engine and the web app, show the chat
-URL, restart a service that stops answering, and stop everything on Ctrl-C or SIGTERM.
+URL, restart a service that stops answering, and stop everything on Ctrl-C or SIGTERM. The
+events consumer (bot/events/) runs in a thread of this process, keeping the staff console's
+conversation summaries current.
 
 A service that exits ends the run (its log says why). One that is alive but no longer answers
 its health check for ``StackConfig.unresponsive_after_s`` (a frozen event loop: every learner
@@ -9,12 +11,13 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TextIO
 
-from bot.stack import LABELS, Stack, StackConfig, StackError
+from bot.stack import LABELS, Stack, StackConfig, StackError, secret_key_for
 
 WATCH_INTERVAL_S = 1.0
 HEALTH_EVERY_S = 5.0
@@ -35,12 +38,14 @@ def run(config: StackConfig, out: TextIO | None = None) -> int:
     # Raises StackError, before anything starts, for a setting some service cannot start with.
     stack = Stack(config, on_progress=say)
     previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    events: threading.Event | None = None
     try:
         try:
             stack.start()
         except StackError as exc:
             say(f"Could not start Pathfinder: {exc}")
             return 1
+        events = _start_events_consumer(stack)
         _announce(stack, config, say)
         try:
             failed = _watch(stack, say)
@@ -54,9 +59,25 @@ def run(config: StackConfig, out: TextIO | None = None) -> int:
         say("\nStopping Pathfinder…")
         return 0
     finally:
+        if events is not None:
+            events.set()
         stack.stop()
         signal.signal(signal.SIGTERM, previous)
         say("All Pathfinder services are stopped.")
+
+
+def _start_events_consumer(stack: Stack) -> threading.Event:
+    """The events consumer (bot/events/), in a thread of this process, once the web app has
+    migrated the database: it keeps the console's summaries current from the tracker store
+    this stack's engine writes. Set the event to stop it."""
+    from bot.events.consumer import start_thread
+    from knowledge.settings import database_url
+
+    config = stack.config
+    _thread, stop = start_thread(f"sqlite:///{config.tracker_db_path}",
+                                 config.database_url or database_url(),
+                                 secret_key_for(config).encode("utf-8"))
+    return stop
 
 
 def _announce(stack: Stack, config: StackConfig, say: Callable[[str], None]) -> None:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -318,4 +319,80 @@ class TurnAnnotation(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_accounts.id", ondelete="SET NULL"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ConversationSummary(Base):
+    """One conversation of Rasa's tracker store (one sender id), summarised by the events
+    consumer (bot/events/) so that the console's list, filters and search read one indexed row
+    instead of replaying its events. Every text here is redacted (bot/engine/redaction.py):
+    the first message, the search text, the occupations and skills asked about.
+
+    ``last_event_id``: the newest tracker event applied (re-reading an event is a no-op);
+    ``state``: what the summariser needs to go on from here (the recommendations by week,
+    the turn's time, the analytics contribution this row made), never shown."""
+
+    __tablename__ = "conversation_summaries"
+    __table_args__ = (Index("ix_conversation_summaries_last_ts", "last_ts"),
+                      Index("ix_conversation_summaries_channel_last_ts", "channel", "last_ts"),
+                      Index("ix_conversation_summaries_language_last_ts", "language",
+                            "last_ts"),
+                      Index("ix_conversation_summaries_first_ts", "first_ts"),
+                      Index("ix_conversation_summaries_ref", "ref"))
+
+    sender_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10))  # web | telegram | rest
+    language: Mapped[str] = mapped_column(String(64))  # the `language` slot, as set (cut)
+    # Rasa's event timestamps (seconds since the epoch, UTC) of the first and last event.
+    first_ts: Mapped[float] = mapped_column(Float)
+    last_ts: Mapped[float] = mapped_column(Float)
+    user_turns: Mapped[int] = mapped_column(Integer, default=0)
+    recommendations: Mapped[int] = mapped_column(Integer, default=0)
+    # The lowest intent confidence of a user turn (-1 for nlu_fallback), and each turn's, so
+    # that the low-confidence filter and count follow the console's threshold setting.
+    min_confidence: Mapped[float | None] = mapped_column(Float)
+    confidences: Mapped[list[float]] = mapped_column(JSON, default=list)
+    first_message: Mapped[str] = mapped_column(Text, default="")
+    # The user and bot texts, redacted and case-folded, each distinct one once ("\n"-joined).
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    occupations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    helpful_yes: Mapped[int] = mapped_column(Integer, default=0)
+    helpful_no: Mapped[int] = mapped_column(Integer, default=0)
+    # The conversation's pseudonym in program links (knowledge.referrals.conversation_ref),
+    # to give a click its conversation's language; None without a key.
+    ref: Mapped[str | None] = mapped_column(String(32))
+    last_event_id: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ConversationCount(Base):
+    """The analytics' counts, kept by the events consumer beside the summaries: how many of a
+    ``metric`` (conversations, recommendations, helpful_yes, helpful_no; occupation and skill
+    for the rankings, with ``value``) in ``week`` (the Monday of an ISO week), of the
+    conversations whose last activity is in ``active_week``, by channel and language. The
+    console sums the rows of the conversations active in its period."""
+
+    __tablename__ = "conversation_counts"
+    __table_args__ = (Index("ix_conversation_counts_metric_active_week", "metric",
+                            "active_week"),)
+
+    metric: Mapped[str] = mapped_column(String(20), primary_key=True)
+    week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    active_week: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    language: Mapped[str] = mapped_column(String(10), primary_key=True)
+    value: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class EventFeedPosition(Base):
+    """How far the events consumer has read a feed: for ``tracker`` (Rasa's tracker store
+    tailed), the id of the last event applied."""
+
+    __tablename__ = "event_feed_positions"
+
+    feed: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -202,6 +202,14 @@ def _networks(name: str, value: str | None) -> tuple[Network, ...]:
     return tuple(networks)
 
 
+def _amqp_url(name: str, value: str | None) -> str | None:
+    # The value is not repeated: it holds the broker's password.
+    if value is not None and not re.match(r"amqps?://", value):
+        raise SettingsError(f"{name} must be an AMQP URL, such as "
+                            "amqp://user:password@127.0.0.1:5672/%2F.")
+    return value
+
+
 _SECONDS = _number(float, lambda s: s > 0, "a number of seconds above 0")
 
 # --- the declarations, in the README's order ------------------------------------------------
@@ -256,6 +264,10 @@ TRACKER_DB_URL = Variable(
     "PATHFINDER_TRACKER_DB_URL", ("web", "cli"), "Rasa's tracker store (the conversations)",
     _tracker_url, f"sqlite:///{PROJECT_ROOT / DEFAULT_TRACKER_DB}",
     f"`sqlite:///{DEFAULT_TRACKER_DB.as_posix()}`", secret=True)
+EVENT_BROKER_URL = Variable(
+    "PATHFINDER_EVENT_BROKER_URL", ("cli",), "the RabbitMQ that `events consume --broker` "
+    "reads Rasa's events from", lambda name, value: _amqp_url(name, value), shown="none",
+    secret=True)
 RETENTION_DAYS = Variable(
     "PATHFINDER_RETENTION_DAYS", ("cli",), "the default of `conversations purge --days`",
     _number(int, lambda n: n >= 1, "a whole number of days, 1 or more"), shown="unset (keep)")
@@ -306,7 +318,7 @@ TELEGRAM_POLL_TIMEOUT_S = Variable(
 VARIABLES: tuple[Variable[Any], ...] = (
     DATABASE_URL, DATA_DIR, PYTHON310, PY310_SYSTEM_DIRS, TURN_TIMEOUT_S, RASA_URL, RASA_TOKEN,
     PUBLIC_URL, SECRET_KEY, IMPORT_TOKEN, INQUIRY_RATE, LOGIN_FAILURE_RATE, TRUSTED_PROXIES,
-    MAX_BODY_BYTES, TRACKER_DB_URL, RETENTION_DAYS, LOW_CONFIDENCE, SECURE_COOKIES,
+    MAX_BODY_BYTES, TRACKER_DB_URL, EVENT_BROKER_URL, RETENTION_DAYS, LOW_CONFIDENCE, SECURE_COOKIES,
     TEST_POSTGRES_URL, E2E_RASA_URL, SCREENSHOTS, READABILITY_REPORT, TELEGRAM_BOT_TOKEN,
     TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, TELEGRAM_API_BASE_URL, TELEGRAM_SEND_TIMEOUT_S,
     TELEGRAM_SEND_ATTEMPTS, TELEGRAM_RETRY_BASE_DELAY_S, TELEGRAM_POLL_TIMEOUT_S)
@@ -458,6 +470,7 @@ class CliSettings(ProcessSettings):
     rasa_token: str | None = setting(RASA_TOKEN)      # unset: pathfinder run makes one
     secret_key: bytes | None = setting(SECRET_KEY)    # unset: var/secret.key
     max_body_bytes: int = setting(MAX_BODY_BYTES)     # passed on to the engine (Sanic's limit)
+    event_broker_url: str | None = setting(EVENT_BROKER_URL)  # events consume --broker
 
 
 def web_settings() -> WebSettings:

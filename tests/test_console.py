@@ -95,6 +95,9 @@ def talks(stack: Stack) -> Conversations:
     if buttons and not any(m.get("custom") for m in first):
         _send(url, senders.rest, buttons[0]["payload"])
     replies = _send(url, senders.telegram, "je suis machiniste CNC, je veux me perfectionner")
+    choice = [b for m in replies for b in m.get("buttons") or []]
+    if choice and not any(m.get("custom") for m in replies):  # asked which one: the first
+        replies = _send(url, senders.telegram, choice[0]["payload"])
     # "Was this list helpful?", when the assistant asks it: yes.
     helpful = [b["payload"] for m in replies for b in m.get("buttons") or []
                if '"helpful":"yes"' in b["payload"]]
@@ -129,6 +132,21 @@ def raw_events(tracker_db: Path, sender: str | None = None) -> list[dict[str, An
                           (sender,) if sender else ()).fetchall()
     return [{"id": i, "sender": s, "type": t, "timestamp": ts, **json.loads(d)}
             for i, s, t, ts, d in rows]
+
+
+def summarise(kb_url: str, tracker_db: Path) -> None:
+    """What the events consumer of `pathfinder run` does as conversations go on: the
+    console's list and analytics read the summaries it keeps."""
+    assert cli.main(["--database", kb_url, "events", "consume", "--once",
+                     "--tracker-db-url", f"sqlite:///{tracker_db}"]) == 0
+
+
+@pytest.fixture(autouse=True)
+def summarised(request: pytest.FixtureRequest) -> None:
+    """Before each test that reads the console as staff, the events stored so far are
+    summarised."""
+    if "staff" in request.fixturenames:
+        summarise(request.getfixturevalue("kb_url"), request.getfixturevalue("tracker_db"))
 
 
 @pytest.fixture(scope="module")
@@ -557,11 +575,12 @@ def test_the_transcript_shows_each_turn(staff: TestClient, talks: Conversations,
 
 
 def test_a_sender_id_with_a_slash_opens_and_can_be_annotated(
-        staff: TestClient, stack: Stack, tracker_db: Path) -> None:
+        staff: TestClient, stack: Stack, tracker_db: Path, kb_url: str) -> None:
     """REST clients pick their own ids; "partner/site-42" is listed, opens, and a turn of it
     can be annotated (the id is quoted in links: %2F)."""
     sender = f"partner/{uuid.uuid4().hex[:8]}"
     _send(stack.rasa_url, sender, "hello")
+    summarise(kb_url, tracker_db)
     listing = staff.get("/console/conversations").text
     link = f'/console/conversations/{quote(sender, safe="")}'
     assert f'href="{link}"' in listing

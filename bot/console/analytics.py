@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.console.conversations import Conversation
+from bot.console.summaries import Counts
 from bot.engine.redaction import redact
 from connectors.senders import CHANNELS
 from knowledge.inquiries import count_inquiries
@@ -117,14 +118,19 @@ class Analytics:
         return out.getvalue()
 
 
-def compute(session: Session, conversations: list[Conversation],
+def compute(session: Session, conversations: list[Conversation] | Counts,
             since: dt.date | None = None, top: int = 10,
             ref_key: bytes | None = None) -> Analytics:
-    """The figures; ``ref_key``: the key of the links' pseudonyms, the web app's settings'
-    ``secret_key`` (PATHFINDER_SECRET_KEY; the console passes it; None: the same, from the
-    settings; without one, clicks count under language "unknown")."""
-    result = Analytics()
+    """The figures, from the conversations active since ``since`` (as read from the tracker
+    store: ``TrackerStore.activity``) or from the counts the events consumer keeps
+    (``SummaryStore.activity``, what the console reads); ``ref_key``: the key of the links'
+    pseudonyms, the web app's settings' ``secret_key`` (PATHFINDER_SECRET_KEY; the console
+    passes it; None: the same, from the settings; without one, clicks count under language
+    "unknown")."""
     ref_key = ref_key if ref_key is not None else web_settings().secret_key
+    if isinstance(conversations, Counts):
+        return _from_counts(session, conversations, since, top, ref_key)
+    result = Analytics()
     if since is not None:
         this_week = week_of(dt.datetime.now(dt.UTC))
         result.period = [week_of(since) + dt.timedelta(weeks=i)
@@ -176,6 +182,42 @@ def compute(session: Session, conversations: list[Conversation],
     for skill, n in skills.items():
         shown_skills[redact(skill).casefold()] += n
     result.skills = shown_skills.most_common(top)
+    return result
+
+
+def _from_counts(session: Session, counts: Counts, since: dt.date | None, top: int,
+                 ref_key: bytes | None) -> Analytics:
+    """``compute`` on the counts the events consumer keeps (``SummaryStore.activity``): the
+    conversations active in the period, each counted in the week it started (the period's
+    first week if earlier), their recommendations in the weeks of their turns, "helpful?"
+    answers in the week of their last activity, as ``compute`` counts conversations. A
+    click's language is its conversation's when the pseudonym it carries is that
+    conversation's under ``ref_key``."""
+    result = Analytics()
+    first_week = week_of(since) if since is not None else None
+    if first_week is not None:
+        this_week = week_of(dt.datetime.now(dt.UTC))
+        result.period = [first_week + dt.timedelta(weeks=i)
+                         for i in range((this_week - first_week).days // 7 + 1)]
+    for metric, week, channel, language, n in counts.rows:
+        if metric == "conversations" and first_week is not None:
+            week = max(week, first_week)
+        result.counts[(week, channel, language, metric)] += n
+    for clicked_at, click_channel, ref, sender, click_language in counts.clicks:
+        matched = (ref_key is not None and sender is not None and ref is not None
+                   and conversation_ref(sender, ref_key) == ref)
+        result.counts[(week_of(clicked_at), known(click_channel, CHANNELS),
+                       known(click_language, LANGUAGES) if matched else UNKNOWN, "clicks")] += 1
+    start = dt.datetime.combine(since, dt.time()) if since is not None else None
+    for week_text, n in count_inquiries(session, since=start, by="week"):
+        result.counts[(dt.date.fromisoformat(week_text), UNKNOWN, UNKNOWN, "inquiries")] += n
+    nocs = counts.occupations[:top]
+    titles: dict[str, str] = {noc: title for noc, title in session.execute(
+        select(Occupation.noc, Occupation.title_en).where(
+            Occupation.noc.in_([noc for noc, _ in nocs])))}
+    # Stored redacted; redacted again with the title, as compute shows them.
+    result.occupations = [(redact(f"{noc} {titles.get(noc, '')}".strip()), n) for noc, n in nocs]
+    result.skills = counts.skills[:top]
     return result
 
 

@@ -70,6 +70,11 @@ def cmd_purge(args: argparse.Namespace) -> int:
     engine = make_engine(args.database)
     try:
         migrate(engine)
+        # The console's summaries and counts forget what was deleted (bot/events/).
+        from bot.events.cli import ref_key
+        from bot.events.consumer import after_purge
+
+        after_purge(url, engine, cutoff.replace(tzinfo=dt.UTC).timestamp(), ref_key())
         with session_factory(engine)() as session:
             for start in range(0, len(messages), 500):
                 chunk = messages[start:start + 500]

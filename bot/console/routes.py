@@ -38,6 +38,7 @@ from bot.api.rate_limit import FailureBackoff, RateLimiter
 from bot.console import accounts, analytics
 from bot.console.conversations import Filters, TrackerStore
 from bot.console.nlu_export import ExportError, training_data_yaml
+from bot.console.summaries import SummaryStore
 from connectors.senders import CHANNELS
 from knowledge import tagging
 from knowledge.models import MAX_EMAIL_CHARS, TurnAnnotation, utc_naive
@@ -161,6 +162,15 @@ def tracker(request: Request) -> TrackerStore:
 TrackerDep = Annotated[TrackerStore, Depends(tracker)]
 
 
+def summary_store(session: SessionDep) -> SummaryStore:
+    return SummaryStore(session)
+
+
+# The list, filters, search and analytics: the summaries the events consumer keeps
+# (bot/events/), not the tracker store's events.
+SummaryDep = Annotated[SummaryStore, Depends(summary_store)]
+
+
 # --- login -------------------------------------------------------------------------------------
 
 @router.get("/static/console.css", include_in_schema=False)
@@ -280,7 +290,7 @@ def _date(value: str | None, name: str) -> dt.date | None:
 @router.get("/conversations", response_class=HTMLResponse,
             summary="Conversations, with filters and search")
 def conversation_list(
-    request: Request, session: SessionDep, store: TrackerDep, staff: StaffPage,
+    request: Request, session: SessionDep, store: SummaryDep, staff: StaffPage,
     date_from: Annotated[str | None, Query(alias="from", max_length=10)] = None,
     date_to: Annotated[str | None, Query(alias="to", max_length=10)] = None,
     channel: Annotated[str | None, Query(max_length=10)] = None,
@@ -299,8 +309,7 @@ def conversation_list(
                       flagged=flagged, query=q.strip())
     threshold = web_settings().low_confidence
     flagged_senders = _flagged_senders(session)
-    total, shown = store.page(filters, flagged_senders, threshold, (page - 1) * PAGE_SIZE,
-                              PAGE_SIZE)
+    total, shown = store.page(filters, threshold, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     query = {k: v for k, v in request.query_params.items() if k != "page"}
     return _page(request, "conversations.html", {
         "staff": staff, "filters": filters, "conversations": shown, "total": total,
@@ -390,14 +399,14 @@ async def export_training_data(request: Request, store: TrackerDep,
 
 # --- analytics ---------------------------------------------------------------------------------
 
-def _analytics(session: Session, store: TrackerStore, weeks: int) -> analytics.Analytics:
+def _analytics(session: Session, store: SummaryStore, weeks: int) -> analytics.Analytics:
     since = analytics.week_of(dt.datetime.now(dt.UTC)) - dt.timedelta(weeks=weeks - 1)
     return analytics.compute(session, store.activity(since), since,
                              ref_key=web_settings().secret_key)
 
 
 @router.get("/analytics", response_class=HTMLResponse, summary="Analytics with charts")
-def analytics_page(request: Request, session: SessionDep, store: TrackerDep,
+def analytics_page(request: Request, session: SessionDep, store: SummaryDep,
                    staff: StaffPage,
                    weeks: Annotated[int, Query(ge=1, le=260)] = 12) -> HTMLResponse:
     figures = _analytics(session, store, weeks)
@@ -411,7 +420,7 @@ def analytics_page(request: Request, session: SessionDep, store: TrackerDep,
 @router.get("/analytics.csv", response_class=Response, summary="The analytics as CSV",
             responses={200: {"content": {"text/csv": {}},
                              "description": "week, channel, language, metric, count"}})
-def analytics_csv(session: SessionDep, store: TrackerDep, staff: StaffOnly,
+def analytics_csv(session: SessionDep, store: SummaryDep, staff: StaffOnly,
                   weeks: Annotated[int, Query(ge=1, le=260)] = 12) -> Response:
     figures = _analytics(session, store, weeks)
     return Response(figures.csv(), media_type="text/csv", headers={

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
+from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -84,3 +85,10 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         _remember_language(tracker)
 
         logger.debug("Tracker with sender_id '%s' stored (redacted)", tracker.sender_id)
+
+    async def _stream_new_events(self, event_broker: Any, new_events: list[Any],
+                                 sender_id: str) -> None:
+        """As Rasa 3.6.21's, each event redacted: what reaches the broker (and its disk, a
+        durable queue) carries no more personal data than the tracker store."""
+        for event in new_events:
+            event_broker.publish({"sender_id": sender_id, **redact_event(event.as_dict())})

@@ -1,0 +1,135 @@
+"""The RabbitMQ feed: the queue that Rasa 3.6's Pika event broker publishes to.
+
+Rasa (rasa/core/brokers/pika.py) declares a fanout exchange ``rasa-exchange`` and, for each
+queue of its ``event_broker.queues`` (default ``rasa_core_events``), a durable queue bound
+to it; each message's body is one event's ``as_dict()`` with the conversation's
+``sender_id`` (``TrackerStore._stream_new_events``), JSON in UTF-8, published persistent.
+This feed declares the same exchange and queue (whichever side starts first creates them),
+takes messages in batches, writes each batch with ``consumer.write_batch`` in one
+transaction and only then acknowledges it: a batch that could not be written is delivered
+again, and its events already applied are recognised (``consumer.fingerprint``).
+
+The engine publishes each event redacted, as it stores it (bot/engine/tracker_store.py), and
+the summariser redacts every text it keeps all the same. Use one feed per app database (this
+one, or the tracker store's), not both.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.events.consumer import BATCH_EVENTS, ERROR_WAIT_S, Event, write_batch
+
+logger = logging.getLogger(__name__)
+RASA_EXCHANGE = "rasa-exchange"  # rasa.core.brokers.pika.RABBITMQ_EXCHANGE
+DEFAULT_QUEUE = "rasa_core_events"
+WAIT_S = 0.5  # a batch is written when no message came for this long
+
+
+def declare(channel: Any, queue: str, exchange: str = RASA_EXCHANGE) -> None:
+    """Rasa's exchange and the queue, bound, as its PikaEventBroker declares them."""
+    channel.exchange_declare(exchange, exchange_type="fanout")
+    channel.queue_declare(queue, durable=True)
+    channel.queue_bind(queue, exchange, routing_key="")
+
+
+def _event(body: bytes) -> Event | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("sender_id"), str):
+        return None
+    return Event(data["sender_id"], data)
+
+
+def consume(channel: Any, queue: str, engine: Engine, key: bytes | None, once: bool = False,
+            batch: int = BATCH_EVENTS, stop: list[bool] | None = None) -> int:
+    """Apply the queue's messages until ``stop[0]`` is set (or, ``once``, until the queue is
+    empty); returns how many messages were taken."""
+    stop = stop if stop is not None else [False]
+    channel.basic_qos(prefetch_count=batch)
+    taken = 0
+    pending: list[tuple[int, Event | None]] = []
+
+    def flush() -> None:
+        nonlocal taken
+        if not pending:
+            return
+        events = [event for _, event in pending if event is not None]
+        while True:
+            try:
+                with engine.begin() as connection:
+                    write_batch(connection, events, key)
+                break
+            except SQLAlchemyError as exc:
+                if stop[0]:
+                    channel.basic_nack(pending[-1][0], multiple=True, requeue=True)
+                    pending.clear()
+                    return
+                logger.warning("Events consumer: the database failed (%s); trying again in "
+                               "%.0f s.", type(exc).__name__, ERROR_WAIT_S)
+                time.sleep(ERROR_WAIT_S)
+        channel.basic_ack(pending[-1][0], multiple=True)
+        taken += len(pending)
+        pending.clear()
+
+    for method, _properties, body in channel.consume(queue, inactivity_timeout=WAIT_S):
+        if method is None:  # nothing for WAIT_S
+            flush()
+            if once or stop[0]:
+                break
+            continue
+        pending.append((method.delivery_tag, _event(body)))
+        if len(pending) >= batch:
+            flush()
+        if stop[0]:
+            flush()
+            break
+    channel.cancel()
+    return taken
+
+
+def run(url: str, queue: str, engine: Engine, key: bytes | None, once: bool = False,
+        exchange: str = RASA_EXCHANGE) -> int:
+    """``pathfinder events consume --broker``: 0 once stopped (Ctrl-C, SIGTERM) or, with
+    ``once``, when the queue is empty."""
+    import pika
+
+    stop = [False]
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop[0] = True
+
+    previous = signal.signal(signal.SIGTERM, _stop)
+    try:
+        connection = pika.BlockingConnection(pika.URLParameters(url))
+    except pika.exceptions.AMQPError as exc:
+        signal.signal(signal.SIGTERM, previous)
+        print(f"error: cannot reach the event broker ({type(exc).__name__})",
+              file=sys.stderr)
+        return 1
+    try:
+        channel = connection.channel()
+        declare(channel, queue, exchange)
+        started = time.perf_counter()
+        try:
+            taken = consume(channel, queue, engine, key, once=once, stop=stop)
+        except KeyboardInterrupt:
+            return 0
+        print(f"Read {taken} events from the queue {queue!r} in "
+              f"{time.perf_counter() - started:.1f} s.")
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if connection.is_open:
+            connection.close()
