@@ -56,6 +56,20 @@ class Event:
     event_id: int | None = None
 
 
+def tracker_events(rows: Iterable[Any]) -> list[Event]:
+    """Rows of the tracker store's ``events`` table as events; a row whose data is not a
+    JSON object is skipped (nothing Rasa wrote, nothing to count)."""
+    events = []
+    for row in rows:
+        try:
+            data = json.loads(row.data or "{}")
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            events.append(Event(row.sender_id, data, int(row.id)))
+    return events
+
+
 def fingerprint(data: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(data, sort_keys=True, default=str).encode(),
                         usedforsecurity=False).hexdigest()[:16]
@@ -190,15 +204,7 @@ def tail_once(tracker: Engine, app: Engine, ref_key: bytes | None = None,
             return 0  # no tracker database or no events table yet
         if not found:
             return 0
-        events = []
-        for row in found:
-            try:
-                data = json.loads(row.data or "{}")
-            except ValueError:
-                continue
-            if isinstance(data, dict):
-                events.append(Event(row.sender_id, data, int(row.id)))
-        write_batch(connection, events, ref_key)
+        write_batch(connection, tracker_events(found), ref_key)
         connection.execute(update(EventFeedPosition).where(
             EventFeedPosition.feed == TRACKER_FEED).values(
             position=int(found[-1].id), updated_at=utc_naive()))
@@ -308,12 +314,4 @@ def after_purge(tracker_url: str, app: Engine, cutoff_ts: float,
                     rows = list(source.execute(query))
             except (OperationalError, ProgrammingError):
                 return
-            events = []
-            for row in rows:
-                try:
-                    data = json.loads(row.data or "{}")
-                except ValueError:
-                    continue
-                if isinstance(data, dict):
-                    events.append(Event(row.sender_id, data, int(row.id)))
-            write_batch(connection, events, ref_key)
+            write_batch(connection, tracker_events(rows), ref_key)
