@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from knowledge import models
+from knowledge.constraints import Constraints
 from knowledge.explainer import explain_contact
 from knowledge.language import Lang
-from knowledge.recommender import skill_name
-from knowledge.skill_search import SkillMatch, programs_for_skills, resolve_skills
+from knowledge.recommender import recommend, skill_name
+from knowledge.skill_search import SkillMatch, topic_skills
 
 MAX_QUERY_CHARS = 200
 MAX_RESULTS = 50
@@ -84,18 +85,29 @@ def catalog_is_sample(session: Session) -> bool:
 
 def search_programs(session: Session, query: str, lang: Lang = "en",
                     limit: int = 20) -> ProgramSearch:
-    """Programs teaching the skills ``query`` names (empty when it names none)."""
+    """Programs teaching the skills ``query`` names (empty when it names none), ranked as the
+    chat ranks a learner's or an employer's topic (``recommend(topic=...)``): the employer
+    pages and the chat give the same answer to the same question."""
     query = query.strip()[:MAX_QUERY_CHARS]
     limit = max(1, min(limit, MAX_RESULTS))
-    skills = tuple(resolve_skills(session, query, lang, limit=3))
+    skills = tuple(topic_skills(session, query, lang))
     if not skills:
         return ProgramSearch(query, lang, (), ())
-    matches = programs_for_skills(session, [s.id for s in skills], lang, limit=limit)
+    found = recommend(session, target_noc=None, current_noc=None, goal=None,
+                      constraints=Constraints(), lang=lang, limit=limit, topic=query).programs
     by_id = {p.id: p for p in session.scalars(
-        select(models.Program).where(models.Program.id.in_([m.id for m in matches]))
-        .options(joinedload(models.Program.institution)))}
-    cards = tuple(_card(by_id[m.id], m.matched_skills, lang) for m in matches if m.id in by_id)
+        select(models.Program).where(models.Program.id.in_([m.id for m in found]))
+        .options(joinedload(models.Program.institution), selectinload(models.Program.skills)))}
+    wanted = {s.id for s in skills}
+    cards = tuple(_card(by_id[m.id], _skill_names(by_id[m.id], wanted, lang), lang)
+                  for m in found if m.id in by_id)
     return ProgramSearch(query, lang, skills, cards)
+
+
+def _skill_names(program: models.Program, wanted: set[str], lang: Lang) -> tuple[str, ...]:
+    """The program's skills in ``lang``, those asked for first."""
+    ordered = sorted(program.skills, key=lambda s: (s.code not in wanted, skill_name(s, lang)))
+    return tuple(skill_name(s, lang) for s in ordered)
 
 
 def program_card(session: Session, program_id: str, lang: Lang = "en") -> ProgramCard | None:

@@ -251,10 +251,10 @@ def _programs(session: Session) -> list[models.Program]:
 IN_TITLE, IN_DESCRIPTION, LISTED_ONLY = 1.0, 0.7, 0.3
 # The query's second and third skills count much less than its best one: a program teaching
 # only one of them (the care setting in "infection control in long-term care", the "mental
-# health" first aid next to first aid) falls under MIN_RELATIVE_FIT of a program about it.
+# health" first aid next to first aid) falls under the recommender's MIN_RELATIVE_TOPIC_FIT
+# of a program about it.
 LATER_SKILL_WEIGHT = 0.55
 ALSO_TEACHES_BONUS = 0.25  # each further wanted skill a program teaches, times its centrality
-MIN_RELATIVE_FIT = 0.6     # a program fitting less than this share of the best one is dropped
 
 
 def _stems(text: str | None) -> frozenset[str]:
@@ -337,34 +337,6 @@ def skill_fit(session: Session, program: models.Program, skill_ids: Sequence[str
     if not found:
         return 0.0
     return round(found[0] + ALSO_TEACHES_BONUS * sum(found[1:]), 4)
-
-
-def programs_for_skills(session: Session, skill_ids: Sequence[str], lang: Lang,
-                        limit: int = 5) -> list[ProgramMatch]:
-    """Programs teaching the skills, best fit first: a program about the first skill (named in
-    its title, then its description) before one that only lists it, teaching more of them
-    before fewer, then cheaper. Programs fitting far worse than the best one are left out,
-    so a short list of real fits is not padded with programs where the skill is incidental;
-    the same course offered by several schools is spread out so the first cards differ."""
-    wanted = [s for s in dict.fromkeys(skill_ids) if isinstance(s, str)]
-    if not wanted:
-        return []
-    ranked: list[tuple[tuple[float, float, int, str], models.Program, list[str]]] = []
-    for program in _programs(session):
-        fit = skill_fit(session, program, wanted)
-        if fit <= 0:
-            continue
-        taught = {s.code: s for s in program.skills}
-        shared = [taught[code] for code in wanted if code in taught]
-        names = [skill_name(s, lang) for s in shared]
-        names += sorted(skill_name(s, lang) for s in program.skills if s.code not in wanted)
-        ranked.append(((-fit, float(program.cost), program.weeks, program.id), program, names))
-    if not ranked:
-        return []
-    best = max(-key[0] for key, _, _ in ranked)
-    ranked = [item for item in ranked if -item[0][0] >= MIN_RELATIVE_FIT * best - 1e-9]
-    ranked.sort(key=lambda item: item[0])
-    return _spread([(p, names, -key[0]) for key, p, names in ranked], lang, limit)
 
 
 def _spread(items: list[tuple[models.Program, list[str], float]], lang: Lang,

@@ -7,9 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from knowledge import models
+from knowledge.constraints import Constraints
 from knowledge.language import Lang
+from knowledge.recommender import ProgramMatch, recommend
 from knowledge.skill_search import (
-    programs_for_skills,
     programs_in_sector,
     resolve_skills,
     sector_choices,
@@ -53,22 +54,30 @@ def test_nothing_for_nonsense(db: Session, text: str) -> None:
     assert resolve_skills(db, text, "en") == []
 
 
+def _programs_about(db: Session, topic: str, lang: Lang, limit: int = 5
+                    ) -> tuple[ProgramMatch, ...]:
+    """What the chat and the employer pages list for a topic (knowledge.recommender)."""
+    return recommend(db, target_noc=None, current_noc=None, goal=None,
+                     constraints=Constraints(), lang=lang, limit=limit, topic=topic).programs
+
+
 def test_programs_teaching_a_skill(db: Session) -> None:
     teaching = set(db.scalars(select(models.ProgramSkill.program_id).where(
         models.ProgramSkill.skill_code == "cnc-programming")))
     for lang in ("en", "fr"):
-        found = programs_for_skills(db, ["cnc-programming"], lang)
+        found = _programs_about(db, "programmation CNC" if lang == "fr" else "CNC programming",
+                                lang)
         assert 3 <= len(found) <= 5 and {m.id for m in found} <= teaching
         skill = db.get(models.Skill, "cnc-programming")
         assert skill is not None
         name = skill.name_fr if lang == "fr" else skill.name_en
         # named in the sentence (its first letter may be lowered there)
         assert all(m.matched_skills[0] == name and name[1:] in m.why for m in found)
-    both = programs_for_skills(db, ["cnc-programming", "blueprint-reading"], "en", limit=1)
+    both = _programs_about(db, "CNC programming and blueprint reading", "en", limit=1)
     taught = {s.code for s in db.get(models.Program, both[0].id).skills}  # type: ignore[union-attr]
     assert {"cnc-programming", "blueprint-reading"} <= taught  # teaching both ranks first
-    assert programs_for_skills(db, [], "en") == []
-    assert programs_for_skills(db, ["no-such-skill"], "en") == []
+    assert _programs_about(db, "", "en") == ()
+    assert _programs_about(db, "underwater basket weaving", "en") == ()
 
 
 def test_sectors_for_browsing(db: Session) -> None:
@@ -99,7 +108,7 @@ def test_a_skill_only_listed_in_passing_does_not_fill_the_list(db: Session) -> N
     teaching = [p for p in db.scalars(select(models.Program)) if "first-aid-cpr"
                 in {s.code for s in p.skills}]
     assert any(not _mentions(p, words) for p in teaching)  # the catalog has such programs
-    found = programs_for_skills(db, ["first-aid-cpr"], "en", limit=50)
+    found = _programs_about(db, "first aid", "en", limit=50)
     assert found
     for match in found:
         program = db.get(models.Program, match.id)
@@ -109,10 +118,15 @@ def test_a_skill_only_listed_in_passing_does_not_fill_the_list(db: Session) -> N
 def test_the_requested_skill_outranks_programs_that_only_mention_it(db: Session) -> None:
     # Agile/Scrum: programs with it in the title come before a software testing program that
     # mentions working "in an Agile team".
-    found = programs_for_skills(db, ["agile-scrum"], "en", limit=50)
-    titled = ["agile" in m.title.casefold() or "scrum" in m.title.casefold() for m in found]
-    assert titled[0] and False in titled
-    assert titled == sorted(titled, reverse=True)  # every titled one before any other
+    def titled(title: str) -> bool:
+        return "agile" in title.casefold() or "scrum" in title.casefold()
+
+    mentioning = [p for p in db.scalars(select(models.Program))
+                  if "agile-scrum" in {s.code for s in p.skills} and not titled(p.title_en)]
+    assert mentioning  # the catalog has such programs
+    found = [titled(m.title) for m in _programs_about(db, "Agile Scrum", "en", limit=50)]
+    assert found and found[0]
+    assert found == sorted(found, reverse=True)  # every titled one before any other
 
 
 def test_a_longer_skill_name_is_not_also_read_as_its_shorter_part(db: Session) -> None:
