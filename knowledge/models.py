@@ -83,6 +83,19 @@ class ExampleTitle(Base):
     occupation: Mapped[Occupation] = relationship(back_populates="example_titles")
 
 
+class ExclusionTitle(Base):
+    """A title NOC's exclusions place in this unit group ("Medical administrative assistants
+    (See 13112)", listed under the receptionists): the resolver's vocabulary too, apart from
+    the example titles (a profile does not list it as one of NOC's examples)."""
+
+    __tablename__ = "exclusion_titles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    noc: Mapped[str] = mapped_column(ForeignKey("occupations.noc"), index=True)
+    lang: Mapped[str] = mapped_column(String(2))
+    title: Mapped[str] = mapped_column(String(400))
+
+
 class Region(Base):
     """A Job Bank economic region (ER35xx in Ontario), the province (ER35) or Canada (ER00)."""
 

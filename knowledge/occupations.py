@@ -171,14 +171,17 @@ def occupation_profile(session: Session, noc: str, region_code: str = ONTARIO,
 
 
 def resolver_vocabulary(session: Session) -> tuple[list[UnitGroupRow], list[ExampleTitleRow]]:
-    """The unit groups and example titles the occupation resolver indexes, from the database."""
+    """The unit groups and titles (NOC's examples, then its exclusions' titles: a title it
+    places in another group) the occupation resolver indexes, from the database."""
     groups = [
         UnitGroupRow(o.noc, o.title_en, o.title_fr, o.definition_en, o.definition_fr)
         for o in session.scalars(select(models.Occupation).order_by(models.Occupation.noc))
     ]
     titles = [
-        ExampleTitleRow(t.noc, lang, t.title)
-        for t in session.scalars(select(models.ExampleTitle).order_by(models.ExampleTitle.id))
-        if (lang := as_lang(t.lang, None)) is not None
+        ExampleTitleRow(noc, lang, title)
+        for model in (models.ExampleTitle, models.ExclusionTitle)
+        for noc, code, title in session.execute(
+            select(model.noc, model.lang, model.title).order_by(model.id))
+        if (lang := as_lang(code, None)) is not None
     ]
     return groups, titles

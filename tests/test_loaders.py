@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from knowledge import models
 from knowledge.db import make_engine
 from knowledge.loaders.catalog import read_programs, read_programs_text
-from knowledge.loaders.noc import EXCLUSIONS_FILE, ExclusionRow, read_exclusions
+from knowledge.loaders.noc import EXCLUSIONS_FILE, ExampleTitleRow, ExclusionRow, read_exclusions
 from knowledge.loaders.pipeline import load_all
 from knowledge.loaders.report import RowError
-from knowledge.occupations import occupation_profile, wage_for
+from knowledge.occupations import occupation_profile, resolver_vocabulary, wage_for
 
 pytestmark = pytest.mark.both_backends  # the tests that use `db`: on SQLite and PostgreSQL
 
@@ -118,6 +118,7 @@ def _snapshot(db: Session) -> dict[str, object]:
     return {
         "occupations": _count(db, models.Occupation),
         "titles": _count(db, models.ExampleTitle),
+        "exclusion_titles": _count(db, models.ExclusionTitle),
         "wages": _count(db, models.Wage),
         "wage_sum": db.scalar(select(func.sum(models.Wage.median))),
         "outlooks": _count(db, models.Outlook),
@@ -229,6 +230,18 @@ def test_exclusions_say_where_a_confusable_title_belongs(data_dir: Path) -> None
                          and r.noc == "1003")
     assert communication.title == "Managers in communication (except broadcasting)"
     assert not communication.names_unit_group
+
+
+@pytest.mark.both_backends
+def test_the_knowledge_base_holds_the_exclusion_titles_the_resolver_reads(db: Session) -> None:
+    # The web app and the actions server build their resolver from the database alone: a
+    # confusable title is there under the group NOC's exclusions place it in.
+    groups, titles = resolver_vocabulary(db)
+    assert ExampleTitleRow("13112", "en", "Medical administrative assistants") in titles
+    placed = db.scalars(select(models.ExclusionTitle.noc).where(
+        models.ExclusionTitle.title == "Medical administrative assistants")).all()
+    assert placed == ["13112"]  # excluded from several groups, loaded once
+    assert {t.noc for t in titles} <= {g.noc for g in groups}
 
 
 def test_an_exclusion_line_without_its_reference_is_reported(tmp_path: Path) -> None:

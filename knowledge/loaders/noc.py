@@ -12,7 +12,7 @@ Source files (Statistics Canada, NOC 2021 V1.0, via data/SOURCES.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,3 +135,22 @@ def read_exclusions(path: Path) -> Iterator[ExclusionRow | RowError]:
                     yield row.error(f"{column}: no (See/Voir CODE) reference in {text[:60]!r}")
                     continue
                 yield ExclusionRow(code, found["code"], lang, found["title"].strip())
+
+
+def distinct_titles(rows: Iterable[ExclusionRow], unit_groups: Collection[str] | None = None
+                    ) -> list[ExampleTitleRow]:
+    """Each exclusion line as (target unit group, language, title), once each (a title is
+    often excluded from several groups); only targets in ``unit_groups`` when given, never a
+    line pointing above the unit groups."""
+    seen: set[tuple[str, str, str]] = set()
+    out: list[ExampleTitleRow] = []
+    for row in rows:
+        if not row.names_unit_group:
+            continue
+        if unit_groups is not None and row.noc not in unit_groups:
+            continue
+        key = (row.noc, row.lang, row.title.casefold())
+        if key not in seen:
+            seen.add(key)
+            out.append(ExampleTitleRow(row.noc, row.lang, row.title))
+    return out

@@ -66,6 +66,7 @@ TABLES_CLEAR_ORDER = (
     models.TagSuggestion, models.ProgramOccupation, models.ProgramSkill, models.Program,
     models.Institution,
     models.OccupationSkill, models.Wage, models.Outlook, models.ExampleTitle,
+    models.ExclusionTitle,
     models.Occupation, models.Region, models.Dataset,
 )
 # Skills point at skills (topic -> OaSIS descriptor): clear topics first.
@@ -132,6 +133,13 @@ class _Loader:
             else:
                 self._unknown_noc(path.name, 0, t.noc)
         _insert(self.session, models.ExampleTitle, rows, self.report)
+
+    def exclusion_titles(self) -> None:
+        path = self.data_dir / noc.EXCLUSIONS_FILE
+        rows = _split(noc.read_exclusions(path), self.report)
+        _insert(self.session, models.ExclusionTitle, [
+            {"noc": t.noc, "lang": t.lang, "title": t.title}
+            for t in noc.distinct_titles(rows, self.nocs)], self.report)
 
     def wages(self) -> None:
         path = self.data_dir / wages.WAGES_FILE
@@ -243,9 +251,10 @@ def program_columns(row: catalog.ProgramRow) -> dict[str, Any]:
             "start_dates": [d.isoformat() for d in row.start_dates], "is_sample": row.sample}
 
 
-STEPS = ("occupations", "example_titles", "wages", "outlooks", "oasis", "catalog")
+STEPS = ("occupations", "example_titles", "exclusion_titles", "wages", "outlooks", "oasis",
+         "catalog")
 DATASET_TABLES = {
-    "noc2021": ("occupations", "example_titles"),
+    "noc2021": ("occupations", "example_titles", "exclusion_titles"),
     "wages": ("wages",),
     "outlooks": ("outlooks",),
     "oasis": ("occupation_skills",),

@@ -24,8 +24,8 @@ _lock = threading.Lock()
 
 
 def index_from_database(database_url: str | None = None, semantic: bool = True) -> TitleIndex:
-    """Build the index from a knowledge base's unit groups and example titles (and NOC's
-    exclusions, read from the data folder: ``exclusions.py``); ``semantic``:
+    """Build the index from a knowledge base's unit groups, example titles and exclusion
+    titles (``exclusions.py``); ``semantic``:
     with the meaning path (``hybrid.attach``: its vectors and model come from ``var/cache/``,
     built on first use, a minute or two, and by ``pathfinder load-data``)."""
     from knowledge.db import make_engine, session_factory
@@ -39,11 +39,6 @@ def index_from_database(database_url: str | None = None, semantic: bool = True) 
         engine.dispose()
     if not groups:
         raise LookupError("The knowledge base is empty: run `pathfinder load-data` first.")
-    # NOC's exclusions name where confusable titles belong: titles of those unit groups too.
-    from knowledge.resolver.exclusions import exclusion_titles
-    from knowledge.settings import data_dir
-
-    titles += exclusion_titles(data_dir(), {g.noc for g in groups})
     index = TitleIndex.build(groups, titles)
     if semantic:
         from knowledge.resolver.hybrid import attach
