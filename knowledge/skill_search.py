@@ -257,13 +257,9 @@ LATER_SKILL_WEIGHT = 0.55
 ALSO_TEACHES_BONUS = 0.25  # each further wanted skill a program teaches, times its centrality
 
 
-def _stems(text: str | None) -> frozenset[str]:
-    return frozenset(_stem(t) for t in _tokens(text or "") if t not in _STOPWORDS)
-
-
 def content_stems(text: str | None) -> frozenset[str]:
     """The stems of the words of ``text`` that say what it is about (no "the", "courses")."""
-    return _stems(text)
+    return frozenset(_stem(t) for t in _tokens(text or "") if t not in _STOPWORDS)
 
 
 # A skill matched more weakly is not what the learner asked for; a word of a longer skill name
@@ -290,7 +286,7 @@ def unexplained_stems(session: Session, text: str, skill_ids: Sequence[str]
     for code in skill_ids:
         for stems in aliases.get(code, ()):
             explained |= stems
-    return frozenset(t for t in _stems(strip_places(text)) if t not in explained)
+    return frozenset(t for t in content_stems(strip_places(text)) if t not in explained)
 
 
 def _alias_stems(session: Session) -> dict[str, tuple[frozenset[str], ...]]:
@@ -317,10 +313,10 @@ def centrality(session: Session, program: models.Program, skill_code: str,
     if skill_code not in codes:
         return 0.0
     aliases = _alias_stems(session).get(skill_code, ())
-    title = _stems(program.title_en) | _stems(program.title_fr)
+    title = content_stems(program.title_en) | content_stems(program.title_fr)
     if any(a <= title for a in aliases):
         return IN_TITLE
-    description = _stems(program.description_en) | _stems(program.description_fr)
+    description = content_stems(program.description_en) | content_stems(program.description_fr)
     if any(a <= description for a in aliases):
         return IN_DESCRIPTION
     return LISTED_ONLY
