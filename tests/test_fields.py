@@ -95,7 +95,7 @@ def test_health_care_administration_asks_among_health_occupations(
 
 
 def _resolution(status: str, *nocs: str) -> Resolution:
-    return Resolution(status, [Candidate(noc, noc, 90.0, noc) for noc in nocs],  # type: ignore[arg-type]
+    return Resolution(status, tuple(Candidate(noc, noc, 90.0, noc) for noc in nocs),  # type: ignore[arg-type]
                       "query", "en")
 
 

@@ -194,7 +194,7 @@ def test_generic_titles_are_ambiguous(index: TitleIndex, query: str) -> None:
                                    "qwertyuiop asdfghjkl", "123 456"])
 def test_nothing_plausible(index: TitleIndex, query: str) -> None:
     res = index.resolve(query)
-    assert res.status == "none" and res.candidates == []
+    assert res.status == "none" and res.candidates == ()
 
 
 @pytest.mark.parametrize("query", [
@@ -304,4 +304,4 @@ def test_an_empty_index_answers_none() -> None:
     empty = TitleIndex.build([], [])
     assert len(empty) == 0
     res = resolve_title("welder", index=empty)  # the given index, even though it is empty
-    assert res.status == "none" and res.candidates == []
+    assert res.status == "none" and res.candidates == ()

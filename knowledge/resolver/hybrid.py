@@ -299,7 +299,7 @@ class HybridResolver:
         _score, _tie, noc, eid, _own = ranking.scored[0]
         candidate = Candidate(noc, index._group_title(noc, ranking.lang),
                               round(100.0 * self.reranker.exact_right, 1), index.published[eid])
-        return Resolution("clear", [candidate], ranking.query, ranking.lang)
+        return Resolution("clear", (candidate,), ranking.query, ranking.lang)
 
     def _answer(self, index: TitleIndex, ranking: LexicalRanking, hits: SemanticHits,
                 top: int, exact: frozenset[str] = frozenset()) -> Resolution:
@@ -329,7 +329,7 @@ class HybridResolver:
                                         round(100.0 * s.probability, 1), matched))
         if status == "clear":
             candidates = candidates[:1] + [c for c in candidates[1:] if c.score >= 5.0]
-        return Resolution(status, candidates, ranking.query, ranking.lang)
+        return Resolution(status, tuple(candidates), ranking.query, ranking.lang)
 
 
 def tied_readings(ranking: LexicalRanking) -> set[str]:
@@ -349,7 +349,7 @@ def tied_readings(ranking: LexicalRanking) -> set[str]:
 def _none(ranking: LexicalRanking) -> Resolution:
     from knowledge.resolver.index import Resolution
 
-    return Resolution("none", [], ranking.query, ranking.lang)
+    return Resolution("none", (), ranking.query, ranking.lang)
 
 
 def semantic_titles(index: TitleIndex) -> list[tuple[str, str]]:

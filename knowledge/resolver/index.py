@@ -123,7 +123,8 @@ class Candidate:
 @dataclass(frozen=True)
 class Resolution:
     status: Status
-    candidates: list[Candidate]
+    # A tuple: an answer is shared (the resolver remembers its recent answers).
+    candidates: tuple[Candidate, ...]
     query: str
     lang: Lang
 
@@ -601,7 +602,7 @@ class TitleIndex:
         ranking = self.rank_lexical(text, lang, top)
         scored, query, answer_lang = ranking.scored, ranking.query, ranking.lang
         if not scored or scored[0][0] < NONE_BELOW:
-            return Resolution("none", [], query, answer_lang)
+            return Resolution("none", (), query, answer_lang)
         best_score = scored[0][0]
         status = ranking.status()
         floor = max(NONE_BELOW * 0.8, best_score - KEEP_WITHIN)
@@ -610,7 +611,7 @@ class TitleIndex:
                       self.published[eid])
             for score, _tie, noc, eid, _own in scored[:top] if score >= floor
         ]
-        return Resolution(status, candidates, query, answer_lang)
+        return Resolution(status, tuple(candidates), query, answer_lang)
 
     def rank_lexical(self, text: str, lang: Lang | None = None, top: int = 5) -> LexicalRanking:
         """The lexical scores of the leading unit groups (at least ``RERANK``), best first."""
