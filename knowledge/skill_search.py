@@ -40,7 +40,13 @@ chercher trouver apprendre enseigne enseignent enseigner formation formations co
 competences programme programmes montrer svp merci
 improve improving upgrade ameliorer perfectionner
 """
-_STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
+# How a program is given ("online", "en ligne", "hybride"): a limit, which
+# knowledge.constraints reads, never the subject ("is it online?" is no request for
+# QuickBooks Online). The words come from knowledge.vocabulary's delivery terms.
+_DELIVERY_WORDS = frozenset(
+    word for code in ("online", "hybrid") for lang in LEARNER_LANGUAGES
+    for word in fold(term_label("delivery", code, lang)).split())
+_STOPWORDS = frozenset(_STOPWORDS_TEXT.split()) | _DELIVERY_WORDS
 # Two-letter words that are also short synonyms (AP, EA, CI, RE...): only matched when typed in
 # capitals or when they are the whole query.
 _COMMON_SHORT_TEXT = """
