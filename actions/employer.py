@@ -4,6 +4,7 @@ the institution and a link; also answers the "browse by sector" buttons."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from rasa_sdk.events import EventType, SlotSet
 from sqlalchemy.orm import Session
@@ -29,8 +30,8 @@ from knowledge.explainer import (
     explain_skills_intro,
 )
 from knowledge.payload import recommendations_payload
-from knowledge.recommender import ProgramMatch, recommend, satisfies
-from knowledge.skill_search import programs_in_sector, resolve_skills, sectors
+from knowledge.recommender import ProgramMatch, breaks, recommend
+from knowledge.skill_search import programs_in_sector, sectors, topic_skills
 
 MAX_PROGRAMS = 5
 SEARCH_DEPTH = 40  # a sector's programs fetched before the employer's constraints are applied
@@ -69,7 +70,7 @@ class ActionSearchBySkill(PathfinderAction):
             if not query:
                 turn.respond("utter_ask_skill")
                 return []
-            matches = resolve_skills(session, query, turn.lang)
+            matches = topic_skills(session, query, turn.lang)  # as recommend(topic=) reads it
             # The learner's ranking by topic (knowledge.recommender): the programs about the
             # skill that meet the limits, else the closest ones without them.
             recs = recommend(session, target_noc=None, current_noc=None, goal=None,
@@ -95,9 +96,10 @@ class ActionSearchBySkill(PathfinderAction):
             turn.respond("utter_no_sector_programs")
             return []
         # An employer's "online" or "under $1,000" counts as much as a learner's.
-        programs = [m for m in found if _fits(session, m, wanted)][:MAX_PROGRAMS]
+        programs = [m for m in found if not _breaks(session, m, wanted)][:MAX_PROGRAMS]
         if not programs:
-            return cls._closest(turn, found[:CLOSEST], wanted, skill)
+            closest = [replace(m, breaks=_breaks(session, m, wanted)) for m in found[:CLOSEST]]
+            return cls._closest(turn, closest, wanted, skill)
         return cls._list(turn, programs, intro, skill)
 
     @staticmethod
@@ -123,8 +125,9 @@ class ActionSearchBySkill(PathfinderAction):
                 SlotSet("skill", skill)]
 
 
-def _fits(session: Session, match: ProgramMatch, wanted: Constraints) -> bool:
+def _breaks(session: Session, match: ProgramMatch, wanted: Constraints) -> tuple[str, ...]:
+    """The employer's limits ``match`` does not meet (none: it fits)."""
     if wanted.is_empty():
-        return True
+        return ()
     program = session.get(models.Program, match.id)
-    return program is not None and satisfies(program, wanted)
+    return breaks(program, wanted) if program is not None else wanted.set_fields()

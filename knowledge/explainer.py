@@ -585,7 +585,8 @@ def explain_program_for_employers(match: ProgramMatch, lang: Lang) -> str:
     facts = program_facts(lang, cost=match.cost, hours=match.hours, weeks=None,
                           delivery=None, language=None)
     sep = " : " if lang == "fr" else ": "
-    return f"{match.title} — {match.institution} ({', '.join(facts)}){sep}{match.url}"
+    line = f"{match.title} — {match.institution} ({', '.join(facts)}){sep}{match.url}"
+    return f"{line} {explain_breaks(match.breaks, lang)}" if match.breaks else line
 
 
 def explain_chosen_occupation(quoted: str, title: str, lang: Lang) -> str:

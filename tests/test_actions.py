@@ -33,7 +33,7 @@ from actions import context
 from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
 from knowledge.occupations import ONTARIO, wage_for
-from knowledge.recommender import recommend
+from knowledge.recommender import recommend, satisfies
 from knowledge.resolver import index_from_database, resolve_title, set_default_index
 from knowledge.settings import PROJECT_ROOT
 from tests.conftest import Stacks
@@ -604,6 +604,27 @@ def test_an_employers_constraints_filter_the_skill_search(db: Session) -> None:
     assert payload["programs"]
     assert_programs_fit(db, [p["id"] for p in payload["programs"]],
                         Constraints.from_dict(constraints))
+
+
+@pytest.mark.parametrize(("text", "skill"), [
+    ("free CNC courses in French", "CNC"),                    # a skill's closest ones
+    ("free manufacturing courses in French", "Manufacturing"),  # a sector's closest ones
+])
+def test_an_employers_closest_programs_say_which_limit_they_break(
+        db: Session, text: str, skill: str) -> None:
+    limits = {"max_cost": 0, "language": "fr", "region": "ER3595"}
+    result = run_action("action_search_by_skill", text, intent="search_by_skill",
+                        entities=[("skill", skill)], slots={"constraints": limits})
+    [payload] = payloads(result)
+    assert payload["programs"] == [] and payload["alternatives"]
+    for card in payload["alternatives"]:
+        program = db.get(models.Program, card["id"])
+        assert program is not None and card["breaks"]
+        for name in limits:  # each limit named is one it breaks, and only those
+            alone = Constraints.from_dict({name: limits[name]})
+            assert (name in card["breaks"]) == (not satisfies(program, alone)), name
+    lines = [line for line in texts(result).splitlines() if line.startswith("- ")]
+    assert lines and all("Outside your limits: " in line for line in lines)
 
 
 def test_a_skill_nobody_teaches_offers_sectors() -> None:
