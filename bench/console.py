@@ -180,8 +180,8 @@ def synthetic(n: int, rng: random.Random, now: float) -> Summary:
     summary = Summary(sender, language=rng.choice(["en", "fr"]), first_ts=start,
                       last_ts=start + turns * 40, user_turns=turns,
                       last_event_id=n * 70 + turns * 9)
-    summary.confidences = [-1.0 if rng.random() < 0.05 else round(rng.uniform(0.3, 1.0), 3)
-                           for _ in range(turns)]
+    summary.confidences = sorted(  # as the summariser keeps them: the lowest, in order
+        -1.0 if rng.random() < 0.05 else round(rng.uniform(0.3, 1.0), 3) for _ in range(turns))
     texts = [rng.choice(USER_TEXTS).format(job=rng.choice(JOBS)) for _ in range(turns)]
     summary.first_message = texts[0]
     bots = rng.sample(BOT_TEXTS, rng.randint(1, 3))

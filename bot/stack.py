@@ -303,23 +303,28 @@ def secret_key_for(config: StackConfig) -> str:
     """The key of the conversation pseudonyms in program links: ``PATHFINDER_SECRET_KEY``,
     else the one kept in ``var/secret.key`` (made once, readable by its owner only), so
     that clicks still match their conversations after a restart."""
-    given = _settings().secret_key
-    if given:
-        return given.decode("utf-8")
-    path = config.root / "var" / "secret.key"
-    key = ""
-    with contextlib.suppress(FileNotFoundError):
-        key = path.read_text(encoding="utf-8").strip()
+    key = link_key(config.root, _settings().secret_key)
     if not key:
+        path = config.root / "var" / "secret.key"
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(32)
         # O_EXCL: never overwrite a key another run has just written (it would win).
         with contextlib.suppress(FileExistsError):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(key + "\n")
+                out.write(secrets.token_urlsafe(32) + "\n")
         key = path.read_text(encoding="utf-8").strip()
     return key
+
+
+def link_key(root: Path, given: bytes | None) -> str:
+    """The key of the links' pseudonyms, without making one: ``given``
+    (PATHFINDER_SECRET_KEY), else the one in ``root/var/secret.key``, else "" (none, or
+    unreadable). `pathfinder events consume` and `conversations purge` read it so."""
+    if given:
+        return given.decode("utf-8")
+    with contextlib.suppress(OSError):
+        return (root / "var" / "secret.key").read_text(encoding="utf-8").strip()
+    return ""
 
 
 def engine_argv(root: Path, *args: str) -> list[str]:

@@ -1,5 +1,8 @@
 """The console's read access to Rasa's tracker store on SQLite and PostgreSQL: events shaped
-as Rasa 3.6 stores them (copied from a real run's rows), read-only, and the retention purge."""
+as Rasa 3.6 stores them (copied from a real run's rows), read-only, and the retention purge.
+The list and analytics reads here (``TrackerStore.page``, ``activity``) are the reference
+the summaries are checked against (tests/test_events.py): the console itself reads the
+summaries, and the tracker store for a transcript."""
 
 from __future__ import annotations
 
@@ -27,7 +30,9 @@ from bot.console.conversations import (
     purge_events,
     read_only_engine,
 )
-from knowledge.models import Referral
+from bot.console.summaries import SummaryStore
+from bot.events import consumer
+from knowledge.models import ConversationCount, ConversationSummary, EventFeedPosition, Referral
 from knowledge.settings import PROJECT_ROOT
 from tests.conftest import postgres_schema
 
@@ -103,7 +108,7 @@ def tracker_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]
 
 
 def senders(store: TrackerStore, **filters: Any) -> set[str]:
-    return {c.sender_id for c in store.search(Filters(**filters), set(), 0.6)}
+    return {c.sender_id for c in store.page(Filters(**filters), set(), 0.6, 0, 100)[1]}
 
 
 def test_conversations_are_read_and_filtered(tracker_url: str) -> None:
@@ -118,7 +123,7 @@ def test_conversations_are_read_and_filtered(tracker_url: str) -> None:
     assert senders(store, date_from=(dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).date()) \
         == {"telegram-1", web}
     assert senders(store, query="SOUDEUR") == {web}
-    [telegram] = store.search(Filters(channel="telegram"), set(), 0.6)
+    [telegram] = store.page(Filters(channel="telegram"), set(), 0.6, 0, 10)[1]
     [turn] = telegram.user_turns
     assert turn.text == "welder here, mail [email]"  # redacted when shown, too
     assert turn.entities == [("job_title", "welder")]
@@ -126,9 +131,7 @@ def test_conversations_are_read_and_filtered(tracker_url: str) -> None:
     assert turn.recommendations[0].programs == ["Welding Basics — Fanshawe College"]
     assert turn.replies[0].text == "Here are programs, or write to [email]"
     assert ("skill", "welding [email]") in turn.slots
-    # Every read for display is redacted: a page of the list, a transcript.
-    [listed] = store.page(Filters(channel="telegram"), set(), 0.6, 0, 10)[1]
-    assert listed.first_message == "welder here, mail [email]"
+    # Every read for display is redacted: a transcript too.
     shown = store.conversation("telegram-1")
     assert shown is not None and shown.user_turns[0].text == "welder here, mail [email]"
     # Searching for the address finds nothing: it is not shown either.
@@ -189,7 +192,7 @@ def test_purge_finds_a_relative_sqlite_file_under_the_project_root(
 
 def test_a_missing_tracker_database_means_no_conversations(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'none.db'}"
-    assert TrackerStore(url).search(Filters(), set(), 0.6) == []
+    assert TrackerStore(url).page(Filters(), set(), 0.6, 0, 10) == (0, [])
     assert purge_events(url, dt.datetime(2030, 1, 1)) == (0, [])
     assert not (tmp_path / "none.db").exists()
 
@@ -261,9 +264,12 @@ def test_the_analytics_csv_runs_no_formula_and_counts_odd_values_as_unknown(
                              clicked_at=dt.datetime.now(dt.UTC).replace(tzinfo=None)))
         session.commit()
         try:
-            figures = analytics.compute(session, TrackerStore(url).activity(since), since)
+            # As the console reads them: the counts the events consumer keeps.
+            consumer.catch_up(url, kb_engine)
+            figures = analytics.compute(session, SummaryStore(session).activity(since), since)
         finally:
-            session.execute(delete(Referral))
+            for table in (Referral, ConversationSummary, ConversationCount, EventFeedPosition):
+                session.execute(delete(table))
             session.commit()
     cells = [cell for row in csv.reader(io.StringIO(figures.csv())) for cell in row]
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]

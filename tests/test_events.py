@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
@@ -31,7 +32,14 @@ from bot import cli
 from bot.console import analytics, summaries
 from bot.console.conversations import EVENTS, Filters, TrackerStore, read_only_engine
 from bot.events import amqp, consumer
-from bot.events.summary import Summary, apply
+from bot.events.summary import (
+    CONFIDENCES_KEPT,
+    SEARCH_HEAD_CHARS,
+    SEARCH_TAIL_CHARS,
+    VALUES_KEPT,
+    Summary,
+    apply,
+)
 from knowledge.db import make_engine, migrate
 from knowledge.models import (
     ConversationCount,
@@ -490,3 +498,273 @@ def test_the_console_pages_read_the_summaries(
     assert "skill:welding [email]" in csv_text and "a@b.ca" not in csv_text
     transcript = staff.get("/console/conversations/telegram-1")
     assert transcript.status_code == 200 and "Welding Basics" in transcript.text
+
+
+# --- review fixes: bounded summaries, redelivery, late commits, the queue's failures ------
+
+def _turn(sender: str, at: float, text: str, confidence: float) -> dict[str, Any]:
+    return {"event": "user", "timestamp": at, "text": text, "parse_data": {
+        "intent": {"name": "inform_job", "confidence": confidence}, "entities": [
+            {"entity": "skill", "value": f"skill {int(at)}"}]}}
+
+
+def test_a_conversation_that_goes_on_and_on_keeps_a_bounded_summary(app: Engine) -> None:
+    """A client that loops (thousands of turns): each event costs bounded work and the row
+    keeps a bounded size; its first and latest texts are searched, and the low-confidence
+    filter and count stay right (the lowest confidences are kept)."""
+    sender = "rest-loop"
+    turns = 3000
+    low = {7, 1500, 2999}  # early, in the middle, the last: below the threshold
+    events = []
+    for n in range(turns):
+        events.append(consumer.Event(sender, _turn(sender, NOW - 10_000 + n,
+                                                   f"turn number {n} of a long chat",
+                                                   0.3 if n in low else 0.9), 2 * n + 1))
+        events.append(consumer.Event(sender, {"event": "slot", "timestamp": NOW - 10_000 + n,
+                                              "name": "target_noc", "value": f"{n:05d}"},
+                                     2 * n + 2))
+    for start in range(0, len(events), 1000):  # in batches: each rewrites the row
+        with app.begin() as connection:
+            consumer.write_batch(connection, events[start:start + 1000], KEY)
+    with Session(app) as session:
+        row = session.get(ConversationSummary, sender)
+        assert row is not None and row.user_turns == turns
+        assert len(row.search_text) <= SEARCH_HEAD_CHARS + SEARCH_TAIL_CHARS + 1
+        assert len(row.confidences) <= CONFIDENCES_KEPT
+        assert len(row.occupations) <= VALUES_KEPT and len(row.skills) <= VALUES_KEPT
+        assert len(json.dumps(row.state)) < 10_000
+        assert row.min_confidence == 0.3
+    assert listed(app, query="turn number 0 of") == [sender]  # the start
+    assert listed(app, query=f"turn number {turns - 1} of") == [sender]  # the latest
+    assert listed(app, low_confidence=True) == [sender]
+    with Session(app) as session:
+        [shown] = summaries.SummaryStore(session).page(Filters(), THRESHOLD, 0, 50)[1]
+    assert shown.low_confidence == len(low)
+
+
+def test_the_summariser_keeps_the_lowest_confidences_exactly() -> None:
+    summary = Summary("rest-c")
+    for n in range(CONFIDENCES_KEPT * 3):
+        apply(summary, _turn("rest-c", NOW + n, f"t{n}", 0.5 + (n % 50) / 100))
+    apply(summary, {"event": "user", "timestamp": NOW, "text": "?", "parse_data": {
+        "intent": {"name": "nlu_fallback", "confidence": 0.7}}})
+    assert len(summary.confidences) == CONFIDENCES_KEPT
+    assert summary.min_confidence == -1.0  # nlu_fallback, kept whatever came after
+    assert summary.confidences == sorted(summary.confidences)
+    # Every turn below 0.52 is there: the fallback, and six each at 0.50 and 0.51.
+    assert sum(1 for c in summary.confidences if c < 0.52) == 1 + 2 * 6
+
+
+def test_a_batch_of_the_queue_delivered_again_is_recognised_whole(app: Engine) -> None:
+    """A consumer that wrote a batch and stopped before acknowledging it is given the whole
+    batch again: more events of one conversation than a few dozen too."""
+    sender = "rest-many"
+    events = [consumer.Event(sender, {"sender_id": sender, **_turn(sender, NOW - 500 + n,
+                                                                    f"message {n}", 0.9)})
+              for n in range(300)]
+    with app.begin() as connection:
+        assert consumer.write_batch(connection, events[:200], KEY) == 200
+    first = counts(app)
+    with app.begin() as connection:  # again, with the next ones
+        assert consumer.write_batch(connection, events, KEY) == 100
+    with app.begin() as connection:  # and that batch again
+        assert consumer.write_batch(connection, events, KEY) == 0
+    with Session(app) as session:
+        row = session.get(ConversationSummary, sender)
+        assert row is not None and row.user_turns == 300
+    assert {k: n for k, n in counts(app).items() if k[0] == "conversations"} == \
+        {k: n for k, n in first.items() if k[0] == "conversations"}
+
+
+def test_an_event_that_commits_after_higher_ids_were_read_is_applied(
+        urls: tuple[str, str], app: Engine) -> None:
+    """Two engines on one PostgreSQL tracker store: an id is given at insert, so a lower id
+    can commit after a higher one was read. The ids just before the position are looked at
+    again (their ids only, once the consumer has seen them)."""
+    tracker_url, _ = urls
+    consumer.catch_up(tracker_url, app, KEY)
+    late = conversation("rest-late", NOW - 2, "plombier", "inform_job", 0.9, "fr", False)
+    add_events(tracker_url, [{"id": 200, **_event("rest-early", "user", NOW - 1,
+                                                    text="first committed")}])
+    assert consumer.catch_up(tracker_url, app, KEY) == 1
+    # Ids 100..105: given before 200, committed after it was read.
+    add_events(tracker_url, [{"id": 100 + i, **row} for i, row in enumerate(late)])
+    assert consumer.catch_up(tracker_url, app, KEY) == len(late)
+    assert "rest-late" in listed(app) and "rest-early" in listed(app)
+    assert consumer.catch_up(tracker_url, app, KEY) == 0
+    # Following: once seen, the ids behind the position cost a read of ids, not of events.
+    seen: set[int] = set()
+    tracker = read_only_engine(tracker_url)
+    assert consumer.tail_once(tracker, app, KEY, seen=seen) == 0
+    assert 100 in seen and 200 in seen
+    read: list[int] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(consumer, "tracker_events",
+                      lambda rows: read.append(len(rows)) or [])  # type: ignore[func-returns-value]
+        assert consumer.tail_once(tracker, app, KEY, seen=seen) == 0
+    assert read == []
+
+
+class FakeChannel:
+    """What consume() uses of a pika channel, with the messages given."""
+
+    def __init__(self, bodies: list[bytes]) -> None:
+        self.bodies = bodies
+        self.acked: list[int] = []
+        self.nacked: list[int] = []
+        self.slept: list[float] = []
+        self.connection = self
+
+    def basic_qos(self, prefetch_count: int) -> None:
+        self.prefetch = prefetch_count
+
+    def consume(self, queue: str, inactivity_timeout: float) -> Iterator[tuple[Any, ...]]:
+        for tag, body in enumerate(self.bodies, 1):
+            yield SimpleNamespace(delivery_tag=tag), None, body
+        while True:
+            yield None, None, None
+
+    def basic_ack(self, tag: int, multiple: bool) -> None:
+        self.acked.append(tag)
+
+    def basic_nack(self, tag: int, multiple: bool, requeue: bool) -> None:
+        self.nacked.append(tag)
+
+    def cancel(self) -> None:
+        pass
+
+    def sleep(self, seconds: float) -> None:  # BlockingConnection.sleep
+        self.slept.append(seconds)
+
+
+def _bodies(sender: str) -> list[bytes]:
+    return [json.dumps({"sender_id": sender, **json.loads(row["data"])}).encode()
+            for row in conversation(sender, NOW - 7, "welder", "inform_job", 0.9, "en", True)]
+
+
+def test_the_queue_waits_for_the_database_with_pika_answering_heartbeats(
+        app: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    failures = [OperationalError("INSERT", {}, Exception("the server closed the connection"))]
+    real = consumer.write_batch
+
+    def flaky(connection: Any, events: Any, key: bytes | None = None) -> int:
+        if failures:
+            raise failures.pop()
+        return real(connection, events, key)
+
+    def blocking(seconds: float) -> None:
+        raise AssertionError("time.sleep blocks pika's heartbeats")
+
+    monkeypatch.setattr(amqp, "write_batch", flaky)
+    monkeypatch.setattr(amqp.time, "sleep", blocking)
+    channel = FakeChannel(_bodies("rest-down"))
+    assert amqp.consume(channel, "q", app, KEY, once=True) == len(channel.bodies)
+    assert channel.slept == [consumer.ERROR_WAIT_S] and channel.acked == [len(channel.bodies)]
+    assert listed(app) == ["rest-down"]
+
+
+def test_a_message_that_cannot_be_written_is_skipped_not_retried_for_ever(
+        app: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """A message the summariser cannot read (a timestamp no date has) or the database refuses
+    (a conversation id longer than its column, on PostgreSQL): logged and skipped; the
+    others of its batch are written and the queue goes on."""
+    monkeypatch.setattr(amqp.time, "sleep", lambda seconds: pytest.fail("retried"))
+    bodies = [*_bodies("rest-good"),
+              json.dumps({"sender_id": "rest-odd", "event": "user", "timestamp": 1e300,
+                          "text": "x"}).encode(),
+              json.dumps({"sender_id": "rest-" + "x" * 300, "event": "user",
+                          "timestamp": NOW, "text": "x"}).encode()]
+    channel = FakeChannel(bodies)
+    assert amqp.consume(channel, "q", app, KEY, once=True) == len(bodies)
+    assert channel.acked == [len(bodies)] and channel.slept == []
+    shown = listed(app)
+    assert "rest-good" in shown and "rest-odd" not in shown
+    if app.dialect.name == "postgresql":
+        assert shown == ["rest-good"]
+    assert "skipped a message" in caplog.text
+    with Session(app) as session:
+        row = session.get(ConversationSummary, "rest-good")
+        assert row is not None and (row.user_turns, row.recommendations) == (1, 1)
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "many"])
+def test_the_batch_is_at_least_one_event(value: str, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["--database", f"sqlite:///{tmp_path / 'kb.sqlite'}", "events", "consume",
+                  "--once", "--batch", value])
+    assert exited.value.code == 2 and "--batch" in capsys.readouterr().err
+
+
+def test_summaries_written_without_a_key_get_their_pseudonym_once_there_is_one(
+        urls: tuple[str, str], app: Engine) -> None:
+    tracker_url, _ = urls
+    consumer.catch_up(tracker_url, app, None)
+    with Session(app) as session:
+        assert set(session.scalars(select(ConversationSummary.ref))) == {None}
+    # A later turn of one conversation, read with a key: that one gets it at once...
+    add_events(tracker_url, [_event("telegram-1", "user", NOW - 1, text="encore")])
+    consumer.catch_up(tracker_url, app, KEY)
+    with Session(app) as session:
+        assert session.scalars(select(ConversationSummary.ref).where(
+            ConversationSummary.sender_id == "telegram-1")).one() == \
+            conversation_ref("telegram-1", KEY)
+    # ... and the others when the consumer starts with one (`events consume`, `run`).
+    assert consumer.fill_refs(app, KEY) == 2
+    assert consumer.fill_refs(app, None) == consumer.fill_refs(app, KEY) == 0
+    with Session(app) as session:
+        assert {r.sender_id: r.ref for r in session.scalars(select(ConversationSummary))} == {
+            s: conversation_ref(s, KEY) for s in ("telegram-1", WEB, "old-one")}
+
+
+def test_the_consumer_reads_the_key_that_pathfinder_run_keeps(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.events.cli import ref_key
+    from bot.stack import StackConfig, secret_key_for
+
+    assert ref_key(tmp_path) == KEY  # PATHFINDER_SECRET_KEY first
+    monkeypatch.delenv("PATHFINDER_SECRET_KEY")
+    assert ref_key(tmp_path) is None  # none yet: not made here
+    config = StackConfig(root=tmp_path, tracker_db=tmp_path / "tracker.db")
+    made = secret_key_for(config)  # what `pathfinder run` makes once
+    assert ref_key(tmp_path) == made.encode()
+
+
+def test_a_purge_waits_for_the_consumer_batch_in_progress(tmp_path: Path) -> None:
+    """On PostgreSQL a consumer batch that read a conversation's events before the purge
+    deleted them, and writes after the purge's update of the summaries began, would write
+    the purged conversation back: the purge takes the feed's row first."""
+    import threading
+
+    with postgres_schema("events_purge_t") as tracker_url, \
+            postgres_schema("events_purge_a") as app_url:
+        fill(tracker_url)
+        app = make_engine(app_url)
+        migrate(app)
+        try:
+            tracker = read_only_engine(tracker_url)
+            with app.connect() as connection, connection.begin():
+                # A batch in progress: the feed's row held, the events read, not yet written.
+                consumer.lock_feed(connection, consumer.TRACKER_FEED)
+                with tracker.connect() as source:
+                    rows = list(source.execute(select(EVENTS.c.id, EVENTS.c.sender_id,
+                                                      EVENTS.c.data).order_by(EVENTS.c.id)))
+                cutoff = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=30)
+                from bot.console.conversations import purge_events
+                assert purge_events(tracker_url, cutoff)[0] == 7  # old-one's events
+                purge = threading.Thread(target=consumer.after_purge, args=(
+                    tracker_url, app, cutoff.replace(tzinfo=dt.UTC).timestamp(), KEY))
+                purge.start()
+                purge.join(1.0)
+                assert purge.is_alive()  # waiting for the batch
+                consumer.write_batch(connection, consumer.tracker_events(rows), KEY)
+            purge.join(30)
+            assert not purge.is_alive()
+            assert set(listed(app)) == {"telegram-1", WEB}
+            with Session(app) as session:
+                assert session.scalar(select(func.count()).select_from(
+                    ConversationCount).where(ConversationCount.count < 0)) == 0
+                assert figures_of(session, None).total("conversations") == 2
+        finally:
+            app.dispose()
+            read_only_engine(tracker_url).dispose()

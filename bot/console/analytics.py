@@ -3,11 +3,11 @@ click-throughs to institutions (knowledge.models.Referral), inquiries and "was t
 helpful?" answers when those exist, by ISO week, channel and language; and the occupations
 and skills most asked about.
 
-Conversations and recommendations come from the tracker store (read as stored: nothing here
-shows a message; the skills and occupations listed are redacted), clicks and inquiries from the
+Conversations and recommendations come from the counts the events consumer keeps
+(bot/events/; the skills and occupations listed are redacted), clicks and inquiries from the
 app database. A click's language is its conversation's, when the link carried the
 conversation's pseudonym (knowledge.referrals.conversation_ref: clicks store that, never the
-conversation id), found by computing each conversation's pseudonym with the same key.
+conversation id), found by computing the pseudonym of the conversation it names.
 
 Channels and languages are counted only by the values Pathfinder knows (web, telegram, rest;
 en, fr): a slot is whatever a payload said (``/change_language{"language":"..."}``), so
@@ -121,9 +121,10 @@ class Analytics:
 def compute(session: Session, conversations: list[Conversation] | Counts,
             since: dt.date | None = None, top: int = 10,
             ref_key: bytes | None = None) -> Analytics:
-    """The figures, from the conversations active since ``since`` (as read from the tracker
-    store: ``TrackerStore.activity``) or from the counts the events consumer keeps
-    (``SummaryStore.activity``, what the console reads); ``ref_key``: the key of the links'
+    """The figures, from the counts the events consumer keeps (``SummaryStore.activity``,
+    what the console reads) or from the conversations active since ``since`` as read from the
+    tracker store (``TrackerStore.activity``: the reference the counts are checked against in
+    tests, and bench/console.py's baseline); ``ref_key``: the key of the links'
     pseudonyms, the web app's settings' ``secret_key`` (PATHFINDER_SECRET_KEY; the console
     passes it; None: the same, from the settings; without one, clicks count under language
     "unknown")."""

@@ -3,9 +3,16 @@ SQLAlchemy Core: SQLite (``var/tracker.db``) or PostgreSQL, from PATHFINDER_TRAC
 
 Every text is redacted again (bot/engine/redaction.py) before it reaches a page or an
 export: conversations stored before redaction existed, or by another tracker store, are
-shown without the identifiers too. Conversations are built as stored; ``search``, ``page``,
+shown without the identifiers too. Conversations are built as stored; ``page``,
 ``conversation`` and ``user_messages`` return them redacted (``Conversation.redact``), and
-only the analytics read them as stored (``activity``), since they count and show no text.
+``activity`` as stored (for counting: no text is shown).
+
+The console reads one conversation here (its transcript, ``conversation``; the NLU export,
+``user_messages``); its list, filters, search and analytics read the summaries the events
+consumer keeps (bot/console/summaries.py). ``page`` and ``activity`` are the reading the
+console made before, every conversation of the period rebuilt from its events: kept only as
+the reference the summaries are checked against (tests/test_events.py, tests/
+test_referrals.py) and as bench/console.py's baseline.
 
 A conversation is one Rasa sender id; its channel comes from the id's prefix
 (connectors/senders.py).
@@ -307,7 +314,9 @@ class Filters:
 
 
 class TrackerStore:
-    """Read access to Rasa's events table."""
+    """Read access to Rasa's events table: a conversation's transcript and messages for the
+    console; ``page`` and ``activity``, the reference reading (see the module's docstring),
+    for tests and the bench only."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -377,11 +386,6 @@ class TrackerStore:
             found.append(conversation)
         return found
 
-    def search(self, filters: Filters, flagged: set[str], threshold: float) -> list[Conversation]:
-        """Conversations matching every filter, the most recently active first, redacted.
-        ``flagged``: the sender ids with a flagged turn (they live in the app database)."""
-        return [c.redact() for c in self._matching(filters, flagged, threshold)]
-
     def activity(self, since: dt.date) -> list[Conversation]:
         """The conversations active since that day for the analytics, which count events and
         show no text: built from the counted events only (no action, no other slot), as
@@ -391,7 +395,9 @@ class TrackerStore:
     def page(self, filters: Filters, flagged: set[str], threshold: float, offset: int,
              limit: int) -> tuple[int, list[Conversation]]:
         """How many conversations match, and those from ``offset`` to ``offset + limit``,
-        redacted. Without a filter on their content, only the page's conversations are read."""
+        redacted, the most recently active first (the reference for SummaryStore.page).
+        ``flagged``: the sender ids with a flagged turn (they live in the app database).
+        Without a filter on their content, only the page's conversations are read."""
         if filters.language or filters.low_confidence or filters.no_recommendation \
                 or filters.query:
             found = self._matching(filters, flagged, threshold)

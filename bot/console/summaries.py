@@ -1,8 +1,11 @@
 """The console's list, filters and search, read from the conversation summaries that the
 events consumer keeps (knowledge.models.ConversationSummary, bot/events/): one indexed row
 per conversation instead of every event of the period. Same filters and same order as
-``TrackerStore.page`` (bot/console/conversations.py), which still reads one conversation's
-events for its transcript. Every text here was redacted before it was stored.
+``TrackerStore.page`` (bot/console/conversations.py: the reading from every event, kept as the
+reference tests/test_events.py checks these against; the tracker store is still read for one
+conversation's transcript). Every text here was redacted before it was stored. A very long
+conversation's summary is bounded (bot/events/summary.py): its search text keeps its first and
+its latest texts, and its low-confidence turns are counted up to CONFIDENCES_KEPT.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ class Listed:
     language: str
     last: dt.datetime
     turns: int
-    low_confidence: int  # user turns below the threshold, or nlu_fallback
+    # User turns below the threshold, or nlu_fallback (at most CONFIDENCES_KEPT: summary.py).
+    low_confidence: int
     recommendations: int
     first_message: str
 

@@ -9,6 +9,13 @@ takes messages in batches, writes each batch with ``consumer.write_batch`` in on
 transaction and only then acknowledges it: a batch that could not be written is delivered
 again, and its events already applied are recognised (``consumer.fingerprint``).
 
+While the database is unreachable (OperationalError) the batch is tried again every
+ERROR_WAIT_S, waiting with the connection's own ``sleep`` so that pika goes on answering the
+broker's heartbeats. Any other failure is the messages' own (a value the database refuses, an
+event the summariser cannot read): the batch is then written one message at a time, and a
+message that still fails is logged and skipped (acknowledged), so that it does not hold up
+the queue for good.
+
 The engine publishes each event redacted, as it stores it (bot/engine/tracker_store.py), and
 the summariser redacts every text it keeps all the same. Use one feed per app database (this
 one, or the tracker store's), not both.
@@ -25,9 +32,16 @@ from types import FrameType
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 
-from bot.events.consumer import BATCH_EVENTS, ERROR_WAIT_S, Event, write_batch
+from bot.events.consumer import (
+    BATCH_EVENTS,
+    ERROR_WAIT_S,
+    QUEUE_FEED,
+    Event,
+    lock_feed,
+    write_batch,
+)
 
 logger = logging.getLogger(__name__)
 RASA_EXCHANGE = "rasa-exchange"  # rasa.core.brokers.pika.RABBITMQ_EXCHANGE
@@ -52,6 +66,21 @@ def _event(body: bytes) -> Event | None:
     return Event(data["sender_id"], data)
 
 
+class Unwritable(Exception):
+    """Writing these events failed otherwise than by the database being unreachable."""
+
+
+def _write(engine: Engine, events: list[Event], key: bytes | None) -> None:
+    try:
+        with engine.begin() as connection:
+            lock_feed(connection, QUEUE_FEED)  # a purge in progress ends first
+            write_batch(connection, events, key)
+    except OperationalError:
+        raise
+    except Exception as exc:  # noqa: BLE001 (told apart from an unreachable database)
+        raise Unwritable(type(exc).__name__) from exc
+
+
 def consume(channel: Any, queue: str, engine: Engine, key: bytes | None, once: bool = False,
             batch: int = BATCH_EVENTS, stop: list[bool] | None = None) -> int:
     """Apply the queue's messages until ``stop[0]`` is set (or, ``once``, until the queue is
@@ -61,24 +90,45 @@ def consume(channel: Any, queue: str, engine: Engine, key: bytes | None, once: b
     taken = 0
     pending: list[tuple[int, Event | None]] = []
 
+    def written(events: list[Event]) -> bool:
+        """Whether the events are written (False: stopped while the database was down);
+        raises Unwritable."""
+        while True:
+            try:
+                _write(engine, events, key)
+                return True
+            except OperationalError as exc:
+                if stop[0]:
+                    return False
+                logger.warning("Events consumer: the database failed (%s); trying again in "
+                               "%.0f s.", type(exc).__name__, ERROR_WAIT_S)
+            channel.connection.sleep(ERROR_WAIT_S)  # pika answers heartbeats meanwhile
+
+    def one_by_one(events: list[Event]) -> bool:
+        for event in events:
+            try:
+                if not written([event]):
+                    return False
+            except Unwritable as exc:
+                logger.error("Events consumer: skipped a message of the queue %r that cannot "
+                             "be written (%s).", queue, exc)
+        return True
+
     def flush() -> None:
         nonlocal taken
         if not pending:
             return
         events = [event for _, event in pending if event is not None]
-        while True:
-            try:
-                with engine.begin() as connection:
-                    write_batch(connection, events, key)
-                break
-            except SQLAlchemyError as exc:
-                if stop[0]:
-                    channel.basic_nack(pending[-1][0], multiple=True, requeue=True)
-                    pending.clear()
-                    return
-                logger.warning("Events consumer: the database failed (%s); trying again in "
-                               "%.0f s.", type(exc).__name__, ERROR_WAIT_S)
-                time.sleep(ERROR_WAIT_S)
+        try:
+            done = written(events)
+        except Unwritable as exc:
+            logger.warning("Events consumer: a batch of the queue %r cannot be written (%s); "
+                           "writing its messages one at a time.", queue, exc)
+            done = one_by_one(events)
+        if not done:
+            channel.basic_nack(pending[-1][0], multiple=True, requeue=True)
+            pending.clear()
+            return
         channel.basic_ack(pending[-1][0], multiple=True)
         taken += len(pending)
         pending.clear()
@@ -100,7 +150,7 @@ def consume(channel: Any, queue: str, engine: Engine, key: bytes | None, once: b
 
 
 def run(url: str, queue: str, engine: Engine, key: bytes | None, once: bool = False,
-        exchange: str = RASA_EXCHANGE) -> int:
+        exchange: str = RASA_EXCHANGE, batch: int = BATCH_EVENTS) -> int:
     """``pathfinder events consume --broker``: 0 once stopped (Ctrl-C, SIGTERM) or, with
     ``once``, when the queue is empty."""
     import pika
@@ -123,7 +173,8 @@ def run(url: str, queue: str, engine: Engine, key: bytes | None, once: bool = Fa
         declare(channel, queue, exchange)
         started = time.perf_counter()
         try:
-            taken = consume(channel, queue, engine, key, once=once, stop=stop)
+            taken = consume(channel, queue, engine, key, once=once, batch=batch,
+                            stop=stop)
         except KeyboardInterrupt:
             return 0
         print(f"Read {taken} events from the queue {queue!r} in "

@@ -14,24 +14,31 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from knowledge.settings import PROJECT_ROOT, cli_settings
 
 
-def ref_key() -> bytes | None:
-    """The key of the conversations' pseudonyms in links: PATHFINDER_SECRET_KEY, else the
-    one `pathfinder run` keeps in var/secret.key (when there is one)."""
-    key = cli_settings().secret_key
-    if key is not None:
-        return key
-    path = PROJECT_ROOT / "var" / "secret.key"
+def ref_key(root: Path = PROJECT_ROOT) -> bytes | None:
+    """The key of the conversations' pseudonyms in links, as `pathfinder run` gives it to
+    its web app (bot.stack.link_key): PATHFINDER_SECRET_KEY, else var/secret.key when there
+    is one (None without either: the summaries get their pseudonyms once there is a key)."""
+    from bot.stack import link_key
+
+    return link_key(root, cli_settings().secret_key).encode("utf-8") or None
+
+
+def positive(value: str) -> int:
+    """--batch: a whole number, at least 1."""
     try:
-        text = path.read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return text.encode("utf-8") if text else None
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value!r}")
+    return number
 
 
 def cmd_consume(args: argparse.Namespace) -> int:
@@ -42,6 +49,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
     try:
         migrate(engine)
         key = ref_key()
+        consumer.fill_refs(engine, key)  # those written before there was a key
         if args.broker:
             from bot.events import amqp
 
@@ -51,7 +59,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
                       "to read Rasa's events from RabbitMQ.", file=sys.stderr)
                 return 2
             return amqp.run(broker, args.queue, engine, key, once=args.once,
-                            exchange=args.exchange)
+                            exchange=args.exchange, batch=args.batch)
         url = args.tracker_db_url or cli_settings().tracker_db_url
         if args.once:
             started = time.perf_counter()
@@ -67,7 +75,7 @@ def cmd_consume(args: argparse.Namespace) -> int:
         previous = signal.signal(signal.SIGTERM, _stop)
         print("Following the tracker store's events; Ctrl-C stops.", file=sys.stderr)
         try:
-            consumer.follow(url, engine, key, stop)
+            consumer.follow(url, engine, key, stop, batch=args.batch)
         except KeyboardInterrupt:
             pass
         finally:
@@ -90,7 +98,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--tracker-db-url", type=_tracker_db_url,
                    help="Rasa's tracker store (default: PATHFINDER_TRACKER_DB_URL or "
                    "sqlite:///var/tracker.db)")
-    p.add_argument("--batch", type=int, default=2000, help="events per transaction "
+    p.add_argument("--batch", type=positive, default=2000, help="events per transaction "
                    "(default 2000)")
     # The broker's URL holds its password: a setting, never a command-line argument.
     p.add_argument("--broker", action="store_true", help="read Rasa's Pika event broker's "

@@ -10,10 +10,25 @@ Feeds:
 
 - the tracker store (``tail_once``, ``follow``): Rasa's ``events`` table read by id, after
   the position stored in ``event_feed_positions`` (feed "tracker"), which is moved in the
-  same transaction as the summaries: stopped and started again, it goes on where it was;
-- RabbitMQ (``consume_queue``): the messages Rasa's Pika event broker publishes (each one an
-  event's ``as_dict()`` with its ``sender_id``), acknowledged once written; a message
-  delivered again is recognised by its fingerprint among the conversation's latest ones.
+  same transaction as the summaries: stopped and started again, it goes on where it was.
+  With several writers (engine replicas on PostgreSQL) an event can commit after events
+  with higher ids were read: the last TRAILING_IDS ids before the position are looked at
+  again each time (their ids only; the events not seen yet are read), and each summary's
+  ``last_event_id`` makes an event of its conversation already applied a no-op. The one
+  limit: a late event is applied only if its conversation had no later event applied
+  already, which needs two transactions of one conversation at once; Rasa's lock store
+  makes a conversation's turns one after the other (a RedisLockStore shared by the
+  replicas: what Rasa needs for their trackers to be right anyway);
+- RabbitMQ (bot/events/amqp.py): the messages Rasa's Pika event broker publishes (each one
+  an event's ``as_dict()`` with its ``sender_id``), acknowledged once written; a message
+  delivered again is recognised by its fingerprint: a conversation keeps those of its
+  events in the latest batch that wrote it (a whole batch is what comes again) and a few
+  before. One consumer per queue: the summariser needs a conversation's events in order.
+
+A purge (``after_purge``) holds the feeds' rows in ``event_feed_positions`` (PostgreSQL:
+``SELECT ... FOR UPDATE``) while it forgets conversations; the tracker feed and the queue
+take theirs for each batch, so no batch read before the purge writes a purged conversation
+back.
 """
 
 from __future__ import annotations
@@ -27,7 +42,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, select, update
+from sqlalchemy import Connection, Engine, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 
@@ -38,11 +53,18 @@ from knowledge.referrals import conversation_ref
 
 logger = logging.getLogger(__name__)
 TRACKER_FEED = "tracker"
+QUEUE_FEED = "queue"  # its row holds no position, only the lock a purge waits for
 BATCH_EVENTS = 2000
 IDLE_S = 1.0
 ERROR_WAIT_S = 5.0
-# Fingerprints of a conversation's latest queue events kept to recognise a redelivery.
+# The fingerprints a conversation keeps of its queue events, to recognise a redelivery: those
+# of its events in the latest batch that wrote it, whatever their number (a consumer that
+# stopped after writing a batch but before acknowledging it is given that batch again),
+# and RECENT_FINGERPRINTS before them.
 RECENT_FINGERPRINTS = 64
+# Ids before the tracker feed's position looked at again (see the module's docstring): at
+# the engine's busiest (50 events a second), 20 seconds for a transaction to commit.
+TRAILING_IDS = 1000
 SENDERS_PER_QUERY = 500
 
 
@@ -80,11 +102,12 @@ def _summary(row: Any) -> Summary:
     return Summary(
         sender_id=row.sender_id, language=row.language, first_ts=row.first_ts,
         last_ts=row.last_ts, user_turns=row.user_turns, recommendations=row.recommendations,
-        confidences=list(row.confidences or []), first_message=row.first_message,
+        confidences=sorted(row.confidences or []), first_message=row.first_message,
         search_text=row.search_text, occupations=list(row.occupations or []),
         skills=list(row.skills or []), helpful_yes=row.helpful_yes,
         helpful_no=row.helpful_no, rec_weeks=dict(state.get("rec_weeks") or {}),
-        turn_ts=state.get("turn_ts"), last_event_id=row.last_event_id)
+        turn_ts=state.get("turn_ts"), last_event_id=row.last_event_id,
+        search_head=state.get("search_head"))
 
 
 def _insert(connection: Connection, table: Any) -> Any:
@@ -110,17 +133,18 @@ def write_batch(connection: Connection, events: Iterable[Event],
             summary = _summary(row)
             existing[row.sender_id] = (summary, list((row.state or {}).get("recent") or []))
     delta: Counter[CountKey] = Counter()
-    rows: list[dict[str, Any]] = []
+    new: list[dict[str, Any]] = []
+    old: list[dict[str, Any]] = []
     applied = 0
     now = utc_naive()
     for sender, items in by_sender.items():
         if sender in existing:
-            summary, recent = existing[sender]
+            summary, marks = existing[sender]
             before = contribution(summary)
-            ref = None
         else:
-            summary, recent, before = Summary(sender), [], Counter()
-            ref = conversation_ref(sender, ref_key) if ref_key else None
+            summary, marks, before = Summary(sender), [], Counter()
+        recent = dict.fromkeys(marks)  # in order, the newest last
+        in_batch = 0
         changed = False
         for event in items:
             if event.event_id is not None:
@@ -129,9 +153,12 @@ def write_batch(connection: Connection, events: Iterable[Event],
                 summary.last_event_id = event.event_id
             else:
                 mark = fingerprint(event.data)
-                if mark in recent:
+                known = mark in recent
+                recent.pop(mark, None)
+                recent[mark] = None  # the newest now: every mark of the batch is kept
+                in_batch += 1
+                if known:
                     continue
-                recent = [*recent, mark][-RECENT_FINGERPRINTS:]
             apply(summary, event.data)
             applied += 1
             changed = True
@@ -139,6 +166,7 @@ def write_batch(connection: Connection, events: Iterable[Event],
             continue
         delta.update(contribution(summary))
         delta.subtract(before)
+        kept = list(recent)[-(in_batch + RECENT_FINGERPRINTS):]
         values: dict[str, Any] = {
             "sender_id": sender, "channel": summary.channel, "language": summary.language,
             "first_ts": summary.first_ts, "last_ts": summary.last_ts,
@@ -149,12 +177,17 @@ def write_batch(connection: Connection, events: Iterable[Event],
             "helpful_yes": summary.helpful_yes, "helpful_no": summary.helpful_no,
             "last_event_id": summary.last_event_id, "updated_at": now,
             "state": {"rec_weeks": summary.rec_weeks, "turn_ts": summary.turn_ts,
-                      **({"recent": recent} if recent else {})}}
-        if sender not in existing:
-            values["ref"] = ref
-        rows.append(values)
-    new = [r for r in rows if "ref" in r]
-    old = [r for r in rows if "ref" not in r]
+                      **({"search_head": summary.search_head}
+                         if summary.search_head is not None else {}),
+                      **({"recent": kept} if kept else {})}}
+        # Without a key, a summary keeps the pseudonym it has (fill_refs gives the missing
+        # ones once there is a key).
+        if ref_key:
+            values["ref"] = conversation_ref(sender, ref_key)
+        if sender in existing:
+            old.append(values)
+        else:
+            new.append({"ref": None, **values})
     if new:
         connection.execute(_insert(connection, table), new)
     if old:
@@ -178,7 +211,7 @@ def write_batch(connection: Connection, events: Iterable[Event],
 
 def _position(connection: Connection, feed: str) -> int:
     """The feed's stored position, locked until the transaction ends (PostgreSQL: a second
-    consumer waits here instead of applying the same events)."""
+    consumer, or a purge, waits here instead of writing the same conversations)."""
     table = EventFeedPosition.__table__
     connection.execute(_insert(connection, table).values(
         feed=feed, position=0, updated_at=utc_naive()).on_conflict_do_nothing())
@@ -188,47 +221,76 @@ def _position(connection: Connection, feed: str) -> int:
     return int(connection.scalar(query) or 0)
 
 
+def lock_feed(connection: Connection, feed: str) -> None:
+    """Hold the feed's row until the transaction ends (the queue's batches: see
+    ``after_purge``)."""
+    _position(connection, feed)
+
+
+def _lock_feeds(connection: Connection) -> None:
+    # Always in this order (the consumers take one each): no deadlock.
+    for feed in (TRACKER_FEED, QUEUE_FEED):
+        _position(connection, feed)
+
+
 def tail_once(tracker: Engine, app: Engine, ref_key: bytes | None = None,
-              batch: int = BATCH_EVENTS) -> int:
-    """Read the tracker store's events after the stored position (at most ``batch``), apply
-    them and move the position, in one transaction; returns how many were read (0: none yet,
-    or no tracker database or events table)."""
+              batch: int = BATCH_EVENTS, seen: set[int] | None = None) -> int:
+    """Read the tracker store's events after the stored position (at most ``batch``) and
+    those of the last TRAILING_IDS ids before it not in ``seen`` (the ids read already,
+    kept up to date here: the caller keeps it from one call to the next), apply them and
+    move the position, in one transaction; returns how many events were read after the
+    position, and applied from before it (0: none yet, or no tracker database or events
+    table)."""
+    seen = seen if seen is not None else set()
+    columns = (EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data)
     with app.begin() as connection:
         position = _position(connection, TRACKER_FEED)
-        query = (select(EVENTS.c.id, EVENTS.c.sender_id, EVENTS.c.data)
-                 .where(EVENTS.c.id > position).order_by(EVENTS.c.id).limit(batch))
         try:
             with tracker.connect() as source:
-                found = list(source.execute(query))
+                trailing = [i for i in source.scalars(select(EVENTS.c.id).where(
+                    EVENTS.c.id > position - TRAILING_IDS, EVENTS.c.id <= position))
+                    if i not in seen]
+                late = list(source.execute(select(*columns).where(
+                    EVENTS.c.id.in_(trailing)).order_by(EVENTS.c.id))) if trailing else []
+                found = list(source.execute(select(*columns).where(EVENTS.c.id > position)
+                                            .order_by(EVENTS.c.id).limit(batch)))
         except (OperationalError, ProgrammingError):
             return 0  # no tracker database or no events table yet
-        if not found:
-            return 0
-        write_batch(connection, tracker_events(found), ref_key)
-        connection.execute(update(EventFeedPosition).where(
-            EventFeedPosition.feed == TRACKER_FEED).values(
-            position=int(found[-1].id), updated_at=utc_naive()))
-    return len(found)
+        # The late ones first: their ids are lower (each conversation's events in id order).
+        late_applied = write_batch(connection, tracker_events(late), ref_key) if late else 0
+        if found:
+            write_batch(connection, tracker_events(found), ref_key)
+            position = int(found[-1].id)
+            connection.execute(update(EventFeedPosition).where(
+                EventFeedPosition.feed == TRACKER_FEED).values(
+                position=position, updated_at=utc_naive()))
+    seen.update(row.id for row in late)
+    seen.update(row.id for row in found)
+    seen.difference_update([i for i in seen if i <= position - TRAILING_IDS])
+    return len(found) + late_applied
 
 
 def catch_up(tracker_url: str, app: Engine, ref_key: bytes | None = None,
              batch: int = BATCH_EVENTS) -> int:
     """Apply every event stored so far; returns how many were read."""
     tracker = read_only_engine(tracker_url)
+    seen: set[int] = set()
     total = 0
-    while n := tail_once(tracker, app, ref_key, batch):
+    while n := tail_once(tracker, app, ref_key, batch, seen):
         total += n
     return total
 
 
 def follow(tracker_url: str, app: Engine, ref_key: bytes | None, stop: threading.Event,
-           idle_s: float = IDLE_S, on_read: Callable[[int], None] | None = None) -> None:
+           idle_s: float = IDLE_S, on_read: Callable[[int], None] | None = None,
+           batch: int = BATCH_EVENTS) -> None:
     """Tail the tracker store until ``stop`` is set: new events are applied within about
     ``idle_s``. A database that fails (restarted, locked) is tried again after a pause."""
     tracker = read_only_engine(tracker_url)
+    seen: set[int] = set()
     while not stop.is_set():
         try:
-            n = tail_once(tracker, app, ref_key)
+            n = tail_once(tracker, app, ref_key, batch, seen)
         except SQLAlchemyError as exc:
             # Restarted, locked, or a conversation another consumer wrote meanwhile (the
             # batch is rolled back and read again from the stored position).
@@ -238,8 +300,31 @@ def follow(tracker_url: str, app: Engine, ref_key: bytes | None, stop: threading
             continue
         if on_read is not None and n:
             on_read(n)
-        if n < BATCH_EVENTS:
+        if n < batch:
             stop.wait(idle_s)
+
+
+def fill_refs(app: Engine, ref_key: bytes | None) -> int:
+    """Give their pseudonym (``ref``) to the summaries written while there was no key, so
+    that the clicks of those conversations count under their language once there is one;
+    returns how many. Each write with a key sets it too."""
+    if not ref_key:
+        return 0
+    table = ConversationSummary.__table__
+    missing = select(table.c.sender_id).where(table.c.ref.is_(None))
+    statement = update(ConversationSummary).where(
+        ConversationSummary.sender_id == bindparam("b_sender")).values(ref=bindparam("b_ref"))
+    with app.connect() as connection:
+        if connection.scalar(missing.limit(1)) is None:
+            return 0  # the usual case: nothing to do, no lock taken
+    with app.begin() as connection:
+        _lock_feeds(connection)  # not at the same time as a batch that writes them
+        senders = list(connection.scalars(missing))
+        for start in range(0, len(senders), SENDERS_PER_QUERY):
+            connection.execute(statement, [
+                {"b_sender": sender, "b_ref": conversation_ref(sender, ref_key)}
+                for sender in senders[start:start + SENDERS_PER_QUERY]])
+    return len(senders)
 
 
 def start_thread(tracker_url: str, app_url: str, ref_key: bytes | None,
@@ -253,6 +338,7 @@ def start_thread(tracker_url: str, app_url: str, ref_key: bytes | None,
     def run() -> None:
         try:
             migrate(engine)  # a no-op once the web app has (without one: --no-web)
+            fill_refs(engine, ref_key)
             follow(tracker_url, engine, ref_key, stop, idle_s)
         except Exception:  # noqa: BLE001 (logged: the console goes stale, the chat goes on)
             logger.exception("The events consumer stopped")
@@ -299,6 +385,9 @@ def after_purge(tracker_url: str, app: Engine, cutoff_ts: float,
     left is summarised again from those (its first message may have been deleted)."""
     table = ConversationSummary.__table__
     with app.begin() as connection:
+        # A consumer's batch in progress ends first, and the next one waits: neither writes
+        # back a conversation forgotten here from events it read before the purge.
+        _lock_feeds(connection)
         stale = list(connection.scalars(select(table.c.sender_id).where(
             table.c.first_ts < cutoff_ts)))
         if not stale:

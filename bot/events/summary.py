@@ -12,6 +12,7 @@ here, before anything is stored.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import json
 from collections import Counter
@@ -31,6 +32,21 @@ UNKNOWN = "unknown"
 LANGUAGES: tuple[str, ...] = get_args(Lang)
 NOC_SLOTS = ("current_noc", "target_noc", "noc")
 TEXT_SEPARATOR = "\n"
+# What one conversation keeps is bounded, however long it goes on (a client that loops): each
+# event costs bounded work and the row a bounded size.
+# - The search text: the conversation's first texts (up to SEARCH_HEAD_CHARS) and its most
+#   recent ones (the last SEARCH_TAIL_CHARS); a word said only in between, in a conversation
+#   longer than that, is not found by the search.
+# - The confidences: the CONFIDENCES_KEPT lowest, so that the lowest (the low-confidence
+#   filter) is exact and so is the number of turns below the threshold, up to that many (a
+#   conversation with more shows CONFIDENCES_KEPT).
+# - The occupations and skills: the first VALUES_KEPT distinct ones of each, VALUE_CHARS
+#   characters at most (what the counts keep of a value): the analytics count those.
+SEARCH_HEAD_CHARS = 4000
+SEARCH_TAIL_CHARS = 4000
+CONFIDENCES_KEPT = 100
+VALUES_KEPT = 20
+VALUE_CHARS = 255
 
 # (metric, week, active week, channel, language, value)
 CountKey = tuple[str, dt.date, dt.date, str, str, str]
@@ -55,7 +71,8 @@ def _one_line(value: Any) -> str:
 class Summary:
     """What the console needs of one conversation. ``rec_weeks`` (recommendations by the ISO
     week of their turn) and ``turn_ts`` (the time of the current turn) let it go on with the
-    next events; ``last_event_id`` is the newest tracker event applied."""
+    next events; ``last_event_id`` is the newest tracker event applied. What it keeps is
+    bounded (see SEARCH_HEAD_CHARS and the other limits above)."""
 
     sender_id: str
     language: str = DEFAULT_LANGUAGE
@@ -63,7 +80,7 @@ class Summary:
     last_ts: float | None = None
     user_turns: int = 0
     recommendations: int = 0
-    confidences: list[float] = field(default_factory=list)
+    confidences: list[float] = field(default_factory=list)  # the lowest, in order
     first_message: str = ""
     search_text: str = ""
     occupations: list[str] = field(default_factory=list)
@@ -73,6 +90,9 @@ class Summary:
     rec_weeks: dict[str, int] = field(default_factory=dict)
     turn_ts: float | None = None
     last_event_id: int = 0
+    # The length of the search text's first part once it is full (the rest is the most
+    # recent texts), else None.
+    search_head: int | None = None
 
     @property
     def channel(self) -> str:
@@ -82,15 +102,29 @@ class Summary:
     def min_confidence(self) -> float | None:
         return min(self.confidences) if self.confidences else None
 
+    def _confidence(self, confidence: float) -> None:
+        bisect.insort(self.confidences, confidence)
+        del self.confidences[CONFIDENCES_KEPT:]
+
     def _search(self, text: str) -> None:
-        shown = redact(text).casefold()
-        # A text already inside the search text adds no match.
-        if shown and shown not in self.search_text:
-            self.search_text += (TEXT_SEPARATOR if self.search_text else "") + shown
+        # Redacted whole, then cut (a cut address would no longer be recognised).
+        shown = redact(text).casefold()[:SEARCH_TAIL_CHARS]
+        # A text already inside the search text adds no match (a check on a bounded text).
+        if not shown or shown in self.search_text:
+            return
+        joined = self.search_text + (TEXT_SEPARATOR if self.search_text else "") + shown
+        if self.search_head is None:
+            if len(joined) <= SEARCH_HEAD_CHARS:
+                self.search_text = joined
+                return
+            self.search_head = len(self.search_text)  # full: the first texts stay as they are
+        head = self.search_text[:self.search_head]
+        tail = joined[self.search_head:].lstrip(TEXT_SEPARATOR)[-SEARCH_TAIL_CHARS:]
+        self.search_text = head + (TEXT_SEPARATOR if head else "") + tail
 
     def _add(self, values: list[str], value: str) -> None:
-        shown = redact(value)
-        if shown not in values:
+        shown = redact(value)[:VALUE_CHARS]
+        if len(values) < VALUES_KEPT and shown not in values:
             values.append(shown)
 
 
@@ -127,11 +161,10 @@ def _user(summary: Summary, event: dict[str, Any]) -> None:
     parse = event.get("parse_data") or {}
     intent = parse.get("intent") or {}
     if intent.get("name") == FALLBACK_INTENT:
-        summary.confidences.append(FALLBACK_CONFIDENCE)
+        summary._confidence(FALLBACK_CONFIDENCE)
     else:
         confidence = intent.get("confidence")
-        summary.confidences.append(float(confidence) if isinstance(confidence, int | float)
-                                   else 0.0)
+        summary._confidence(float(confidence) if isinstance(confidence, int | float) else 0.0)
     if text and not summary.first_message:
         # Redacted whole, then cut: a cut address would no longer be recognised.
         summary.first_message = redact(text)[:FIRST_MESSAGE_CHARS]
@@ -191,7 +224,7 @@ def contribution(summary: Summary) -> Counter[CountKey]:
         if n:
             counts[(metric, active, active, channel, language, "")] += n
     for noc in summary.occupations:
-        counts[("occupation", active, active, "", "", noc[:255])] += 1
+        counts[("occupation", active, active, "", "", noc[:VALUE_CHARS])] += 1
     for skill in summary.skills:
-        counts[("skill", active, active, "", "", skill.casefold()[:255])] += 1
+        counts[("skill", active, active, "", "", skill.casefold()[:VALUE_CHARS])] += 1
     return counts
