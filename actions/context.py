@@ -22,7 +22,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge.constraints import Constraints, parse_constraints, parse_goal
+from knowledge.constraints import Constraints, parse_goal, read_limits
 from knowledge.db import make_engine, session_factory
 from knowledge.explainer import explain_understood
 from knowledge.language import Lang, as_lang
@@ -160,6 +160,12 @@ def user_constraints(tracker: Tracker) -> Constraints:
     return Constraints.from_dict(_as_mapping(tracker.get_slot("constraints")))
 
 
+def user_wishes(tracker: Tracker) -> Constraints:
+    """What the learner would like but did not require ("online if possible"): it ranks the
+    programs, it filters none out (knowledge.recommender.recommend's ``wishes``)."""
+    return Constraints.from_dict(_as_mapping(tracker.get_slot("preferences")))
+
+
 def _as_mapping(value: Any) -> dict[str, Any] | None:
     # The slot is JSON; a hand-written tracker might hold a string of JSON.
     if isinstance(value, str):
@@ -245,21 +251,24 @@ class Turn:
 
 def read_constraints(turn: Turn) -> list[EventType]:
     """Budget, length, delivery, schedule, program language, region, financial aid and goal
-    from the latest message, merged over the slots (later statements override earlier ones);
+    from the latest message, limits and wishes ("if possible") apart, merged over the slots
+    (later statements override earlier ones);
     the SlotSet events are also applied to ``turn.tracker`` so that the rest of the action
     sees them. When the learner refines a list they saw, says back what was understood."""
     text = latest_text(turn.tracker)
     if not text.strip() or is_button_payload(text):
         return []
-    previous = user_constraints(turn.tracker)
-    updated = parse_constraints(text, previous)
+    previous, wished = user_constraints(turn.tracker), user_wishes(turn.tracker)
+    stated = read_limits(text, previous, wished)
+    updated, wishes = stated.constraints, stated.preferences
     goal = parse_goal(text)
-    values: dict[str, object] = {"constraints": updated.to_dict()}
+    values: dict[str, object] = {"constraints": updated.to_dict(),
+                                 "preferences": wishes.to_dict()}
     if goal is not None:
         values["goal"] = goal
     events = slot_changes(turn.tracker, values)
-    if updated != previous and slot_list(turn.tracker, "last_program_ids"):
-        understood = explain_understood(updated, turn.lang)
+    if (updated, wishes) != (previous, wished) and slot_list(turn.tracker, "last_program_ids"):
+        understood = explain_understood(updated, turn.lang, wishes)
         if understood:
             turn.say(understood)
         else:

@@ -19,6 +19,7 @@ from actions.context import (
     latest_text,
     shown_back,
     user_constraints,
+    user_wishes,
 )
 from actions.occupation import sector_buttons
 from knowledge import models
@@ -58,71 +59,77 @@ class ActionSearchBySkill(PathfinderAction):
     def act(self, turn: Turn) -> list[EventType]:
         text = latest_text(turn.tracker)
         skill = latest_entity(turn.tracker, "skill")
+        query = skill or ("" if is_button_payload(text) else text.strip())
         with knowledge_session() as session:
-            wanted = user_constraints(turn.tracker)
-            sector = _matching_sector(session, skill, turn.lang)
-            if sector is not None:
-                found = programs_in_sector(session, sector, turn.lang, limit=SEARCH_DEPTH)
-                intro = explain_sector_intro(sector, turn.lang)
-                return self._present(turn, session, found, wanted, intro, skill)
+            return search_by_skill(turn, session, skill, query)
 
-            query = skill or ("" if is_button_payload(text) else text.strip())
-            if not query:
-                turn.respond("utter_ask_skill")
-                return []
-            matches = topic_skills(session, query, turn.lang)  # as recommend(topic=) reads it
-            # The learner's ranking by topic (knowledge.recommender): the programs about the
-            # skill that meet the limits, else the closest ones without them.
-            recs = recommend(session, target_noc=None, current_noc=None, goal=None,
-                             constraints=wanted, lang=turn.lang, limit=MAX_PROGRAMS,
-                             topic=query) if matches else None
-            if recs is None or not (recs.programs or recs.alternatives):
-                buttons = sector_buttons(session, turn.lang)
-                if skill:
-                    turn.respond("utter_no_skill_programs", buttons=buttons,
-                                 quoted=shown_back(skill))
-                else:
-                    turn.respond("utter_no_skill_programs_unnamed", buttons=buttons)
-                return [SlotSet("skill", None)]
-            intro = explain_skills_intro([m.name for m in matches], turn.lang)
-            if recs.programs:
-                return self._list(turn, recs.programs, intro, skill)
-            return self._closest(turn, recs.alternatives[:CLOSEST], wanted, skill)
 
-    @classmethod
-    def _present(cls, turn: Turn, session: Session, found: Sequence[ProgramMatch],
-                 wanted: Constraints, intro: str, skill: str | None) -> list[EventType]:
-        if not found:
-            turn.respond("utter_no_sector_programs")
-            return []
-        # An employer's "online" or "under $1,000" counts as much as a learner's.
-        programs = [m for m in found if not _breaks(session, m, wanted)][:MAX_PROGRAMS]
-        if not programs:
-            closest = [replace(m, breaks=_breaks(session, m, wanted)) for m in found[:CLOSEST]]
-            return cls._closest(turn, closest, wanted, skill)
-        return cls._list(turn, programs, intro, skill)
+def search_by_skill(turn: Turn, session: Session, skill: str | None,
+                    query: str) -> list[EventType]:
+    """The programs that teach ``query`` (the ``skill`` named, else the message), or a
+    sector's, under the conversation's limits and wishes: also what refines such a list
+    ("only in person, near London", action_recommend)."""
+    wanted, wishes = user_constraints(turn.tracker), user_wishes(turn.tracker)
+    sector = _matching_sector(session, skill, turn.lang)
+    if sector is not None:
+        found = programs_in_sector(session, sector, turn.lang, limit=SEARCH_DEPTH)
+        intro = explain_sector_intro(sector, turn.lang)
+        return _present(turn, session, found, wanted, intro, skill)
+    if not query:
+        turn.respond("utter_ask_skill")
+        return []
+    matches = topic_skills(session, query, turn.lang)  # as recommend(topic=) reads it
+    # The learner's ranking by topic (knowledge.recommender): the programs about the skill
+    # that meet the limits, else the closest ones without them.
+    recs = recommend(session, target_noc=None, current_noc=None, goal=None,
+                     constraints=wanted, lang=turn.lang, limit=MAX_PROGRAMS, topic=query,
+                     wishes=wishes) if matches else None
+    if recs is None or not (recs.programs or recs.alternatives):
+        buttons = sector_buttons(session, turn.lang)
+        if skill:
+            turn.respond("utter_no_skill_programs", buttons=buttons, quoted=shown_back(skill))
+        else:
+            turn.respond("utter_no_skill_programs_unnamed", buttons=buttons)
+        return [SlotSet("skill", None)]
+    intro = explain_skills_intro([m.name for m in matches], turn.lang)
+    if recs.programs:
+        return _list(turn, recs.programs, intro, skill)
+    return _closest(turn, recs.alternatives[:CLOSEST], wanted, skill)
 
-    @staticmethod
-    def _closest(turn: Turn, closest: Sequence[ProgramMatch], wanted: Constraints,
-                 skill: str | None) -> list[EventType]:
-        turn.list_programs(
-            explain_closest_programs(wanted, turn.lang),
-            [f"- {explain_program_for_employers(m, turn.lang)}" for m in closest],
-            recommendations_payload(lang=turn.lang, occupation=None, target_occupation=None,
-                                    programs=(), wage=None, outlook=None,
-                                    alternatives=tuple(closest)))
-        return [SlotSet("skill", skill)]
 
-    @staticmethod
-    def _list(turn: Turn, programs: Sequence[ProgramMatch], intro: str, skill: str | None
-              ) -> list[EventType]:
-        lines = [f"{n}. {explain_program_for_employers(match, turn.lang)}"
-                 for n, match in enumerate(programs, start=1)]
-        turn.list_programs(intro, lines, recommendations_payload(
-            lang=turn.lang, occupation=None, target_occupation=None, programs=tuple(programs),
-            wage=None, outlook=None))
-        return [SlotSet("last_program_ids", [match.id for match in programs]),
-                SlotSet("skill", skill)]
+def _present(turn: Turn, session: Session, found: Sequence[ProgramMatch],
+             wanted: Constraints, intro: str, skill: str | None) -> list[EventType]:
+    if not found:
+        turn.respond("utter_no_sector_programs")
+        return []
+    # An employer's "online" or "under $1,000" counts as much as a learner's.
+    programs = [m for m in found if not _breaks(session, m, wanted)][:MAX_PROGRAMS]
+    if not programs:
+        closest = [replace(m, breaks=_breaks(session, m, wanted)) for m in found[:CLOSEST]]
+        return _closest(turn, closest, wanted, skill)
+    return _list(turn, programs, intro, skill)
+
+
+def _closest(turn: Turn, closest: Sequence[ProgramMatch], wanted: Constraints,
+             skill: str | None) -> list[EventType]:
+    turn.list_programs(
+        explain_closest_programs(wanted, turn.lang),
+        [f"- {explain_program_for_employers(m, turn.lang)}" for m in closest],
+        recommendations_payload(lang=turn.lang, occupation=None, target_occupation=None,
+                                programs=(), wage=None, outlook=None,
+                                alternatives=tuple(closest)))
+    return [SlotSet("skill", skill)]
+
+
+def _list(turn: Turn, programs: Sequence[ProgramMatch], intro: str, skill: str | None
+          ) -> list[EventType]:
+    lines = [f"{n}. {explain_program_for_employers(match, turn.lang)}"
+             for n, match in enumerate(programs, start=1)]
+    turn.list_programs(intro, lines, recommendations_payload(
+        lang=turn.lang, occupation=None, target_occupation=None, programs=tuple(programs),
+        wage=None, outlook=None))
+    return [SlotSet("last_program_ids", [match.id for match in programs]),
+            SlotSet("skill", skill)]
 
 
 def _breaks(session: Session, match: ProgramMatch, wanted: Constraints) -> tuple[str, ...]:

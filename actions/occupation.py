@@ -36,6 +36,8 @@ from knowledge.skill_search import sectors
 CHOOSE_OCCUPATION = "/choose_occupation"
 MAX_BUTTONS = 5
 MAX_BARE_TITLE_WORDS = 6  # a message this short may be the title itself ("jr dev, react")
+# An answer picks an offered occupation when it scores it this many times the next one.
+PICK_AHEAD = 2.0
 
 # Ordinals typed after the buttons, EN and FR ("the second one", "le premier", "2", "#3").
 _ORDINAL_WORDS = {
@@ -303,8 +305,22 @@ def _chosen(turn: Turn, session: Session, text: str) -> Choice | None:
     if is_button_payload(text):
         return None
     offered = offered_occupations(turn.tracker)
-    picked = pick_typed(text, offered) if offered else None
+    picked = (pick_typed(text, offered) or pick_described(text, offered, turn.lang)
+              if offered else None)
     return picked if picked is not None and known_noc(session, picked.noc) else None
+
+
+def pick_described(text: str, offered: Sequence[Choice], lang: Lang) -> Choice | None:
+    """The offered occupation that the learner's answer describes ("I work in a nursing
+    home" after "PSW": the nurse aides, not home support): the one the resolver ranks the
+    answer's words under, well ahead of the other offered ones (PICK_AHEAD times the
+    score). None when the answer names none of them, or two alike."""
+    resolution = resolve_title(text, lang=lang)
+    scores = {c.noc: c.score for c in resolution.candidates}
+    ranked = sorted(offered, key=lambda c: scores.get(c.noc, 0.0), reverse=True)
+    best = scores.get(ranked[0].noc, 0.0)
+    runner_up = scores.get(ranked[1].noc, 0.0) if len(ranked) > 1 else 0.0
+    return ranked[0] if best > 0 and best >= PICK_AHEAD * runner_up else None
 
 
 @lru_cache(maxsize=256)
@@ -318,11 +334,18 @@ def _query(tracker: Tracker, text: str, lang: Lang) -> str | None:
     of the message name ("laid off from my job as a machinist last month"), else a short
     message about a job itself ("soudeuse"); a long one is not echoed back as a title."""
     entity = latest_entity(tracker, "job_title")
-    if entity:
+    if entity and (not text.strip() or is_button_payload(text)):
         return entity
     if not text.strip() or is_button_payload(text):
         return None
     current, _target = jobs_named(text, lang)
+    if entity:
+        # The extractor's span may be cut short ("pharmacy" of "pharmacy tech"): the words
+        # around it that the resolver reads as one clear title are the job.
+        if current is not None and current.clear and \
+                entity.casefold() in current.text.casefold():
+            return current.text
+        return entity
     if current is not None:
         return current.text
     if latest_intent(tracker) == "inform_job" and \

@@ -3,7 +3,6 @@ and action_show_cheaper. Constraints in the message are read first (PathfinderAc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import cast
 
 from rasa_sdk import Tracker
@@ -19,10 +18,12 @@ from actions.context import (
     slot_list,
     slot_text,
     user_constraints,
+    user_wishes,
 )
+from actions.employer import search_by_skill
 from actions.labour_market import describe_current_wage, wage_region
 from actions.occupation import TargetStep, resolve_job, resolve_target, sector_buttons
-from knowledge.constraints import GOALS, Constraints, Goal
+from knowledge.constraints import GOALS, Goal
 from knowledge.explainer import (
     explain_cheaper_intro,
     explain_labour_market,
@@ -51,6 +52,7 @@ class Learner:
         goal = slot_text(tracker, "goal")
         self.goal: Goal | None = cast(Goal, goal) if goal in GOALS else None
         self.constraints = user_constraints(tracker)
+        self.wishes = user_wishes(tracker)
         self.shown_ids = slot_list(tracker, "last_program_ids")
 
     @property
@@ -128,12 +130,12 @@ def _named(session: Session, noc: str | None, turn: Turn) -> tuple[str, str] | N
     return noc, occupation_title(session, noc, turn.lang) or noc
 
 
-def _intro(turn: Turn, session: Session, learner: Learner,
-           programs: Sequence[ProgramMatch], constraints: Constraints) -> str:
+def _intro(turn: Turn, session: Session, learner: Learner, recs: Recommendations) -> str:
     target = learner.target_noc and occupation_title(session, learner.target_noc, turn.lang)
     current = learner.current_noc and occupation_title(session, learner.current_noc, turn.lang)
-    return explain_programs_intro(len(programs), target or None, current or None, constraints,
-                                  turn.lang)
+    return explain_programs_intro(len(recs.programs), target or None, current or None,
+                                  learner.constraints, turn.lang, learner.wishes,
+                                  recs.unmet_wishes)
 
 
 class ActionResolveJob(PathfinderAction):
@@ -175,6 +177,11 @@ def recommend_step(turn: Turn, session: Session) -> list[EventType]:
         learner.target.ask(turn)
         return learner.events
     if learner.main_noc is None and learner.topic is None:
+        skill = slot_text(turn.tracker, "skill")
+        if skill and learner.shown_ids:
+            # Refining a list of the programs that teach a skill (an employer's "only in
+            # person, near London"): the same search under the new limits, not a job asked.
+            return [*learner.events, *search_by_skill(turn, session, skill, skill)]
         turn.respond("utter_ask_job_title")
         return learner.events
     return _first_list(turn, session, learner)
@@ -183,13 +190,13 @@ def recommend_step(turn: Turn, session: Session) -> list[EventType]:
 def _first_list(turn: Turn, session: Session, learner: Learner) -> list[EventType]:
     recs = recommend(session, target_noc=learner.target_noc, current_noc=learner.current_noc,
                      goal=learner.goal, constraints=learner.constraints, lang=turn.lang, limit=5,
-                     topic=learner.topic)
+                     topic=learner.topic, wishes=learner.wishes)
     if learner.main_noc is None and learner.topic and not (recs.programs or recs.alternatives):
         # A field no program teaches, and no job to fall back on: say so, offer the sectors.
         turn.respond("utter_no_skill_programs", buttons=sector_buttons(session, turn.lang),
                      quoted=shown_back(learner.topic))
         return learner.events
-    intro = _intro(turn, session, learner, recs.programs, learner.constraints)
+    intro = _intro(turn, session, learner, recs)
     return present(turn, session, learner, recs, intro)
 
 
@@ -211,7 +218,8 @@ class ActionShowCheaper(PathfinderAction):
             recs = cheaper(session, previous_ids=learner.shown_ids,
                            target_noc=learner.target_noc, current_noc=learner.current_noc,
                            goal=learner.goal, constraints=learner.constraints,
-                           lang=turn.lang, limit=5, topic=learner.topic)
+                           lang=turn.lang, limit=5, topic=learner.topic,
+                           wishes=learner.wishes)
             if not recs.programs:
                 turn.respond("utter_nothing_cheaper")
                 # The list shown before is still the one to compare with.

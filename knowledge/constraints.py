@@ -1357,6 +1357,8 @@ def read_limits(text: str, previous: Constraints | None = None,
     return StatedLimits(replace(base, **limits), replace(wishes, **prefs), questions)
 
 
+# No limit or wish at all (Constraints is frozen: one shared value is safe).
+NONE_STATED = Constraints()
 CONSTRAINT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Constraints))
 
 

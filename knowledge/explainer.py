@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from knowledge.constraints import Constraints, format_money, format_number
+from knowledge.constraints import NONE_STATED, Constraints, format_money, format_number
 from knowledge.language import Lang, as_lang
 from knowledge.occupations import CANADA, ONTARIO, OutlookSummary, WageRange
 from knowledge.vocabulary import REGIONS, is_code, label, phrase
@@ -515,20 +515,44 @@ def explain_contact(has_email: bool, is_sample: bool, lang: Lang) -> str:
 # A list of programs is one message: its first sentence (here) and one line per program.
 # Sentences without data (questions, asking back, "nothing cheaper") are domain.yml's.
 
-def explain_understood(constraints: Constraints, lang: Lang) -> str | None:
-    """What the learner's refined limits now are ("Okay: $500 or less, online.", "D'accord,
-    je note : 500 $ ou moins, en ligne."); None when none is left (domain.yml's
-    utter_no_limits says so)."""
+def explain_understood(constraints: Constraints, lang: Lang,
+                       wishes: Constraints = NONE_STATED) -> str | None:
+    """What the learner's refined limits and wishes now are ("Okay: $500 or less, online.",
+    "D'accord, je note : 500 $ ou moins. Si possible : en personne."); None when none is
+    left (domain.yml's utter_no_limits says so)."""
     described = describe_constraints(constraints, lang)
-    if not described:
+    wished = describe_wishes(wishes, lang)
+    if not described and not wished:
         return None
-    return ("D'accord, je note : " if lang == "fr" else "Okay: ") + ", ".join(described) + "."
+    head = "D'accord, je note" if lang == "fr" else "Okay"
+    said = f"{head} : " if lang == "fr" else f"{head}: "
+    if not described:
+        return f"{head}." + wished
+    return said + ", ".join(described) + "." + wished
+
+
+def describe_wishes(wishes: Constraints, lang: Lang, unmet: Sequence[str] = ()) -> str:
+    """The learner's wishes as a sentence to add (" If possible: in person."), and those no
+    listed program meets (" None of these is in person."); "" when there is none."""
+    described = describe_constraints(wishes, lang)
+    if not described:
+        return ""
+    text = (" Si possible : " if lang == "fr" else " If possible: ") + ", ".join(described) + "."
+    missed = describe_constraints(
+        wishes.without(*(name for name in wishes.set_fields() if name not in unmet)), lang)
+    if missed:
+        text += (" Aucune de ces formations n'est " if lang == "fr"
+                 else " None of these is ") + ", ".join(missed) + "."
+    return text
 
 
 def explain_programs_intro(count: int, target: str | None, current: str | None,
-                           constraints: Constraints, lang: Lang) -> str:
+                           constraints: Constraints, lang: Lang,
+                           wishes: Constraints = NONE_STATED,
+                           unmet: Sequence[str] = ()) -> str:
     """The first sentence of a learner's list: how many programs, for which occupation (the
-    one they want, else theirs: titles in ``lang``), and the limits they gave."""
+    one they want, else theirs: titles in ``lang``), the limits they gave, and their wishes
+    (with those that no program listed meets: ``unmet``)."""
     if lang == "fr":
         head = (f"Voici {count} courtes formations" if count > 1
                 else "Voici une courte formation")
@@ -550,7 +574,7 @@ def explain_programs_intro(count: int, target: str | None, current: str | None,
     if described:
         head += (" Vos critères : " if lang == "fr" else " What you asked for: ") + \
             ", ".join(described) + "."
-    return head
+    return head + describe_wishes(wishes, lang, unmet)
 
 
 def explain_cheaper_intro(count: int, lang: Lang) -> str:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from knowledge import models, snapshot
-from knowledge.constraints import Constraints, Goal
+from knowledge.constraints import NONE_STATED, Constraints, Goal
 from knowledge.explainer import explain_why
 from knowledge.language import Lang
 from knowledge.occupations import occupation_title
@@ -70,6 +70,9 @@ class Recommendations:
     programs: tuple[ProgramMatch, ...]
     blocked_by: tuple[str, ...]    # Constraints field names that emptied the result
     alternatives: tuple[ProgramMatch, ...]  # closest programs when programs is empty
+    # The learner's wishes ("online if possible": Constraints fields) that no program listed
+    # (``programs``, else ``alternatives``) meets: the reply says so.
+    unmet_wishes: tuple[str, ...] = ()
 
 
 def satisfies(program: models.Program, c: Constraints) -> bool:
@@ -320,11 +323,14 @@ def _target(target_noc: str | None, current_noc: str | None) -> str | None:
 
 def recommend(session: Session, *, target_noc: str | None, current_noc: str | None,
               goal: Goal | None, constraints: Constraints, lang: Lang, limit: int = 5,
-              exclude_ids: Sequence[str] = (), topic: str | None = None) -> Recommendations:
+              exclude_ids: Sequence[str] = (), topic: str | None = None,
+              wishes: Constraints = NONE_STATED) -> Recommendations:
     """At most ``limit`` relevant programs meeting every constraint, best first; fewer when
     fewer fit. ``topic``: a field or skill the learner named ("machine learning", "la paie"),
-    ranked before the occupation's programs. When no relevant program meets the constraints,
-    ``programs`` is empty, ``blocked_by`` names the constraints that did it and
+    ranked before the occupation's programs. ``wishes``: what the learner would like but
+    did not require ("online if possible"): the relevant programs that meet more of them come
+    first, and none is left out for missing one. When no relevant program meets the
+    constraints, ``programs`` is empty, ``blocked_by`` names the constraints that did it and
     ``alternatives`` are the closest relevant programs without them."""
     limit = max(1, limit)
     target = _target(target_noc, current_noc)
@@ -343,14 +349,31 @@ def recommend(session: Session, *, target_noc: str | None, current_noc: str | No
     def matching(c: Constraints) -> list[_Scored]:
         return _order(s for s in candidates if satisfies(s.program, c))
 
-    found = matching(constraints)
+    found = _wished_first(matching(constraints), wishes)[:limit]
     if found:
-        return Recommendations(tuple(to_match(s, occupation, lang) for s in found[:limit]),
-                               (), ())
+        return Recommendations(tuple(to_match(s, occupation, lang) for s in found), (), (),
+                               _unmet(found, wishes))
     blocked, alternatives = _relax(constraints, matching)
+    closest = _wished_first(alternatives, wishes)[:limit]
     return Recommendations((), blocked, tuple(
         replace(to_match(s, occupation, lang), breaks=breaks(s.program, constraints))
-        for s in alternatives[:limit]))
+        for s in closest), _unmet(closest, wishes))
+
+
+def _wished_first(scored: list[_Scored], wishes: Constraints) -> list[_Scored]:
+    """The programs meeting more of the wishes first; in the order given among equals (the
+    sort is stable: relevance decides there)."""
+    if wishes.is_empty():
+        return scored
+    return sorted(scored, key=lambda s: len(breaks(s.program, wishes)))
+
+
+def _unmet(listed: Sequence[_Scored], wishes: Constraints) -> tuple[str, ...]:
+    """The wishes that none of ``listed`` meets."""
+    if wishes.is_empty() or not listed:
+        return ()
+    missed = [set(breaks(s.program, wishes)) for s in listed]
+    return tuple(name for name in wishes.set_fields() if all(name in m for m in missed))
 
 
 def breaks(program: models.Program, constraints: Constraints) -> tuple[str, ...]:
@@ -421,9 +444,10 @@ def _relax(constraints: Constraints, matching: Callable[[Constraints], list[_Sco
 
 def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | None,
             current_noc: str | None, goal: Goal | None, constraints: Constraints, lang: Lang,
-            limit: int = 5, topic: str | None = None) -> Recommendations:
+            limit: int = 5, topic: str | None = None,
+            wishes: Constraints = NONE_STATED) -> Recommendations:
     """Programs strictly cheaper than the cheapest one shown before, under the same other
-    constraints and topic. ``blocked_by`` contains "max_cost" when nothing cheaper exists.
+    constraints, wishes and topic. ``blocked_by`` contains "max_cost" when nothing cheaper exists.
     When none of ``previous_ids`` is in the catalog any more (or none is given), there is no
     price to be cheaper than: nothing is returned, and nothing blamed, rather than an
     ordinary list that would be presented as cheaper."""
@@ -440,7 +464,7 @@ def cheaper(session: Session, *, previous_ids: Sequence[str], target_noc: str | 
     narrowed = replace(constraints, max_cost=budget)
     found = recommend(session, target_noc=target_noc, current_noc=current_noc, goal=goal,
                       constraints=narrowed, lang=lang, limit=limit, exclude_ids=previous_ids,
-                      topic=topic)
+                      topic=topic, wishes=wishes)
     if found.programs:
         return found
     # Nothing cheaper fits the other constraints: what blocks is the budget (the cheapest shown),

@@ -580,6 +580,61 @@ def test_a_field_of_several_occupations_is_asked_back_with_target_buttons() -> N
     assert len(offered) > 1 and all('"target_job"' in b["payload"] for b in offered)
 
 
+
+def test_an_answer_that_describes_the_job_picks_among_the_offered_ones() -> None:
+    """After "PSW" (nurse aides or home support workers?), the learner answers in words, not
+    with a button: their workplace tells the two apart (NOC 2021: PSWs in nursing homes and
+    hospitals are 33102, those visiting clients at home 44101)."""
+    asked = run_action("action_resolve_job", "PSW", entities=[("job_title", "PSW")])
+    offered = buttons(asked)
+    nocs = {b["payload"].split('"')[3] for b in offered}
+    assert {"33102", "44101"} <= nocs, offered
+    history = [{"event": "user", "timestamp": time.time(), "text": "PSW",
+                "parse_data": {"intent": {"name": "inform_job"}, "entities": []}},
+               {"event": "bot", "timestamp": time.time(),
+                "text": asked["responses"][0]["text"], "data": {"buttons": offered}}]
+    for answer, noc in [("I work in a nursing home", "33102"),
+                        ("I do home care visits", "44101")]:
+        result = run_action("action_resolve_job", answer, events=history)
+        assert slot_events(result)["current_noc"] == noc, answer
+        assert payloads(result)[0]["occupation"]["noc"] == noc
+    # A new job typed instead is that job, not one of the offered ones.
+    welder = run_action("action_resolve_job", "welder", entities=[("job_title", "welder")],
+                        events=history)
+    assert slot_events(welder)["current_noc"] == resolve_title("welder").candidates[0].noc
+
+
+def test_a_title_the_extractor_cut_short_is_read_whole() -> None:
+    text = "im a pharmacy tech but want to get into data analytics"
+    result = run_action("action_resolve_job", text,
+                        entities=[("job_title", "pharmacy"), ("target_job", "data analytics")])
+    assert slot_events(result).get("current_noc") == \
+        resolve_title("pharmacy tech").candidates[0].noc
+    assert resolve_title("pharmacy").status != "clear"  # what the cut span would have asked
+
+
+def test_a_wish_is_kept_apart_from_the_limits_and_ranks_the_list(db: Session) -> None:
+    """"actually in person is better for me" after a list: a wish (no program is left out
+    for it), said back, and the programs in person first."""
+    noc = "13110"
+    plain = recommend(db, target_noc=noc, current_noc=None, goal=None,
+                      constraints=Constraints(), lang="en", limit=10_000).programs
+    in_person = {m.id for m in plain if m.delivery == "in_person"}
+    assert in_person and len(in_person) < len(plain)
+    result = run_action("action_recommend", "actually in person is better for me",
+                        intent="inform_constraint",
+                        slots={"current_noc": noc, "last_program_ids": [plain[0].id]})
+    slots = slot_events(result)
+    assert Constraints.from_dict(slots["preferences"]).delivery == ("in_person",)
+    assert not Constraints.from_dict(slots.get("constraints")).delivery  # not a limit
+    said = texts(result)
+    assert "in person" in said.split("\n")[0]  # what was understood, said back first
+    [payload] = payloads(result)
+    listed = [p["id"] for p in payload["programs"]]
+    assert listed and set(listed) <= {m.id for m in plain}
+    flags = [i in in_person for i in listed]
+    assert flags == sorted(flags, reverse=True) and flags[0]
+
 # --- employer ---------------------------------------------------------------------------------
 
 def test_programs_that_teach_cnc_name_institution_and_link(db: Session) -> None:
@@ -625,6 +680,29 @@ def test_an_employers_closest_programs_say_which_limit_they_break(
             assert (name in card["breaks"]) == (not satisfies(program, alone)), name
     lines = [line for line in texts(result).splitlines() if line.startswith("- ")]
     assert lines and all("Outside your limits: " in line for line in lines)
+
+
+def test_a_limit_after_an_employers_skill_list_searches_that_skill_again(db: Session) -> None:
+    """"Which programs teach CNC?", then "only in person, near London ON": the same search
+    under the new limits, not the learner's question about their job."""
+    first = run_action("action_search_by_skill", "Which programs teach CNC programming?",
+                       intent="search_by_skill", entities=[("skill", "CNC programming")])
+    shown = slot_events(first)
+    assert shown["last_program_ids"] and shown["skill"] == "CNC programming"
+    refined = run_action("action_recommend", "only in person, near London ON",
+                         intent="inform_constraint", slots=shown)
+    assert "utter_ask_job_title" not in [r.get("response") for r in responses(refined)]
+    wanted = Constraints.from_dict(slot_events(refined)["constraints"])
+    assert wanted.delivery == ("in_person",) and wanted.region
+    [payload] = payloads(refined)
+    listed = [p["id"] for p in payload["programs"] or payload["alternatives"]]
+    assert listed
+    taught = recommend(db, target_noc=None, current_noc=None, goal=None,
+                       constraints=Constraints(), lang="en", limit=10_000,
+                       topic="CNC programming").programs
+    assert set(listed) <= {m.id for m in taught}  # still programs about the skill
+    if payload["programs"]:
+        assert_programs_fit(db, listed, wanted)
 
 
 def test_a_skill_nobody_teaches_offers_sectors() -> None:

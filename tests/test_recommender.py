@@ -400,3 +400,45 @@ def test_a_program_removed_from_the_catalog_is_no_longer_recommended(
                           constraints=Constraints(), lang="en").programs
     assert again and shown[0].id not in {p.id for p in again}
     engine.dispose()
+
+
+# --- wishes ("online if possible"): they rank, they filter nothing out ----------------------
+
+def test_a_wish_puts_the_programs_meeting_it_first_and_leaves_none_out(db: Session) -> None:
+    none = Constraints()
+    mixed = [noc for noc in NOCS
+             if len({row(db, m).delivery == "in_person" for m in everything(db, noc, none)}) == 2]
+    assert mixed, "no occupation with programs both in person and not"
+    for noc in mixed:
+        plain = everything(db, noc, none)
+        wished = recommend(db, target_noc=noc, current_noc=None, goal=None, constraints=none,
+                           lang="en", limit=10_000,
+                           wishes=Constraints(delivery=("in_person",))).programs
+        assert sorted(m.id for m in wished) == sorted(m.id for m in plain)  # none left out
+        in_person = [row(db, m).delivery == "in_person" for m in wished]
+        assert in_person == sorted(in_person, reverse=True), noc  # those in person first
+        # Among equals, the relevance order stays.
+        order = [m.id for m in plain]
+        for group in (True, False):
+            ids = [m.id for m, flag in zip(wished, in_person, strict=True) if flag is group]
+            assert ids == sorted(ids, key=order.index)
+        # The first five of a wish are in person as far as the relevant programs allow.
+        top = recommend(db, target_noc=noc, current_noc=None, goal=None, constraints=none,
+                        lang="en", wishes=Constraints(delivery=("in_person",))).programs
+        assert sum(row(db, m).delivery == "in_person" for m in top) == \
+            min(len(top), sum(in_person))
+
+
+def test_a_wish_no_program_meets_is_reported_and_filters_nothing(db: Session) -> None:
+    shortest = db.scalar(select(func.min(models.Program.hours)))
+    assert shortest is not None
+    wish = Constraints(max_hours=shortest / 2)
+    recs = recommend(db, target_noc="33102", current_noc=None, goal=None,
+                     constraints=Constraints(), lang="en", wishes=wish)
+    assert recs.programs and recs.unmet_wishes == ("max_hours",)
+    assert [m.id for m in recs.programs] == [m.id for m in recommend(
+        db, target_noc="33102", current_noc=None, goal=None, constraints=Constraints(),
+        lang="en").programs]
+    # A limit of the same size empties the list instead (what a wish must not do).
+    assert recommend(db, target_noc="33102", current_noc=None, goal=None, constraints=wish,
+                     lang="en").programs == ()
