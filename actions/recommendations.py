@@ -133,9 +133,10 @@ def _named(session: Session, noc: str | None, turn: Turn) -> tuple[str, str] | N
 def _intro(turn: Turn, session: Session, learner: Learner, recs: Recommendations) -> str:
     target = learner.target_noc and occupation_title(session, learner.target_noc, turn.lang)
     current = learner.current_noc and occupation_title(session, learner.current_noc, turn.lang)
+    topic = shown_back(learner.topic) if learner.topic else None
     return explain_programs_intro(len(recs.programs), target or None, current or None,
                                   learner.constraints, turn.lang, learner.wishes,
-                                  recs.unmet_wishes)
+                                  recs.unmet_wishes, topic)
 
 
 class ActionResolveJob(PathfinderAction):

@@ -549,15 +549,18 @@ def describe_wishes(wishes: Constraints, lang: Lang, unmet: Sequence[str] = ()) 
 def explain_programs_intro(count: int, target: str | None, current: str | None,
                            constraints: Constraints, lang: Lang,
                            wishes: Constraints = NONE_STATED,
-                           unmet: Sequence[str] = ()) -> str:
+                           unmet: Sequence[str] = (), topic: str | None = None) -> str:
     """The first sentence of a learner's list: how many programs, for which occupation (the
-    one they want, else theirs: titles in ``lang``), the limits they gave, and their wishes
-    (with those that no program listed meets: ``unmet``)."""
+    one they want, else the field or skill they want to learn, ``topic``, else their job:
+    titles in ``lang``), the limits they gave, and their wishes (with those that no program
+    listed meets: ``unmet``)."""
     if lang == "fr":
         head = (f"Voici {count} courtes formations" if count > 1
                 else "Voici une courte formation")
         if target:
             head += f" pour le métier que vous visez : {target}."
+        elif topic:
+            head += f" sur ce que vous voulez apprendre : {topic}."
         elif current:
             head += f" pour votre métier : {current}."
         else:
@@ -566,6 +569,8 @@ def explain_programs_intro(count: int, target: str | None, current: str | None,
         head = f"Here are {count} short programs" if count > 1 else "Here is one short program"
         if target:
             head += f" for the job you want: {target}."
+        elif topic:
+            head += f" about what you want to learn: {topic}."
         elif current:
             head += f" for your job: {current}."
         else:

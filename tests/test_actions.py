@@ -611,6 +611,8 @@ def test_a_title_the_extractor_cut_short_is_read_whole() -> None:
     assert slot_events(result).get("current_noc") == \
         resolve_title("pharmacy tech").candidates[0].noc
     assert resolve_title("pharmacy").status != "clear"  # what the cut span would have asked
+    # The list is about what they want to learn, and says so (not "for your job").
+    assert "data analytics" in texts(result).splitlines()[0]
 
 
 def test_a_wish_is_kept_apart_from_the_limits_and_ranks_the_list(db: Session) -> None:
