@@ -291,10 +291,19 @@ def read_target(session: Session, text: str, lang: Lang, *, resolution: Resoluti
     occupation. Otherwise words naming catalog skills are the topic (with the occupation they
     clearly mean, if any); a title the resolver finds ambiguous is asked back among its
     candidates; a field naming no skill is the one occupation it means, or asked back among
-    the few it means. ``exclude``: the learner's own job, never the one they want."""
+    the few it means. ``exclude``: the learner's own job, not offered as the one they want
+    unless the text clearly names it."""
+    status = resolution.status if resolution is not None else "none"
+    if resolution is not None and status == "clear" and not is_field and \
+            exclude is not None and resolution.candidates[0].noc == exclude:
+        # Their own job named as the one they want (a newcomer: "I was an accountant back
+        # home, I want to work as an accountant here"): that occupation (a field they work
+        # in already is only the topic, below), ranked by the skills its words name.
+        own = read_field(session, text, lang)
+        return WantedTarget("topic", exclude, own.text) if own.skills else \
+            WantedTarget("occupation", exclude)
     candidates = [c for c in (resolution.candidates if resolution is not None else ())
                   if c.noc != exclude]
-    status = resolution.status if resolution is not None else "none"
     if status == "clear" and candidates and not is_field:
         return WantedTarget("occupation", candidates[0].noc)
     field = read_field(session, text, lang)

@@ -604,6 +604,18 @@ def test_an_answer_that_describes_the_job_picks_among_the_offered_ones() -> None
     assert slot_events(welder)["current_noc"] == resolve_title("welder").candidates[0].noc
 
 
+def test_a_newcomer_wanting_their_own_job_here_is_not_asked_for_another() -> None:
+    """"I was an accountant back home, I want to work as an accountant here": the job they
+    want is the one they have, not a question among other jobs."""
+    noc = resolve_title("accountant").candidates[0].noc
+    assert resolve_title("accountant").status == "clear"
+    result = run_action("action_resolve_job",
+                        "I was an accountant back home, I want to work as an accountant here",
+                        entities=[("job_title", "accountant"), ("target_job", "accountant")])
+    slots = slot_events(result)
+    assert slots["current_noc"] == noc and slots["target_noc"] == noc
+    assert not [b for b in buttons(result) if '"target_job"' in b["payload"]]
+
 def test_a_title_the_extractor_cut_short_is_read_whole() -> None:
     text = "im a pharmacy tech but want to get into data analytics"
     result = run_action("action_resolve_job", text,
