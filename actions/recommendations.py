@@ -216,11 +216,14 @@ class ActionShowCheaper(PathfinderAction):
                     return learner.events
                 # Nothing shown yet: the cheapest-first question starts with a first list.
                 return _first_list(turn, session, learner)
+            # Cheaper than a list of the programs that teach a skill (an employer's): the
+            # same skill, or "the lowest-cost ones" would be said of programs never compared.
+            topic = learner.topic or (slot_text(turn.tracker, "skill")
+                                      if learner.main_noc is None else None)
             recs = cheaper(session, previous_ids=learner.shown_ids,
                            target_noc=learner.target_noc, current_noc=learner.current_noc,
                            goal=learner.goal, constraints=learner.constraints,
-                           lang=turn.lang, limit=5, topic=learner.topic,
-                           wishes=learner.wishes)
+                           lang=turn.lang, limit=5, topic=topic, wishes=learner.wishes)
             if not recs.programs:
                 turn.respond("utter_nothing_cheaper")
                 # The list shown before is still the one to compare with.

@@ -719,6 +719,28 @@ def test_a_limit_after_an_employers_skill_list_searches_that_skill_again(db: Ses
         assert_programs_fit(db, listed, wanted)
 
 
+def test_cheaper_after_an_employers_skill_list_compares_programs_of_that_skill(
+        db: Session) -> None:
+    first = run_action("action_search_by_skill", "what programs do you have for project "
+                       "management?", intent="search_by_skill",
+                       entities=[("skill", "project management")])
+    [listed] = payloads(first)
+    # Cheaper than the dearest of the list (the first list holds the cheapest already).
+    dearest = max(listed["programs"], key=lambda p: p["cost"])
+    shown = {**slot_events(first), "last_program_ids": [dearest["id"]]}
+    taught = recommend(db, target_noc=None, current_noc=None, goal=None,
+                       constraints=Constraints(), lang="en", limit=10_000,
+                       topic="project management").programs
+    below = {m.id for m in taught if m.cost < dearest["cost"]}
+    assert below, "the sample catalog has cheaper project-management programs"
+    more = run_action("action_show_cheaper", "which of these are cheapest",
+                      intent="ask_cheaper", slots=shown)
+    assert "utter_nothing_cheaper" not in [r.get("response") for r in responses(more)]
+    [payload] = payloads(more)
+    ids = [p["id"] for p in payload["programs"]]
+    assert ids and set(ids) <= below
+
+
 def test_a_skill_nobody_teaches_offers_sectors() -> None:
     result = run_action("action_search_by_skill", "who teaches zorbing?",
                         intent="search_by_skill", entities=[("skill", "zorbing")])
