@@ -616,6 +616,13 @@ def test_a_newcomer_wanting_their_own_job_here_is_not_asked_for_another() -> Non
     assert slots["current_noc"] == noc and slots["target_noc"] == noc
     assert not [b for b in buttons(result) if '"target_job"' in b["payload"]]
 
+def test_a_wanted_job_nothing_matches_is_said_once() -> None:
+    result = run_action("action_resolve_job", "I'm a cashier and want to become a zorbmaster",
+                        entities=[("job_title", "cashier"), ("target_job", "zorbmaster")])
+    said = [r["response"] for r in responses(result)]
+    assert said.count("utter_target_not_found") == 1, said
+    assert slot_events(result)["current_noc"] == resolve_title("cashier").candidates[0].noc
+
 def test_a_title_the_extractor_cut_short_is_read_whole() -> None:
     text = "im a pharmacy tech but want to get into data analytics"
     result = run_action("action_resolve_job", text,

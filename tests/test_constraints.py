@@ -90,6 +90,7 @@ def test_schedule_uses_the_catalog_vocabulary(text: str, schedule: tuple[str, ..
     ("courses in French", "fr"), ("des cours en français", "fr"),
     ("programme en anglais", "en"), ("a French-language program", "fr"),
     ("online in French under $800", "fr"), ("une formation en français svp", "fr"),
+    ("french programs please", "fr"), ("any English courses?", "en"),
     # asking the assistant to switch the chat language is not a program constraint
     ("in French please", None), ("en français", None), ("can you speak French?", None),
     ("parlez-vous anglais ?", None),
