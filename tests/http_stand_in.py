@@ -38,10 +38,11 @@ def send_json(handler: http.server.BaseHTTPRequestHandler, payload: Any,
 
 
 class LocalHTTPServer:
-    """``handler`` served on 127.0.0.1 at a free port, at ``url``, inside a ``with`` block."""
+    """``handler`` served on 127.0.0.1 at a free port (or ``port``), at ``url``, inside a
+    ``with`` block."""
 
-    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler], port: int = 0) -> None:
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
 
     @property
     def url(self) -> str:

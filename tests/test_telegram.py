@@ -53,6 +53,7 @@ from knowledge.settings import PROJECT_ROOT, SECRET_KEY
 from tests.conftest import TEST_RASA_TOKEN, TEST_SECRET_KEY, Stacks
 from tests.e2e.conftest import is_french
 from tests.fake_telegram import Call, FakeTelegram
+from tests.test_idempotency import LossyBalancer
 from tests.test_widget import RasaStandIn
 
 PUBLIC_URL = "https://portal.example"
@@ -487,6 +488,39 @@ def test_rasa_down_gets_a_polite_message(fake: FakeTelegram) -> None:
     [english] = fake.sent(chat_id + 1)
     assert is_french(telegram_text(french))
     assert not is_french(telegram_text(english))
+
+
+def test_a_turn_whose_answer_was_lost_is_sent_again_and_stored_once(
+        stack: Stack, fake: FakeTelegram) -> None:
+    """An engine replica died after running the turn (the balancer answers 502): the
+    connector sends it again with the update's chat and message id, the engine answers what
+    it stored, and the chat gets that answer once. A button press is named by its own id."""
+    ana = Learner(fake, stack, "en")
+    hello = fake.message_update(ana.chat_id, "Hello")
+    with LossyBalancer(stack.rasa_url, lose=1, how=502) as balancer:
+        settings = Settings(token=fake.token, rasa_url=balancer.url, api_base_url=fake.url,
+                            send_timeout_s=SEND_TIMEOUT_S, rasa_token=TEST_RASA_TOKEN)
+
+        async def scenario() -> None:
+            connector = TelegramConnector(settings, polling=False)
+            application = connector.application
+            await application.initialize()
+            try:
+                await application.process_update(Update.de_json(hello, application.bot))
+                [greeting] = fake.sent(ana.chat_id)  # once, though Rasa was asked twice
+                press = fake.button_update(ana.chat_id, greeting.params, buttons(greeting)[0][1])
+                await application.process_update(Update.de_json(press, application.bot))
+            finally:
+                await application.shutdown()
+
+        asyncio.run(scenario())
+    ids = [message_id for message_id, _ in balancer.seen]
+    hello_id = f"tg-{ana.chat_id}-{hello['message']['message_id']}"
+    assert ids[:2] == [hello_id, hello_id] and balancer.seen[0][1] == balancer.seen[1][1]
+    assert len(ids) == 3 and re.fullmatch(rf"tg-{ana.chat_id}-cb-\d+", ids[2] or ""), ids
+    # One greeting reached the chat (checked as it came), and Rasa holds each turn once.
+    heard = ana.rasa_heard()
+    assert len(heard) == 2 and heard[0] == "Hello"
 
 
 def test_help_and_lang_go_by_the_language_rasa_answers_with(fake: FakeTelegram) -> None:

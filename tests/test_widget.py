@@ -25,6 +25,7 @@ from knowledge.referrals import conversation_ref
 from knowledge.settings import SECRET_KEY_ENV
 from tests.conftest import TEST_SECRET_KEY
 from tests.http_stand_in import LocalHTTPServer, QuietHandler, read_json, send_json
+from tests.test_idempotency import EngineStandIn
 
 WIDGET = Path(__file__).resolve().parent.parent / "connectors" / "widget"
 HOSTILE = '<img src=x onerror="alert(1)">'
@@ -150,13 +151,33 @@ def test_a_turn_is_one_request_to_rasa_and_its_language_comes_with_the_answer(
     assert [r.json() for r in replies] == [
         {"lang": "fr", "ref": REF, "messages": [{"text": "Bonjour !"}]}] * 2
     # The widget shows programs as cards and tells the engine so (the text then only
-    # introduces a list; test_clients_that_show_cards_get_each_program_once).
-    cards = {"cards": True}
-    assert rasa.requests == [
-        ("POST", "/webhooks/rest/webhook",
-         {"sender": SENDER, "message": "bonjour", "metadata": cards}),
-        ("POST", "/webhooks/rest/webhook",
-         {"sender": SENDER, "message": "je suis soudeur", "metadata": cards})]
+    # introduces a list; test_clients_that_show_cards_get_each_program_once). A message the
+    # widget gave no id gets one here: each turn its own.
+    assert [(method, path, body["sender"], body["message"])
+            for method, path, body in rasa.requests] == [
+        ("POST", "/webhooks/rest/webhook", SENDER, "bonjour"),
+        ("POST", "/webhooks/rest/webhook", SENDER, "je suis soudeur")]
+    metadata = [body["metadata"] for _, _, body in rasa.requests]
+    assert all(m["cards"] is True and set(m) == {"cards", "message_id"} for m in metadata)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", m["message_id"]) for m in metadata)
+    assert metadata[0]["message_id"] != metadata[1]["message_id"]
+
+
+def test_the_widgets_message_id_names_the_turn_and_a_lost_one_is_sent_again(
+        sqlite_url: str) -> None:
+    """The widget's id goes to the engine as the turn's (its resend is then stored once); a
+    replica that died mid-turn (the balancer's 502) gets the turn once more, with that id,
+    and the learner gets the answer, not an error."""
+    with EngineStandIn(502) as rasa, \
+            TestClient(create_app(sqlite_url, rasa_url=rasa.url)) as c:
+        reply = c.post(f"/api/conversations/{SENDER}/messages",
+                       json={"message": "hi", "message_id": "5f0c2a9e-resend.1"})
+        refused = [c.post(f"/api/conversations/{SENDER}/messages",
+                          json={"message": "hi", "message_id": bad})
+                   for bad in ("", "a b", "x" * 129, 42, "<b>")]
+    assert reply.status_code == 200 and reply.json()["messages"] == [{"text": "Hello!"}]
+    assert rasa.message_ids == ["5f0c2a9e-resend.1"] * 2
+    assert [r.status_code for r in refused] == [422] * 5  # and nothing sent for them
 
 
 def test_each_reply_gives_the_widget_a_ref_for_links_that_is_not_the_conversation_id(
@@ -256,6 +277,10 @@ Object.assign(globalThis, {
   fetch: async (url, init) => {
     const method = (init && init.method) || "GET";
     fetches.push({ url, method, body: init && init.body ? JSON.parse(init.body) : null });
+    // What goes wrong with the next POSTs, in turn: "network" (no answer at all) or a status.
+    const failure = method === "POST" && input.failures ? input.failures.shift() : undefined;
+    if (failure === "network") throw new TypeError("Failed to fetch");
+    if (failure) return { ok: false, status: failure, json: async () => ({ detail: "x" }) };
     if (input.down) return { ok: false, status: 503, json: async () => ({ detail: "down" }) };
     const answer = (init && init.method === "POST") ? input.reply : input.history;
     return { ok: true, json: async () => answer };
@@ -287,7 +312,7 @@ const settle = () => new Promise((r) => setTimeout(r, 30));
   const input2 = byClass("pfw-input")[0];
   input2.value = "  " + input.typed + "  ";
   byClass("pfw-composer")[0].fire("submit");        // type and send
-  await settle();
+  await new Promise((r) => setTimeout(r, input.settleMs || 30));  // a resend waits 1 s
   console.log(JSON.stringify({ root: tree(document.body.children[0]), fetches, store, afterHistory,
     css: document.head.children.map((c) => c.href), lang: document.body.children[0].lang,
     status: byClass("pfw-status")[0].textContent }));
@@ -357,9 +382,11 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_a_new_visitor_gets_a_random_id_and_a_message_when_the_server_is_down(
         tmp_path: Path) -> None:
     result = run_widget(tmp_path, {"config": {"language": "fr"}, "storage": {},
-                                   "down": True, "typed": "bonjour"})
-    # No conversation yet: nothing fetched (and none created) before the first message.
-    assert [f["method"] for f in result["fetches"]] == ["POST"]
+                                   "down": True, "typed": "bonjour", "settleMs": 1500})
+    # No conversation yet: nothing fetched (and none created) before the first message; the
+    # message is sent once more (a 503 may be a replica restarting), with the same id.
+    assert [f["method"] for f in result["fetches"]] == ["POST", "POST"]
+    assert result["fetches"][0]["body"] == result["fetches"][1]["body"]
     sender = result["store"]["pathfinder.sender"]
     assert re.fullmatch(r"web-[0-9a-f]{32}", sender) and sender != SENDER
     assert result["fetches"][0]["url"].endswith(f"/api/conversations/{sender}/messages")
@@ -367,6 +394,29 @@ def test_a_new_visitor_gets_a_random_id_and_a_message_when_the_server_is_down(
                                 "Veuillez réessayer dans un moment.")
     texts = [n["text"] for n in _walk(result["root"])]
     assert "bonjour" in texts  # what the learner typed stays on screen
+
+
+@pytest.mark.parametrize("failure", ["network", 502, 503, 504])
+def test_a_message_without_an_answer_is_sent_once_more_with_its_id(
+        tmp_path: Path, failure: str | int) -> None:
+    result = run_widget(tmp_path, {
+        "config": {}, "storage": {}, "failures": [failure], "settleMs": 1500,
+        "reply": {"lang": "en", "messages": [{"text": "Hi there"}]}, "typed": "hello"})
+    posts = [f["body"] for f in result["fetches"] if f["method"] == "POST"]
+    assert len(posts) == 2 and posts[0] == posts[1] and posts[0]["message"] == "hello"
+    texts = [n["text"] for n in _walk(result["root"])]
+    assert texts.count("Hi there") == 1 and texts.count("hello") == 1
+    assert result["status"] == ""  # answered: no "cannot reach the assistant"
+
+
+@pytest.mark.parametrize("failure", [500, 422, 429])
+def test_a_message_the_server_answered_with_an_error_is_not_sent_again(
+        tmp_path: Path, failure: int) -> None:
+    result = run_widget(tmp_path, {"config": {}, "storage": {}, "failures": [failure],
+                                   "settleMs": 1500, "reply": {"messages": []}, "typed": "hi"})
+    assert [f["method"] for f in result["fetches"]] == ["POST"]
+    assert result["status"] == ("I cannot reach the assistant right now. "
+                                "Please try again in a moment.")
 
 
 def test_text_is_rendered_as_text_not_html(rendered: dict[str, Any]) -> None:
@@ -452,7 +502,10 @@ def test_the_wage_figure_shows_its_region_and_unit(rendered: dict[str, Any]) -> 
 
 def test_buttons_and_typed_text_go_to_the_conversation_api(rendered: dict[str, Any]) -> None:
     posts = [f for f in rendered["fetches"] if f["method"] == "POST"]
-    assert [p["body"] for p in posts] == [{"message": "/affirm"}, {"message": "I am a welder"}]
+    assert [p["body"]["message"] for p in posts] == ["/affirm", "I am a welder"]
+    # Each message has an id of its own (the server stores a message once per id).
+    ids = [p["body"]["message_id"] for p in posts]
+    assert all(re.fullmatch(r"[0-9a-f]{32}", i) for i in ids) and len(set(ids)) == 2
     assert {p["url"] for p in posts} == {
         f"http://localhost:8000/api/conversations/{SENDER}/messages"}
     texts = [n["text"] for n in _walk(rendered["root"])]

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from connectors.message_ids import MESSAGE_ID_PATTERN
 from knowledge.language import Lang
 
 
@@ -106,6 +107,13 @@ class MessageIn(BaseModel):
     message: str = Field(max_length=20_000, description=(
         "What the learner typed, or a button's payload. Rasa refuses messages over 5,000 "
         "characters with a polite answer; over 20,000 is a 422."))
+    message_id: str | None = Field(
+        default=None, pattern=MESSAGE_ID_PATTERN, description=(
+            "The client's id for this message (1-128 letters, digits and . _ : -; the widget "
+            "sends 32 hex digits): sent again with the same id, in the same conversation, the "
+            "message is stored once and answered as it was the first time. Without one, the "
+            "server gives the message an id of its own."),
+        examples=["5f0c2a9e7b1d4e3fa6c8b2d0e9f71a34"])
 
 
 REF_DESCRIPTION = (

@@ -4,7 +4,9 @@ to Rasa's REST channel and send the rendered reply back.
 Updates from different chats are handled concurrently; one chat's updates run one at a time
 (a per-chat lock), so replies keep the order of the questions. An update that arrives twice
 (Telegram re-delivers a webhook it thinks failed; a poller restarted before confirming) is
-handled once.
+handled once. Each turn goes to Rasa with the message id of the update that made it
+(``turn_id``), so the engine stores it once even when the client sends it again (an engine
+replica that died mid-turn) or another connector process handles the same update again.
 """
 
 from __future__ import annotations
@@ -58,6 +60,19 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 def sender_id(chat_id: int) -> str:
     """The Rasa conversation of a Telegram chat (one tracker per chat, as on the web)."""
     return f"{CHANNEL_PREFIXES['telegram']}{chat_id}"
+
+
+def turn_id(update: Update) -> str:
+    """The message id (connectors.message_ids) of the one turn an update makes: the chat and
+    the message (Telegram numbers messages per chat), or the button press (a callback query
+    has an id of its own; the message it is attached to is the bot's, pressed maybe more than
+    once)."""
+    assert update.effective_chat is not None
+    chat = update.effective_chat.id
+    if update.callback_query is not None:
+        return f"tg-{chat}-cb-{update.callback_query.id}"
+    assert update.effective_message is not None
+    return f"tg-{chat}-{update.effective_message.message_id}"
 
 
 def _lang_of_code(value: str | None) -> Lang | None:
@@ -172,11 +187,11 @@ class TelegramConnector:
             message = GREET + json.dumps({"language": user_lang}, separators=(",", ":"))
         else:
             message = GREET
-        await self.turn(chat_id, message)
+        await self.turn(chat_id, message, turn_id(update))
 
     async def on_help(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id, _ = self._chat(update)
-        await self.turn(chat_id, HELP, commands_help=True)
+        await self.turn(chat_id, HELP, turn_id(update), commands_help=True)
 
     async def on_lang(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id, _ = self._chat(update)
@@ -185,23 +200,23 @@ class TelegramConnector:
         if wanted is None and current is None:
             # Nothing heard from this chat since the connector started: Rasa knows the
             # conversation's language, so let it switch (no call to its tracker API).
-            await self.turn(chat_id, SWITCH_LANGUAGE)
+            await self.turn(chat_id, SWITCH_LANGUAGE, turn_id(update))
             return
         if wanted is None:
             wanted = "en" if current == "fr" else "fr"
         self._remember(chat_id, wanted)
-        await self.turn(chat_id, change_language(wanted))
+        await self.turn(chat_id, change_language(wanted), turn_id(update))
 
     async def on_reset(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id, _ = self._chat(update)
-        await self.turn(chat_id, START_OVER)
+        await self.turn(chat_id, START_OVER, turn_id(update))
 
     async def on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         chat_id, user_lang = self._chat(update)
         if user_lang and chat_id not in self._languages:
             self._remember(chat_id, user_lang)
         assert update.effective_message is not None
-        await self.turn(chat_id, update.effective_message.text or "")
+        await self.turn(chat_id, update.effective_message.text or "", turn_id(update))
 
     async def on_unknown_command(self, update: Update,
                                  _context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -230,18 +245,20 @@ class TelegramConnector:
         # The choice is made: remove the keyboard so it is not pressed twice.
         with contextlib.suppress(TelegramError):
             await query.edit_message_reply_markup(reply_markup=None)
-        await self.turn(chat_id, payload)
+        await self.turn(chat_id, payload, turn_id(update))
 
     # --- relaying ------------------------------------------------------------------------
 
-    async def turn(self, chat_id: int, message: str, commands_help: bool = False) -> None:
-        """One exchange: the message to Rasa (once), its reply to the chat (reliably)."""
+    async def turn(self, chat_id: int, message: str, message_id: str,
+                   commands_help: bool = False) -> None:
+        """One exchange: the message to Rasa (stored there once: ``message_id``), its reply
+        to the chat (reliably)."""
         sender = sender_id(chat_id)
         async with self._lock(chat_id):
             with contextlib.suppress(TelegramError):
                 await self.application.bot.send_chat_action(chat_id, "typing")
             try:
-                reply = await self.rasa.send(sender, message)
+                reply = await self.rasa.send(sender, message, message_id=message_id)
             except RasaUnavailable:
                 outgoing = [self._text_message("rasa_down", self._language(chat_id))]
             else:

@@ -11,6 +11,8 @@
 // came from), which relays to Rasa's REST channel. Not socket.io: its browser client must
 // match the server's protocol versions, it needs sticky sessions, and it failed under load
 // where REST did not (see bot/api/routers/conversations.py for the whole reasoning).
+// Each message carries a random id and is sent once more with it when no answer came back:
+// the server stores a message once per id, so the resend cannot run the turn twice.
 // The conversation id (random, 128 bits) is kept in localStorage; after a reload the
 // transcript comes back from the server (GET /api/conversations/{id}/messages). It is the
 // only key to the transcript, so it never goes into a link: program links carry the `ref`
@@ -96,11 +98,15 @@
   let sender = storage.get(KEYS.sender);
   if (sender && !/^web-[0-9a-f]{32}$/.test(sender)) sender = null;
 
+  function randomHex() { // 128 random bits as 32 hex digits
+    const bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   function senderId() {
     if (!sender) {
-      const bytes = new Uint8Array(16);
-      crypto.getRandomValues(bytes);
-      sender = "web-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      sender = "web-" + randomHex();
       storage.set(KEYS.sender, sender);
     }
     return sender;
@@ -428,17 +434,38 @@
 
   let queue = Promise.resolve(); // one turn at a time, in the order they were sent
 
+  // What a server that did not answer gives (a replica restarting, a proxy without one up).
+  const RESEND_STATUSES = [502, 503, 504];
+  const RESEND_AFTER_MS = 1000;
+
+  // A message goes with an id of its own, and is sent once more with it when no answer came
+  // (the connection dropped, or 502-504): the server stores a message once per id and
+  // answers the resend as it answered the first, so the learner's turn never runs twice.
+  async function post(text) {
+    const body = JSON.stringify({ message: text, message_id: randomHex() });
+    const attempt = () => fetch(messagesUrl(), {
+      method: "POST", headers: { "Content-Type": "application/json" }, body,
+    });
+    const wait = () => new Promise((resolve) => setTimeout(resolve, RESEND_AFTER_MS));
+    let response;
+    try {
+      response = await attempt();
+    } catch (e) { // no answer at all
+      await wait();
+      return attempt();
+    }
+    if (!RESEND_STATUSES.includes(response.status)) return response;
+    await wait();
+    return attempt();
+  }
+
   function send(text, shown) {
     if (shown !== null) bubble("user", shown || text);
     scrollDown();
     setTyping(true);
     queue = queue.then(async () => {
       try {
-        const response = await fetch(messagesUrl(), {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ message: text }),
-        });
+        const response = await post(text);
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const reply = await response.json();
         if (reply.lang) setLanguage(reply.lang);

@@ -12,6 +12,11 @@ server URL (the widget, its messages, its history and the program links all come
 Rasa, whose HTTP API needs the engine's token, never has to be reachable from browsers; and
 only conversations of the web channel can be read back (below).
 
+Sent twice, stored once: each message carries an id (the widget's own, else one made here),
+and the engine runs a message once per id and conversation. So the widget's resend after a
+lost answer, and this relay's retry when an engine replica dies mid-turn
+(connectors/rasa_client.py), get the first answer instead of a second turn.
+
 Session across reloads: the widget keeps its sender id in localStorage and asks for the
 transcript here, which reads it from Rasa's tracker store through Rasa's HTTP API (so it works
 with whichever tracker store Rasa uses, SQLite or PostgreSQL, without reading Rasa's tables).
@@ -36,6 +41,7 @@ from bot.api.schemas import (
     MessageIn,
     ReplyOut,
 )
+from connectors.message_ids import new_message_id
 from connectors.rasa_client import RasaClient, RasaUnavailable, conversation_language
 from connectors.senders import WEB_SENDER_PATTERN
 from knowledge.payload import with_labels
@@ -79,9 +85,12 @@ def bot_message(data: dict[str, Any]) -> BotMessageOut | None:
              responses={503: {"description": "The Rasa engine did not answer"}})
 async def send_message(sender: Sender, body: MessageIn, request: Request) -> ReplyOut:
     """Relays one turn to Rasa's REST channel and returns its messages (text, buttons, the
-    recommendations payload under `custom`) with the conversation's language afterwards."""
+    recommendations payload under `custom`) with the conversation's language afterwards.
+    A message sent again with its `message_id` is stored once and answered as before."""
+    # The widget's own id, so that its resend after a lost answer is the same turn.
+    message_id = body.message_id or new_message_id()
     try:
-        reply = await _rasa(request).send(sender, body.message)
+        reply = await _rasa(request).send(sender, body.message, message_id=message_id)
     except RasaUnavailable as exc:
         raise HTTPException(503, UNREACHABLE) from exc
     # The language comes with the reply (no second call to Rasa). When the engine does not
