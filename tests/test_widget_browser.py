@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -224,6 +225,39 @@ def test_switching_to_french_changes_the_interface_and_the_answers(
     assert page.get_by_role("button", name="Switch to English").is_visible()
     screenshot(page, "widget-fr.png", tmp_path, top=".pfw-wage")  # the wage bar, the badge
     assert run_axe(page) == []
+
+
+def test_a_message_whose_answer_was_lost_is_sent_again_and_stored_once(
+        page: Any, stack: Stack) -> None:
+    """The connection drops after the server ran the turn, so its answer never reaches the
+    browser: the widget sends the message once more with the same id, the server answers
+    what it stored, and the learner sees that answer once; the conversation holds the
+    message once."""
+    posted: list[Any] = []
+    lost: list[Any] = []
+
+    def lose_the_first_answer(route: Any) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        posted.append(route.request.post_data_json)
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.fetch().json())  # the server ran the turn...
+        route.abort("connectionreset")     # ...and its answer is lost on the way
+
+    page.route("**/api/conversations/*/messages", lose_the_first_answer)
+    page.goto(stack.web_url)
+    page.get_by_role("button", name="Ask Pathfinder").click()
+    say(page, "I work as a cashier")
+    assert len(posted) == 2 and posted[0] == posted[1], posted
+    shown = page.locator(".pfw-bot > span:not(.pfw-sr-only)").all_inner_texts()
+    history = httpx.get(f"{stack.web_url}/api/conversations/{sender_of(page)}/messages",
+                        timeout=30).json()["messages"]
+    assert [m["text"] for m in history if m["sender"] == "user"] == ["I work as a cashier"]
+    assert shown == [m["text"] for m in history if m["sender"] == "bot" and m.get("text")]
+    assert shown == [m["text"] for m in lost[0]["messages"] if m.get("text")]
 
 
 def test_keyboard_only(page: Any, stack: Stack) -> None:
