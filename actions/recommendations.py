@@ -1,5 +1,6 @@
-"""The learner's programs: action_resolve_job (a job named, then programs), action_recommend
-and action_show_cheaper. Constraints in the message are read first (PathfinderAction)."""
+"""The learner's programs: action_resolve_job (a job named, then programs), action_recommend,
+action_show_cheaper and action_describe_programs (a question about the programs listed).
+Constraints in the message are read first (PathfinderAction)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from actions.context import (
     Turn,
     knowledge_session,
     known_noc,
+    latest_text,
     shown_back,
     slot_list,
     slot_text,
@@ -23,18 +25,25 @@ from actions.context import (
 from actions.employer import search_by_skill
 from actions.labour_market import describe_current_wage, wage_region
 from actions.occupation import TargetStep, resolve_job, resolve_target, sector_buttons
-from knowledge.constraints import GOALS, Goal
+from knowledge.constraints import GOALS, Goal, program_aspects
 from knowledge.explainer import (
     explain_cheaper_intro,
     explain_labour_market,
     explain_no_results,
     explain_program,
+    explain_program_aspects,
     explain_programs_intro,
 )
 from knowledge.language import Lang
 from knowledge.occupations import occupation_title, outlook_for, wage_for
 from knowledge.payload import recommendations_payload
-from knowledge.recommender import ProgramMatch, Recommendations, cheaper, recommend
+from knowledge.recommender import (
+    ProgramMatch,
+    Recommendations,
+    cheaper,
+    recommend,
+    shown_programs,
+)
 
 
 class Learner:
@@ -230,3 +239,23 @@ class ActionShowCheaper(PathfinderAction):
                 return learner.events
             intro = explain_cheaper_intro(len(recs.programs), turn.lang)
             return present(turn, session, learner, recs, intro)
+
+
+class ActionDescribePrograms(PathfinderAction):
+    """"How long are they?", "c'est combien?", "are they in French?": the facts asked about,
+    for each program of the list shown last (before any list: the learner's job is asked)."""
+
+    def name(self) -> str:
+        return "action_describe_programs"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        with knowledge_session() as session:
+            shown = shown_programs(session, slot_list(turn.tracker, "last_program_ids"),
+                                   turn.lang)
+        if not shown:
+            turn.respond("utter_ask_job_title")
+            return []
+        aspects = program_aspects(latest_text(turn.tracker))
+        turn.say("\n".join(f"{n}. {explain_program_aspects(match, aspects, turn.lang)}"
+                            for n, match in enumerate(shown, start=1)))
+        return []

@@ -1359,6 +1359,34 @@ def read_limits(text: str, previous: Constraints | None = None,
     return StatedLimits(replace(base, **limits), replace(wishes, **prefs), questions)
 
 
+# --- questions about the programs listed ("how long are they?", "c'est combien?") ----------
+
+ProgramAspect = Literal["cost", "length", "format", "language"]
+PROGRAM_ASPECTS: tuple[ProgramAspect, ...] = get_args(ProgramAspect)
+_ASPECT_WORDS: tuple[tuple[ProgramAspect, re.Pattern[str]], ...] = (
+    ("cost", re.compile(r"(?<!\w)(?:cost|costs|price|prices|priced|fees?|tuition|expensive|"
+                        r"cheap|how much|combien(?! de temps)|coute\w*|prix|frais|cher|chers|"
+                        r"chere|cheres)(?![\w'])")),
+    ("length", re.compile(r"(?<!\w)(?:how long|length|duration|last|take|weeks?|hours?|"
+                          r"combien de temps|duree|durent|dure|semaines?|heures?|long|longs|"
+                          r"longue)(?![\w'])")),
+    ("format", re.compile(r"(?<!\w)(?:online|in person|in-person|hybrid|virtual|remote|"
+                          r"format|en ligne|en personne|presentiel|hybride|a distance|"
+                          r"distance)(?![\w'])")),
+    ("language", re.compile(r"(?<!\w)(?:french|english|language|francais|anglais|langue)"
+                            r"(?![\w'])")),
+)
+
+
+def program_aspects(text: str) -> tuple[ProgramAspect, ...]:
+    """What a question about the programs listed asks ("how long are they?": length; "c'est
+    en français?": language), in PROGRAM_ASPECTS order; every aspect when it names none
+    ("tell me more about them")."""
+    folded = fold(text) if isinstance(text, str) else ""
+    found = tuple(aspect for aspect, words in _ASPECT_WORDS if words.search(folded))
+    return found or PROGRAM_ASPECTS
+
+
 # No limit or wish at all (Constraints is frozen: one shared value is safe).
 NONE_STATED = Constraints()
 CONSTRAINT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Constraints))

@@ -380,6 +380,18 @@ def explain_program(match: ProgramMatch, lang: Lang) -> str:
     return f"{line} {explain_breaks(match.breaks, lang)}" if match.breaks else line
 
 
+def explain_program_aspects(match: ProgramMatch, aspects: Sequence[str], lang: Lang) -> str:
+    """A listed program with only the facts asked about ("Bookkeeping (Humber): $405.")."""
+    facts = program_facts(
+        lang, cost=match.cost if "cost" in aspects else None,
+        hours=match.hours if "length" in aspects else None,
+        weeks=match.weeks if "length" in aspects else None,
+        delivery=match.delivery if "format" in aspects else None,
+        language=match.language if "language" in aspects else None)
+    sep = " : " if lang == "fr" else ": "
+    return f"{match.title} ({match.institution}){sep}{', '.join(facts)}."
+
+
 def explain_breaks(fields: Sequence[str], lang: Lang) -> str:
     """What a closest program does not meet ("Outside your limits: the budget."), so a learner sees
     which of their limits each one breaks."""

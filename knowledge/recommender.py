@@ -296,6 +296,13 @@ def to_match(item: _Scored, occupation: str | None, lang: Lang) -> ProgramMatch:
     return program_match(item.program, item.matched, item.score, occupation, lang)
 
 
+def shown_programs(session: Session, ids: Sequence[str], lang: Lang) -> tuple[ProgramMatch, ...]:
+    """The programs of a list shown before, in its order (those no longer in the catalog are
+    left out), for questions about them."""
+    found = (session.get(models.Program, program_id) for program_id in ids)
+    return tuple(program_match(p, (), 0.0, None, lang) for p in found if p is not None)
+
+
 def program_match(program: models.Program, matched: Sequence[str], score: float,
                   occupation: str | None, lang: Lang) -> ProgramMatch:
     """A catalog row as a card in ``lang``; ``matched`` are skill names in ``lang``, most

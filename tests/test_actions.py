@@ -656,6 +656,42 @@ def test_a_wish_is_kept_apart_from_the_limits_and_ranks_the_list(db: Session) ->
     flags = [i in in_person for i in listed]
     assert flags == sorted(flags, reverse=True) and flags[0]
 
+
+@pytest.mark.parametrize(("question", "lang", "asked"), [
+    ("how long are they?", "en", "length"), ("combien coûtent ces formations?", "fr", "cost"),
+    ("are they in French?", "en", "language"), ("c'est-tu en ligne?", "fr", "format"),
+])
+def test_a_question_about_the_list_is_answered_from_it(db: Session, question: str, lang: str,
+                                                        asked: str) -> None:
+    """After a list, "how long are they?" gives each program's length (not a wage), in the
+    list's order, from the catalog."""
+    listed = recommend(db, target_noc="33102", current_noc=None, goal=None,
+                       constraints=Constraints(), lang="en").programs
+    assert len(listed) >= 2
+    ids = [m.id for m in listed]
+    result = run_action("action_describe_programs", question, intent="ask_program_details",
+                        slots={"last_program_ids": ids, "language": lang})
+    lines = texts(result).splitlines()
+    assert len(lines) == len(ids) and not payloads(result)
+    for line, program_id in zip(lines, ids, strict=True):
+        program = db.get(models.Program, program_id)
+        assert program is not None
+        title = program.title_fr if lang == "fr" and program.title_fr else program.title_en
+        assert title in line
+        figures = money_figures(line)
+        if asked == "cost":
+            assert figures == [Decimal(program.cost)] or (program.cost == 0 and "gratuit" in line)
+        else:
+            assert figures == []  # only what was asked
+        hours = f"{int(program.hours)}{' h' if lang == 'fr' else ' hours'}"
+        assert (hours in line) == (asked == "length"), line
+
+
+def test_a_question_about_programs_before_any_list_asks_for_the_job() -> None:
+    result = run_action("action_describe_programs", "how much are they?",
+                        intent="ask_program_details")
+    assert [r["response"] for r in responses(result)] == ["utter_ask_job_title"]
+
 # --- employer ---------------------------------------------------------------------------------
 
 def test_programs_that_teach_cnc_name_institution_and_link(db: Session) -> None:
