@@ -79,11 +79,12 @@ export PYPROJECT_REQS_PY
 # Lines of `pip freeze --all` that belong in a lock: no pip, no editable or URL installs.
 LOCK_FILTER := grep -vE '^(pip==|-e |\#)|^[^ =]+ @ '
 
-.PHONY: help setup setup-app setup-engine setup-browser data catalog run test lint lock-app lock-engine
+.PHONY: help setup setup-app setup-engine setup-browser setup-haproxy data catalog run test lint lock-app lock-engine
 
 help:
 	@echo "make setup         create/update .venv (app, Python >= 3.11) and .venv-engine (Rasa, Python 3.10),"
-	@echo "                   and install Debian's chromium for the widget's browser tests"
+	@echo "                   and install Debian's chromium for the widget's browser tests and"
+	@echo "                   Debian's haproxy for pathfinder run --replicas"
 	@echo "make data          load data/ into $(DB) when it is missing or data/ or knowledge/ changed"
 	@echo "make catalog       regenerate the SAMPLE catalog in data/catalog/ from its rules (data/catalog/sample/)"
 	@echo "make run           setup + data + train + pathfinder run (chat at http://localhost:8000)"
@@ -93,7 +94,7 @@ help:
 	@echo "make lock-app      re-resolve $(APP_LOCK) from pyproject.toml (+ dev, $(APP_LOCK_EXTRA))"
 	@echo "make lock-engine   re-resolve $(ENGINE_LOCK) from $(ENGINE_REQS)"
 
-setup: setup-app setup-engine setup-browser
+setup: setup-app setup-engine setup-browser setup-haproxy
 	@echo "Environments ready: $(VENV) (app), $(ENGINE_VENV) (Rasa engine)."
 
 setup-app: $(APP_STAMP)
@@ -114,6 +115,23 @@ setup-browser:
 	  echo "Installing Debian's chromium and chromium-driver (apt-get) for the widget's browser tests…"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  echo "Chromium ready: $$($(CHROMIUM) --version)."; \
+	fi
+
+# `pathfinder run --replicas N` puts Debian's HAProxy in front of the replicas
+# (bot/cluster.py runs it in the foreground with its own configuration; the package's own
+# service has no frontend).
+HAPROXY := /usr/sbin/haproxy
+setup-haproxy:
+	@if [ -x $(HAPROXY) ]; then \
+	  :; \
+	elif ! command -v apt-get >/dev/null; then \
+	  echo "No apt-get here: install HAProxy at $(HAPROXY) yourself for pathfinder run --replicas (tests/test_cluster.py skips without it)." >&2; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "HAProxy is missing and installing it needs root: sudo apt-get install haproxy (pathfinder run --replicas needs it; tests/test_cluster.py skips without it)." >&2; \
+	else \
+	  echo "Installing Debian's haproxy (apt-get) for pathfinder run --replicas…"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	  echo "HAProxy ready: $$($(HAPROXY) -v | head -n 1)."; \
 	fi
 
 $(APP_STAMP): $(APP_LOCK) pyproject.toml

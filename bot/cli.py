@@ -175,10 +175,19 @@ def cmd_occupation(args: argparse.Namespace) -> int:
 # --- run ---------------------------------------------------------------------------------------
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.cluster import ClusterConfig, shared_services
     from bot.run import run
     from bot.stack import StackConfig, StackError
 
+    replicas = args.replicas or cli_settings().replicas
     try:
+        database, shared = args.database, None
+        if replicas > 1:
+            if args.tracker_db:
+                raise StackError("--tracker-db is the SQLite file of one engine; replicas "
+                                 "share PATHFINDER_TRACKER_DB_URL's PostgreSQL database.")
+            database, shared = shared_services(cli_settings(), args.database, args.queue,
+                                               args.exchange)
         config = StackConfig(
             root=PROJECT_ROOT, host=args.host, web_port=None if args.no_web else args.port,
             telegram_port=args.telegram_port if args.telegram else None,
@@ -186,14 +195,38 @@ def cmd_run(args: argparse.Namespace) -> int:
             actions_workers=args.actions_workers,
             model=Path(args.model) if args.model else None,
             tracker_db=Path(args.tracker_db) if args.tracker_db else None,
-            log_dir=Path(args.log_dir) if args.log_dir else None, database_url=args.database,
-            unresponsive_after_s=args.restart_after)
-        return run(config)
+            log_dir=Path(args.log_dir) if args.log_dir else None, database_url=database,
+            unresponsive_after_s=args.restart_after, shared=shared)
+        state_file = Path(args.state_file)
+        if shared is None:
+            return run(config, state_file=state_file)
+        return run(ClusterConfig(config, replicas), state_file=state_file)
     except StackError as exc:
         # A setting some service cannot start with (the Stack checks each one's before it
         # starts any, e.g. --telegram without TELEGRAM_BOT_TOKEN): nothing was started.
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+# --- status ------------------------------------------------------------------------------------
+
+STATUS_SCHEMA = "pathfinder.status/1"
+STATUS_UNHEALTHY = 3  # exit code: it runs, but a process does not answer
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from bot.run import NotRunning, status, status_table
+
+    try:
+        processes = status(Path(args.state_file))
+    except NotRunning as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    if args.json:
+        _dump({"schema": STATUS_SCHEMA, "processes": processes}, sys.stdout)
+    else:
+        print(status_table(processes))
+    return 0 if all(p["healthy"] for p in processes) else STATUS_UNHEALTHY
 
 
 # --- catalog import ----------------------------------------------------------------------------
@@ -270,7 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="web app and chat page port (default 8000)")
     p.add_argument("--rasa-port", type=int, default=5005, help="Rasa engine (default 5005)")
     p.add_argument("--actions-port", type=int, default=5055,
-                   help="actions server (default 5055)")
+                   help="actions server (default 5055; replicas' are on free ports)")
     p.add_argument("--actions-workers", type=int, default=1, help="actions server worker "
                    "processes (default 1; 2 serves ~1.5x more turns/s under load)")
     p.add_argument("--no-web", action="store_true", help="do not start the web app")
@@ -285,7 +318,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--restart-after", type=float, default=30.0, metavar="SECONDS",
                    help="restart a service that has not answered its health check for this "
                    "long (default 30)")
+    p.add_argument("--replicas", type=_replicas, metavar="N", help="N Rasa engines, actions "
+                   "servers and web apps behind HAProxy on the same public ports, sharing "
+                   "PostgreSQL, Redis and RabbitMQ; each replica on free loopback ports "
+                   "(default: PATHFINDER_REPLICAS, 1: one of each, as above; README, "
+                   "'Several replicas')")
+    p.add_argument("--queue", default="rasa_core_events", help="with --replicas: the "
+                   "RabbitMQ queue of Rasa's events (default rasa_core_events)")
+    p.add_argument("--exchange", default="rasa-exchange", help="with --replicas: the "
+                   "RabbitMQ fanout exchange the engines publish to (default rasa-exchange)")
+    _state_file_option(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("status", help="the processes of the running `pathfinder run`: role, "
+                       "port, pid and whether each answers its health check now (exit 1: "
+                       f"nothing runs; {STATUS_UNHEALTHY}: a process does not answer)")
+    p.add_argument("--json", action="store_true", help=f"JSON (schema {STATUS_SCHEMA})")
+    _state_file_option(p)
+    p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("catalog", help="institutions' program catalog")
     catalog_sub = p.add_subparsers(dest="catalog_command", required=True)
@@ -305,6 +355,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_events_parsers(sub)  # events consume
     return parser
+
+
+def _replicas(value: str) -> int:
+    """--replicas: PATHFINDER_REPLICAS' parser, its message without the variable's name."""
+    from knowledge.settings import REPLICAS, SettingsError
+
+    try:
+        replicas: int = REPLICAS.parse("--replicas", value)
+    except SettingsError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--replicas ")) from None
+    return replicas
+
+
+def _state_file_option(parser: argparse.ArgumentParser) -> None:
+    from bot.run import STATE_FILE
+
+    parser.add_argument("--state-file", default=str(STATE_FILE), help="where `run` lists its "
+                        "processes for `status` (default var/run/processes.json)")
 
 
 def make_private(folder: Path) -> None:

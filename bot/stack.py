@@ -1,7 +1,8 @@
 """Start and stop Pathfinder's three processes: the actions server, the Rasa engine, the web app.
 
 One process manager for ``pathfinder run`` and for the end-to-end tests, so both run the
-services exactly the same way::
+services exactly the same way (``pathfinder run --replicas N`` runs N stacks on loopback,
+bot/cluster.py, with ``StackConfig.shared`` naming the stores they share)::
 
     with Stack(StackConfig(root=PROJECT_ROOT), on_progress=print) as stack:
         httpx.post(f"{stack.rasa_url}/webhooks/rest/webhook", json={...})
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import IO
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from knowledge.settings import (
     DEFAULT_TRACKER_DB,
@@ -51,7 +52,11 @@ from knowledge.settings import (
 
 SERVICES = ("actions", "rasa", "web", "telegram")
 LABELS = {"actions": "actions server", "rasa": "Rasa engine", "web": "web app",
-          "telegram": "Telegram connector"}
+          "telegram": "Telegram connector", "balancer": "load balancer (HAProxy)",
+          "events": "events consumer"}
+# What `pathfinder status` calls each service (bot/cluster.py's balancer and events are
+# named so already).
+ROLES = {"actions": "actions", "rasa": "engine", "web": "web", "telegram": "telegram"}
 STOP_GRACE_S = 10.0
 RESTART_GRACE_S = 2.0
 # The actions server has no authentication of its own (any caller could run any action on
@@ -64,6 +69,20 @@ POLL_S = 0.25
 
 class StackError(RuntimeError):
     """A service could not start (port taken, crashed, not healthy in time)."""
+
+
+@dataclass(frozen=True)
+class SharedServices:
+    """What the engines of several replicas share (``pathfinder run --replicas``): Rasa's SQL
+    tracker store on PostgreSQL, Redis for Rasa's lock store (one conversation's turns one
+    after the other, whichever engine takes them) and RabbitMQ for Rasa's Pika event broker
+    (the events consumer reads its queue). The URLs may hold passwords: not in the repr."""
+
+    tracker_store_url: str = field(repr=False)   # SQLAlchemy URL, PostgreSQL
+    redis_url: str = field(repr=False)           # redis:// or rediss://
+    broker_url: str = field(repr=False)          # amqp:// or amqps://
+    queue: str                                   # the events consumer's queue
+    exchange: str                                # the fanout exchange the engines publish to
 
 
 @dataclass(frozen=True)
@@ -87,13 +106,22 @@ class StackConfig:
     rasa_env: Mapping[str, str] = field(default_factory=dict)
     # A service whose health check has failed for this long is restarted (`pathfinder run`).
     unresponsive_after_s: float = 30.0
+    # Extra environment for the web app (a replica's: the balancer as trusted proxy, Redis).
+    web_env: Mapping[str, str] = field(default_factory=dict)
+    # A replica's (bot/cluster.py): the stores its engine shares with the others, instead of
+    # the SQLite tracker_db; None: this stack's engine keeps conversations alone.
+    shared: SharedServices | None = None
+    # Where the web app and the Telegram connector relay turns (a replica's: the balancer,
+    # so that a dead engine's conversations go on on another); None: this stack's engine.
+    relay_rasa_url: str | None = None
 
     def __post_init__(self) -> None:
         root = Path(self.root).resolve()
         # Frozen: fill in the defaults that depend on root once, here.
         object.__setattr__(self, "root", root)
         object.__setattr__(self, "model", Path(self.model or root / "models/pathfinder.tar.gz"))
-        object.__setattr__(self, "tracker_db", Path(self.tracker_db or tracker_db_file()))
+        if self.shared is None:  # a shared tracker store is no file
+            object.__setattr__(self, "tracker_db", Path(self.tracker_db or tracker_db_file()))
         object.__setattr__(self, "log_dir", Path(self.log_dir or root / "var/log"))
 
     @property
@@ -103,8 +131,15 @@ class StackConfig:
 
     @property
     def tracker_db_path(self) -> Path:
-        assert self.tracker_db is not None
+        assert self.tracker_db is not None, "a replica's tracker store is shared, no file"
         return self.tracker_db
+
+    @property
+    def tracker_store_url(self) -> str:
+        """The SQLAlchemy URL of the conversations this stack's engine writes."""
+        if self.shared is not None:
+            return self.shared.tracker_store_url
+        return f"sqlite:///{self.tracker_db_path}"
 
     @property
     def log_path(self) -> Path:
@@ -162,10 +197,13 @@ class ManagedProcess:
     env: dict[str, str]
     log_file: Path
     is_healthy: Callable[[], bool]
-    port: int
+    port: int | None                    # None: it listens on no port (the events consumer)
     host: str
     popen: subprocess.Popen[bytes] | None = None
     _log: IO[bytes] | None = None
+    other_ports: tuple[int, ...] = ()   # more ports it listens on, on ``host`` (the balancer)
+    # What `pathfinder status` probes (200: healthy); no secret in it. None: no HTTP health.
+    health_url: str | None = None
 
     @property
     def label(self) -> str:
@@ -187,11 +225,13 @@ class ManagedProcess:
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def check_port(self) -> None:
-        if not port_is_free(self.host, self.port):
-            raise StackError(
-                f"Port {self.port} on {self.host} is already in use, so the {self.label} "
-                f"cannot start. Stop the program using it (e.g. an earlier `pathfinder run`; "
-                f"`ss -ltnp 'sport = :{self.port}'` shows which) or choose another port.")
+        ports = (() if self.port is None else (self.port,)) + self.other_ports
+        for port in ports:
+            if not port_is_free(self.host, port):
+                raise StackError(
+                    f"Port {port} on {self.host} is already in use, so the {self.label} "
+                    f"cannot start. Stop the program using it (e.g. an earlier `pathfinder "
+                    f"run`; `ss -ltnp 'sport = :{port}'` shows which) or choose another port.")
 
     def wait_healthy(self, deadline: float) -> None:
         while True:
@@ -327,6 +367,12 @@ def link_key(root: Path, given: bytes | None) -> str:
     return ""
 
 
+def app_python(root: Path) -> str:
+    """The app environment's Python (.venv), else this one."""
+    venv_python = root / ".venv/bin/python"
+    return str(venv_python) if venv_python.exists() else sys.executable
+
+
 def engine_argv(root: Path, *args: str) -> list[str]:
     """``rasa run --enable-api ARGS`` through bot.engine.serve, which adds the API's token
     from the environment (not argv: ``ps`` shows argv to every local user)."""
@@ -359,12 +405,14 @@ ROOT_ENDPOINTS_INTRO = """\
 """
 
 
-def endpoints_yaml(actions_port: int, tracker_db: Path, intro: str) -> str:
+def endpoints_yaml(actions_port: int, stores: Path | SharedServices, intro: str) -> str:
     """Rasa's endpoints file, ``intro`` (comment lines) first: our actions server and our
-    redacting SQLite tracker store. The one way Pathfinder makes one: each run's
-    (write_endpoints) and the repository's endpoints.yml (root_endpoints_yaml)."""
+    redacting tracker store, in ``stores``: a SQLite file (one engine), or the services
+    replicas share (PostgreSQL, with Redis for the lock store and RabbitMQ for the event
+    broker). The one way Pathfinder makes one: each run's (write_endpoints) and the
+    repository's endpoints.yml (root_endpoints_yaml)."""
     # JSON strings are valid YAML scalars: paths with odd characters stay safe.
-    return (
+    text = (
         intro
         + "\n"
         "action_endpoint:\n"
@@ -374,11 +422,65 @@ def endpoints_yaml(actions_port: int, tracker_db: Path, intro: str) -> str:
         "  enable_selective_domain: true\n"
         "\n"
         "# Rasa's SQL store (same table), redacting emails, phone numbers, etc. before it\n"
-        "# writes (bot/engine/tracker_store.py). SQLite does not create the file's folder.\n"
+        "# writes (bot/engine/tracker_store.py).")
+    if isinstance(stores, Path):
+        return text + (
+            " SQLite does not create the file's folder.\n"
+            "tracker_store:\n"
+            "  type: bot.engine.tracker_store.RedactingSQLTrackerStore\n"
+            '  dialect: "sqlite"\n'
+            f"  db: {json.dumps(stores.as_posix())}\n")
+    return text + " Shared by every replica's engine.\n" + _shared_stores_yaml(stores)
+
+
+def _yaml_keys(values: Mapping[str, object]) -> str:
+    """``  key: value`` lines (JSON scalars are YAML), None values left out."""
+    return "".join(f"  {key}: {json.dumps(value)}\n" for key, value in values.items()
+                   if value is not None)
+
+
+def _shared_stores_yaml(shared: SharedServices) -> str:
+    """The tracker store, lock store and event broker sections of a replica's endpoints."""
+    from sqlalchemy.engine import make_url
+
+    tracker = make_url(shared.tracker_store_url)
+    if tracker.get_backend_name() != "postgresql":
+        raise StackError("Replicas share Rasa's tracker store on PostgreSQL: "
+                         "PATHFINDER_TRACKER_DB_URL must be a postgresql:// URL.")
+    redis = urlsplit(shared.redis_url)
+    if redis.scheme not in ("redis", "rediss") or not redis.hostname:
+        raise StackError("Rasa's lock store reaches Redis by host and port: "
+                         "PATHFINDER_REDIS_URL must be a redis:// or rediss:// URL.")
+    broker = urlsplit(shared.broker_url)
+    # Rasa's broker puts USER:PASSWORD back into the URL itself: they stay URL-encoded.
+    broker_user, _, broker_password = broker.netloc.rpartition("@")[0].partition(":")
+    broker_port = broker.port or (5671 if broker.scheme == "amqps" else 5672)
+    return (
         "tracker_store:\n"
         "  type: bot.engine.tracker_store.RedactingSQLTrackerStore\n"
-        '  dialect: "sqlite"\n'
-        f"  db: {json.dumps(tracker_db.as_posix())}\n")
+        '  dialect: "postgresql"\n'  # the engine's driver, psycopg2
+        # Rasa passes a custom store's `url` as its `host` (SQLTrackerStore's signature).
+        + _yaml_keys({"url": tracker.host, "port": tracker.port, "db": tracker.database,
+                      "username": tracker.username, "password": tracker.password,
+                      "query": dict(tracker.query) or None})
+        + "\n"
+        "# One conversation's turns one after the other, whichever engine takes them\n"
+        "# (Rasa's own Redis store is not atomic: bot/engine/lock_store.py).\n"
+        "lock_store:\n"
+        "  type: bot.engine.lock_store.AtomicRedisLockStore\n"
+        + _yaml_keys({"url": redis.hostname, "port": redis.port or 6379,
+                      "db": int(redis.path.strip("/") or 0),
+                      "username": unquote(redis.username) if redis.username else None,
+                      "password": unquote(redis.password) if redis.password else None,
+                      "use_ssl": redis.scheme == "rediss" or None})
+        + "\n"
+        "# Every event, as stored, to the events consumer's queue (bot/events/amqp.py).\n"
+        "event_broker:\n"
+        "  type: pika\n"
+        + _yaml_keys({"url": f"{broker.scheme}://{broker.hostname}:{broker_port}{broker.path}",
+                      "port": broker_port, "username": broker_user or "guest",
+                      "password": broker_password or "guest", "queues": [shared.queue],
+                      "exchange_name": shared.exchange}))
 
 
 def root_endpoints_yaml() -> str:
@@ -392,17 +494,28 @@ def write_root_endpoints() -> None:
 
 
 def write_endpoints(config: StackConfig) -> Path:
-    """Rasa's endpoints file for this run."""
+    """Rasa's endpoints file for this run (a replica's holds the shared stores' passwords:
+    readable by its owner only, as everything under var/)."""
     path = config.log_path / "endpoints.yml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(endpoints_yaml(
-        config.actions_port, config.tracker_db_path,
+    write_private(path, endpoints_yaml(
+        config.actions_port, config.shared or config.tracker_db_path,
         "# Generated by bot/stack.py for this run; change StackConfig (or "
-        "PATHFINDER_TRACKER_DB_URL) instead.\n"), encoding="utf-8")
+        "PATHFINDER_TRACKER_DB_URL) instead.\n"))
     return path
 
 
-def _client_host(host: str) -> str:
+def write_private(path: Path, text: str) -> None:
+    """Write ``path`` readable by its owner only, whatever the umask (a file that may hold
+    a password: an endpoints file, the balancer's configuration, the run's state)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an older file keeps its mode through O_CREAT
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
+def client_host(host: str) -> str:
+    """The address a client on this machine reaches a server listening on ``host`` at."""
     return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
 
@@ -410,11 +523,13 @@ class Stack:
     """The actions server, the Rasa engine and (optionally) the web app, as a context manager."""
 
     def __init__(self, config: StackConfig,
-                 on_progress: Callable[[str], None] | None = None) -> None:
+                 on_progress: Callable[[str], None] | None = None,
+                 rasa_token: str | None = None) -> None:
         self.config = config
         self._progress = on_progress or (lambda _message: None)
-        # Read by every client of Rasa's HTTP API that this stack starts (web app, Telegram).
-        self.rasa_token = rasa_token_for_run()
+        # Read by every client of Rasa's HTTP API that this stack starts (web app, Telegram);
+        # ``rasa_token``: the one of every replica of a cluster (a relay may reach any engine).
+        self.rasa_token = rasa_token or rasa_token_for_run()
         # What the engine's relays (web app, Telegram) need: the token shows the REST channel
         # they may speak for web-/telegram- conversations; the key makes program links.
         self._client_secrets = {RASA_TOKEN_ENV: self.rasa_token,
@@ -433,7 +548,7 @@ class Stack:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{_client_host(self.config.host)}:{self.config.rasa_port}"
+        return f"http://{client_host(self.config.host)}:{self.config.rasa_port}"
 
     @property
     def actions_url(self) -> str:
@@ -443,11 +558,20 @@ class Stack:
     def web_url(self) -> str:
         if self.config.web_port is None:
             raise StackError("this stack runs without the web app (web_port=None)")
-        return f"http://{_client_host(self.config.host)}:{self.config.web_port}"
+        return f"http://{client_host(self.config.host)}:{self.config.web_port}"
+
+    @property
+    def relay_rasa_url(self) -> str:
+        """Where this stack's web app and Telegram connector send turns."""
+        return self.config.relay_rasa_url or self.rasa_url
 
     @property
     def services(self) -> tuple[str, ...]:
         return tuple(self._services)
+
+    def process(self, name: str) -> ManagedProcess:
+        """The service's process (bot/cluster.py supervises a replica's one by one)."""
+        return self._service(name)
 
     def pids(self) -> dict[str, int]:
         """Process-group leader pid of each running service (process group id = pid)."""
@@ -463,7 +587,8 @@ class Stack:
         # Say which port is taken now, not after a minute of loading the model.
         for service in self._services.values():
             service.check_port()
-        self.config.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
+        if self.config.shared is None:
+            self.config.tracker_db_path.parent.mkdir(parents=True, exist_ok=True)
         self._stopped = False
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
@@ -537,7 +662,7 @@ class Stack:
             write_endpoints(self.config)
         service.launch()
         service.wait_healthy(deadline)
-        if name == "rasa":
+        if name == "rasa" and self.config.shared is None:  # Rasa indexes a new table itself
             index_tracker_store(self.config.tracker_db_path)
         self._progress(f"The {service.label} is ready ({time.monotonic() - started:.1f} s).")
 
@@ -565,8 +690,7 @@ class Stack:
             raise StackError(f"The {LABELS[name]} cannot start: {exc}") from None
 
     def _app_python(self) -> str:
-        venv_python = self.config.root / ".venv/bin/python"
-        return str(venv_python) if venv_python.exists() else sys.executable
+        return app_python(self.config.root)
 
     def _build(self, name: str) -> ManagedProcess:
         c = self.config
@@ -578,9 +702,9 @@ class Stack:
                        "-p", str(c.actions_port)],
                 c.root, self._env(SANIC_HOST=INTERNAL_HOST, PYTHONUNBUFFERED="1",
                                   ACTION_SERVER_SANIC_WORKERS=str(c.actions_workers)), log,
-                lambda: http_get(url)[0] == 200, c.actions_port, INTERNAL_HOST)
+                lambda: http_get(url)[0] == 200, c.actions_port, INTERNAL_HOST, health_url=url)
         if name == "rasa":
-            base = f"http://{_client_host(c.host)}:{c.rasa_port}"
+            base = f"http://{client_host(c.host)}:{c.rasa_port}"
             # engine_env last: no rasa_env may undo the API's protection.
             env = self._env(**{"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
                                "PYTHONUNBUFFERED": "1", **c.rasa_env,
@@ -595,14 +719,16 @@ class Stack:
                 name, engine_argv(c.root, "-m", str(c.model_path), "--endpoints", str(endpoints),
                                   "--credentials", str(c.root / "credentials.yml"),
                                   "-i", c.host, "-p", str(c.rasa_port)),
-                c.root, env, log, lambda: self._rasa_ready(base), c.rasa_port, c.host)
+                c.root, env, log, lambda: self._rasa_ready(base), c.rasa_port, c.host,
+                # Rasa answers / once its model is loaded (it loads before it listens).
+                health_url=f"{base}/")
         if name == "web":
             assert c.web_port is not None
-            url = f"http://{_client_host(c.host)}:{c.web_port}/health"
+            url = f"http://{client_host(c.host)}:{c.web_port}/health"
             # The staff console reads the conversations this stack's Rasa writes.
-            env = self._env(PATHFINDER_RASA_URL=self.rasa_url, PYTHONUNBUFFERED="1",
-                            **self._client_secrets,
-                            PATHFINDER_TRACKER_DB_URL=f"sqlite:///{c.tracker_db_path}")
+            env = self._env(PATHFINDER_RASA_URL=self.relay_rasa_url, PYTHONUNBUFFERED="1",
+                            **c.web_env, **self._client_secrets,
+                            PATHFINDER_TRACKER_DB_URL=c.tracker_store_url)
             return ManagedProcess(
                 name, [self._app_python(), "-m", "uvicorn", "bot.api.app:create_app",
                        "--factory", "--host", c.host, "--port", str(c.web_port),
@@ -610,16 +736,17 @@ class Stack:
                        # (PATHFINDER_TRUSTED_PROXIES): uvicorn would trust 127.0.0.1's
                        # X-Forwarded-For.
                        "--no-proxy-headers"],
-                c.root, env, log, lambda: http_get(url)[0] == 200, c.web_port, c.host)
+                c.root, env, log, lambda: http_get(url)[0] == 200, c.web_port, c.host,
+                health_url=url)
         if name == "telegram":
             assert c.telegram_port is not None
-            url = f"http://{_client_host(c.host)}:{c.telegram_port}/health"
+            url = f"http://{client_host(c.host)}:{c.telegram_port}/health"
             return ManagedProcess(
                 name, [self._app_python(), "-m", "connectors.telegram", "--mode", "polling",
-                       "--rasa-url", self.rasa_url, "--host", c.host,
+                       "--rasa-url", self.relay_rasa_url, "--host", c.host,
                        "--port", str(c.telegram_port)],
                 c.root, self._env(PYTHONUNBUFFERED="1", **self._client_secrets), log,
-                lambda: http_get(url)[0] == 200, c.telegram_port, c.host)
+                lambda: http_get(url)[0] == 200, c.telegram_port, c.host, health_url=url)
         raise StackError(f"unknown service {name!r}")
 
     def _rasa_ready(self, base: str) -> bool:

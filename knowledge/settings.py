@@ -84,6 +84,13 @@ class Variable(Generic[T]):
         value = (os.environ if env is None else env).get(self.name, "").strip()
         return self.parse(self.name, value or self.default)
 
+    def given(self, env: Mapping[str, str] | None = None) -> T | None:
+        """The value when the variable is set (not blank), checked, else None: for a caller
+        whose default is not the declared one (`pathfinder run --replicas` shares
+        PostgreSQL where one engine keeps SQLite files)."""
+        value = (os.environ if env is None else env).get(self.name, "").strip()
+        return self.parse(self.name, value) if value else None
+
 
 # --- parsers: (variable name, value or None when unset) -> what the settings hold ----------
 
@@ -210,6 +217,21 @@ def _amqp_url(name: str, value: str | None) -> str | None:
     return value
 
 
+def _redis_url(name: str, value: str | None) -> str | None:
+    # The value is not repeated: it may hold the server's password.
+    if value is None:
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = urlsplit("")
+    if not ((parts.scheme in ("redis", "rediss") and parts.netloc)
+            or (parts.scheme == "unix" and parts.path)):
+        raise SettingsError(f"{name} must be a Redis URL, such as redis://127.0.0.1:6379/0, "
+                            "rediss://:PASSWORD@HOST:6380/0 or unix:///run/redis.sock.")
+    return value
+
+
 _SECONDS = _number(float, lambda s: s > 0, "a number of seconds above 0")
 
 # --- the declarations, in the README's order ------------------------------------------------
@@ -256,6 +278,10 @@ LOGIN_FAILURE_RATE = Variable(
 TRUSTED_PROXIES = Variable(
     "PATHFINDER_TRUSTED_PROXIES", ("web",), "the reverse proxies whose X-Forwarded-For counts",
     _networks)
+REDIS_URL = Variable(
+    "PATHFINDER_REDIS_URL", ("web", "cli"), "the Redis the web app's replicas share their "
+    "rate limits through (and, with `run --replicas`, Rasa's lock store)", _redis_url,
+    shown="unset (each process counts alone)", secret=True)
 MAX_BODY_BYTES = Variable(
     "PATHFINDER_MAX_BODY_BYTES", ("web", "cli"), "the largest request body of the web app and "
     "the engine", _number(int, lambda n: n >= 0, "a whole number of bytes, 0 or more"),
@@ -266,8 +292,12 @@ TRACKER_DB_URL = Variable(
     f"`sqlite:///{DEFAULT_TRACKER_DB.as_posix()}`", secret=True)
 EVENT_BROKER_URL = Variable(
     "PATHFINDER_EVENT_BROKER_URL", ("cli",), "the RabbitMQ that `events consume --broker` "
-    "reads Rasa's events from", lambda name, value: _amqp_url(name, value), shown="none",
+    "reads Rasa's events from (and the engines of `run --replicas` publish them to)",
+    lambda name, value: _amqp_url(name, value), shown="none",
     secret=True)
+REPLICAS = Variable(
+    "PATHFINDER_REPLICAS", ("cli",), "the default of `pathfinder run --replicas`",
+    _number(int, lambda n: n >= 1, "a whole number, 1 or more"), "1")
 RETENTION_DAYS = Variable(
     "PATHFINDER_RETENTION_DAYS", ("cli",), "the default of `conversations purge --days`",
     _number(int, lambda n: n >= 1, "a whole number of days, 1 or more"), shown="unset (keep)")
@@ -318,8 +348,8 @@ TELEGRAM_POLL_TIMEOUT_S = Variable(
 VARIABLES: tuple[Variable[Any], ...] = (
     DATABASE_URL, DATA_DIR, PYTHON310, PY310_SYSTEM_DIRS, TURN_TIMEOUT_S, RASA_URL, RASA_TOKEN,
     PUBLIC_URL, SECRET_KEY, IMPORT_TOKEN, INQUIRY_RATE, LOGIN_FAILURE_RATE, TRUSTED_PROXIES,
-    MAX_BODY_BYTES, TRACKER_DB_URL, EVENT_BROKER_URL, RETENTION_DAYS, LOW_CONFIDENCE,
-    SECURE_COOKIES,
+    REDIS_URL, MAX_BODY_BYTES, TRACKER_DB_URL, EVENT_BROKER_URL, REPLICAS, RETENTION_DAYS,
+    LOW_CONFIDENCE, SECURE_COOKIES,
     TEST_POSTGRES_URL, E2E_RASA_URL, SCREENSHOTS, READABILITY_REPORT, TELEGRAM_BOT_TOKEN,
     TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, TELEGRAM_API_BASE_URL, TELEGRAM_SEND_TIMEOUT_S,
     TELEGRAM_SEND_ATTEMPTS, TELEGRAM_RETRY_BASE_DELAY_S, TELEGRAM_POLL_TIMEOUT_S)
@@ -431,6 +461,9 @@ class WebSettings(ProcessSettings):
     inquiry_rate: Rate = setting(INQUIRY_RATE)
     login_failure_rate: Rate = setting(LOGIN_FAILURE_RATE)
     trusted_proxies: tuple[Network, ...] = setting(TRUSTED_PROXIES)
+    # Unset: the rate limits are counted in each process (bot/api/rate_limit.py); set: in
+    # Redis, shared by every replica (bot/api/shared_limits.py).
+    redis_url: str | None = setting(REDIS_URL)
     tracker_db_url: str = setting(TRACKER_DB_URL)
     # Turns below it are "low confidence" (config.yml's FallbackClassifier already turns
     # those below 0.45 into nlu_fallback).
@@ -472,6 +505,8 @@ class CliSettings(ProcessSettings):
     secret_key: bytes | None = setting(SECRET_KEY)    # unset: var/secret.key
     max_body_bytes: int = setting(MAX_BODY_BYTES)     # passed on to the engine (Sanic's limit)
     event_broker_url: str | None = setting(EVENT_BROKER_URL)  # events consume --broker
+    replicas: int = setting(REPLICAS)                  # run --replicas' default
+    redis_url: str | None = setting(REDIS_URL)        # run --replicas: Rasa's lock store
 
 
 def web_settings() -> WebSettings:

@@ -1,9 +1,11 @@
 """Running Pathfinder: the Stack (bot/stack.py) and `pathfinder run` start the actions server,
-the Rasa engine and the web app, answer a conversation, keep it in the tracker store, and
-leave no process behind when stopped (Ctrl-C, SIGTERM, or Stack.stop)."""
+the Rasa engine and the web app, answer a conversation, keep it in the tracker store, list
+their processes for `pathfinder status`, and leave no process behind when stopped (Ctrl-C,
+SIGTERM, or Stack.stop). Several replicas: tests/test_cluster.py."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -19,6 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot import cli
 from bot.stack import Stack, StackConfig, StackError, free_port
 from knowledge.settings import PROJECT_ROOT
 
@@ -196,8 +199,19 @@ class RunProcess:
 
 
 def run_args(tmp_path: Path, web: int, rasa: int, actions: int) -> list[str]:
+    # A state file of the test's own: a `pathfinder run` of the developer's may be running.
     return ["--port", str(web), "--rasa-port", str(rasa), "--actions-port", str(actions),
-            "--tracker-db", str(tmp_path / "tracker.db"), "--log-dir", str(tmp_path / "logs")]
+            "--tracker-db", str(tmp_path / "tracker.db"), "--log-dir", str(tmp_path / "logs"),
+            "--state-file", str(tmp_path / "processes.json")]
+
+
+def status(state_file: Path, *args: str) -> tuple[int, str, str]:
+    """`pathfinder status` as an operator runs it: exit code, stdout, stderr."""
+    script = Path(sys.executable).with_name("pathfinder")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+    done = subprocess.run([*command, "status", "--state-file", str(state_file), *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+    return done.returncode, done.stdout, done.stderr
 
 
 @needs_model
@@ -211,10 +225,26 @@ def test_pathfinder_run_serves_the_chat_and_stops_on_ctrl_c(tmp_path: Path, kb_u
         assert len(processes) > 3
         assert greet(f"http://127.0.0.1:{rasa}", f"run-{uuid.uuid4().hex[:12]}")
 
+        # Every process, the events consumer (a thread of `run`'s) included, answers.
+        state_file = tmp_path / "processes.json"
+        code, out, _err = status(state_file, "--json")
+        assert code == 0, out
+        listed = json.loads(out)["processes"]
+        assert {(p["role"], p["port"], p["healthy"]) for p in listed} == {
+            ("actions", actions, True), ("engine", rasa, True), ("web", web, True),
+            ("events", None, True)}
+        assert {p["pid"] for p in listed} == children_of(run.popen.pid) | {run.popen.pid}
+        assert oct(state_file.stat().st_mode & 0o777) == oct(0o600)
+        code, out, _err = status(state_file)
+        assert code == 0 and out.split()[:5] == ["role", "replica", "port", "pid", "healthy"]
+
         run.popen.send_signal(signal.SIGINT)
         assert run.popen.wait(timeout=60) == 0
         run.wait_for("stopped", timeout=5)
         assert not alive(processes)
+        assert not state_file.exists()
+        code, out, err = status(state_file, "--json")
+        assert (code, out) == (1, "") and "Pathfinder is not running" in err
         # Conversations and logs are their owner's only.
         made = [tmp_path / "tracker.db", *(tmp_path / "logs").iterdir()]
         assert len(made) > 3
@@ -281,6 +311,32 @@ def test_pathfinder_run_restarts_an_engine_that_stops_answering(tmp_path: Path,
         assert stored_user_messages(tmp_path / "tracker.db", sender) == 2
     finally:
         run.stop()
+
+
+def test_status_says_when_nothing_runs(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    """No state file, or one left by a run that has stopped: a clear message, exit 1."""
+    state_file = tmp_path / "processes.json"
+    assert cli.main(["status", "--state-file", str(state_file)]) == 1
+    assert "Pathfinder is not running (no state file" in capsys.readouterr().err
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    state_file.write_text(json.dumps({"schema": "pathfinder.processes/1",
+                                      "pid": int(dead.stdout), "processes": []}))
+    assert cli.main(["status", "--json", "--state-file", str(state_file)]) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and "has stopped" in err
+
+
+def test_a_second_run_does_not_take_over_a_running_ones_state_file(
+        tmp_path: Path, kb_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    state_file = tmp_path / "processes.json"
+    state_file.write_text(json.dumps({"schema": "pathfinder.processes/1",
+                                      "pid": os.getppid(), "processes": []}))
+    assert cli.main(["--database", kb_url, "run",
+                     *run_args(tmp_path, free_port(), free_port(), free_port())]) == 2
+    assert f"Another `pathfinder run` (pid {os.getppid()})" in capsys.readouterr().err
+    assert json.loads(state_file.read_text())["pid"] == os.getppid()
 
 
 def test_the_engine_launcher_takes_its_token_from_the_environment_only() -> None:

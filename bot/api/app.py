@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 
 from bot.api import access_log
+from bot.api.rate_limit import RateLimiter
 from bot.api.request_bodies import JsonBodyGuard
 from bot.api.routers import (
     catalog_admin,
@@ -22,12 +23,34 @@ from bot.api.routers import (
     referrals,
     widget,
 )
+from bot.api.shared_limits import SharedLimits
 from bot.api.validation_errors import validation_failed
 from bot.console import router as console_router
+from bot.console.routes import FAILURES_BEFORE_WAIT, FIRST_WAIT_S, LONGEST_WAIT_S
 from connectors.rasa_client import RasaClient
 from knowledge.db import make_engine, migrate, session_factory
 from knowledge.resolver import index_from_database
-from knowledge.settings import web_settings
+from knowledge.settings import WebSettings, web_settings
+
+
+def share_limits(app: FastAPI, settings: WebSettings) -> SharedLimits | None:
+    """With PATHFINDER_REDIS_URL, the limiters the routers look for in ``app.state`` count in
+    Redis, shared by every replica (bot/api/shared_limits.py, which says what happens while
+    Redis does not answer); without it, the routers make in-memory ones on first use."""
+    if settings.redis_url is None:
+        return None
+    # Every replica has the same key: the pseudonyms' (the same in every process), else the
+    # engine's token (every relay of one engine has it).
+    digest_key = settings.secret_key or settings.rasa_token.encode("utf-8")
+    limits = SharedLimits.connect(settings.redis_url, digest_key)
+    app.state.inquiry_limiter = limits.rate_limiter(
+        "inquiries", *settings.inquiry_rate,
+        when_down=RateLimiter(*settings.inquiry_rate))  # counted in this process meanwhile
+    app.state.console_failed_logins = limits.rate_limiter(
+        "login-failures", *settings.login_failure_rate, when_down=None)  # refused meanwhile
+    app.state.console_login_waits = limits.failure_backoff(
+        "login-waits", FAILURES_BEFORE_WAIT, FIRST_WAIT_S, LONGEST_WAIT_S)
+    return limits
 
 
 def create_app(database_url: str | None = None, rasa_url: str | None = None) -> FastAPI:
@@ -44,11 +67,16 @@ def create_app(database_url: str | None = None, rasa_url: str | None = None) -> 
         # Tables added after the last `load-data` (referrals) exist before the first click.
         migrate(engine)
         app.state.sessions = session_factory(engine)
-        # Built once: every request reuses the index.
+        # Built once: every request reuses the index. Per process, from the knowledge base
+        # at start: replicas started on the same one agree; after `load-data`, restart every
+        # replica (as a single process must be restarted to see it).
         app.state.title_index = index_from_database(database_url)
+        # A connection pool, no state of a conversation: safe per process.
         app.state.rasa = RasaClient(rasa_url or settings.rasa_url, settings.rasa_token)
         yield
         await app.state.rasa.aclose()
+        if limits is not None:
+            limits.close()
         engine.dispose()
 
     app = FastAPI(
@@ -62,6 +90,8 @@ def create_app(database_url: str | None = None, rasa_url: str | None = None) -> 
         # Routes that take uploads have their own, larger limit (bot/api/request_bodies.py).
         max_body_size=settings.max_body_bytes,
     )
+    # Set before the first request: the routers use what app.state holds.
+    limits = share_limits(app, settings)
     app.add_middleware(JsonBodyGuard)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.include_router(occupations.router)

@@ -3,7 +3,10 @@ logins from one address) and failures in a row that make a client wait (failed l
 address to one account).
 
 In memory, per process: enough to stop one client flooding an institution's inbox or
-guessing passwords from one address. Clients are told apart by bot/api/client_address.py:
+guessing passwords from one address, with one web app. Several replicas would each give a
+client its own allowance: with PATHFINDER_REDIS_URL, create_app puts the same limits, kept in
+Redis, where the routers look for these (bot/api/shared_limits.py, same interface).
+Clients are told apart by bot/api/client_address.py:
 behind a proxy every visitor has the proxy's address unless PATHFINDER_TRUSTED_PROXIES names
 it (README, Configuration)."""
 

@@ -82,6 +82,8 @@ COUNTED_EVENTS = or_(
     and_(EVENTS.c.type_name == "slot", EVENTS.c.action_name.in_(COUNTED_SLOTS)))
 
 
+# Per process, and safe so: an engine is a connection pool, it caches no rows; every replica
+# reads the same tracker store through its own.
 @lru_cache(maxsize=4)
 def read_only_engine(url: str) -> Engine:
     """An engine that cannot write: SQLite opened with mode=ro, PostgreSQL sessions set to

@@ -188,6 +188,8 @@ def _login_page(request: Request, next_url: str, error: str | None = None,
     return response
 
 
+# The limiters below are made on first use, in memory, unless create_app has put shared ones
+# in app.state (PATHFINDER_REDIS_URL: bot/api/app.py, bot/api/shared_limits.py).
 def _failed_logins(request: Request) -> RateLimiter:
     state = request.app.state
     limiter = getattr(state, "console_failed_logins", None)
@@ -223,7 +225,8 @@ async def log_in(request: Request, session: SessionDep) -> Response:
     next_url = _safe_next(field(form, "next"))
     client = limit_key(request)
     email, password = field(form, "email"), field(form, "password")
-    # Kept in memory: no longer than an account's e-mail can be (a longer one has no account).
+    # Kept in memory, or as an HMAC in Redis (bot/api/shared_limits.py): no longer than an
+    # account's e-mail can be (a longer one has no account).
     pair = f"{client} {accounts.normal_email(email)[:MAX_EMAIL_CHARS]}"
     failures, waits = _failed_logins(request), _login_waits(request)
     # Every attempt counts as a failure up front, before the password check (which waits in
