@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -133,14 +133,19 @@ def _tracker_url(name: str, value: str | None) -> str:
     return absolute_sqlite_url(_sqlalchemy_url(name, value))
 
 
+def _url_parts(value: str) -> SplitResult:
+    """The parts of a URL; none (empty) when it cannot be read as one."""
+    try:
+        return urlsplit(value)
+    except ValueError:
+        return urlsplit("")
+
+
 def _web_url(*schemes: str) -> Callable[[str, str | None], str | None]:
     def parse(name: str, value: str | None) -> str | None:
         if value is None:
             return None
-        try:
-            parts = urlsplit(value)
-        except ValueError:
-            parts = urlsplit("")
+        parts = _url_parts(value)
         if parts.scheme not in schemes or not parts.netloc:
             # The value is not repeated: a URL may hold a user:password.
             starts = " or ".join(f"{scheme}://" for scheme in schemes)
@@ -221,10 +226,7 @@ def _redis_url(name: str, value: str | None) -> str | None:
     # The value is not repeated: it may hold the server's password.
     if value is None:
         return None
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        parts = urlsplit("")
+    parts = _url_parts(value)
     if not ((parts.scheme in ("redis", "rediss") and parts.netloc)
             or (parts.scheme == "unix" and parts.path)):
         raise SettingsError(f"{name} must be a Redis URL, such as redis://127.0.0.1:6379/0, "
