@@ -26,6 +26,7 @@ from actions.context import (
     shown_back,
     slot_text,
 )
+from knowledge.constraints import parse_goal
 from knowledge.fields import read_target
 from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
@@ -211,7 +212,8 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
         return TargetStep(noc=slot_noc, topic=slot_text(tracker, "target_topic"))
     resolution = resolve_title(target, lang=_sure_language(tracker))
     reading = read_target(session, target, turn.lang, resolution=resolution,
-                          is_field=is_field, exclude=exclude)
+                          is_field=is_field, exclude=exclude,
+                          own_job_wanted=parse_goal(text) != "change_career")
     forget = [SlotSet("target_noc", None)] if slot_noc else []
     # A topic named now replaces the one remembered; an occupation named now ends it.
     topic_events: list[EventType] = (
@@ -314,13 +316,19 @@ def pick_described(text: str, offered: Sequence[Choice], lang: Lang) -> Choice |
     """The offered occupation that the learner's answer describes ("I work in a nursing
     home" after "PSW": the nurse aides, not home support): the one the resolver ranks the
     answer's words under, well ahead of the other offered ones (PICK_AHEAD times the
-    score). None when the answer names none of them, or two alike."""
+    score) and not far below the answer's best reading of all. None when the answer names
+    none of them, two alike, or another job."""
     resolution = resolve_title(text, lang=lang)
     scores = {c.noc: c.score for c in resolution.candidates}
+    if not scores:
+        return None
     ranked = sorted(offered, key=lambda c: scores.get(c.noc, 0.0), reverse=True)
     best = scores.get(ranked[0].noc, 0.0)
     runner_up = scores.get(ranked[1].noc, 0.0) if len(ranked) > 1 else 0.0
-    return ranked[0] if best > 0 and best >= PICK_AHEAD * runner_up else None
+    # ... and near the answer's best reading of all: "I drive a truck for a hospital" names a
+    # truck driver, not the nurse aide it ranks far below.
+    near_top = PICK_AHEAD * best >= max(scores.values())
+    return ranked[0] if best > 0 and best >= PICK_AHEAD * runner_up and near_top else None
 
 
 @lru_cache(maxsize=256)

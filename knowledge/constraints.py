@@ -646,11 +646,11 @@ _STUDY = re.compile(
 
 _LANG_PHRASES = {
     "fr": r"in french|en francais|french[- ]language|taught in french|"
-          r"french (?:programs?|courses?|classes|training|ones)|"
+          r"french (?:programs|ones)|"
           r"programmes? francophones?|cours francophones?|formations? francophones?|"
           r"de langue francaise|college francophone",
     "en": r"in english|en anglais|english[- ]language|taught in english|de langue anglaise|"
-          r"english (?:programs?|courses?|classes|training|ones)|"
+          r"english (?:programs|ones)|"
           r"programmes? anglophones?|cours anglophones?|formations? anglophones?",
 }
 _LANG_RES = {lang: re.compile(r"(?<![a-z])(?:" + pattern + r")(?![a-z])")

@@ -543,9 +543,11 @@ def explain_understood(constraints: Constraints, lang: Lang,
     return said + ", ".join(described) + "." + wished
 
 
-def describe_wishes(wishes: Constraints, lang: Lang, unmet: Sequence[str] = ()) -> str:
-    """The learner's wishes as a sentence to add (" If possible: in person."), and those no
-    listed program meets (" None of these is in person."); "" when there is none."""
+def describe_wishes(wishes: Constraints, lang: Lang, unmet: Sequence[str] = (),
+                    count: int = 2) -> str:
+    """The learner's wishes as a sentence to add (" If possible: in person."), then, when
+    some wish no listed program meets (``unmet``; ``count`` programs listed), which one
+    (" None of them is as you wish: in person."); "" when there is none."""
     described = describe_constraints(wishes, lang)
     if not described:
         return ""
@@ -553,8 +555,13 @@ def describe_wishes(wishes: Constraints, lang: Lang, unmet: Sequence[str] = ()) 
     missed = describe_constraints(
         wishes.without(*(name for name in wishes.set_fields() if name not in unmet)), lang)
     if missed:
-        text += (" Aucune de ces formations n'est " if lang == "fr"
-                 else " None of these is ") + ", ".join(missed) + "."
+        if lang == "fr":
+            head = " Celle-ci ne répond pas à ce souhait : " if count == 1 else \
+                " Aucune ne répond à ce souhait : "
+        else:
+            head = " This one does not meet that wish: " if count == 1 else \
+                " None of them meets that wish: "
+        text += head + ", ".join(missed) + "."
     return text
 
 
@@ -591,7 +598,7 @@ def explain_programs_intro(count: int, target: str | None, current: str | None,
     if described:
         head += (" Vos critères : " if lang == "fr" else " What you asked for: ") + \
             ", ".join(described) + "."
-    return head + describe_wishes(wishes, lang, unmet)
+    return head + describe_wishes(wishes, lang, unmet, count)
 
 
 def explain_cheaper_intro(count: int, lang: Lang) -> str:

@@ -285,17 +285,19 @@ class WantedTarget:
 
 
 def read_target(session: Session, text: str, lang: Lang, *, resolution: Resolution | None,
-                is_field: bool, exclude: str | None = None) -> WantedTarget:
+                is_field: bool, exclude: str | None = None,
+                own_job_wanted: bool = False) -> WantedTarget:
     """A wanted job title (``resolution``: the title resolver's reading of ``text``) or field
     (``is_field``: said as one, "get into", "learn"). A title the resolver is sure of is that
     occupation. Otherwise words naming catalog skills are the topic (with the occupation they
     clearly mean, if any); a title the resolver finds ambiguous is asked back among its
     candidates; a field naming no skill is the one occupation it means, or asked back among
     the few it means. ``exclude``: the learner's own job, not offered as the one they want
-    unless the text clearly names it."""
+    unless the text clearly names it and ``own_job_wanted`` (the message does not say they
+    want out of it: ``parse_goal`` reads no change of career)."""
     status = resolution.status if resolution is not None else "none"
-    if resolution is not None and status == "clear" and not is_field and \
-            exclude is not None and resolution.candidates[0].noc == exclude:
+    if resolution is not None and status == "clear" and not is_field and own_job_wanted \
+            and exclude is not None and resolution.candidates[0].noc == exclude:
         # Their own job named as the one they want (a newcomer: "I was an accountant back
         # home, I want to work as an accountant here"): that occupation (a field they work
         # in already is only the topic, below), ranked by the skills its words name.

@@ -602,6 +602,9 @@ def test_an_answer_that_describes_the_job_picks_among_the_offered_ones() -> None
     welder = run_action("action_resolve_job", "welder", entities=[("job_title", "welder")],
                         events=history)
     assert slot_events(welder)["current_noc"] == resolve_title("welder").candidates[0].noc
+    # Nor is an answer naming another job where a PSW works ("for a hospital").
+    driver = run_action("action_resolve_job", "I drive a truck for a hospital", events=history)
+    assert slot_events(driver).get("current_noc") not in nocs
 
 
 def test_a_newcomer_wanting_their_own_job_here_is_not_asked_for_another() -> None:
@@ -615,6 +618,12 @@ def test_a_newcomer_wanting_their_own_job_here_is_not_asked_for_another() -> Non
     slots = slot_events(result)
     assert slots["current_noc"] == noc and slots["target_noc"] == noc
     assert not [b for b in buttons(result) if '"target_job"' in b["payload"]]
+    # Wanting out of one's job is not wanting it: "I don't want to be a cashier anymore".
+    cashier = resolve_title("cashier").candidates[0].noc
+    leaving = run_action("action_resolve_job", "I'm a cashier, I don't want to be a cashier "
+                         "anymore", entities=[("job_title", "cashier")])
+    assert slot_events(leaving)["current_noc"] == cashier
+    assert slot_events(leaving).get("target_noc") != cashier
 
 def test_a_wanted_job_nothing_matches_is_said_once() -> None:
     result = run_action("action_resolve_job", "I'm a cashier and want to become a zorbmaster",
@@ -739,6 +748,12 @@ def test_an_employers_closest_programs_say_which_limit_they_break(
     assert lines and all("Outside your limits: " in line for line in lines)
 
 
+def row_of(db: Session, program_id: str) -> models.Program:
+    program = db.get(models.Program, program_id)
+    assert program is not None, program_id
+    return program
+
+
 def test_a_limit_after_an_employers_skill_list_searches_that_skill_again(db: Session) -> None:
     """"Which programs teach CNC?", then "only in person, near London ON": the same search
     under the new limits, not the learner's question about their job."""
@@ -758,8 +773,12 @@ def test_a_limit_after_an_employers_skill_list_searches_that_skill_again(db: Ses
                        constraints=Constraints(), lang="en", limit=10_000,
                        topic="CNC programming").programs
     assert set(listed) <= {m.id for m in taught}  # still programs about the skill
-    if payload["programs"]:
-        assert_programs_fit(db, listed, wanted)
+    fitting = {m.id for m in taught if satisfies(row_of(db, m.id), wanted)}
+    # The catalog decides which answer is right: those that fit, else the closest with
+    # what they break.
+    assert {p["id"] for p in payload["programs"]} <= fitting
+    assert bool(payload["programs"]) == bool(fitting)
+    assert all(card["breaks"] for card in payload["alternatives"])
 
 
 def test_cheaper_after_an_employers_skill_list_compares_programs_of_that_skill(

@@ -90,7 +90,10 @@ def test_schedule_uses_the_catalog_vocabulary(text: str, schedule: tuple[str, ..
     ("courses in French", "fr"), ("des cours en français", "fr"),
     ("programme en anglais", "en"), ("a French-language program", "fr"),
     ("online in French under $800", "fr"), ("une formation en français svp", "fr"),
-    ("french programs please", "fr"), ("any English courses?", "en"),
+    ("french programs please", "fr"), ("any English programs?", "en"),
+    # "French classes" are most often classes of French: a topic, not the language taught in
+    ("I want to take French classes to improve my French", None), ("I need English classes", None),
+    ("english training for newcomers", None), ("I finished my French courses last year", None),
     # asking the assistant to switch the chat language is not a program constraint
     ("in French please", None), ("en français", None), ("can you speak French?", None),
     ("parlez-vous anglais ?", None),

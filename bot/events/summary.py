@@ -117,7 +117,9 @@ class Summary:
             if len(joined) <= SEARCH_HEAD_CHARS:
                 self.search_text = joined
                 return
-            self.search_head = len(self.search_text)  # full: the first texts stay as they are
+            # Full: the first texts stay as they are (a row written before the bound, longer,
+            # keeps its first SEARCH_HEAD_CHARS).
+            self.search_head = min(len(self.search_text), SEARCH_HEAD_CHARS)
         head = self.search_text[:self.search_head]
         tail = joined[self.search_head:].lstrip(TEXT_SEPARATOR)[-SEARCH_TAIL_CHARS:]
         self.search_text = head + (TEXT_SEPARATOR if head else "") + tail
