@@ -9,9 +9,10 @@ takes messages in batches, writes each batch with ``consumer.write_batch`` in on
 transaction and only then acknowledges it: a batch that could not be written is delivered
 again, and its events already applied are recognised (``consumer.fingerprint``).
 
-While the database is unreachable (OperationalError) the batch is tried again every
-ERROR_WAIT_S, waiting with the connection's own ``sleep`` so that pika goes on answering the
-broker's heartbeats. Any other failure is the messages' own (a value the database refuses, an
+While the database is unreachable or refuses the statements themselves (OperationalError;
+ProgrammingError: a permission taken away, a table missing; nothing a message did), the
+batch is tried again every ERROR_WAIT_S, waiting with the connection's own ``sleep`` so that
+pika goes on answering the broker's heartbeats. Any other failure is the messages' own (a value the database refuses, an
 event the summariser cannot read): the batch is then written one message at a time, and a
 message that still fails is logged and skipped (acknowledged), so that it does not hold up
 the queue for good.
@@ -32,7 +33,7 @@ from types import FrameType
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from bot.events.consumer import (
     BATCH_EVENTS,
@@ -75,7 +76,7 @@ def _write(engine: Engine, events: list[Event], key: bytes | None) -> None:
         with engine.begin() as connection:
             lock_feed(connection, QUEUE_FEED)  # a purge in progress ends first
             write_batch(connection, events, key)
-    except OperationalError:
+    except (OperationalError, ProgrammingError):
         raise
     except Exception as exc:  # noqa: BLE001 (told apart from an unreachable database)
         raise Unwritable(type(exc).__name__) from exc
@@ -97,7 +98,7 @@ def consume(channel: Any, queue: str, engine: Engine, key: bytes | None, once: b
             try:
                 _write(engine, events, key)
                 return True
-            except OperationalError as exc:
+            except (OperationalError, ProgrammingError) as exc:
                 if stop[0]:
                     return False
                 logger.warning("Events consumer: the database failed (%s); trying again in "
