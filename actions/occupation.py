@@ -192,7 +192,9 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     by: from this message's entity or words, or from the slot while target_noc is unknown (a
     goal turn, "I want to become an electrician", is answered before the job is known, and a
     target waits while the current job is asked back). knowledge.fields decides what the
-    words mean. ``exclude``: the learner's own job, which is not the one they want."""
+    words mean. ``exclude``: the learner's own job, not the one they want unless they name
+    it as such without wanting out of it (a newcomer's "I want to work as an accountant
+    here")."""
     tracker = turn.tracker
     slot_noc = known_noc(session, slot_text(tracker, "target_noc"))
     text = latest_text(tracker)

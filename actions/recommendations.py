@@ -168,7 +168,8 @@ class ActionResolveJob(PathfinderAction):
 
 class ActionRecommend(PathfinderAction):
     """Programs for the job the learner has or wants, their goal and constraints (after a
-    constraint or a "show me programs"); asks for the job when none is known."""
+    constraint or a "show me programs"); with no job but a skill list shown (an employer's),
+    that skill's programs under the new limits; else asks for the job."""
 
     reads_constraints = True
 
