@@ -74,7 +74,7 @@ def search_by_skill(turn: Turn, session: Session, skill: str | None,
     if sector is not None:
         found = programs_in_sector(session, sector, turn.lang, limit=SEARCH_DEPTH)
         intro = explain_sector_intro(sector, turn.lang)
-        return _present(turn, session, found, wanted, intro, skill)
+        return _present(turn, session, found, wanted, wishes, intro, skill)
     if not query:
         turn.respond("utter_ask_skill")
         return []
@@ -98,12 +98,16 @@ def search_by_skill(turn: Turn, session: Session, skill: str | None,
 
 
 def _present(turn: Turn, session: Session, found: Sequence[ProgramMatch],
-             wanted: Constraints, intro: str, skill: str | None) -> list[EventType]:
+             wanted: Constraints, wishes: Constraints, intro: str,
+             skill: str | None) -> list[EventType]:
     if not found:
         turn.respond("utter_no_sector_programs")
         return []
-    # An employer's "online" or "under $1,000" counts as much as a learner's.
-    programs = [m for m in found if not _breaks(session, m, wanted)][:MAX_PROGRAMS]
+    # An employer's "online" or "under $1,000" counts as much as a learner's; their wishes
+    # ("in person if possible") put the programs meeting more of them first, as the
+    # learner's do (knowledge.recommender.recommend).
+    fitting = [m for m in found if not _breaks(session, m, wanted)]
+    programs = sorted(fitting, key=lambda m: len(_breaks(session, m, wishes)))[:MAX_PROGRAMS]
     if not programs:
         closest = [replace(m, breaks=_breaks(session, m, wanted)) for m in found[:CLOSEST]]
         return _closest(turn, closest, wanted, skill)

@@ -803,6 +803,18 @@ def test_cheaper_after_an_employers_skill_list_compares_programs_of_that_skill(
     assert ids and set(ids) <= below
 
 
+def test_an_employers_wish_ranks_a_sector_list(db: Session) -> None:
+    first = run_action("action_search_by_skill", "/search_by_skill", intent="search_by_skill",
+                       entities=[("skill", "Manufacturing")])
+    [payload] = payloads(first)
+    assert payload["programs"]
+    wish = {"delivery": ["in_person"]}
+    ranked = run_action("action_search_by_skill", "/search_by_skill", intent="search_by_skill",
+                        entities=[("skill", "Manufacturing")], slots={"preferences": wish})
+    [wished] = payloads(ranked)
+    flags = [row_of(db, p["id"]).delivery == "in_person" for p in wished["programs"]]
+    assert any(flags) and flags == sorted(flags, reverse=True)
+
 def test_a_skill_nobody_teaches_offers_sectors() -> None:
     result = run_action("action_search_by_skill", "who teaches zorbing?",
                         intent="search_by_skill", entities=[("skill", "zorbing")])
