@@ -12,10 +12,10 @@ again, and its events already applied are recognised (``consumer.fingerprint``).
 While the database is unreachable or refuses the statements themselves (OperationalError;
 ProgrammingError: a permission taken away, a table missing; nothing a message did), the
 batch is tried again every ERROR_WAIT_S, waiting with the connection's own ``sleep`` so that
-pika goes on answering the broker's heartbeats. Any other failure is the messages' own (a value the database refuses, an
-event the summariser cannot read): the batch is then written one message at a time, and a
-message that still fails is logged and skipped (acknowledged), so that it does not hold up
-the queue for good.
+pika goes on answering the broker's heartbeats. Any other failure is the messages' own (a
+value the database refuses, an event the summariser cannot read): the batch is then written
+one message at a time, and a message that still fails is logged and skipped (acknowledged),
+so that it does not hold up the queue for good.
 
 The engine publishes each event redacted, as it stores it (bot/engine/tracker_store.py), and
 the summariser redacts every text it keeps all the same. Use one feed per app database (this
