@@ -216,9 +216,6 @@ class Turn:
     tracker: Tracker
     lang: Lang
     out: CollectingDispatcher = field(default_factory=CollectingDispatcher)
-    # The fixed replies sent so far: one said twice in a turn (two steps that each found the
-    # same thing, e.g. a wanted job no occupation matches) is sent once.
-    _responded: set[str] = field(default_factory=set, repr=False)
 
     def say(self, text: str, **kwargs: Any) -> None:
         """A sentence built from data, as knowledge.explainer worded it in ``lang``."""
@@ -230,10 +227,6 @@ class Turn:
         conversation's language (its `language` slot, as it was before this action's own
         events), filling its ``{placeholders}`` from ``values``; ``buttons`` follow the
         response's own."""
-        key = json.dumps([response, buttons, values], sort_keys=True, default=str)
-        if key in self._responded:
-            return
-        self._responded.add(key)
         self.out.utter_message(response=response, buttons=buttons,
                                **{name: _placeholder_value(value)
                                   for name, value in values.items()})

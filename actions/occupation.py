@@ -250,6 +250,9 @@ class JobStep:
 
     events: list[EventType]
     resolved: bool
+    # The wanted job as this step read it (its events are in ``events``): the list that
+    # follows uses it instead of reading the message for it again.
+    target: TargetStep | None = None
 
 
 def resolve_job(turn: Turn, session: Session) -> JobStep:
@@ -285,7 +288,7 @@ def resolve_job(turn: Turn, session: Session) -> JobStep:
                                         or slot_text(tracker, "current_noc")):
             # "I want to become a welder", "I want to learn machine learning": the job or
             # the field they want is enough to go on.
-            return JobStep(events, True)
+            return JobStep(events, True, target)
         if target.question is not None:
             target.ask(turn)
         else:
@@ -297,7 +300,7 @@ def resolve_job(turn: Turn, session: Session) -> JobStep:
 def _then_target(turn: Turn, target: TargetStep, events: list[EventType]) -> JobStep:
     """The current job is known: recommend, unless the target must be asked first."""
     target.ask(turn)
-    return JobStep(events, target.question is None)
+    return JobStep(events, target.question is None, target)
 
 
 def _chosen(turn: Turn, session: Session, text: str) -> Choice | None:

@@ -50,11 +50,14 @@ class Learner:
     """The learner as the slots describe them, with the job they want resolved if they just
     named it (goal and constraint turns do not run action_resolve_job)."""
 
-    def __init__(self, turn: Turn, session: Session) -> None:
+    def __init__(self, turn: Turn, session: Session, target: TargetStep | None = None) -> None:
+        """``target``: the wanted job as action_resolve_job read it this turn (its events
+        returned by that step), else read here."""
         tracker = turn.tracker
         self.current_noc = known_noc(session, slot_text(tracker, "current_noc"))
-        self.target: TargetStep = resolve_target(turn, session, exclude=self.current_noc)
-        self.events: list[EventType] = self.target.events
+        self.target: TargetStep = target if target is not None else resolve_target(
+            turn, session, exclude=self.current_noc)
+        self.events: list[EventType] = [] if target is not None else self.target.events
         self.target_noc = self.target.noc
         # A field or skill they want ("machine learning"): programs teaching it come first.
         self.topic = self.target.topic
@@ -163,7 +166,7 @@ class ActionResolveJob(PathfinderAction):
             if not step.resolved:
                 return step.events
             turn.tracker.add_slots(step.events)
-            return [*step.events, *recommend_step(turn, session)]
+            return [*step.events, *recommend_step(turn, session, step.target)]
 
 
 class ActionRecommend(PathfinderAction):
@@ -181,8 +184,9 @@ class ActionRecommend(PathfinderAction):
             return recommend_step(turn, session)
 
 
-def recommend_step(turn: Turn, session: Session) -> list[EventType]:
-    learner = Learner(turn, session)
+def recommend_step(turn: Turn, session: Session,
+                   target: TargetStep | None = None) -> list[EventType]:
+    learner = Learner(turn, session, target)
     if learner.target.question is not None:
         # "I want to become a technician": which one, before any list.
         learner.target.ask(turn)
