@@ -31,14 +31,12 @@ from knowledge.fields import read_target
 from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
 from knowledge.reading import JobMention, find_jobs
-from knowledge.resolver import Resolution, resolve_title
+from knowledge.resolver import Resolution, described_among, resolve_title
 from knowledge.skill_search import sectors
 
 CHOOSE_OCCUPATION = "/choose_occupation"
 MAX_BUTTONS = 5
 MAX_BARE_TITLE_WORDS = 6  # a message this short may be the title itself ("jr dev, react")
-# An answer picks an offered occupation when it scores it this many times the next one.
-PICK_AHEAD = 2.0
 
 # Ordinals typed after the buttons, EN and FR ("the second one", "le premier", "2", "#3").
 _ORDINAL_WORDS = {
@@ -318,22 +316,9 @@ def _chosen(turn: Turn, session: Session, text: str) -> Choice | None:
 
 
 def pick_described(text: str, offered: Sequence[Choice], lang: Lang) -> Choice | None:
-    """The offered occupation that the learner's answer describes ("I work in a nursing
-    home" after "PSW": the nurse aides, not home support): the one the resolver ranks the
-    answer's words under, well ahead of the other offered ones (PICK_AHEAD times the
-    score) and not far below the answer's best reading of all. None when the answer names
-    none of them, two alike, or another job."""
-    resolution = resolve_title(text, lang=lang)
-    scores = {c.noc: c.score for c in resolution.candidates}
-    if not scores:
-        return None
-    ranked = sorted(offered, key=lambda c: scores.get(c.noc, 0.0), reverse=True)
-    best = scores.get(ranked[0].noc, 0.0)
-    runner_up = scores.get(ranked[1].noc, 0.0) if len(ranked) > 1 else 0.0
-    # ... and near the answer's best reading of all: "I drive a truck for a hospital" names a
-    # truck driver, not the nurse aide it ranks far below.
-    near_top = PICK_AHEAD * best >= max(scores.values())
-    return ranked[0] if best > 0 and best >= PICK_AHEAD * runner_up and near_top else None
+    """The offered button the answer in words describes (knowledge.resolver.described_among)."""
+    noc = described_among(text, [c.noc for c in offered], lang)
+    return next((c for c in offered if c.noc == noc), None) if noc else None
 
 
 @lru_cache(maxsize=256)

@@ -15,8 +15,8 @@ import threading
 from knowledge.language import Lang
 from knowledge.resolver.index import Candidate, Resolution, TitleIndex
 
-__all__ = ["Candidate", "Resolution", "TitleIndex", "default_index", "index_from_database",
-           "resolve_title",
+__all__ = ["Candidate", "Resolution", "TitleIndex", "default_index", "described_among",
+           "index_from_database", "resolve_title",
            "resolve_titles", "set_default_index"]
 
 _default: TitleIndex | None = None
@@ -76,3 +76,24 @@ def resolve_titles(texts: list[str], lang: Lang | None = None, top: int = 5,
     if index.hybrid is None:
         return [index.resolve(text, lang, top) for text in texts]
     return index.hybrid.resolve_many(index, texts, lang, top)
+
+
+# An answer picks one of the offered occupations when it scores it this many times the next
+# one, and the answer's best reading of all at most this many times it.
+PICK_AHEAD = 2.0
+
+
+def described_among(text: str, offered: list[str], lang: Lang | None = None) -> str | None:
+    """Which of the ``offered`` unit groups (asked back about) the learner's answer in words
+    describes ("I work in a nursing home" after "PSW": 33102, not 44101): the one the answer
+    resolves to well ahead of the other offered ones, and not far below the answer's best
+    reading of all ("I drive a truck for a hospital" names a truck driver). None when it
+    names none of them, two alike, or another job."""
+    scores = {c.noc: c.score for c in resolve_title(text, lang=lang).candidates}
+    if not scores or not offered:
+        return None
+    ranked = sorted(offered, key=lambda noc: scores.get(noc, 0.0), reverse=True)
+    best = scores.get(ranked[0], 0.0)
+    runner_up = scores.get(ranked[1], 0.0) if len(ranked) > 1 else 0.0
+    near_top = PICK_AHEAD * best >= max(scores.values())
+    return ranked[0] if best > 0 and best >= PICK_AHEAD * runner_up and near_top else None
