@@ -309,6 +309,13 @@ class PathfinderAction(Action, ABC):
         return events
 
 
+def responded_before(tracker: Tracker, response: str) -> bool:
+    """Whether the bot sent the domain response ``response`` earlier in this conversation
+    (the engine records its name in the bot event's metadata)."""
+    return any((event.get("metadata") or {}).get("utter_action") == response
+               for event in tracker.events if event.get("event") == "bot")
+
+
 def slot_changes(tracker: Tracker, values: dict[str, Any]) -> list[EventType]:
     """SlotSet events for the slots whose value differs from the tracker's."""
     return [SlotSet(name, value) for name, value in values.items()

@@ -1,5 +1,6 @@
-"""action_search_by_skill: "Which programs teach CNC?" — programs that teach a skill, with
-the institution and a link; also answers the "browse by sector" buttons."""
+"""The programs that teach a skill ("Which programs teach CNC?"), with the institution and a
+link, or a sector's (the "browse by sector" buttons): what action_search_by_skill
+(actions/recommendations.py) shows when the request names a skill or a sector."""
 
 from __future__ import annotations
 
@@ -11,12 +12,7 @@ from sqlalchemy.orm import Session
 
 from actions.context import (
     Lang,
-    PathfinderAction,
     Turn,
-    is_button_payload,
-    knowledge_session,
-    latest_entity,
-    latest_text,
     shown_back,
     user_constraints,
     user_wishes,
@@ -50,18 +46,10 @@ def _matching_sector(session: Session, text: str | None, lang: Lang) -> str | No
     return None
 
 
-class ActionSearchBySkill(PathfinderAction):
-    reads_constraints = True  # "welding programs in French, online"
-
-    def name(self) -> str:
-        return "action_search_by_skill"
-
-    def act(self, turn: Turn) -> list[EventType]:
-        text = latest_text(turn.tracker)
-        skill = latest_entity(turn.tracker, "skill")
-        query = skill or ("" if is_button_payload(text) else text.strip())
-        with knowledge_session() as session:
-            return search_by_skill(turn, session, skill, query)
+def teaches_something(session: Session, skill: str | None, query: str, lang: Lang) -> bool:
+    """Whether :func:`search_by_skill` has a sector or a catalog skill to search for."""
+    return _matching_sector(session, skill, lang) is not None or \
+        bool(query and topic_skills(session, query, lang))
 
 
 def search_by_skill(turn: Turn, session: Session, skill: str | None,

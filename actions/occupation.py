@@ -362,6 +362,10 @@ def _answer(turn: Turn, session: Session, resolution: Resolution, query: str,
         return _then_target(turn, target, events)
     events += [SlotSet("current_noc", None), SlotSet("noc", None)]
     if resolution.status == "ambiguous" and found:
+        if target.question is None and (target.noc or target.topic):
+            # "PSW for 3 years, I want to become an RPN": the programs lead to the job they
+            # want, which is clear; which kind of PSW they are changes nothing to go on.
+            return JobStep(events, True, target)
         # One question at a time: a target that needs asking waits in its slot.
         turn.respond("utter_ask_which_job", buttons=[c.button() for c in found],
                      quoted=shown_back(query))

@@ -1,6 +1,7 @@
 """The learner's programs: action_resolve_job (a job named, then programs), action_recommend,
-action_show_cheaper and action_describe_programs (a question about the programs listed).
-Constraints in the message are read first (PathfinderAction)."""
+action_show_cheaper, action_describe_programs (a question about the programs listed) and
+action_search_by_skill (a skill or sector's programs, actions/employer.py, unless the request
+names a job instead). Constraints in the message are read first (PathfinderAction)."""
 
 from __future__ import annotations
 
@@ -13,18 +14,27 @@ from sqlalchemy.orm import Session
 from actions.context import (
     PathfinderAction,
     Turn,
+    is_button_payload,
     knowledge_session,
     known_noc,
+    latest_entity,
     latest_text,
+    responded_before,
     shown_back,
     slot_list,
     slot_text,
     user_constraints,
     user_wishes,
 )
-from actions.employer import search_by_skill
+from actions.employer import search_by_skill, teaches_something
 from actions.labour_market import describe_current_wage, wage_region
-from actions.occupation import TargetStep, resolve_job, resolve_target, sector_buttons
+from actions.occupation import (
+    TargetStep,
+    jobs_named,
+    resolve_job,
+    resolve_target,
+    sector_buttons,
+)
 from knowledge.constraints import GOALS, Goal, program_aspects
 from knowledge.explainer import (
     explain_cheaper_intro,
@@ -169,6 +179,39 @@ class ActionResolveJob(PathfinderAction):
             return [*step.events, *recommend_step(turn, session, step.target)]
 
 
+class ActionSearchBySkill(PathfinderAction):
+    """"Which programs teach CNC?": the programs of that skill or sector. A request no skill
+    or sector matches that names a job ("welder", "programs for my plumbers") gets that
+    job's programs instead of "no program teaches 'welder'"."""
+
+    reads_constraints = True  # "welding programs in French, online"
+
+    def name(self) -> str:
+        return "action_search_by_skill"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        text = latest_text(turn.tracker)
+        skill = latest_entity(turn.tracker, "skill")
+        query = skill or ("" if is_button_payload(text) else text.strip())
+        with knowledge_session() as session:
+            if not is_button_payload(text) and names_a_job(turn, text) and \
+                    not teaches_something(session, skill, query, turn.lang):
+                step = resolve_job(turn, session)
+                if not step.resolved:
+                    return step.events
+                turn.tracker.add_slots(step.events)
+                return [*step.events, *recommend_step(turn, session, step.target)]
+            return search_by_skill(turn, session, skill, query)
+
+
+def names_a_job(turn: Turn, text: str) -> bool:
+    """Whether the message names an occupation the learner has or wants (an entity, or words
+    knowledge.reading takes for a job), not only a field."""
+    if latest_entity(turn.tracker, "job_title") or latest_entity(turn.tracker, "target_job"):
+        return True
+    return any(mention is not None and mention.nocs for mention in jobs_named(text, turn.lang))
+
+
 class ActionRecommend(PathfinderAction):
     """Programs for the job the learner has or wants, their goal and constraints (after a
     constraint or a "show me programs"); with no job but a skill list shown (an employer's),
@@ -199,7 +242,19 @@ def recommend_step(turn: Turn, session: Session,
             return [*learner.events, *search_by_skill(turn, session, skill, skill)]
         turn.respond("utter_ask_job_title")
         return learner.events
+    if wants_out_without_target(learner) and \
+            not responded_before(turn.tracker, "utter_ask_target_job"):
+        # "I'm a trucker, I want to change jobs": their own job's programs are not what they
+        # came for. Asked once; a learner who goes on without answering gets that list.
+        turn.respond("utter_ask_target_job", buttons=sector_buttons(session, turn.lang))
+        return learner.events
     return _first_list(turn, session, learner)
+
+
+def wants_out_without_target(learner: Learner) -> bool:
+    """A career change with only the job they are leaving known."""
+    return learner.goal == "change_career" and learner.current_noc is not None and \
+        learner.target_noc is None and learner.topic is None
 
 
 def _first_list(turn: Turn, session: Session, learner: Learner) -> list[EventType]:

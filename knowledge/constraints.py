@@ -632,7 +632,16 @@ _WORK = re.compile(
     r"la fin de semaine|les fins de semaine)|"
     r"(?:look|looking) after (?:my|the) (?:kids|children|baby)|"
     r"je m'occupe (?:de mes|des) enfants|je garde (?:mes|les) enfants|"
-    r"(?:a|an) \w+ (?:in the morning|at night|during the day))(?![\w'])")
+    r"(?:a|an) \w+ (?:in the morning|at night|during the day)|"
+    # A job and when it is worked: "security guard nights", "préposée de soir".
+    r"(?:guard|nurse|worker|driver|operator|cook|cleaner|clerk|agent|attendant|technician|"
+    r"tech|psw|rpn|rn|officer|janitor|custodian|associate|labourer|laborer|supervisor|"
+    r"caregiver|aide|porter|baker|dispatcher|picker|packer|handler|cashier|server|"
+    r"bartender|dishwasher|machinist|welder|mechanic)s? (?:nights|overnights|evenings|"
+    r"weekends|days)|"
+    r"(?:agente?|gardien(?:ne)?|preposee?|infirmiere?|commis|caissiere?|chauffeur|concierge|"
+    r"cuisiniere?|serveuse|serveur|journaliere?|operatrice|operateur|pssp|"
+    r"surveillante?)[\w' -]{0,25}? (?:de nuit|de soir|de fin de semaine))(?![\w'])")
 # A clause that asks for something is about the program again, after one about work.
 _WANTS = re.compile(r"(?<!\w)(?:need|needs|want|wants|looking for|would like|i'd like|prefer|"
                     r"j'aimerais|je veux|je voudrais|besoin|cherche|je prefere)(?![\w'])")

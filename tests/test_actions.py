@@ -643,6 +643,58 @@ def test_a_title_the_extractor_cut_short_is_read_whole() -> None:
     assert "data analytics" in texts(result).splitlines()[0]
 
 
+def test_a_clear_wanted_job_is_not_held_up_by_asking_which_job_they_have() -> None:
+    """"PSW for 3 years, I want to become an RPN": which kind of PSW they are changes
+    nothing; the programs lead to the RPN job."""
+    assert resolve_title("PSW").status == "ambiguous"
+    rpn = resolve_title("RPN")
+    assert rpn.status == "clear"
+    result = run_action("action_resolve_job", "I've been a PSW for 3 years, I want to become "
+                        "an RPN", entities=[("job_title", "PSW"), ("target_job", "RPN")])
+    assert "utter_ask_which_job" not in [r["response"] for r in responses(result)]
+    [payload] = payloads(result)
+    assert payload["target_occupation"]["noc"] == rpn.candidates[0].noc
+    assert payload["programs"]
+
+
+def test_wanting_out_of_a_job_asks_what_they_want_before_its_programs() -> None:
+    """"I'm a truck driver, I want to change careers": the programs of the job they are
+    leaving are not what they came for; asked once, then a list if they go on without."""
+    text = "I'm a truck driver and I want to change careers"
+    asked = run_action("action_resolve_job", text, entities=[("job_title", "truck driver")])
+    assert [r["response"] for r in responses(asked)] == ["utter_ask_target_job"]
+    assert not payloads(asked)
+    assert buttons(asked) and all(b["payload"].startswith("/search_by_skill")
+                                  for b in buttons(asked))
+    slots = slot_events(asked)
+    assert slots["current_noc"] == resolve_title("truck driver").candidates[0].noc
+    history = [{"event": "user", "timestamp": time.time(), "text": text},
+               {"event": "bot", "timestamp": time.time(), "text": "What job or field ...",
+                "metadata": {"utter_action": "utter_ask_target_job"}}]
+    later = run_action("action_recommend", "online please", intent="inform_constraint",
+                       slots=slots, events=history)
+    assert "utter_ask_target_job" not in [r["response"] for r in responses(later)]
+    [payload] = payloads(later)
+    assert payload["occupation"]["noc"] == slots["current_noc"]
+
+
+def test_a_skill_search_that_names_a_job_lists_that_jobs_programs() -> None:
+    """"welder" read as a skill request: no catalog skill is called that, but the job is."""
+    welder = resolve_title("welder")
+    assert welder.status == "clear"
+    result = run_action("action_search_by_skill", "welder", intent="search_by_skill",
+                        entities=[("job_title", "welder")])
+    assert "utter_no_skill_programs" not in [r["response"] for r in responses(result)]
+    [payload] = payloads(result)
+    assert payload["occupation"]["noc"] == welder.candidates[0].noc
+    assert payload["programs"]
+    # A request that does name a catalog skill stays a skill search.
+    skill = run_action("action_search_by_skill", "which programs teach CNC to machinists?",
+                       intent="search_by_skill", entities=[("skill", "CNC")])
+    [listed] = payloads(skill)
+    assert listed["occupation"] is None and listed["programs"]
+
+
 def test_a_wish_is_kept_apart_from_the_limits_and_ranks_the_list(db: Session) -> None:
     """"actually in person is better for me" after a list: a wish (no program is left out
     for it), said back, and the programs in person first."""

@@ -303,6 +303,10 @@ def test_a_greeting_is_not_a_schedule(text: str) -> None:
     ("les fins de semaine ou le soir, je travaille de 8 à 4", ("evenings", "weekends")),
     ("I'm on nights at the hospital so no evening classes. Days or at my own pace.",
      ("daytime", "self_paced")),
+    ("security guard nights, want to become a police officer", ()),
+    ("warehouse picker weekends, I need something in the evenings", ("evenings",)),
+    ("préposée de soir dans un CHSLD, je veux devenir infirmière", ()),
+    ("online evenings please", ("evenings",)),
 ])
 def test_the_learners_own_work_hours_are_not_the_programs(
         text: str, schedule: tuple[str, ...]) -> None:
