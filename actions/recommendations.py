@@ -94,7 +94,9 @@ def present(turn: Turn, session: Session, learner: Learner, recs: Recommendation
     wage = outlook = None
     said: str | None = None
     compare: str | None = None
-    noc = learner.main_noc
+    # A career changer who named a field, not a job: their old job's pay and outlook would
+    # read as the figures of what they asked for.
+    noc = None if wants_out_without_target(learner) else learner.main_noc
     if noc is not None:
         region = wage_region(turn)
         wage, outlook = wage_for(session, noc, region), outlook_for(session, noc)
@@ -242,7 +244,7 @@ def recommend_step(turn: Turn, session: Session,
             return [*learner.events, *search_by_skill(turn, session, skill, skill)]
         turn.respond("utter_ask_job_title")
         return learner.events
-    if wants_out_without_target(learner) and \
+    if wants_out_without_target(learner) and learner.topic is None and \
             not responded_before(turn.tracker, "utter_ask_target_job"):
         # "I'm a trucker, I want to change jobs": their own job's programs are not what they
         # came for. Asked once; a learner who goes on without answering gets that list.
@@ -252,9 +254,10 @@ def recommend_step(turn: Turn, session: Session,
 
 
 def wants_out_without_target(learner: Learner) -> bool:
-    """A career change with only the job they are leaving known."""
+    """A career change with only the job they are leaving known (a field they want, without
+    an occupation, is no job to go to)."""
     return learner.goal == "change_career" and learner.current_noc is not None and \
-        learner.target_noc is None and learner.topic is None
+        learner.target_noc is None
 
 
 def _first_list(turn: Turn, session: Session, learner: Learner) -> list[EventType]:

@@ -676,6 +676,13 @@ def test_wanting_out_of_a_job_asks_what_they_want_before_its_programs() -> None:
     assert "utter_ask_target_job" not in [r["response"] for r in responses(later)]
     [payload] = payloads(later)
     assert payload["occupation"]["noc"] == slots["current_noc"]
+    # A field as the answer: its programs, without the old job's pay as if it were the
+    # field's.
+    field = run_action("action_resolve_job", "something in an office", intent="state_goal",
+                       entities=[("target_job", "office")], slots=slots, events=history)
+    [listed] = payloads(field)
+    assert listed["programs"] and listed["wage"] is None and listed["outlook"] is None
+    assert "Job Bank" not in texts(field)
 
 
 def test_a_skill_search_that_names_a_job_lists_that_jobs_programs() -> None:
