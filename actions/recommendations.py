@@ -35,7 +35,7 @@ from actions.occupation import (
     resolve_target,
     sector_buttons,
 )
-from knowledge.constraints import GOALS, Goal, program_aspects
+from knowledge.constraints import GOALS, Goal, program_aspects, says_wants_out
 from knowledge.explainer import (
     explain_cheaper_intro,
     explain_labour_market,
@@ -73,6 +73,11 @@ class Learner:
         self.topic = self.target.topic
         goal = slot_text(tracker, "goal")
         self.goal: Goal | None = cast(Goal, goal) if goal in GOALS else None
+        # Said in so many words in this conversation ("I want to change careers"), not only
+        # implied (a layoff, "I used to be a driver"): then their job's programs can wait.
+        self.wants_out = self.goal == "change_career" and any(
+            says_wants_out(event.get("text") or "") for event in tracker.events
+            if event.get("event") == "user")
         self.constraints = user_constraints(tracker)
         self.wishes = user_wishes(tracker)
         self.shown_ids = slot_list(tracker, "last_program_ids")
@@ -254,9 +259,9 @@ def recommend_step(turn: Turn, session: Session,
 
 
 def wants_out_without_target(learner: Learner) -> bool:
-    """A career change with only the job they are leaving known (a field they want, without
-    an occupation, is no job to go to)."""
-    return learner.goal == "change_career" and learner.current_noc is not None and \
+    """Wanting out of their job, with only that job known (a field they want, without an
+    occupation, is no job to go to)."""
+    return learner.wants_out and learner.current_noc is not None and \
         learner.target_noc is None
 
 

@@ -1449,17 +1449,16 @@ _RETURN = _goal_re(
     r"(?:haven't|have not|havent) worked (?:in|for|since)|(?:n'ai|ai) pas travaille depuis|"
     r"rejoin the work ?force|depuis mon (?:accident|arret|conge)|since my (?:accident|injury|"
     r"surgery|leave)")
-_CHANGE = _goal_re(
+# Wanting out of one's line of work, said in so many words.
+_WANTS_OUT = _goal_re(
     r"switch(?:ing)? (?:careers?|carriere|fields?)|change (?:my )?(?:careers?|carriere|field)|"
     r"changing (?:careers?|fields?)|career change|career switch|new career|new field|"
     r"different field|another field|burn(?:t|ed) out|burnout|tired of|"
     r"sick of|fed up|get out of|leave (?:my|the) (?:field|industry|trade)|"
-    r"plant is closing|plant closing|closing down|laid off|lay-?off|lost my job|"
     r"changer de (?:carriere|metier|domaine|travail|job|branche)|me reorienter|"
     r"reorientation|reorienter|reconversion|me reconvertir|me recycler|nouveau metier|"
     r"nouvelle carriere|nouveau domaine|autre domaine|tanne|tannee|ecoeure|ecoeuree|"
     r"j'en ai assez|plus capable|sortir de|quitter (?:le|mon) (?:domaine|metier)|"
-    r"licencie|licenciee|mis a pied|mise a pied|perdu mon (?:emploi|job)|fermeture|"
     r"something (?:completely |totally |entirely )?(?:different|new)|new direction|"
     r"quelque chose de (?:completement |totalement )?(?:different|nouveau)|autre chose|"
     r"hate my job|deteste ma job|deteste mon (?:emploi|travail)|retrain|retraining|"
@@ -1469,6 +1468,10 @@ _CHANGE = _goal_re(
     r"fresh start|start over|recommencer a zero|j'en ai marre|j'en peux plus|"
     r"(?:don't|do not|dont) want to be an? \w+ (?:anymore|any more|forever)|"
     r"ne (?:veux|voudrais) plus etre|veux plus etre|no longer want to")
+# Losing one's job: often a change of career too, but not said to be one.
+_LOST_JOB = _goal_re(
+    r"plant is closing|plant closing|closing down|laid off|lay-?off|lost my job|"
+    r"licencie|licenciee|mis a pied|mise a pied|perdu mon (?:emploi|job)|fermeture")
 # Moving towards something: a change unless the jobs read are in one line of work ("an RPN
 # who wants to get into wound care").
 _CHANGE_TOWARDS = _goal_re(
@@ -1687,7 +1690,7 @@ def parse_goal(text: str, current: tuple[str, ...] | None = None,
         return "return_to_work"
     if _UNSURE_WHAT.search(prepared):
         return "explore"
-    if _CHANGE.search(prepared):
+    if _WANTS_OUT.search(prepared) or _LOST_JOB.search(prepared):
         return "change_career"
     if current and target:
         if _same_family(current[0], target[0]) or _same_field(prepared) or _up_the_ladder(
@@ -1711,6 +1714,13 @@ def parse_goal(text: str, current: tuple[str, ...] | None = None,
     if holds and _INTO.search(prepared):
         return "change_career"
     return None
+
+def says_wants_out(text: str) -> bool:
+    """Whether ``text`` says the learner wants out of their line of work ("I want to change
+    careers", "burned out", "je veux changer de job"); losing a job is not saying it."""
+    return isinstance(text, str) and bool(text.strip()) and \
+        _WANTS_OUT.search(_prepare(text)) is not None
+
 
 # --- amounts as each language writes them (sentences: knowledge/explainer.py) ------------
 

@@ -394,10 +394,17 @@ def test_greeting_buttons_lead_to_the_job_question(chat: Chat) -> None:
 
 
 def test_goal_first_then_job(chat: Chat) -> None:
+    """A career changer names the job they leave: the one they want is asked (a list of
+    cashier programs is not what they came for), then its programs come."""
     reply = chat.send("I want to change careers")
     assert asks_for_the_job(reply), reply.texts
     reply = chat.send("I'm a cashier")
-    assert listed(chat, reply)["occupation"]["noc"] == noc_of("cashier")
+    assert not reply.payloads and "move into" in reply.text, reply.texts
+    assert reply.buttons and all(b["payload"].startswith("/search_by_skill")
+                                 for b in reply.buttons)
+    payload = listed(chat, chat.send("I'd like to become a bookkeeper"))
+    assert payload["occupation"]["noc"] == noc_of("cashier")
+    assert payload["target_occupation"]["noc"] == noc_of("bookkeeper")
 
 
 def test_constraints_first_then_job(chat: Chat) -> None:
