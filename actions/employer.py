@@ -21,6 +21,7 @@ from actions.occupation import sector_buttons
 from knowledge import models
 from knowledge.constraints import Constraints
 from knowledge.explainer import (
+    explain_cheaper_intro,
     explain_closest_programs,
     explain_program_for_employers,
     explain_sector_intro,
@@ -83,6 +84,24 @@ def search_by_skill(turn: Turn, session: Session, skill: str | None,
     if recs.programs:
         return _list(turn, recs.programs, intro, skill)
     return _closest(turn, recs.alternatives[:CLOSEST], wanted, skill)
+
+
+def cheaper_in_sector(turn: Turn, session: Session, named: str | None,
+                      shown_ids: Sequence[str]) -> list[EventType] | None:
+    """"Cheaper?" after a sector's list: that sector's programs cheaper than the cheapest
+    one shown, under the conversation's limits (None: ``named`` is no sector)."""
+    sector = _matching_sector(session, named, turn.lang)
+    if sector is None:
+        return None
+    costs = [float(p.cost) for p in (session.get(models.Program, i) for i in shown_ids) if p]
+    found = [m for m in programs_in_sector(session, sector, turn.lang, limit=10_000)
+             if costs and m.cost < min(costs) and m.id not in shown_ids]
+    if not found:
+        turn.respond("utter_nothing_cheaper")
+        return []
+    return _present(turn, session, found, user_constraints(turn.tracker),
+                    user_wishes(turn.tracker), explain_cheaper_intro(
+                        min(len(found), MAX_PROGRAMS), turn.lang), named)
 
 
 def _present(turn: Turn, session: Session, found: Sequence[ProgramMatch],

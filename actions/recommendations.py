@@ -26,7 +26,7 @@ from actions.context import (
     user_constraints,
     user_wishes,
 )
-from actions.employer import search_by_skill, teaches_something
+from actions.employer import cheaper_in_sector, search_by_skill, teaches_something
 from actions.labour_market import describe_current_wage, wage_region
 from actions.occupation import (
     TargetStep,
@@ -295,8 +295,12 @@ class ActionShowCheaper(PathfinderAction):
                 return _first_list(turn, session, learner)
             # Cheaper than a list of the programs that teach a skill (an employer's): the
             # same skill, or "the lowest-cost ones" would be said of programs never compared.
-            topic = learner.topic or (slot_text(turn.tracker, "skill")
-                                      if learner.main_noc is None else None)
+            skill = slot_text(turn.tracker, "skill") if learner.main_noc is None else None
+            in_sector = cheaper_in_sector(turn, session, skill, learner.shown_ids) \
+                if learner.topic is None else None
+            if in_sector is not None:
+                return [*learner.events, *in_sector]
+            topic = learner.topic or skill
             recs = cheaper(session, previous_ids=learner.shown_ids,
                            target_noc=learner.target_noc, current_noc=learner.current_noc,
                            goal=learner.goal, constraints=learner.constraints,

@@ -862,6 +862,24 @@ def test_cheaper_after_an_employers_skill_list_compares_programs_of_that_skill(
     assert ids and set(ids) <= below
 
 
+def test_cheaper_after_a_sector_list_compares_programs_of_that_sector(db: Session) -> None:
+    first = run_action("action_search_by_skill", "/search_by_skill", intent="search_by_skill",
+                       entities=[("skill", "Manufacturing")])
+    [listed] = payloads(first)
+    dearest = max(listed["programs"], key=lambda p: p["cost"])
+    shown = {**slot_events(first), "last_program_ids": [dearest["id"]]}
+    sector = row_of(db, dearest["id"]).sector
+    below = {p.id for p in db.scalars(select(models.Program).where(
+        models.Program.sector == sector, models.Program.cost < dearest["cost"]))}
+    assert below, "the sample catalog has cheaper manufacturing programs"
+    more = run_action("action_show_cheaper", "anything cheaper?", intent="ask_cheaper",
+                      slots=shown)
+    assert "utter_nothing_cheaper" not in [r.get("response") for r in responses(more)]
+    [payload] = payloads(more)
+    ids = [p["id"] for p in payload["programs"]]
+    assert ids and set(ids) <= below
+
+
 def test_an_employers_wish_ranks_a_sector_list(db: Session) -> None:
     first = run_action("action_search_by_skill", "/search_by_skill", intent="search_by_skill",
                        entities=[("skill", "Manufacturing")])
