@@ -81,9 +81,12 @@ def search_by_skill(turn: Turn, session: Session, skill: str | None,
             turn.respond("utter_no_skill_programs_unnamed", buttons=buttons)
         return [SlotSet("skill", None)]
     intro = explain_skills_intro([m.name for m in matches], turn.lang)
+    # What was searched is remembered (the `skill` slot), so that a limit or "cheaper" typed
+    # next searches it again: the entity, else the words ("cook, want to learn baking").
+    searched = skill or query
     if recs.programs:
-        return _list(turn, recs.programs, intro, skill)
-    return _closest(turn, recs.alternatives[:CLOSEST], wanted, skill)
+        return _list(turn, recs.programs, intro, searched)
+    return _closest(turn, recs.alternatives[:CLOSEST], wanted, searched)
 
 
 def cheaper_in_sector(turn: Turn, session: Session, named: str | None,

@@ -187,9 +187,10 @@ class ActionResolveJob(PathfinderAction):
 
 
 class ActionSearchBySkill(PathfinderAction):
-    """"Which programs teach CNC?": the programs of that skill or sector. A request no skill
-    or sector matches that names a job ("welder", "programs for my plumbers") gets that
-    job's programs instead of "no program teaches 'welder'"."""
+    """"Which programs teach CNC?": the programs of that skill or sector. A learner who names
+    their job with the skill ("cook, want to learn baking") gets the learner's list, ranked by
+    the skill; a request no skill or sector matches that names a job ("welder", "programs
+    for my plumbers") gets that job's programs instead of "no program teaches 'welder'"."""
 
     reads_constraints = True  # "welding programs in French, online"
 
@@ -201,14 +202,22 @@ class ActionSearchBySkill(PathfinderAction):
         skill = latest_entity(turn.tracker, "skill")
         query = skill or ("" if is_button_payload(text) else text.strip())
         with knowledge_session() as session:
-            if not is_button_payload(text) and names_a_job(turn, text) and \
-                    not teaches_something(session, skill, query, turn.lang):
+            if not is_button_payload(text) and (names_own_job(turn, text) or (
+                    names_a_job(turn, text) and
+                    not teaches_something(session, skill, query, turn.lang))):
                 step = resolve_job(turn, session)
                 if not step.resolved:
                     return step.events
                 turn.tracker.add_slots(step.events)
                 return [*step.events, *recommend_step(turn, session, step.target)]
             return search_by_skill(turn, session, skill, query)
+
+
+def names_own_job(turn: Turn, text: str) -> bool:
+    """Whether the message names a job the learner holds ("cook, want to learn baking"):
+    then it is a learner's request, ranked by the skill, not an employer's search."""
+    current, _wanted = jobs_named(text, turn.lang)
+    return current is not None and bool(current.nocs)
 
 
 def names_a_job(turn: Turn, text: str) -> bool:

@@ -880,6 +880,31 @@ def test_cheaper_after_a_sector_list_compares_programs_of_that_sector(db: Sessio
     assert ids and set(ids) <= below
 
 
+def test_a_learner_naming_their_job_with_a_skill_gets_the_learners_list(db: Session) -> None:
+    cook = resolve_title("cook").candidates[0].noc
+    result = run_action("action_search_by_skill", "cook, want to learn baking and pastry",
+                        intent="search_by_skill", entities=[("job_title", "cook")])
+    [payload] = payloads(result)
+    assert payload["occupation"]["noc"] == cook
+    baking = {m.id for m in recommend(db, target_noc=None, current_noc=None, goal=None,
+                                      constraints=Constraints(), lang="en", limit=10_000,
+                                      topic="baking and pastry").programs}
+    ids = [p["id"] for p in payload["programs"]]
+    assert ids and set(ids) <= baking
+
+
+def test_a_skill_searched_without_an_entity_is_searched_again_after_a_limit() -> None:
+    first = run_action("action_search_by_skill", "I want to learn baking and pastry",
+                       intent="search_by_skill")
+    shown = slot_events(first)
+    assert shown["last_program_ids"] and shown["skill"]
+    wish = run_action("action_recommend", "online if possible", intent="inform_constraint",
+                      slots=shown)
+    assert "utter_ask_job_title" not in [r.get("response") for r in responses(wish)]
+    [payload] = payloads(wish)
+    assert payload["programs"] or payload["alternatives"]
+
+
 def test_an_employers_wish_ranks_a_sector_list(db: Session) -> None:
     first = run_action("action_search_by_skill", "/search_by_skill", intent="search_by_skill",
                        entities=[("skill", "Manufacturing")])
