@@ -103,10 +103,10 @@ def test_three_to_five_results_when_the_catalog_has_them(db: Session) -> None:
 
 
 def test_a_job_with_no_program_gets_none_rather_than_unrelated_ones(db: Session) -> None:
-    # The sample catalog tags nothing for automotive technicians (72410) or for financial
-    # auditors (11100): their OaSIS skills overlap with many programs (machining, Excel), which
+    # The sample catalog tags nothing for auto body technicians (72411) or for financial
+    # advisors (11102): their OaSIS skills overlap with many programs (machining, Excel), which
     # would be no reason to offer those. Nothing is shown, and no constraint is blamed.
-    for noc in ("72410", "11100"):
+    for noc in ("72411", "11102"):
         assert not tagged(db, noc)
         for c in (Constraints(), parse_constraints("online")):
             recs = recommend(db, target_noc=noc, current_noc=None, goal=None, constraints=c,
