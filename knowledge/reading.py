@@ -287,6 +287,8 @@ _STOP_WORDS = frozenset((
     "dans", "make", "makes", "earn", "earns", "gagne", "gagnent", "program", "programs",
     "course", "courses", "training", "certificate", "diploma", "programme", "formation",
     "certificat", "cost", "costs", "coute", "coutent", "in demand", "demand", "hiring",
+    # "help me become one": a job named before, not one to look up
+    "one", "ones", "them", "him", "her", "un", "une", "ca", "cela", "celui-la", "celle-la",
 ))
 _BOUNDARY = re.compile(r"[.,;:!?()\[\]\n/]|\s-\s|\s+(?:but|mais|and then|et puis)\s+")
 _WORD = re.compile(r"[\w'+#&-]+")

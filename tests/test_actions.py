@@ -504,6 +504,23 @@ def test_wage_answer_uses_the_wage_table(db: Session) -> None:
     assert str(wage.year) in texts(result)
 
 
+def test_a_first_question_about_a_jobs_pay_makes_it_the_job_in_view() -> None:
+    """"how much do welders make?", then "what programs would help me become one?"."""
+    welder = resolve_title("welder").candidates[0].noc
+    asked = run_action("action_explain_wage", "how much do welders make in Ontario?",
+                       intent="ask_wage", entities=[("job_title", "welders")])
+    assert slot_events(asked) == {"target_noc": welder}
+    listed = run_action("action_recommend", "what programs would help me become one?",
+                        intent="ask_recommendations", slots=slot_events(asked))
+    [payload] = payloads(listed)
+    assert payload["target_occupation"]["noc"] == welder and payload["programs"]
+    # With a job of their own already known, a question about another job changes nothing.
+    cashier = resolve_title("cashier").candidates[0].noc
+    other = run_action("action_explain_wage", "how much do welders make?", intent="ask_wage",
+                       entities=[("job_title", "welders")], slots={"current_noc": cashier})
+    assert slot_events(other) == {}
+
+
 def test_missing_wage_data_is_said_not_invented(db: Session) -> None:
     with_wage = {w.noc for w in db.query(models.Wage)}
     noc = next(o.noc for o in db.query(models.Occupation).order_by(models.Occupation.noc)
