@@ -202,6 +202,11 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
         _current, wanted = jobs_named(text, turn.lang)
         if target is None and wanted is not None and (wanted.nocs or wanted.skill):
             target = wanted.text  # a job or field named after "want to become", "get into"
+        elif target is not None and wanted is not None and wanted.clear and \
+                target.casefold() in wanted.text.casefold():
+            # The extractor's span cut short ("special" of "special needs educational
+            # assistant"): the words the resolver reads as one clear title are the job.
+            target = wanted.text
     # Said as a field ("get into", "learn ..."), or as a job no occupation is sure of.
     is_field = wanted is not None and wanted.skill is not None and target is not None and (
         target in wanted.text or wanted.text in target)

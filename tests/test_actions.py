@@ -642,6 +642,16 @@ def test_a_newcomer_wanting_their_own_job_here_is_not_asked_for_another() -> Non
     assert slot_events(leaving)["current_noc"] == cashier
     assert slot_events(leaving).get("target_noc") != cashier
 
+def test_a_wanted_title_the_extractor_cut_short_is_read_whole() -> None:
+    text = "i want to become a special needs educational assistant"
+    whole = resolve_title("special needs educational assistant")
+    assert whole.status == "clear"
+    result = run_action("action_resolve_job", text, intent="state_goal",
+                        entities=[("target_job", "special"),
+                                  ("target_job", "educational assistant")])
+    assert slot_events(result).get("target_noc") == whole.candidates[0].noc
+
+
 def test_a_wanted_job_nothing_matches_is_said_once() -> None:
     result = run_action("action_resolve_job", "I'm a cashier and want to become a zorbmaster",
                         entities=[("job_title", "cashier"), ("target_job", "zorbmaster")])
