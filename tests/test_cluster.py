@@ -8,7 +8,9 @@ stopped, and its database, queue and exchange removed, at the end. The engine ki
 last test is started again by the cluster's supervisor while the test goes on on the other.
 
 The functions first check what needs no service: the endpoints file of a replica, the
-balancer's configuration (with HAProxy's own check), the settings of `--replicas`."""
+balancer's configuration (with HAProxy's own check), the settings of `--replicas`. The
+cluster and the helpers to reach it are tests/cluster_support.py's; the shared services'
+failures are tests/test_cluster_failures.py's."""
 
 from __future__ import annotations
 
@@ -17,39 +19,44 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from ruamel.yaml import YAML
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from bot.cluster import HAPROXY, balancer_config, check_broker, check_redis, shared_services
+from bot.cluster import HAPROXY, balancer_config, check_redis, shared_services
 from bot.console.conversations import Filters
 from bot.console.summaries import SummaryStore
-from bot.stack import SharedServices, StackError, endpoints_yaml, free_port
+from bot.stack import SharedServices, StackError, endpoints_yaml
 from knowledge.settings import PROJECT_ROOT, CliSettings, SettingsError
-from tests.conftest import MODEL, POSTGRES_URL, TEST_RASA_TOKEN, unavailable
-from tests.test_run import RunProcess, alive
+from tests.cluster_support import (
+    BROKER_URL,
+    REDIS_SERVER,
+    RESTART_TIMEOUT_S,
+    TURN_TIMEOUT_S,
+    Running,
+    engine_url,
+    port_open,
+    require_broker,
+    require_haproxy_and_model,
+    require_postgres,
+    require_redis,
+    running_cluster,
+    tracker,
+    turn,
+)
+from tests.conftest import POSTGRES_URL, unavailable
+from tests.test_run import alive
 
-# Two engines load their models side by side (about two minutes on 2 busy cores).
-START_TIMEOUT_S = 420
-RESTART_TIMEOUT_S = 300
-TURN_TIMEOUT_S = 60
-BROKER_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
-REDIS_SERVER = "redis://127.0.0.1:6379"
 ROLES = Counter({"engine": 2, "actions": 2, "web": 2, "balancer": 1, "events": 1})
 
 
@@ -189,143 +196,18 @@ def test_the_lock_store_serves_one_turn_of_a_conversation_at_a_time() -> None:
 
 # --- the cluster --------------------------------------------------------------------------------
 
-@dataclass
-class Running:
-    run: RunProcess
-    state_file: Path
-    web_url: str
-    rasa_url: str
-    stats_url: str
-    database_url: str
-
-    def status(self, *args: str) -> tuple[int, str]:
-        script = Path(sys.executable).with_name("pathfinder")
-        done = subprocess.run([str(script), "status", "--state-file", str(self.state_file),
-                               *args], capture_output=True, text=True, timeout=60, check=False)
-        return done.returncode, done.stdout
-
-    def processes(self) -> list[dict[str, Any]]:
-        _code, out = self.status("--json")
-        listed: list[dict[str, Any]] = json.loads(out)["processes"]
-        return listed
-
-    def process(self, role: str, replica: int) -> dict[str, Any]:
-        return next(p for p in self.processes()
-                    if p["role"] == role and p["replica"] == replica)
-
-    def servers(self, backend: str) -> dict[str, dict[str, str]]:
-        """The balancer's figures of each server of ``backend`` (its stats page's CSV)."""
-        csv = httpx.get(f"{self.stats_url};csv", timeout=10).text.splitlines()
-        header = csv[0].lstrip("# ").split(",")
-        rows = [dict(zip(header, line.split(","), strict=False)) for line in csv[1:]]
-        return {row["svname"]: row for row in rows
-                if row["pxname"] == backend and row["svname"] not in ("FRONTEND", "BACKEND")}
-
-    def engine_stats(self) -> dict[str, int]:
-        """Requests the balancer has sent to each engine."""
-        return {name: int(row["stot"]) for name, row in self.servers("engines").items()}
-
-
-def _requirements() -> None:
-    if not HAPROXY.is_file():
-        unavailable(f"no HAProxy at {HAPROXY}: `make setup` installs Debian's haproxy")
-    if not MODEL.is_file():
-        pytest.skip(f"no Rasa model at {MODEL}: run `make train`")
-    try:
-        with create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3}).connect():
-            pass
-    except Exception as exc:  # noqa: BLE001 (any failure: the server is not usable)
-        pytest.skip(f"PostgreSQL is not reachable at {make_url(POSTGRES_URL).host} "
-                    f"({type(exc).__name__})")
-    for check, url, name in ((check_redis, REDIS_SERVER, "Redis"),
-                             (check_broker, BROKER_URL, "RabbitMQ")):
-        try:
-            check(url)
-        except StackError as exc:
-            pytest.skip(f"{name} is not reachable: {exc}")
-
-
-def _remove_queue_and_exchange(queue: str, exchange: str) -> None:
-    import pika
-
-    connection = pika.BlockingConnection(pika.URLParameters(BROKER_URL))
-    try:
-        channel = connection.channel()
-        channel.queue_delete(queue)
-        channel.exchange_delete(exchange)
-    finally:
-        connection.close()
-
-
-def _drop_database(url: str) -> None:
-    name = make_url(url).database
-    admin = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    _requirements()
-    own = uuid.uuid4().hex[:10]
-    database_url = make_url(POSTGRES_URL).set(database=f"pathfinder_cluster_{own}") \
-        .render_as_string(hide_password=False)
-    queue, exchange = f"pathfinder_cluster_{own}", f"pathfinder-cluster-{own}"
-    tmp = tmp_path_factory.mktemp("cluster")
-    state_file = tmp / "processes.json"
-    web, rasa = free_port(), free_port()
-    env = {"PATHFINDER_TRACKER_DB_URL": database_url,
-           # A Redis database of its own: Rasa's lock keys are per conversation anyway.
-           "PATHFINDER_REDIS_URL": f"{REDIS_SERVER}/{random.randrange(8, 16)}",
-           "PATHFINDER_EVENT_BROKER_URL": BROKER_URL}
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
-        run = RunProcess("--replicas", "2", "--port", str(web), "--rasa-port", str(rasa),
-                         "--log-dir", str(tmp / "logs"), "--state-file", str(state_file),
-                         "--queue", queue, "--exchange", exchange, "--restart-after", "10",
-                         database_url=database_url)
-    started = time.monotonic()
-    try:
-        run.wait_for("Press Ctrl-C", timeout=START_TIMEOUT_S)
-        print(f"\n2 replicas started in {time.monotonic() - started:.0f} s")
-        stats = next(line.split()[-1] for line in run.output if "Balancer stats:" in line)
-        yield Running(run, state_file, f"http://127.0.0.1:{web}", f"http://127.0.0.1:{rasa}",
-                      stats, database_url)
-    finally:
-        processes = run.service_processes()
-        run.stop()
-        assert not alive(processes), "every process of the cluster stopped"
-        _drop_database(database_url)
-        _remove_queue_and_exchange(queue, exchange)
-
-
-def turn(base_url: str, sender: str, message: str) -> httpx.Response:
-    response = httpx.post(f"{base_url}/webhooks/rest/webhook",
-                          json={"sender": sender, "message": message}, timeout=TURN_TIMEOUT_S)
-    assert response.status_code == 200, response.text
-    assert response.json(), f"no answer to {message!r}"
-    return response
-
-
-def tracker(engine_url: str, sender: str) -> dict[str, Any]:
-    response = httpx.get(f"{engine_url}/conversations/{sender}/tracker",
-                         params={"token": TEST_RASA_TOKEN}, timeout=TURN_TIMEOUT_S)
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
-
-
-def port_open(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def engine_url(running: Running, replica: int) -> str:
-    return f"http://127.0.0.1:{running.process('engine', replica)['port']}"
+    require_haproxy_and_model()
+    require_postgres(POSTGRES_URL)
+    require_redis(REDIS_SERVER)
+    require_broker(BROKER_URL)
+    with running_cluster(tmp_path_factory.mktemp("cluster"), postgres_url=POSTGRES_URL,
+                         # A Redis database of its own: Rasa's lock keys are per conversation
+                         # anyway.
+                         redis_url=f"{REDIS_SERVER}/{random.randrange(8, 16)}",
+                         broker_url=BROKER_URL) as running:
+        yield running
 
 
 def test_status_lists_every_process_and_each_answers(cluster: Running) -> None:

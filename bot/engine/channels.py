@@ -13,6 +13,10 @@ What it adds to Rasa's ``RestInput``:
   longer than ``PATHFINDER_TURN_TIMEOUT_S`` (default 20 s), gets ``utter_action_failed`` in
   the conversation's language (slot ``language``). The turn itself is shielded from the
   timeout: it keeps running and is stored in the tracker, so nothing the learner said is lost.
+  A turn that fails (Redis, the lock store, or PostgreSQL, the tracker store, is down) was
+  not stored: it gets that apology alone, and the learner tries again. Rasa's fail-safe
+  wrapper would take a failed tracker read for a new conversation: it is made to say the
+  store failed (bot/engine/tracker_store.py, ``fail_loudly``).
 - Every answer says the conversation's language after the turn (its ``language`` slot; for
   a turn still running past the timeout, the language before it) in a
   ``Content-Language: en|fr`` header (left out when it cannot be read), so a channel in
@@ -85,7 +89,7 @@ from sanic.response import HTTPResponse
 
 from bot.engine.json_bodies import RefusedJson, load_json
 from bot.engine.limits import MAX_MESSAGE_CHARS
-from bot.engine.tracker_store import saved_language
+from bot.engine.tracker_store import fail_loudly, saved_language
 from connectors.message_ids import MAX_MESSAGE_ID_CHARS, MESSAGE_ID_KEY, is_message_id
 from connectors.senders import RELAY_TOKEN_HEADER, is_reserved
 from knowledge.language import Lang, as_lang
@@ -294,6 +298,14 @@ class PathfinderRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("pathfinder_rest_webhook", __name__)
 
+        @webhook.listener("after_server_start")
+        async def tracker_store_errors_fail(app: Any, _loop: Any) -> None:
+            # The agent is loaded before the server starts (rasa/core/run.py): from the
+            # first request on, a tracker store that fails says so (fail_loudly).
+            agent = getattr(app.ctx, "agent", None)
+            if agent is not None:
+                fail_loudly(agent.tracker_store)
+
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
@@ -310,6 +322,7 @@ class PathfinderRestInput(RestInput):
                                       "telegram- belong to Pathfinder's own channels; use "
                                       "another id."}, status=403)
             agent = request.app.ctx.agent
+            fail_loudly(agent.tracker_store)  # a model loaded since the start has a new one
             if len(raw) > self.max_message_chars:
                 return await self._reply(agent, sender, "utter_message_too_long")
             text = screen_payload(clean_text(raw), self._allowed(agent))
@@ -355,8 +368,11 @@ class PathfinderRestInput(RestInput):
                            message.sender_id, time.monotonic() - started, FAILED_RESPONSE)
             return TurnOutcome(list(collector.messages), finished=False)
         except Exception:
+            # Its tracker was not stored (the lock store or the tracker store failed): what
+            # it said would be forgotten by the next turn, so the learner gets the apology
+            # alone, and tries again.
             logger.exception("Turn of %s failed", message.sender_id)
-            return TurnOutcome(list(collector.messages), finished=False)
+            return TurnOutcome([], finished=False)
         if isinstance(result, Replay):
             logger.info("Message %s of %s was already stored; answered as then",
                         message.message_id, message.sender_id)

@@ -14,6 +14,13 @@ Configured in endpoints.yml (and by bot/stack.py) as
 store with ``cls(host=url, domain=..., event_broker=..., **kwargs)``, which is
 ``SQLTrackerStore``'s own signature.
 
+When the database fails (PostgreSQL restarted, or down for a while):
+
+- each pooled connection is checked before use (``pool_pre_ping``): after a restart, the
+  connections the pool kept are dead, and Rasa's engine would fail one turn on them first;
+- a failed read or write is an error of the turn, not "a new conversation"
+  (:func:`fail_loudly`): the REST channel then apologises and nothing is stored wrongly.
+
 This file runs in the engine's environment (.venv-engine, Python 3.10).
 """
 
@@ -22,11 +29,15 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NoReturn
 
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.trackers import DialogueStateTracker
+import sqlalchemy as sa
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore, create_engine_kwargs
+from rasa.shared.core.events import Event
+from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
 from bot.engine.redaction import redact_event
 from knowledge.language import Lang, as_lang
@@ -57,17 +68,49 @@ def _remember_language(tracker: DialogueStateTracker) -> None:
         _SAVED_LANGUAGES.popitem(last=False)
 
 
+def _raise(error: Exception) -> NoReturn:
+    raise error
+
+
+def fail_loudly(store: Any) -> None:
+    """Make the ``FailSafeTrackerStore`` Rasa 3.6 wraps around every tracker store
+    (``Agent._create_tracker_store``) pass the store's errors on. By itself, it answers a
+    read that failed with None, which the processor takes for a new conversation (the turn
+    runs on an empty tracker, and saving it, once the database answers again, appends none
+    or the wrong events), and it keeps a tracker it failed to save in memory, where nothing
+    reads it (the turn is lost though the learner was answered). Raised, the turn fails and
+    the REST channel apologises: the learner tries again and loses nothing. Idempotent."""
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is None:
+        store._on_tracker_store_error = _raise
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
     """``SQLTrackerStore`` whose stored events carry no email, phone, SIN, postal code or
     card number."""
 
+    engine: Engine  # SQLTrackerStore's
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Rasa's engine has no pre-ping: after a database restart, each pooled connection
+        # would fail a turn before the pool noticed. The same URL and options, checked.
+        url = self.engine.url
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sessionmaker(bind=self.engine)
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """As ``SQLTrackerStore.save`` (Rasa 3.6.21), with each event redacted."""
-        # Forgotten until the events are committed: if writing fails (Rasa then answers from
-        # its in-memory fallback), the channel reads the language back instead of trusting
-        # the one of an earlier turn.
+        # Forgotten until the events are committed: if writing fails (the turn then fails,
+        # fail_loudly), the channel reads the language back instead of trusting the one of
+        # an earlier turn.
         _SAVED_LANGUAGES.pop(tracker.sender_id, None)
-        await self.stream_events(tracker)
+        # The new events as Rasa's stream_events finds them, published once committed (Rasa
+        # publishes first): the console never counts a turn the conversation does not hold.
+        new_events: list[Event] = []
+        if self.event_broker is not None:
+            stored = await self.retrieve(tracker.sender_id)
+            new_events = TrackerEventDiffEngine.event_difference(stored, tracker)
 
         with self.session_scope() as session:
             for event in self._additional_events(session, tracker):
@@ -83,6 +126,8 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
                 ))
             session.commit()
         _remember_language(tracker)
+        if new_events:
+            await self._stream_new_events(self.event_broker, new_events, tracker.sender_id)
 
         logger.debug("Tracker with sender_id '%s' stored (redacted)", tracker.sender_id)
 

@@ -17,6 +17,11 @@ value the database refuses, an event the summariser cannot read): the batch is t
 one message at a time, and a message that still fails is logged and skipped (acknowledged),
 so that it does not hold up the queue for good.
 
+A connection lost (RabbitMQ restarted, the network cut) is made again every
+RECONNECT_WAIT_S by ``run``, in the same process: the messages taken and not acknowledged
+come back from the queue, and the engines publish the events they kept meanwhile (Rasa's
+Pika broker keeps them in memory until its own connection is back).
+
 The engine publishes each event redacted, as it stores it (bot/engine/tracker_store.py), and
 the summariser redacts every text it keeps all the same. Use one feed per app database (this
 one, or the tracker store's), not both.
@@ -48,6 +53,8 @@ logger = logging.getLogger(__name__)
 RASA_EXCHANGE = "rasa-exchange"  # rasa.core.brokers.pika.RABBITMQ_EXCHANGE
 DEFAULT_QUEUE = "rasa_core_events"
 WAIT_S = 0.5  # a batch is written when no message came for this long
+RECONNECT_WAIT_S = 5.0  # between attempts to reach the broker again (aio-pika's, the engine's)
+STOP_POLL_S = 0.2  # how often a wait for the broker looks whether the consumer was stopped
 
 
 def declare(channel: Any, queue: str, exchange: str = RASA_EXCHANGE) -> None:
@@ -153,7 +160,9 @@ def consume(channel: Any, queue: str, engine: Engine, key: bytes | None, once: b
 def run(url: str, queue: str, engine: Engine, key: bytes | None, once: bool = False,
         exchange: str = RASA_EXCHANGE, batch: int = BATCH_EVENTS) -> int:
     """``pathfinder events consume --broker``: 0 once stopped (Ctrl-C, SIGTERM) or, with
-    ``once``, when the queue is empty."""
+    ``once``, when the queue is empty; 1 when the broker cannot be reached at the start. A
+    connection lost later (RabbitMQ restarted, the network cut) is made again, every
+    RECONNECT_WAIT_S, until the broker answers or the consumer is stopped."""
     import pika
 
     stop = [False]
@@ -162,26 +171,58 @@ def run(url: str, queue: str, engine: Engine, key: bytes | None, once: bool = Fa
         stop[0] = True
 
     previous = signal.signal(signal.SIGTERM, _stop)
+    parameters = pika.URLParameters(url)
     try:
-        connection = pika.BlockingConnection(pika.URLParameters(url))
+        connection = pika.BlockingConnection(parameters)
     except pika.exceptions.AMQPError as exc:
         signal.signal(signal.SIGTERM, previous)
         print(f"error: cannot reach the event broker ({type(exc).__name__})",
               file=sys.stderr)
         return 1
+    # The connection is gone (RabbitMQ restarted, the network cut), or the channel with it.
+    lost = (pika.exceptions.AMQPConnectionError, pika.exceptions.ChannelWrongStateError)
+    started = time.perf_counter()
+    taken = 0
     try:
-        channel = connection.channel()
-        declare(channel, queue, exchange)
-        started = time.perf_counter()
-        try:
-            taken = consume(channel, queue, engine, key, once=once, batch=batch,
-                            stop=stop)
-        except KeyboardInterrupt:
-            return 0
+        while True:
+            try:
+                channel = connection.channel()
+                declare(channel, queue, exchange)
+                taken += consume(channel, queue, engine, key, once=once, batch=batch,
+                                 stop=stop)
+                break
+            except lost as exc:
+                # The messages taken and not acknowledged go back to the queue with the
+                # connection; written already, they are recognised (fingerprints).
+                logger.warning("Events consumer: lost the event broker (%s); connecting "
+                               "again every %.0f s.", type(exc).__name__, RECONNECT_WAIT_S)
+            connection = _reconnect(parameters, stop)
+            if connection is None:
+                return 0
+            logger.warning("Events consumer: connected to the event broker again.")
         print(f"Read {taken} events from the queue {queue!r} in "
               f"{time.perf_counter() - started:.1f} s.")
         return 0
+    except KeyboardInterrupt:
+        return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if connection.is_open:
+        if connection is not None and connection.is_open:
             connection.close()
+
+
+def _reconnect(parameters: Any, stop: list[bool]) -> Any | None:
+    """A new connection to the broker once it answers; None when stopped first."""
+    import pika
+
+    while not stop[0]:
+        deadline = time.monotonic() + RECONNECT_WAIT_S
+        while not stop[0] and time.monotonic() < deadline:
+            time.sleep(STOP_POLL_S)
+        if stop[0]:
+            break
+        try:
+            return pika.BlockingConnection(parameters)
+        except pika.exceptions.AMQPError:
+            continue
+    return None
