@@ -4,6 +4,7 @@ turns any exception into a polite message instead of a crashed action."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -46,7 +47,8 @@ def warm_up() -> None:
     rasa_sdk loads this package in Sanic's main process, which only supervises, and again in
     each worker process, which serves. Only workers build, in a background thread: Sanic
     stops a worker that has not reported ready within 30 s. A request that comes earlier
-    waits for the same build (``default_index`` holds a lock)."""
+    waits for the same build (``default_index`` holds a lock), in a thread of its own
+    (``PathfinderAction.run``)."""
     if not os.environ.get("SANIC_WORKER_NAME"):
         return
     threading.Thread(target=_build_index, name="occupation-index", daemon=True).start()
@@ -298,6 +300,10 @@ class PathfinderAction(Action, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: DomainDict) -> list[dict[str, Any]]:
         try:
+            # A server that just started may still be building the occupation index: wait
+            # for it off the event loop, which keeps answering health checks meanwhile (a
+            # supervisor would otherwise take the server for frozen and restart it).
+            await asyncio.to_thread(default_index)
             turn = Turn(tracker, turn_language(tracker))
             events = read_constraints(turn) if self.reads_constraints else []
             events += self.act(turn)
