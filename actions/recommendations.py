@@ -35,9 +35,16 @@ from actions.occupation import (
     resolve_target,
     sector_buttons,
 )
-from knowledge.constraints import GOALS, Goal, program_aspects, says_wants_out
+from knowledge.constraints import (
+    GOALS,
+    Goal,
+    asks_which_is_cheapest,
+    program_aspects,
+    says_wants_out,
+)
 from knowledge.explainer import (
     explain_cheaper_intro,
+    explain_cheapest_listed,
     explain_labour_market,
     explain_no_results,
     explain_program,
@@ -302,6 +309,11 @@ class ActionShowCheaper(PathfinderAction):
                     return learner.events
                 # Nothing shown yet: the cheapest-first question starts with a first list.
                 return _first_list(turn, session, learner)
+            shown = shown_programs(session, learner.shown_ids, turn.lang)
+            if shown and asks_which_is_cheapest(latest_text(turn.tracker)):
+                # "Which one is the cheapest?": of the list they have, not a new one.
+                turn.say(explain_cheapest_listed(min(shown, key=lambda m: m.cost), turn.lang))
+                return learner.events
             # Cheaper than a list of the programs that teach a skill (an employer's): the
             # same skill, or "the lowest-cost ones" would be said of programs never compared.
             skill = slot_text(turn.tracker, "skill") if learner.main_noc is None else None

@@ -1396,6 +1396,19 @@ def program_aspects(text: str) -> tuple[ProgramAspect, ...]:
     return found or PROGRAM_ASPECTS
 
 
+# "Which one is the cheapest?": a question about the list shown, not a request for more.
+_WHICH_CHEAPEST = re.compile(
+    r"(?<!\w)(?:which|what is|what's|lequel|laquelle|lesquels|lesquelles|quel|quelle)"
+    r"(?![\w']).{0,30}?(?<!\w)(?:cheapest|least expensive|lowest[- ]cost|le moins cher|"
+    r"la moins chere|les moins cheres|les moins chers|moins cher|moins chere)(?![\w'])")
+
+
+def asks_which_is_cheapest(text: str) -> bool:
+    """Whether ``text`` asks which program of the list costs least ("which is the cheapest
+    one?", "laquelle est la moins chère?"), rather than for cheaper ones."""
+    return isinstance(text, str) and _WHICH_CHEAPEST.search(fold(text[:2000])) is not None
+
+
 # No limit or wish at all (Constraints is frozen: one shared value is safe).
 NONE_STATED = Constraints()
 CONSTRAINT_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Constraints))

@@ -392,6 +392,13 @@ def explain_program_aspects(match: ProgramMatch, aspects: Sequence[str], lang: L
     return f"{match.title} ({match.institution}){sep}{', '.join(facts)}."
 
 
+def explain_cheapest_listed(match: ProgramMatch, lang: Lang) -> str:
+    """The answer to "which one is the cheapest?" about the list shown."""
+    line = explain_program_aspects(match, ("cost",), lang)
+    return f"La moins chère de la liste : {line}" if lang == "fr" else \
+        f"The lowest-cost one in the list: {line}"
+
+
 def explain_breaks(fields: Sequence[str], lang: Lang) -> str:
     """What a closest program does not meet ("Outside your limits: the budget."), so a learner sees
     which of their limits each one breaks."""

@@ -889,6 +889,22 @@ def test_cheaper_after_an_employers_skill_list_compares_programs_of_that_skill(
     assert ids and set(ids) <= below
 
 
+@pytest.mark.parametrize(("text", "lang"), [("which is the cheapest one", "en"),
+                                             ("laquelle est la moins chère?", "fr")])
+def test_which_is_the_cheapest_is_answered_from_the_list_shown(
+        db: Session, text: str, lang: str) -> None:
+    first = run_action("action_resolve_job", "I'm a cashier", entities=[("job_title", "cashier")])
+    [listed] = payloads(first)
+    assert len(listed["programs"]) >= 2
+    cheapest = min(listed["programs"], key=lambda p: p["cost"])
+    asked = run_action("action_show_cheaper", text, intent="ask_cheaper",
+                       slots={**slot_events(first), "language": lang})
+    assert not payloads(asked) and not responses(asked)
+    said = texts(asked)
+    title = row_of(db, cheapest["id"]).title_fr if lang == "fr" else cheapest["title"]
+    assert title in said and money_figures(said) == [Decimal(str(cheapest["cost"]))], said
+
+
 def test_cheaper_after_a_sector_list_compares_programs_of_that_sector(db: Session) -> None:
     first = run_action("action_search_by_skill", "/search_by_skill", intent="search_by_skill",
                        entities=[("skill", "Manufacturing")])

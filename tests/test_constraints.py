@@ -14,6 +14,7 @@ from knowledge.constraints import (
     QUESTION_KINDS,
     Constraints,
     StatedLimits,
+    asks_which_is_cheapest,
     parse_constraints,
     parse_goal,
     read_limits,
@@ -311,6 +312,16 @@ def test_a_greeting_is_not_a_schedule(text: str) -> None:
 def test_the_learners_own_work_hours_are_not_the_programs(
         text: str, schedule: tuple[str, ...]) -> None:
     assert parse_constraints(text).schedule == schedule
+
+
+@pytest.mark.parametrize(("text", "asks"), [
+    ("which is the cheapest one", True), ("Which one's the least expensive?", True),
+    ("laquelle est la moins chère?", True), ("lequel coûte le moins cher", True),
+    ("show me cheaper ones", False), ("anything cheaper?", False),
+    ("quelque chose de moins cher svp", False), ("cheapest options please", False),
+])
+def test_which_is_the_cheapest_is_a_question_about_the_list(text: str, asks: bool) -> None:
+    assert asks_which_is_cheapest(text) is asks
 
 
 @pytest.mark.parametrize("text", [
