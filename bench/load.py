@@ -97,8 +97,8 @@ from bot.stack import (  # noqa: E402
     SharedServices,
     Stack,
     StackConfig,
+    StackError,
     free_port,
-    http_get,
     secret_key_for,
     sqlite_file,
 )
@@ -420,13 +420,7 @@ class Replicated(Deployment):
         return [stack.config.log_path / "web.log" for stack in self.cluster.stacks]
 
     def balancer_rows(self) -> list[dict[str, str]]:
-        """The balancer's figures, a row per frontend, backend and server (its stats CSV)."""
-        status, body = http_get(f"{self.cluster.stats_url};csv", timeout=5)
-        if status != 200:
-            return []
-        lines = body.decode("utf-8", "replace").splitlines()
-        header = lines[0].lstrip("# ").split(",")
-        return [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+        return self.cluster.balancer_rows()
 
     def balancer_retries(self) -> tuple[int, int]:
         """Retries and redispatches of the balancer's engines backend."""
@@ -435,20 +429,13 @@ class Replicated(Deployment):
                 return (int(row.get("wretr") or 0), int(row.get("wredis") or 0))
         return (0, 0)
 
-    def wait_balanced(self, timeout: float = 60.0) -> float:
-        """Wait until the balancer has every engine and web app UP (its own checks, 2 in a
-        row 2 s apart, come after the cluster's); the seconds it took."""
-        started = time.monotonic()
-        while time.monotonic() - started < timeout:
-            servers = [row for row in self.balancer_rows()
-                       if row.get("pxname") in ("engines", "web")
-                       and row.get("svname") not in ("FRONTEND", "BACKEND")]
-            if servers and all(row.get("status") == "UP" for row in servers):
-                break
-            time.sleep(0.5)
-        else:
-            say(f"The balancer still has servers down after {timeout:.0f} s.")
-        return time.monotonic() - started
+    def wait_balanced(self) -> float:
+        """Every engine and web app up at the balancer (Cluster.start waits for it too)."""
+        try:
+            return self.cluster.wait_balanced()
+        except StackError as exc:
+            say(str(exc))
+            return 0.0
 
 
 def warm_up(dep: Deployment) -> None:

@@ -73,6 +73,8 @@ BALANCER_STATS_PATH = "/stats"
 HEALTH_EVERY_S = 5.0
 START_TIMEOUT_S = 300.0     # a restarted engine loads its model in about a minute
 MAX_BACKOFF_S = 60.0        # between starts of a process that keeps failing
+BALANCED_WITHIN_S = 30.0    # the balancer marks a server up within a few seconds of ours
+BALANCED_BACKENDS = ("engines", "web")
 
 
 @dataclass(frozen=True)
@@ -380,9 +382,40 @@ class Cluster:
             self._start_replicas(timeout)
             if not self.events.running():
                 self.events.wait_healthy(deadline)  # raises, with the tail of its log
+            # The balancer's own checks (2 in a row, 2 s apart) come after ours: until it has
+            # every server up it answers 503, which the relays' one retry does not outlast.
+            self.wait_balanced(max(deadline - time.monotonic(), BALANCED_WITHIN_S))
         except BaseException:
             self.stop()
             raise
+
+    def balancer_rows(self) -> list[dict[str, str]]:
+        """The balancer's figures, a row per frontend, backend and server (its stats CSV)."""
+        status, body = http_get(f"{self.stats_url};csv", timeout=5)
+        if status != 200:
+            return []
+        lines = body.decode("utf-8", "replace").splitlines()
+        if not lines:
+            return []
+        header = lines[0].lstrip("# ").split(",")
+        return [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
+
+    def wait_balanced(self, timeout: float = BALANCED_WITHIN_S) -> float:
+        """Wait until the balancer has every engine and web app up; the seconds it took.
+        Raises StackError when it has not within ``timeout``."""
+        started = time.monotonic()
+        while True:
+            servers = [row for row in self.balancer_rows()
+                       if row.get("pxname") in BALANCED_BACKENDS
+                       and row.get("svname") not in ("FRONTEND", "BACKEND")]
+            if servers and all(row.get("status") == "UP" for row in servers):
+                return time.monotonic() - started
+            if time.monotonic() - started > timeout:
+                down = sorted(f"{r.get('pxname')}/{r.get('svname')}" for r in servers
+                              if r.get("status") != "UP")
+                raise StackError(f"The balancer still has servers down after {timeout:.0f} s: "
+                                 f"{', '.join(down) or 'no servers listed'}")
+            time.sleep(POLL_S)
 
     def _start_replicas(self, timeout: float) -> None:
         """Every process of every replica at once: none needs another to start (an engine

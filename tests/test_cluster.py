@@ -210,6 +210,16 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
         yield running
 
 
+def test_turns_right_after_start_are_served_by_the_balancer(cluster: Running) -> None:
+    """First in the module, so it runs the moment `pathfinder run --replicas` says it is
+    running: the balancer's own checks must be done by then, or it answers 503."""
+    for number in range(4):  # round robin: both engines, both web apps
+        turn(cluster.rasa_url, f"first-{uuid.uuid4().hex[:8]}-{number}", "hello")
+        widget = httpx.post(f"{cluster.web_url}/api/conversations/web-{uuid.uuid4().hex}/"
+                            "messages", json={"message": "hello"}, timeout=TURN_TIMEOUT_S)
+        assert widget.status_code == 200 and widget.json()["messages"], widget.text
+
+
 def test_status_lists_every_process_and_each_answers(cluster: Running) -> None:
     code, out = cluster.status("--json")
     assert code == 0, out
