@@ -10,6 +10,8 @@ database, queue and exchange removed, at the end."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -62,6 +64,18 @@ class Running:
     def process(self, role: str, replica: int | None) -> dict[str, Any]:
         return next(p for p in self.processes()
                     if p["role"] == role and p["replica"] == replica)
+
+    def kill(self, role: str, replica: int) -> tuple[dict[str, Any], int]:
+        """kill -9 a replica's process (its group), and wait until its port is closed: its
+        status record, and how many lines the run had printed before the kill (the
+        supervisor's lines about it come after)."""
+        killed = self.process(role, replica)
+        since = len(self.run.output)
+        os.killpg(killed["pid"], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while port_open(killed["port"]) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return killed, since
 
     def servers(self, backend: str) -> dict[str, dict[str, str]]:
         """The balancer's figures of each server of ``backend`` (its stats page's CSV)."""

@@ -21,7 +21,6 @@ import contextlib
 import os
 import pwd
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -49,7 +48,6 @@ from tests.cluster_support import (
     TURN_TIMEOUT_S,
     Running,
     engine_url,
-    port_open,
     require_broker,
     require_haproxy_and_model,
     running_cluster,
@@ -415,12 +413,7 @@ def test_a_replica_whose_actions_server_died_apologises_the_other_answers_and_it
     learner = Learner(apologies)
     one, two = both_engines(cluster)
     learner.normal(one, "Hello")
-    killed = cluster.process("actions", 1)
-    since = len(cluster.run.output)
-    os.killpg(killed["pid"], signal.SIGKILL)
-    deadline = time.monotonic() + 10
-    while port_open(killed["port"]) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    killed, since = cluster.kill("actions", 1)
 
     answer = learner.say(one, NEEDS_ACTIONS)
     assert answer.apologised and len(answer.texts) == 1, answer
