@@ -315,11 +315,21 @@ class PathfinderAction(Action, ABC):
         return events
 
 
-def responded_before(tracker: Tracker, response: str) -> bool:
-    """Whether the bot sent the domain response ``response`` earlier in this conversation
-    (the engine records its name in the bot event's metadata)."""
-    return any((event.get("metadata") or {}).get("utter_action") == response
-               for event in tracker.events if event.get("event") == "bot")
+def since_start_over(tracker: Tracker) -> list[dict[str, Any]]:
+    """The conversation's events since the learner last started over (all slots reset, or
+    a restart): what they said before belongs to another search."""
+    events = list(tracker.events)
+    for at in range(len(events) - 1, -1, -1):
+        if events[at].get("event") in ("reset_slots", "restart"):
+            return events[at + 1:]
+    return events
+
+
+def said_response(event: dict[str, Any], response: str) -> bool:
+    """Whether ``event`` is the bot sending the domain response ``response`` (the engine
+    records its name in the bot event's metadata)."""
+    return event.get("event") == "bot" and \
+        (event.get("metadata") or {}).get("utter_action") == response
 
 
 def slot_changes(tracker: Tracker, values: dict[str, Any]) -> list[EventType]:

@@ -97,14 +97,17 @@ def cheaper_in_sector(turn: Turn, session: Session, named: str | None,
     if sector is None:
         return None
     costs = [float(p.cost) for p in (session.get(models.Program, i) for i in shown_ids) if p]
+    wanted, wishes = user_constraints(turn.tracker), user_wishes(turn.tracker)
     found = [m for m in programs_in_sector(session, sector, turn.lang, limit=10_000)
-             if costs and m.cost < min(costs) and m.id not in shown_ids]
+             if costs and m.cost < min(costs) and m.id not in shown_ids
+             and not _breaks(session, m, wanted)]
     if not found:
         turn.respond("utter_nothing_cheaper")
         return []
-    return _present(turn, session, found, user_constraints(turn.tracker),
-                    user_wishes(turn.tracker), explain_cheaper_intro(
-                        min(len(found), MAX_PROGRAMS), turn.lang), named)
+    # Those meeting more wishes first, then the cheapest.
+    programs = sorted(found, key=lambda m: (len(_breaks(session, m, wishes)), m.cost))
+    programs = programs[:MAX_PROGRAMS]
+    return _list(turn, programs, explain_cheaper_intro(len(programs), turn.lang), named)
 
 
 def _present(turn: Turn, session: Session, found: Sequence[ProgramMatch],

@@ -4,7 +4,7 @@ knowledge base has no figure, the answer says so: no number is ever made up here
 
 from __future__ import annotations
 
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from sqlalchemy.orm import Session
 
 from actions.context import (
@@ -97,11 +97,6 @@ class _ExplainLabourMarket(PathfinderAction):
                 return []
             for noc in nocs:
                 turn.say(self.describe(turn, session, noc))
-        tracker = turn.tracker
-        if not (slot_text(tracker, "target_noc") or slot_text(tracker, "current_noc")):
-            # A first question about a job ("how much do welders make?") is about the job they
-            # have in mind: "what programs would help me become one?" comes next.
-            return [SlotSet("target_noc", nocs[0])]
         return []
 
 

@@ -30,7 +30,7 @@ from knowledge.constraints import parse_goal
 from knowledge.fields import read_target
 from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
-from knowledge.reading import JobMention, find_jobs
+from knowledge.reading import JobMention, find_jobs, wants_job_named_before
 from knowledge.resolver import Resolution, described_among, resolve_title
 from knowledge.skill_search import sectors
 
@@ -210,6 +210,8 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     # Said as a field ("get into", "learn ..."), or as a job no occupation is sure of.
     is_field = wanted is not None and wanted.skill is not None and target is not None and (
         target in wanted.text or wanted.text in target)
+    if target is None and slot_noc is None and wants_job_named_before(text):
+        target = job_asked_about(tracker)  # "how much do welders make?" ... "become one?"
     from_this_message = target is not None
     if target is None and slot_noc is None:
         target = slot_text(tracker, "target_job")
@@ -244,6 +246,23 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
         return TargetStep()
     turn.respond("utter_target_not_found", quoted=shown_back(target))
     return TargetStep([*forget, *topic_events], named=True)
+
+
+LABOUR_MARKET_INTENTS = ("ask_wage", "ask_outlook")
+
+
+def job_asked_about(tracker: Tracker) -> str | None:
+    """The job of the learner's latest wage or outlook question that named one, as typed."""
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        parsed = event.get("parse_data") or {}
+        if (parsed.get("intent") or {}).get("name") not in LABOUR_MARKET_INTENTS:
+            continue
+        for entity in parsed.get("entities") or []:
+            if entity.get("entity") in ("job_title", "target_job") and entity.get("value"):
+                return str(entity["value"])
+    return None
 
 
 @dataclass

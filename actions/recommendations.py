@@ -19,8 +19,9 @@ from actions.context import (
     known_noc,
     latest_entity,
     latest_text,
-    responded_before,
+    said_response,
     shown_back,
+    since_start_over,
     slot_list,
     slot_text,
     user_constraints,
@@ -83,7 +84,7 @@ class Learner:
         # Said in so many words in this conversation ("I want to change careers"), not only
         # implied (a layoff, "I used to be a driver"): then their job's programs can wait.
         self.wants_out = self.goal == "change_career" and any(
-            says_wants_out(event.get("text") or "") for event in tracker.events
+            says_wants_out(event.get("text") or "") for event in since_start_over(tracker)
             if event.get("event") == "user")
         self.constraints = user_constraints(tracker)
         self.wishes = user_wishes(tracker)
@@ -221,10 +222,13 @@ class ActionSearchBySkill(PathfinderAction):
 
 
 def names_own_job(turn: Turn, text: str) -> bool:
-    """Whether the message names a job the learner holds ("cook, want to learn baking"):
-    then it is a learner's request, ranked by the skill, not an employer's search."""
-    current, _wanted = jobs_named(text, turn.lang)
-    return current is not None and bool(current.nocs)
+    """Whether the message names a job the learner holds and a field they want to learn
+    ("cook, want to learn baking"): a learner's request, ranked by the field, not an
+    employer's search ("TIG welding courses" names no job held; knowledge.reading leaves out
+    the job of someone speaking for their staff)."""
+    current, wanted = jobs_named(text, turn.lang)
+    return current is not None and bool(current.nocs) and \
+        wanted is not None and wanted.skill is not None
 
 
 def names_a_job(turn: Turn, text: str) -> bool:
@@ -265,8 +269,9 @@ def recommend_step(turn: Turn, session: Session,
             return [*learner.events, *search_by_skill(turn, session, skill, skill)]
         turn.respond("utter_ask_job_title")
         return learner.events
-    if wants_out_without_target(learner) and learner.topic is None and \
-            not responded_before(turn.tracker, "utter_ask_target_job"):
+    if wants_out_without_target(learner) and learner.topic is None and not any(
+            said_response(event, "utter_ask_target_job")
+            for event in since_start_over(turn.tracker)):
         # "I'm a trucker, I want to change jobs": their own job's programs are not what they
         # came for. Asked once; a learner who goes on without answering gets that list.
         turn.respond("utter_ask_target_job", buttons=sector_buttons(session, turn.lang))

@@ -1466,7 +1466,9 @@ _RETURN = _goal_re(
 _WANTS_OUT = _goal_re(
     r"switch(?:ing)? (?:careers?|carriere|fields?)|change (?:my )?(?:careers?|carriere|field)|"
     r"changing (?:careers?|fields?)|career change|career switch|new career|new field|"
-    r"different field|another field|burn(?:t|ed) out|burnout|tired of|"
+    r"different field|another field|burn(?:t|ed) out|burnout|"
+    r"tired of(?! (?:the |my |working |doing )?(?:night|day|evening|weekend|early|late|long|"
+    r"rotating|split)\b| (?:the |my )?(?:commute|commuting|driving to|shifts?\b))|"
     r"sick of|fed up|get out of|leave (?:my|the) (?:field|industry|trade)|"
     r"changer de (?:carriere|metier|domaine|travail|job|branche)|me reorienter|"
     r"reorientation|reorienter|reconversion|me reconvertir|me recycler|nouveau metier|"
@@ -1478,7 +1480,7 @@ _WANTS_OUT = _goal_re(
     r"i hate it|je deteste ca|(?:a|new|une|nouvelle) (?:career|carriere) (?:in|en|dans)|"
     r"want out|je veux sortir|"
     r"looking for a change|need a change|want a change|besoin de changement|changer d'air|"
-    r"fresh start|start over|recommencer a zero|j'en ai marre|j'en peux plus|"
+    r"fresh start|recommencer a zero|j'en ai marre|j'en peux plus|"
     r"(?:don't|do not|dont) want to be an? \w+ (?:anymore|any more|forever)|"
     r"ne (?:veux|voudrais) plus etre|veux plus etre|no longer want to")
 # Losing one's job: often a change of career too, but not said to be one.

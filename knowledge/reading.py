@@ -177,9 +177,9 @@ _TARGET_FIELD_CUES = (
     # "une formation courte en logistique", "des cours de jour en informatique"
     r"(?:formations?|cours|programmes?|certificats?|microcertifications?|competences?)\s+"
     r"(?:(?:courte?s?|intensi(?:f|ve)s?|rapides?|de\s+jour|du\s+soir|de\s+soir|en\s+ligne|"
-    r"a\s+distance|gratuite?s?|en\s+personne)\s+)*(?:en|de|sur|pour|d')\s*" + _ARTICLE,
+    r"a\s+distance|gratuite?s?|en\s+personne)\s+)*(?:(?:en|de|sur|pour)\s+|d')" + _ARTICLE,
     r"(?:ma|mon|mes)\s+(?:carte|cartes|permis|licence|certificat|attestation|titre|diplome)\s+"
-    r"(?:de|d')\s*" + _ARTICLE,
+    r"(?:de\s+|d')" + _ARTICLE,
     r"(?:je\s+)?m'interesse\s+(?:a|aux|au)\s+" + _ARTICLE,
     r"(?:interesse(?:e)?\s+par|interesse(?:e)?\s+a)\s+" + _ARTICLE,
 )
@@ -292,6 +292,16 @@ _STOP_WORDS = frozenset((
 ))
 _BOUNDARY = re.compile(r"[.,;:!?()\[\]\n/]|\s-\s|\s+(?:but|mais|and then|et puis)\s+")
 _WORD = re.compile(r"[\w'+#&-]+")
+
+
+# "what programs would help me become one?", "comment en devenir un?": the job talked about
+# before, not a title to look up.
+_BECOME_ONE = re.compile(r"(?<![\w'])(?:become|becoming|be|devenir)\s+(?:one|un|une)(?![\w'-])")
+
+
+def wants_job_named_before(text: str) -> bool:
+    """Whether ``text`` wants "one" of the job named earlier in the conversation."""
+    return isinstance(text, str) and _BECOME_ONE.search(fold(text[:MAX_CHARS])) is not None
 
 
 def read_message(text: str, lang: Lang | None = None, previous: Constraints | None = None,

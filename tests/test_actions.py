@@ -504,21 +504,25 @@ def test_wage_answer_uses_the_wage_table(db: Session) -> None:
     assert str(wage.year) in texts(result)
 
 
-def test_a_first_question_about_a_jobs_pay_makes_it_the_job_in_view() -> None:
-    """"how much do welders make?", then "what programs would help me become one?"."""
+def test_become_one_after_a_question_about_a_jobs_pay_is_that_job() -> None:
+    """"how much do welders make?", then "what programs would help me become one?"; the
+    question alone sets nothing ("I'm a PSW" next is still asked which PSW)."""
     welder = resolve_title("welder").candidates[0].noc
-    asked = run_action("action_explain_wage", "how much do welders make in Ontario?",
-                       intent="ask_wage", entities=[("job_title", "welders")])
-    assert slot_events(asked) == {"target_noc": welder}
+    question = "how much do welders make in Ontario?"
+    asked = run_action("action_explain_wage", question, intent="ask_wage",
+                       entities=[("job_title", "welders")])
+    assert slot_events(asked) == {}
+    history = [{"event": "user", "timestamp": time.time(), "text": question,
+                "parse_data": {"intent": {"name": "ask_wage", "confidence": 1.0},
+                               "entities": [{"entity": "job_title", "value": "welders"}]}}]
     listed = run_action("action_recommend", "what programs would help me become one?",
-                        intent="ask_recommendations", slots=slot_events(asked))
+                        intent="ask_recommendations", events=history)
     [payload] = payloads(listed)
     assert payload["target_occupation"]["noc"] == welder and payload["programs"]
-    # With a job of their own already known, a question about another job changes nothing.
-    cashier = resolve_title("cashier").candidates[0].noc
-    other = run_action("action_explain_wage", "how much do welders make?", intent="ask_wage",
-                       entities=[("job_title", "welders")], slots={"current_noc": cashier})
-    assert slot_events(other) == {}
+    assert resolve_title("PSW").status == "ambiguous"
+    psw = run_action("action_resolve_job", "I'm a PSW", entities=[("job_title", "PSW")],
+                     events=history)
+    assert [r["response"] for r in responses(psw)] == ["utter_ask_which_job"]
 
 
 def test_missing_wage_data_is_said_not_invented(db: Session) -> None:
@@ -710,6 +714,15 @@ def test_wanting_out_of_a_job_asks_what_they_want_before_its_programs() -> None:
     [listed] = payloads(field)
     assert listed["programs"] and listed["wage"] is None and listed["outlook"] is None
     assert "Job Bank" not in texts(field)
+    # After "start over", what was said and asked before belongs to another search.
+    restarted = [*history, {"event": "reset_slots", "timestamp": time.time()}]
+    again = run_action("action_resolve_job", text, entities=[("job_title", "truck driver")],
+                       events=restarted)
+    assert [r["response"] for r in responses(again)] == ["utter_ask_target_job"]
+    laid_off = run_action("action_resolve_job", "I was laid off, I was a truck driver",
+                          entities=[("job_title", "truck driver")], events=restarted)
+    [theirs] = payloads(laid_off)
+    assert theirs["occupation"]["noc"] == slots["current_noc"] and theirs["wage"] is not None
 
 
 def test_a_skill_search_that_names_a_job_lists_that_jobs_programs() -> None:
@@ -881,8 +894,8 @@ def test_cheaper_after_an_employers_skill_list_compares_programs_of_that_skill(
                        topic="project management").programs
     below = {m.id for m in taught if m.cost < dearest["cost"]}
     assert below, "the sample catalog has cheaper project-management programs"
-    more = run_action("action_show_cheaper", "which of these are cheapest",
-                      intent="ask_cheaper", slots=shown)
+    more = run_action("action_show_cheaper", "any cheaper ones?", intent="ask_cheaper",
+                      slots=shown)
     assert "utter_nothing_cheaper" not in [r.get("response") for r in responses(more)]
     [payload] = payloads(more)
     ids = [p["id"] for p in payload["programs"]]
@@ -916,11 +929,14 @@ def test_cheaper_after_a_sector_list_compares_programs_of_that_sector(db: Sessio
         models.Program.sector == sector, models.Program.cost < dearest["cost"]))}
     assert below, "the sample catalog has cheaper manufacturing programs"
     more = run_action("action_show_cheaper", "anything cheaper?", intent="ask_cheaper",
-                      slots=shown)
+                      slots={**shown, "constraints": {"delivery": ["online"]}})
     assert "utter_nothing_cheaper" not in [r.get("response") for r in responses(more)]
     [payload] = payloads(more)
     ids = [p["id"] for p in payload["programs"]]
-    assert ids and set(ids) <= below
+    online = Constraints(delivery=("online",))
+    assert ids and set(ids) <= {i for i in below if satisfies(row_of(db, i), online)}
+    # The intro counts the programs listed.
+    assert f"{len(ids)} " in texts(more).splitlines()[-len(ids) - 1], texts(more)
 
 
 def test_a_learner_naming_their_job_with_a_skill_gets_the_learners_list(db: Session) -> None:
@@ -945,7 +961,8 @@ def test_a_skill_searched_without_an_entity_is_searched_again_after_a_limit() ->
                       slots=shown)
     assert "utter_ask_job_title" not in [r.get("response") for r in responses(wish)]
     [payload] = payloads(wish)
-    assert payload["programs"] or payload["alternatives"]
+    # The same programs, the wish only ranks them.
+    assert sorted(p["id"] for p in payload["programs"]) == sorted(shown["last_program_ids"])
 
 
 def test_an_employers_wish_ranks_a_sector_list(db: Session) -> None:

@@ -282,8 +282,8 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
 def cluster(services: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
     with running_cluster(tmp_path_factory.mktemp("cluster"), postgres_url=services.postgres.url,
                          redis_url=services.redis.url, broker_url=services.broker_url,
-                         # The default: a restarted actions server's first turn holds its
-                         # event loop for 15-40 s (see the actions server's test).
+                         # The default: a restarted actions server's first turns wait
+                         # 15-40 s for its index (see the actions server's test).
                          broker_admin_url=BROKER_URL, restart_after_s=30) as running:
         yield running
 
@@ -427,9 +427,9 @@ def test_a_replica_whose_actions_server_died_apologises_the_other_answers_and_it
     assert restarted["pid"] != killed["pid"] and restarted["healthy"]
     assert not alive({killed["pid"]})
     # A started actions server builds its occupation index (15-40 s on this machine) before
-    # it can serve, and a turn that comes meanwhile waits for it with the server's event
-    # loop held (actions/context.py, warm_up): answered politely, or late. Other learners'
-    # turns until one is answered normally, then this learner's is normal at once.
+    # it can serve, and a turn that comes meanwhile waits for it (actions/context.py,
+    # warm_up): answered politely, or late. Other learners' turns until one is answered
+    # normally, then this learner's is normal at once.
     answered_normally(one, apologies, NEEDS_ACTIONS, RESTART_TIMEOUT_S)
     learner.normal(one, NEEDS_ACTIONS)
     learner.assert_whole(one, two)

@@ -18,6 +18,7 @@ from knowledge.constraints import (
     parse_constraints,
     parse_goal,
     read_limits,
+    says_wants_out,
 )
 from knowledge.explainer import describe_constraints
 from knowledge.vocabulary import DELIVERY_MODES, REGIONS, SCHEDULES
@@ -312,6 +313,16 @@ def test_a_greeting_is_not_a_schedule(text: str) -> None:
 def test_the_learners_own_work_hours_are_not_the_programs(
         text: str, schedule: tuple[str, ...]) -> None:
     assert parse_constraints(text).schedule == schedule
+
+
+@pytest.mark.parametrize(("text", "out"), [
+    ("I'm a trucker, I want to change careers", True), ("hairstylist, burned out", True),
+    ("je veux changer de job", True), ("I'm tired of retail", True),
+    ("I'm a PSW, tired of night shifts", False), ("start over", False),
+    ("I got laid off from the mill", False), ("I used to be a driver", False),
+])
+def test_wanting_out_of_a_line_of_work_is_said_in_so_many_words(text: str, out: bool) -> None:
+    assert says_wants_out(text) is out
 
 
 @pytest.mark.parametrize(("text", "asks"), [
