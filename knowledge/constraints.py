@@ -1430,7 +1430,14 @@ def _goal_re(pattern: str) -> re.Pattern[str]:
 # Someone speaking for staff: an employer's message states no learner goal.
 _EMPLOYER = _goal_re(
     r"(?:my|our) (?:[\w-]+ ){0,2}?(?:team|staff|employees|crew|workers|assistants|managers|"
-    r"supervisors|new hires|technicians|nurses|people|techs|operators|drivers)|"
+    r"supervisors|new hires|technicians|nurses|people|techs|operators|drivers|millwrights|"
+    r"welders|plumbers|electricians|mechanics|machinists|cooks|cleaners|guards|carpenters|"
+    r"painters|labourers|laborers|installers|assemblers|servers|cashiers|clerks|agents|aides|"
+    r"psws|caregivers|educators|apprentices|apprentis)|"
+    r"(?:mes|nos) (?:mecaniciens|soudeurs|plombiers|electriciens|machinistes|cuisiniers|"
+    r"educatrices|educateurs|caissieres|caissiers|commis|agents|preposees|apprentis|"
+    r"operateurs|chauffeurs|employees|gars|monteurs|menuisiers)|"
+    r"(?:je suis |i'm the |i am the )?(?:proprietaire|owner) (?:d'un|d'une|of an?) |"
     r"(?:our|notre) (?:company|plant|clinic|firm|usine|entreprise|compagnie|clinique|"
     r"organisation|organization)|nos (?:employes|equipes|travailleurs|gestionnaires|"
     r"superviseurs|nouveaux|techniciens|preposes|infirmieres)|notre (?:equipe|personnel)|"

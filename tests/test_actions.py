@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -963,6 +964,29 @@ def test_a_skill_searched_without_an_entity_is_searched_again_after_a_limit() ->
     [payload] = payloads(wish)
     # The same programs, the wish only ranks them.
     assert sorted(p["id"] for p in payload["programs"]) == sorted(shown["last_program_ids"])
+
+
+def test_the_employer_requests_the_model_learns_from_stay_skill_searches() -> None:
+    """Every search_by_skill example of nlu/intents/employer.yml ("forklift training",
+    "PLC training for 6 of our millwrights", "mes mécaniciens veulent apprendre ...") is
+    answered as a skill search: no job asked, no learner's list."""
+    yaml = YAML(typ="safe").load((PROJECT_ROOT / "nlu/intents/employer.yml").read_text("utf-8"))
+    examples = [line.strip()[2:] for block in yaml["nlu"]
+                if block.get("intent") == "search_by_skill"
+                for line in block["examples"].splitlines() if line.strip().startswith("- ")]
+    assert len(examples) > 100
+    learner_path = []
+    for example in examples:
+        entities = [(m.group(2), m.group(1))
+                    for m in re.finditer(r"\[([^\]]+)\]\((\w+)\)", example)]
+        text = re.sub(r"\[([^\]]+)\]\(\w+\)", r"\1", example)
+        result = run_action("action_search_by_skill", text, intent="search_by_skill",
+                            entities=entities)
+        said = {r["response"] for r in responses(result)}
+        if said & {"utter_ask_which_job", "utter_ask_job_title"} or any(
+                p["occupation"] for p in payloads(result)):
+            learner_path.append(text)
+    assert not learner_path
 
 
 def test_an_employers_wish_ranks_a_sector_list(db: Session) -> None:
