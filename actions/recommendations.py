@@ -42,6 +42,7 @@ from knowledge.constraints import (
     asks_which_is_cheapest,
     program_aspects,
     says_wants_out,
+    speaks_for_staff,
 )
 from knowledge.explainer import (
     explain_cheaper_intro,
@@ -187,11 +188,27 @@ class ActionResolveJob(PathfinderAction):
 
     def act(self, turn: Turn) -> list[EventType]:
         with knowledge_session() as session:
+            text = latest_text(turn.tracker)
+            field = staff_field(turn, text)
+            if field is not None and teaches_something(session, None, field, turn.lang):
+                # "mes mécaniciens veulent apprendre les véhicules hybrides": an employer's
+                # request for their staff, read as a wish to become something.
+                return search_by_skill(turn, session, latest_entity(turn.tracker, "skill"),
+                                       field)
             step = resolve_job(turn, session)
             if not step.resolved:
                 return step.events
             turn.tracker.add_slots(step.events)
             return [*step.events, *recommend_step(turn, session, step.target)]
+
+
+def staff_field(turn: Turn, text: str) -> str | None:
+    """The field an employer wants their staff to learn, when the message speaks for staff."""
+    if is_button_payload(text) or not speaks_for_staff(text):
+        return None
+    skill = latest_entity(turn.tracker, "skill")
+    _current, wanted = jobs_named(text, turn.lang)
+    return skill or (wanted.text if wanted is not None and wanted.skill else None)
 
 
 class ActionSearchBySkill(PathfinderAction):

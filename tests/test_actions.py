@@ -989,6 +989,22 @@ def test_the_employer_requests_the_model_learns_from_stay_skill_searches() -> No
     assert not learner_path
 
 
+def test_an_employer_read_as_wanting_a_job_gets_the_skill_search(db: Session) -> None:
+    text = ("je suis propriétaire d'un garage à Timmins, mes mécaniciens veulent apprendre les "
+            "véhicules hybrides")
+    result = run_action("action_resolve_job", text, intent="state_goal",
+                        entities=[("target_job", "véhicules hybrides")],
+                        slots={"language": "fr"})
+    assert "utter_ask_which_target" not in [r["response"] for r in responses(result)]
+    [payload] = payloads(result)
+    assert payload["occupation"] is None and payload["target_occupation"] is None
+    taught = {m.id for m in recommend(db, target_noc=None, current_noc=None, goal=None,
+                                      constraints=Constraints(), lang="fr", limit=10_000,
+                                      topic="véhicules hybrides").programs}
+    listed = [p["id"] for p in payload["programs"] or payload["alternatives"]]
+    assert listed and set(listed) <= taught
+
+
 def test_an_employers_wish_ranks_a_sector_list(db: Session) -> None:
     first = run_action("action_search_by_skill", "/search_by_skill", intent="search_by_skill",
                        entities=[("skill", "Manufacturing")])
