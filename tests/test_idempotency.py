@@ -229,6 +229,20 @@ def test_the_same_message_id_twice_is_stored_once_and_answered_alike(engine: Sta
         (RECOMMENDING, "m-psw"), (RECOMMENDING, "m-psw-2")]
 
 
+def test_a_message_id_reused_for_other_words_is_refused(engine: Stack) -> None:
+    sender = new_sender()
+    assert post(engine, sender, "my email is ana@example.com, I'm a cashier",
+                "m-1").status_code == 200
+    stored = events(engine, sender)
+    # The same words again (stored redacted): the stored answer, nothing added.
+    again = post(engine, sender, "my email is ana@example.com, I'm a cashier", "m-1")
+    assert again.status_code == 200 and again.json()
+    assert events(engine, sender) == stored
+    reused = post(engine, sender, "I'm a welder", "m-1")
+    assert reused.status_code == 409 and "message_id" in reused.json()["error"]
+    assert events(engine, sender) == stored  # nothing ran
+
+
 def test_a_repeat_is_answered_in_the_conversations_language(engine: Stack) -> None:
     sender = new_sender()
     first = post(engine, sender, "Bonjour", "m-1")

@@ -50,7 +50,9 @@ What it adds to Rasa's ``RestInput``:
   tracker is read: if it holds a user message with that id, the turn is not run again and
   the answer is the bot messages stored after that message, as the REST channel gives them,
   with the conversation's language now. A repeat that arrives while the first attempt still
-  runs waits for the lock, so it gets the stored answer too. Only the sender's own
+  runs waits for the lock, so it gets the stored answer too. An id stored with other words
+  (compared as the store redacts them) is a client's mistake: 409 with the reason, nothing
+  run, rather than another message's answer. Only the sender's own
   conversation is read: an id never reaches another one. The tracker read for the check is
   handed to the processor, which would otherwise read it again (``handing_over``), so the
   check costs a scan of the events; a turn without an id runs as Rasa's channel runs it,
@@ -89,6 +91,7 @@ from sanic.response import HTTPResponse
 
 from bot.engine.json_bodies import RefusedJson, load_json
 from bot.engine.limits import MAX_MESSAGE_CHARS
+from bot.engine.redaction import redact
 from bot.engine.tracker_store import fail_loudly, saved_language
 from connectors.message_ids import MAX_MESSAGE_ID_CHARS, MESSAGE_ID_KEY, is_message_id
 from connectors.senders import RELAY_TOKEN_HEADER, is_reserved
@@ -335,6 +338,10 @@ class PathfinderRestInput(RestInput):
                 outcome = await self._run_turn(on_new_message(message), message)
             else:
                 outcome = await self._run_turn(run_once(agent, message), message)
+            if outcome.reused:
+                return response.json({"error": "This message_id was already used for another "
+                                      "message of this conversation; give each message its "
+                                      "own id."}, status=409)
             if outcome.replayed:
                 # Read with the stored answer: no turn ran here, so no language was saved.
                 lang = outcome.language
@@ -373,6 +380,10 @@ class PathfinderRestInput(RestInput):
             # alone, and tries again.
             logger.exception("Turn of %s failed", message.sender_id)
             return TurnOutcome([], finished=False)
+        if isinstance(result, Replay) and result.reused:
+            logger.warning("Message id %s of %s was stored with other words; refused",
+                           message.message_id, message.sender_id)
+            return TurnOutcome([], finished=True, replayed=True, reused=True)
         if isinstance(result, Replay):
             logger.info("Message %s of %s was already stored; answered as then",
                         message.message_id, message.sender_id)
@@ -409,14 +420,17 @@ class TurnOutcome:
     finished: bool                  # False: it failed or is still running (too slow)
     replayed: bool = False          # it ran before: messages are its stored answer
     language: Lang | None = None    # the conversation's, read with a replayed answer
+    reused: bool = False            # its id was stored with other words: refused
 
 
 @dataclass(frozen=True)
 class Replay:
-    """The stored answer to a turn that ran before, and the conversation's language now."""
+    """The stored answer to a turn that ran before, and the conversation's language now;
+    ``reused``: the id was stored with other words (nothing ran, nothing is answered)."""
 
     messages: list[dict[str, Any]]
     language: Lang | None
+    reused: bool = False
 
 
 async def run_once(agent: Any, message: UserMessage) -> Replay | None:
@@ -437,7 +451,7 @@ async def run_once(agent: Any, message: UserMessage) -> Replay | None:
         if tracker is None:  # a new conversation: nothing to find, the processor creates it
             await agent.processor.handle_message(message)
             return None
-        replay = await stored_answer(tracker, message.message_id)
+        replay = await stored_answer(tracker, message.message_id, message.text)
         if replay is not None:
             return replay
         await handing_over(agent.processor, tracker).handle_message(message)
@@ -466,16 +480,21 @@ def handing_over(processor: Any, tracker: DialogueStateTracker) -> Any:
     return view
 
 
-async def stored_answer(tracker: DialogueStateTracker, message_id: str) -> Replay | None:
+async def stored_answer(tracker: DialogueStateTracker, message_id: str,
+                        text: str | None = None) -> Replay | None:
     """The bot messages stored after the user message ``message_id`` (up to the next user
     message), rendered the way the turn sent them (the processor hands each BotUttered's
-    ``message()`` to the output channel); None when no user message has that id."""
+    ``message()`` to the output channel); None when no user message has that id. ``text``:
+    the words sent again; stored with other words (redacted as stored), the id was reused
+    for another message, which is not answered with the first one's answer."""
     events = list(tracker.events)
     start = next((i for i in range(len(events) - 1, -1, -1)
                   if isinstance(events[i], UserUttered)
                   and events[i].message_id == message_id), None)
     if start is None:
         return None
+    if text is not None and redact(text) != redact(events[start].text or ""):
+        return Replay([], None, reused=True)
     collector = CollectingOutputChannel()
     for event in events[start + 1:]:
         if isinstance(event, UserUttered):
