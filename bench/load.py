@@ -102,11 +102,10 @@ from bot.stack import (  # noqa: E402
     secret_key_for,
     sqlite_file,
 )
+from knowledge.settings import LOAD_RECORDS  # noqa: E402
 
 LOCUST = ROOT / ".venv" / "bin" / "locust"
-# bench/locustfile.py's RECORDS_ENV (not imported: importing Locust patches this process
-# with gevent).
-RECORDS_ENV = "PATHFINDER_LOAD_RECORDS"
+RECORDS_ENV = LOAD_RECORDS.name  # what bench/locustfile.py reads
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 P95_LIMIT_MS = 500.0
 TARGET_LEARNERS = 400

@@ -53,8 +53,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.conversation import SCRIPTS  # noqa: E402
+from knowledge.settings import LOAD_RECORDS  # noqa: E402
 
-RECORDS_ENV = "PATHFINDER_LOAD_RECORDS"
+RECORDS_ENV = LOAD_RECORDS.name
 TURN_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 5.0
 RESEND_STATUSES = frozenset({502, 503, 504})

@@ -35,9 +35,10 @@ if TYPE_CHECKING:
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-# The kinds of process that read settings. "setup" (bot/engine_python.sh) and "tests" (the
-# test suite) have no settings object, but what they read is declared here all the same.
-Kind = Literal["web", "actions", "engine", "cli", "telegram", "setup", "tests"]
+# The kinds of process that read settings. "setup" (bot/engine_python.sh), "tests" (the
+# test suite) and "bench" (bench/) have no settings object, but what they read is declared
+# here all the same.
+Kind = Literal["web", "actions", "engine", "cli", "telegram", "setup", "tests", "bench"]
 T = TypeVar("T")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Rate = tuple[int, float]  # at most COUNT events in any SECONDS
@@ -321,6 +322,9 @@ SCREENSHOTS = Variable(
 READABILITY_REPORT = Variable(
     "PATHFINDER_READABILITY_REPORT", ("tests",), "1: the readability tests print every reply "
     "with its score", _text, shown="unset")
+LOAD_RECORDS = Variable(
+    "PATHFINDER_LOAD_RECORDS", ("bench",), "the folder where bench/locustfile.py's learners "
+    "record what they sent (bench/load.py sets it for Locust)", _text, shown="unset")
 # The Telegram connector's own (connectors/telegram/settings.py).
 TELEGRAM_BOT_TOKEN = Variable(
     "TELEGRAM_BOT_TOKEN", ("telegram",), "the bot's token from @BotFather", _text,
@@ -352,7 +356,8 @@ VARIABLES: tuple[Variable[Any], ...] = (
     PUBLIC_URL, SECRET_KEY, IMPORT_TOKEN, INQUIRY_RATE, LOGIN_FAILURE_RATE, TRUSTED_PROXIES,
     REDIS_URL, MAX_BODY_BYTES, TRACKER_DB_URL, EVENT_BROKER_URL, REPLICAS, RETENTION_DAYS,
     LOW_CONFIDENCE, SECURE_COOKIES,
-    TEST_POSTGRES_URL, E2E_RASA_URL, SCREENSHOTS, READABILITY_REPORT, TELEGRAM_BOT_TOKEN,
+    TEST_POSTGRES_URL, E2E_RASA_URL, SCREENSHOTS, READABILITY_REPORT, LOAD_RECORDS,
+    TELEGRAM_BOT_TOKEN,
     TELEGRAM_WEBHOOK_SECRET, TELEGRAM_WEBHOOK_URL, TELEGRAM_API_BASE_URL, TELEGRAM_SEND_TIMEOUT_S,
     TELEGRAM_SEND_ATTEMPTS, TELEGRAM_RETRY_BASE_DELAY_S, TELEGRAM_POLL_TIMEOUT_S)
 # Names no longer read, with the one to set instead and the kind that refuses to start with

@@ -53,8 +53,8 @@ from knowledge.settings import (
 README = PROJECT_ROOT / "README.md"
 SETTINGS = {"web": WebSettings, "actions": ActionsSettings, "engine": EngineSettings,
             "cli": CliSettings, "telegram": TelegramSettings}
-# Read by bot/engine_python.sh and the test suite, which have no settings object.
-WITHOUT_SETTINGS = {"setup", "tests"}
+# Read by bot/engine_python.sh, the test suite and the benches, which have no settings object.
+WITHOUT_SETTINGS = {"setup", "tests", "bench"}
 TOKEN = "a-token-for-these-tests"          # 23 characters: long enough
 WEB = {"PATHFINDER_RASA_TOKEN": TOKEN}    # what the web app cannot start without
 TELEGRAM = {"TELEGRAM_BOT_TOKEN": "123:abc", "PATHFINDER_RASA_TOKEN": TOKEN}
