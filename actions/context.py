@@ -28,7 +28,7 @@ from knowledge.db import make_engine, session_factory
 from knowledge.explainer import explain_understood
 from knowledge.language import Lang, as_lang
 from knowledge.occupations import occupation_titles
-from knowledge.resolver import default_index
+from knowledge.resolver import default_index, default_index_ready
 from knowledge.settings import actions_settings
 
 logger = logging.getLogger(__name__)
@@ -303,7 +303,8 @@ class PathfinderAction(Action, ABC):
             # A server that just started may still be building the occupation index: wait
             # for it off the event loop, which keeps answering health checks meanwhile (a
             # supervisor would otherwise take the server for frozen and restart it).
-            await asyncio.to_thread(default_index)
+            if not default_index_ready():
+                await asyncio.to_thread(default_index)
             turn = Turn(tracker, turn_language(tracker))
             events = read_constraints(turn) if self.reads_constraints else []
             events += self.act(turn)

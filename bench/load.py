@@ -97,7 +97,6 @@ from bot.stack import (  # noqa: E402
     SharedServices,
     Stack,
     StackConfig,
-    StackError,
     free_port,
     secret_key_for,
     sqlite_file,
@@ -355,13 +354,8 @@ class Replicated(Deployment):
         except BaseException:
             self._remove_own()
             raise
-        self.ready_s = time.monotonic() - started
+        # Cluster.start returned once the balancer had every server up.
         self._supervisor.start()
-        # The steps measure a deployment that is up: until then the balancer answers 503.
-        waited = self.wait_balanced()
-        if waited >= 1:
-            say(f"The balancer had every server up {waited:.0f} s after the cluster was "
-                "ready (it answers 503 to a turn meanwhile).")
         self.ready_s = time.monotonic() - started
         return self
 
@@ -427,15 +421,6 @@ class Replicated(Deployment):
             if row.get("pxname") == "engines" and row.get("svname") == "BACKEND":
                 return (int(row.get("wretr") or 0), int(row.get("wredis") or 0))
         return (0, 0)
-
-    def wait_balanced(self) -> float:
-        """Every engine and web app up at the balancer (Cluster.start waits for it too)."""
-        try:
-            return self.cluster.wait_balanced()
-        except StackError as exc:
-            say(str(exc))
-            return 0.0
-
 
 def warm_up(dep: Deployment) -> None:
     """Each script once per replica through each door, before anything is measured: a

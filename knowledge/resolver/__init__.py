@@ -57,6 +57,11 @@ def default_index() -> TitleIndex:
     return _default
 
 
+def default_index_ready() -> bool:
+    """Whether :func:`default_index` is built (it then returns at once)."""
+    return _default is not None
+
+
 def set_default_index(index: TitleIndex | None) -> None:
     """Replace the process-wide index (``None``: rebuild from the database on next use)."""
     global _default
