@@ -64,6 +64,8 @@ from knowledge.recommender import (
     shown_programs,
 )
 
+WANTS_OUT_LOOKBACK = 20  # user messages read back for "I want to change careers"
+
 
 class Learner:
     """The learner as the slots describe them, with the job they want resolved if they just
@@ -84,9 +86,11 @@ class Learner:
         self.goal: Goal | None = cast(Goal, goal) if goal in GOALS else None
         # Said in so many words in this conversation ("I want to change careers"), not only
         # implied (a layoff, "I used to be a driver"): then their job's programs can wait.
+        said = [event.get("text") or "" for event in since_start_over(tracker)
+                if event.get("event") == "user"]
+        # The latest messages only: a turn's cost must not grow with the conversation.
         self.wants_out = self.goal == "change_career" and any(
-            says_wants_out(event.get("text") or "") for event in since_start_over(tracker)
-            if event.get("event") == "user")
+            says_wants_out(text) for text in said[-WANTS_OUT_LOOKBACK:])
         self.constraints = user_constraints(tracker)
         self.wishes = user_wishes(tracker)
         self.shown_ids = slot_list(tracker, "last_program_ids")

@@ -1741,7 +1741,7 @@ def says_wants_out(text: str) -> bool:
     """Whether ``text`` says the learner wants out of their line of work ("I want to change
     careers", "burned out", "je veux changer de job"); losing a job is not saying it."""
     return isinstance(text, str) and bool(text.strip()) and \
-        _WANTS_OUT.search(_prepare(text)) is not None
+        _WANTS_OUT.search(_prepare(text[:2000])) is not None
 
 
 # --- amounts as each language writes them (sentences: knowledge/explainer.py) ------------
