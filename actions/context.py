@@ -103,6 +103,19 @@ def latest_intent(tracker: Tracker) -> str | None:
     return name if isinstance(name, str) else None
 
 
+FALLBACK_INTENT = "nlu_fallback"
+
+
+def best_guess_intent(tracker: Tracker) -> str | None:
+    """The NLU's most likely intent for the latest message, behind ``nlu_fallback``."""
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+    for intent in ranking:
+        name = intent.get("name") if isinstance(intent, dict) else None
+        if isinstance(name, str) and name != FALLBACK_INTENT:
+            return name
+    return None
+
+
 def is_button_payload(text: str) -> bool:
     """`/intent{...}` messages come from buttons: they carry no words to parse."""
     return text.strip().startswith("/")
@@ -331,6 +344,17 @@ def said_response(event: dict[str, Any], response: str) -> bool:
     records its name in the bot event's metadata)."""
     return event.get("event") == "bot" and \
         (event.get("metadata") or {}).get("utter_action") == response
+
+
+def asked_last(tracker: Tracker, response: str) -> bool:
+    """Whether the bot's last message before the latest user message was ``response``."""
+    events = list(tracker.events)
+    latest_user = next((at for at in range(len(events) - 1, -1, -1)
+                        if events[at].get("event") == "user"), len(events))
+    for event in reversed(events[:latest_user]):
+        if event.get("event") == "bot":
+            return said_response(event, response)
+    return False
 
 
 def slot_changes(tracker: Tracker, values: dict[str, Any]) -> list[EventType]:

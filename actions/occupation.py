@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from actions.context import (
     Lang,
     Turn,
+    asked_last,
     is_button_payload,
     known_noc,
     latest_entity,
@@ -196,10 +197,16 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     tracker = turn.tracker
     slot_noc = known_noc(session, slot_text(tracker, "target_noc"))
     text = latest_text(tracker)
-    target = None if is_button_payload(text) else latest_entity(tracker, "target_job")
+    target = None if is_button_payload(text) else clearest_target(tracker)
     wanted = None
     if not is_button_payload(text) and text.strip():
-        _current, wanted = jobs_named(text, turn.lang)
+        current, wanted = jobs_named(text, turn.lang)
+        if target is not None and wanted is not None and current is not None and \
+                current.nocs and target.casefold() in current.text.casefold() and \
+                target.casefold() not in wanted.text.casefold():
+            # The NLU's target is the job the words say they hold ("excel for my job as an
+            # office clerk"): what they want is what the words say they want.
+            target = wanted.text
         if target is None and wanted is not None and (wanted.nocs or wanted.skill):
             target = wanted.text  # a job or field named after "want to become", "get into"
         elif target is not None and wanted is not None and wanted.clear and \
@@ -246,6 +253,18 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
         return TargetStep()
     turn.respond("utter_target_not_found", quoted=shown_back(target))
     return TargetStep([*forget, *topic_events], named=True)
+
+
+def clearest_target(tracker: Tracker) -> str | None:
+    """The message's target_job entity; of several ("move into nursing, RPN"), the first the
+    title resolver is sure of: the field may mean many jobs, the title one."""
+    first = latest_entity(tracker, "target_job")
+    values = [v.strip() for v in tracker.get_latest_entity_values("target_job")
+              if isinstance(v, str) and v.strip()]
+    if first is None or len(values) < 2 or first not in values:  # one, or pieces joined
+        return first
+    lang = _sure_language(tracker)
+    return next((v for v in values if resolve_title(v, lang=lang).status == "clear"), first)
 
 
 LABOUR_MARKET_INTENTS = ("ask_wage", "ask_outlook")
@@ -314,9 +333,20 @@ def resolve_job(turn: Turn, session: Session) -> JobStep:
         if target.question is not None:
             target.ask(turn)
         else:
-            turn.respond("utter_ask_job_title")
+            ask_for_job(turn, session)
         return JobStep(events, False)
     return _answer(turn, session, resolution, query, target, events)
+
+
+def ask_for_job(turn: Turn, session: Session) -> None:
+    """Asks for the learner's job; asked already (or which job, with buttons) and answered
+    without one ("something with my hands"), asks what they want to do instead, with the
+    sectors to pick from."""
+    if asked_last(turn.tracker, "utter_ask_job_title") or \
+            asked_last(turn.tracker, "utter_ask_which_job"):
+        turn.respond("utter_ask_target_job", buttons=sector_buttons(session, turn.lang))
+    else:
+        turn.respond("utter_ask_job_title")
 
 
 def _then_target(turn: Turn, target: TargetStep, events: list[EventType]) -> JobStep:

@@ -1,7 +1,8 @@
 """The learner's programs: action_resolve_job (a job named, then programs), action_recommend,
-action_show_cheaper, action_describe_programs (a question about the programs listed) and
+action_show_cheaper, action_describe_programs (a question about the programs listed),
 action_search_by_skill (a skill or sector's programs, actions/employer.py, unless the request
-names a job instead). Constraints in the message are read first (PathfinderAction)."""
+names a job instead) and action_read_unsure (the NLU unsure of the intent). Constraints in
+the message are read first (PathfinderAction)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from sqlalchemy.orm import Session
 from actions.context import (
     PathfinderAction,
     Turn,
+    best_guess_intent,
     is_button_payload,
     knowledge_session,
     known_noc,
     latest_entity,
     latest_text,
+    read_constraints,
     said_response,
     shown_back,
     since_start_over,
@@ -31,6 +34,7 @@ from actions.employer import cheaper_in_sector, search_by_skill, teaches_somethi
 from actions.labour_market import describe_current_wage, wage_region
 from actions.occupation import (
     TargetStep,
+    ask_for_job,
     jobs_named,
     resolve_job,
     resolve_target,
@@ -206,6 +210,30 @@ class ActionResolveJob(PathfinderAction):
             return [*step.events, *recommend_step(turn, session, step.target)]
 
 
+# The intents of a learner telling their job or goal (the rules run action_resolve_job).
+LEARNER_INTENTS = ("inform_job", "state_goal")
+
+
+class ActionReadUnsure(PathfinderAction):
+    """The NLU was not sure of the intent (nlu_fallback). When its best guess is that the
+    learner tells their job or goal, and the words name an occupation the title resolver is
+    sure of ("im a uber driver want a career in logistics": inform_job and state_goal tie),
+    that is the learner's turn; anything else is asked again in other words."""
+
+    def name(self) -> str:
+        return "action_read_unsure"
+
+    def act(self, turn: Turn) -> list[EventType]:
+        text = latest_text(turn.tracker)
+        if best_guess_intent(turn.tracker) in LEARNER_INTENTS and \
+                not is_button_payload(text) and \
+                any(m is not None and m.clear for m in jobs_named(text, turn.lang)):
+            events = read_constraints(turn)
+            return [*events, *ActionResolveJob().act(turn)]
+        turn.respond("utter_default")
+        return []
+
+
 def staff_field(turn: Turn, text: str) -> str | None:
     """The field an employer wants their staff to learn, when the message speaks for staff."""
     if is_button_payload(text) or not speaks_for_staff(text):
@@ -288,7 +316,7 @@ def recommend_step(turn: Turn, session: Session,
             # Refining a list of the programs that teach a skill (an employer's "only in
             # person, near London"): the same search under the new limits, not a job asked.
             return [*learner.events, *search_by_skill(turn, session, skill, skill)]
-        turn.respond("utter_ask_job_title")
+        ask_for_job(turn, session)
         return learner.events
     if wants_out_without_target(learner) and learner.topic is None and not any(
             said_response(event, "utter_ask_target_job")

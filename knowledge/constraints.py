@@ -618,7 +618,8 @@ _SCHEDULE_RES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # The learner's own working life: "I work nights", "10 hr shifts", "quarts de soir".
 _WORK = re.compile(
     r"(?<!\w)(?:i work|i'm working|im working|i am working|i'm at work|at work|i do nights|"
-    r"i do days|work from home|working from home|work remotely|my (?:job|shift|shifts|work)|"
+    r"i do days|work from home|working from home|work remotely|"
+    r"(?<!for )(?<!at )(?<!in )my (?:job|shift|shifts|work)|"
     r"shifts?|on nights|on days|on call|night shift|day shift|i'm at the|im at the|"
     r"je travaille|j'travaille|jtravaille|je bosse|travaille (?:de|le|la|les|du|en|sur|par)|"
     r"quarts?|mon quart|mes quarts|de garde|je fais (?:les|le|des) (?:nuits|soirs|quarts?)|"
@@ -651,7 +652,8 @@ _STUDY = re.compile(
     r"apprendre|suivre|session|sessions|micro-?credentials?|microcertifications?|certificat|"
     r"certificate|take (?:a|an|some|the|classes|courses|online)|prendre (?:un|une|des)|"
     r"faire (?:un|une|des)|please|pls|svp|only|seulement|"
-    r"would be|ideally|idealement|prefer\w*|max|maximum)(?![\w'])")
+    r"would be|ideally|idealement|prefer\w*|max|maximum|upskill\w*|upgrad\w*|"
+    r"(?:me )?perfectionner|mettre a niveau)(?![\w'])")
 
 _LANG_PHRASES = {
     "fr": r"in french|en francais|french[- ]language|taught in french|"
@@ -1596,12 +1598,16 @@ _NEWCOMER = _goal_re(
     r"newcomer|new to canada|immigrant|immigrated|arrived (?:in canada|here)|refugee|"
     r"in canada (?:for )?\d+ (?:years?|months?)|been in canada|here for \d+ (?:years?|months?)|"
     r"nouvel(?:le)? arrivante?|immigrante?|je viens d'arriver|arrivee? au canada|"
-    r"recemment arrivee?|back home|in my country|dans mon pays|au pays")
+    r"recemment arrivee?|back home|in my country|dans mon pays|au pays|"
+    r"internationally (?:trained|educated)|foreign[- ](?:trained|educated)|"
+    r"(?:trained|educated|studied) (?:abroad|overseas)|formee? a l'etranger|"
+    r"diplomee? (?:a|de) l'etranger|diplome etranger")
 _OWN_PROFESSION = _goal_re(
     r"in my field|my profession|ma profession|mon domaine|licen[cs]e|licensed|equivalen\w*|"
     r"recogni[sz]e my|credentials? (?:recogni\w*|assess\w*|evaluat\w*)|reconnaissance|"
     r"faire reconnaitre|canadian experience|experience canadienne|exercer|pratiquer|"
     r"practi[sc]e (?:here|again)|again|de nouveau|a nouveau|"
+    r"(?:work|working) (?:here|in canada|in ontario)|travailler (?:ici|au canada|en ontario)|"
     r"(?:get|obtain|earn|obtenir|avoir) (?:my|mon|ma) (?:\w+ )?(?:designation|licen[cs]e|"
     r"credentials?|cpa|p\.?eng|certification|accreditation|permis|titre)")
 _ABROAD_PAST = re.compile(

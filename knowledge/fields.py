@@ -314,8 +314,11 @@ def read_target(session: Session, text: str, lang: Lang, *, resolution: Resoluti
         # The occupation too when the title resolver is sure of it and the field's data
         # agrees ("machine learning": data scientists); programs teaching first aid are
         # tagged for nurse aides, which makes no nurse aide of someone learning first aid.
+        # Not for someone who holds a job and does not say they want out of it: palliative
+        # care for a PSW is a topic for the job they have, not a wish to become a nurse.
         agreed = status == "clear" and candidates and (
-            not field.occupations or candidates[0].noc in {o.noc for o in field.occupations})
+            not field.occupations or candidates[0].noc in {o.noc for o in field.occupations}
+        ) and not (exclude is not None and own_job_wanted)
         return WantedTarget("topic", candidates[0].noc if agreed else None, field.text)
     if status == "clear" and candidates and (
             not occupations or candidates[0].noc in {o.noc for o in occupations}):

@@ -80,6 +80,8 @@ _CURRENT_CUES = (
     r"i\s+was\s+(?:working\s+as\s+)?" + _ARTICLE,
     r"i'?ve\s+been\s+(?:working\s+as\s+)?" + _ARTICLE,
     r"(?:i'?ve|ive|i\s+have)\s+worked\s+(?:as|like)\s+" + _ARTICLE,
+    # "I've worked in a factory on the assembly line", "worked in retail for 10 years"
+    r"(?:i'?ve|ive|i\s+have|i)\s+(?:always\s+)?worked\s+(?:in|on)\s+" + _ARTICLE,
     r"been\s+(?:working\s+as\s+)?an?\s+",  # "Been a cashier for 4 years"
     # "10 years experience as a chef", "after 15 yrs as an RPN", "20 ans comme soudeur"
     r"(?:years?|yrs?|ans|annees)\s+(?:of\s+experience\s+|experience\s+|d'experience\s+)?"
@@ -259,6 +261,8 @@ _DANGLING = frozenset(("de", "d'", "du", "des", "a", "au", "aux", "en", "of", "i
 # (a capitalised word, not an acronym: "technicien en TI", "RN in ICU" keep theirs)
 _PLACE_TAIL = re.compile(r"\s(?:en|in|à|a|au|aux|from|at|near|de)\s+[A-ZÀ-Ý][a-zà-ÿ'-]+"
                          r"(?:\s+[A-ZÀ-Ý][a-zà-ÿ'-]+)*$")
+# Places beyond Ontario's regions (strip_places): "I want to work in Canada" names no field.
+_COUNTRY = re.compile(r"(?<![\w'])(?:canada|ontario|quebec|here|ici|le|la|the|au|en|in)(?![\w'])")
 _CONJUNCTIONS = frozenset(("and", "or", "et", "ou", "&", "pis", "plus"))
 # Words that close a span (the prepositions inside titles are not among them: "director of
 # nursing", "préposé aux bénéficiaires"; the resolver then keeps the part that is a title).
@@ -285,6 +289,7 @@ _STOP_WORDS = frozenset((
     "having", "being", "leaving", "staying", "coming", "jour", "soir", "nights", "days",
     "full-time", "part-time", "if", "si", "maybe", "peut-etre", "please", "pls", "svp",
     "dans", "make", "makes", "earn", "earns", "gagne", "gagnent", "program", "programs",
+    "french", "english", "francais", "anglais", "bilingual", "bilingue",
     "course", "courses", "training", "certificate", "diploma", "programme", "formation",
     "certificat", "cost", "costs", "coute", "coutent", "in demand", "demand", "hiring",
     # "help me become one": a job named before, not one to look up
@@ -431,8 +436,8 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
         return None
     whole = text[words[0][1]:words[-1][2]]
     field_words = _FIELD_NOUNS.sub("", whole) if kind in ("job", "field") else whole
-    if kind != "current" and not strip_places(fold(field_words)).strip():
-        return None  # "classes in Windsor": a place, no field
+    if kind != "current" and not _COUNTRY.sub(" ", strip_places(fold(field_words))).strip():
+        return None  # "classes in Windsor", "want to work in Canada": a place, no field
     if kind == "title":  # "want RPN": only a title the resolver is sure of, or finds likely
         parts = [text[words[0][1]:words[n - 1][2]] for n in range(len(words), 0, -1)]
         for part, res in zip(parts, resolve_titles(parts, lang, index=index), strict=True):
@@ -444,6 +449,7 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
                               res.status == "clear", None, res)
         return None
     if kind == "field":
+        field_words = _without_dangling(field_words)  # "soins palliatifs en (français)"
         res = resolve_title(field_words, lang, index=index)
         nocs = tuple(c.noc for c in res.candidates) if res.status != "none" else ()
         return JobMention(field_words, nocs, res.status == "clear", field_words, res)
@@ -469,6 +475,14 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
     if kind == "job":  # no occupation by that name: a field to learn ("machine learning")
         return JobMention(field_words, skill=field_words)
     return None
+
+
+def _without_dangling(span: str) -> str:
+    """``span`` without the prepositions it ends with once a closing word was cut off."""
+    words = list(_WORD.finditer(span))
+    while len(words) > 1 and fold(words[-1].group(0)) in _DANGLING:
+        words.pop()
+    return span[:words[-1].end()] if words else span
 
 
 # A clause that asks ("How much does the PSW program cost") is no job held.

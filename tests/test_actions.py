@@ -1071,3 +1071,100 @@ def test_a_broken_knowledge_base_gives_a_polite_message(stacks: Stacks, tmp_path
     assert [r.get("response") for r in result["responses"]][:1] == ["utter_sorry"]
     assert "utter_sorry" in DOMAIN["responses"]
     assert slot_events(result) == {}  # no half-done turn: nothing changed
+
+
+# --- what people type (issue 13) ------------------------------------------------------------
+
+def _unsure(text: str, guesses: Sequence[str]) -> dict[str, Any]:
+    """The tracker after a message the NLU was not sure of: nlu_fallback, then its guesses."""
+    state = tracker(text, "nlu_fallback")
+    state["latest_message"]["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.45},
+        *({"name": name, "confidence": 0.5 - 0.01 * n} for n, name in enumerate(guesses))]
+    return state
+
+
+def test_a_message_the_nlu_is_unsure_of_that_names_a_job_gets_programs() -> None:
+    """inform_job and state_goal tie (nlu_fallback): the words name a job and a wish."""
+    result = run_state("action_read_unsure", _unsure(
+        "Hi im a uber driver want a career in logistics, can afford 2000",
+        ["state_goal", "inform_job"]))
+    [payload] = payloads(result)
+    assert payload["occupation"]["noc"] == resolve_title("uber driver").candidates[0].noc
+    assert payload["target_occupation"]["noc"] == resolve_title("logistics").candidates[0].noc
+    assert payload["programs"] and all(p["cost"] <= 2000 for p in payload["programs"])
+    assert slot_events(result)["constraints"]["max_cost"] == 2000
+
+
+@pytest.mark.parametrize(("text", "guesses"), [
+    ("what's the weather in toronto", ["out_of_scope", "chitchat"]),
+    ("asdfgh jkl", ["inform_job", "state_goal"]),  # a learner's guess, but no job in the words
+])
+def test_a_message_the_nlu_is_unsure_of_without_a_job_is_asked_again(
+        text: str, guesses: Sequence[str]) -> None:
+    result = run_state("action_read_unsure", _unsure(text, guesses))
+    assert [r["response"] for r in responses(result)] == ["utter_default"]
+    assert not payloads(result) and not slot_events(result)
+
+
+def test_of_two_wanted_jobs_the_clear_title_is_the_target() -> None:
+    """"move into nursing, RPN": the field asks back, the title does not; which PSW they are
+    changes nothing to go on."""
+    text = "Good evening! I'm a PSW and would like to move into nursing, RPN"
+    state = tracker(text, "inform_job")
+    state["latest_message"]["entities"] = [
+        {"entity": "job_title", "value": "PSW", "start": 18, "end": 21},
+        {"entity": "target_job", "value": "nursing", "start": 49, "end": 56},
+        {"entity": "target_job", "value": "RPN", "start": 58, "end": 61}]
+    result = run_state("action_resolve_job", state)
+    [payload] = payloads(result)
+    assert payload["target_occupation"]["noc"] == resolve_title("RPN").candidates[0].noc
+    assert payload["programs"]
+    assert "evenings" not in (slot_events(result).get("constraints") or {}).get("schedule", [])
+
+
+def test_skills_for_the_job_held_rank_that_jobs_list() -> None:
+    """The NLU took "office clerk" for the wanted job; the words say it is the job held and
+    Excel and data analysis what they want; "in person" is their limit, not their job's."""
+    text = ("looking to upskill in excel and data analysis for my job as an office clerk, "
+            "in person in Ottawa")
+    result = run_action("action_search_by_skill", text, intent="search_by_skill",
+                        entities=[("skill", "excel"), ("skill", "data analysis"),
+                                  ("target_job", "office clerk")])
+    slots = slot_events(result)
+    assert slots["current_noc"] == resolve_title("office clerk").candidates[0].noc
+    assert not slots.get("target_noc")
+    assert slots["constraints"]["delivery"] == ["in_person"]
+    [payload] = payloads(result)
+    shown = payload["programs"] or payload["alternatives"]
+    assert shown and all("data" in f"{p['title']} {p['why']}".lower()
+                         or "excel" in f"{p['title']} {p['why']}".lower() for p in shown)
+
+
+def test_a_field_to_learn_in_the_job_held_names_no_other_job() -> None:
+    """A PSW looking for palliative care training is no nurse-to-be: no nurse's pay shown."""
+    text = ("Bonsoir, je suis préposé aux bénéficiaires et je cherche une formation en soins "
+            "palliatifs en français")
+    result = run_action("action_search_by_skill", text, intent="search_by_skill",
+                        entities=[("job_title", "préposé aux bénéficiaires"),
+                                  ("skill", "soins palliatifs"), ("language", "fr")])
+    slots = slot_events(result)
+    assert slots["current_noc"] == resolve_title("préposé aux bénéficiaires").candidates[0].noc
+    assert not slots.get("target_noc")
+    [payload] = payloads(result)
+    assert payload["target_occupation"] is None
+    shown = payload["programs"] or payload["alternatives"]
+    assert shown and all("palliati" in f"{p['title']} {p['why']}".lower() for p in shown)
+
+
+def test_asked_for_a_job_and_answered_without_one_the_fields_are_offered() -> None:
+    asked = run_action("action_recommend", "I'm 45, the plant is closing, what can I do",
+                       intent="ask_recommendations")
+    assert [r["response"] for r in responses(asked)] == ["utter_ask_job_title"]
+    bot_event = {"event": "bot", "timestamp": time.time(), "text": "What is your job?",
+                 "metadata": {"utter_action": "utter_ask_job_title"}}
+    again = run_action("action_recommend", "something with my hands",
+                       intent="inform_constraint", events=[bot_event])
+    assert [r["response"] for r in responses(again)] == ["utter_ask_target_job"]
+    assert buttons(again) and all(b["payload"].startswith("/search_by_skill")
+                                  for b in buttons(again))

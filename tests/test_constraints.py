@@ -200,6 +200,10 @@ def test_dict_round_trip_and_tolerance_of_junk() -> None:
     ("back to work after a break", "return_to_work"),
     ("retour au travail après un congé parental", "return_to_work"),
     ("hello", None), ("", None),
+    # a newcomer who wants to work in their own profession here
+    ("I'm an internationally trained pharmacist from India and I want to work in Canada",
+     "return_to_work"),
+    ("infirmière formée à l'étranger, je veux travailler en Ontario", "return_to_work"),
 ])
 def test_goals(text: str, goal: str | None) -> None:
     assert parse_goal(text) == goal
@@ -313,6 +317,18 @@ def test_a_greeting_is_not_a_schedule(text: str) -> None:
 def test_the_learners_own_work_hours_are_not_the_programs(
         text: str, schedule: tuple[str, ...]) -> None:
     assert parse_constraints(text).schedule == schedule
+
+
+@pytest.mark.parametrize("text, delivery", [
+    # a skill for their job is no statement about their job's hours or place
+    ("looking to upskill in excel and data analysis for my job as an office clerk, in "
+     "person in Ottawa", ("in_person",)),
+    ("I need evening classes for my job, online please", ("online",)),
+    ("I work from home", ()),
+])
+def test_a_limit_after_the_learners_job_is_the_programs(
+        text: str, delivery: tuple[str, ...]) -> None:
+    assert parse_constraints(text).delivery == delivery
 
 
 @pytest.mark.parametrize(("text", "out"), [

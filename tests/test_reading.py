@@ -112,6 +112,8 @@ def test_a_message_full_of_cues_costs_a_bounded_number_of_resolutions(
      "65100"),
     ("I'd like to upgrade my Excel skills for my job as a receptionist", "en", "receptionist",
      "14101"),
+    ("I'm 45 and I've worked in a factory on the assembly line my whole life", "en",
+     "factory", "95109"),
 ])
 def test_the_current_job_is_found_after_other_cues(index: TitleIndex, text: str, lang: str,
                                                    current: str, noc: str) -> None:
@@ -146,6 +148,23 @@ def test_the_field_wanted_is_read_whole(index: TitleIndex, text: str, lang: str,
                                         skill: str) -> None:
     _current, target = find_jobs(text, lang, index)  # type: ignore[arg-type]
     assert target is not None and target.skill == skill
+
+
+@pytest.mark.parametrize("text, lang", [
+    ("I'm an internationally trained pharmacist and I want to work in Canada", "en"),
+    ("Je suis soudeuse et je veux travailler en Ontario", "fr"),
+])
+def test_a_place_to_work_in_is_no_field_wanted(index: TitleIndex, text: str, lang: str) -> None:
+    current, target = find_jobs(text, lang, index)  # type: ignore[arg-type]
+    assert current is not None and current.clear
+    assert target is None
+
+
+def test_a_field_wanted_does_not_end_in_a_preposition(index: TitleIndex) -> None:
+    """"une formation en soins palliatifs en français": the language is a limit."""
+    _current, target = find_jobs("je suis préposé aux bénéficiaires et je cherche une "
+                                 "formation en soins palliatifs en français", "fr", index)
+    assert target is not None and target.skill == "soins palliatifs"
 
 
 def test_a_field_held_is_told_from_the_one_wanted(index: TitleIndex) -> None:

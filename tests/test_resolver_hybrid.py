@@ -214,3 +214,15 @@ def test_an_answer_from_memory_is_the_one_asked_for(index: TitleIndex) -> None:
     french = resolve_title("technicien", lang="fr", index=index)
     assert french.lang == "fr" and resolve_title("technicien", lang="en", index=index).lang \
         == "en"
+
+
+@pytest.mark.parametrize("query, bare, lang", [
+    ("our welders", "welders", "en"), ("my plumbers", "plumbers", "en"),
+    ("nos éducatrices", "éducatrices", "fr"), ("mes soudeurs", "soudeurs", "fr"),
+])
+def test_possessives_carry_no_occupation(index: TitleIndex, query: str, bare: str,
+                                         lang: str) -> None:
+    """"nos" is no "nose specialist": "our welders" reads as "welders"."""
+    res = index.resolve(query, lang)  # type: ignore[arg-type]
+    assert codes(res, 5) == codes(index.resolve(bare, lang), 5)  # type: ignore[arg-type]
+    assert "31101" not in codes(res, 5)  # specialists in surgery

@@ -689,6 +689,9 @@ class TitleIndex:
         return titles[1] if lang == "fr" else titles[0]
 
 
+# Whose job it is says nothing of the job (normalize.STOPWORDS holds them for the words).
+_POSSESSIVE = re.compile(r"(?i)(?<![\w'])(?:my|our|your|his|her|their|mon|ma|mes|notre|nos|"
+                         r"votre|vos|sa|leur|leurs)\s+")
 _AT_EMPLOYER = re.compile(r"(?<=\w)\s+(?:at|@|chez)\s+(?=\S)", re.IGNORECASE)
 
 
@@ -698,6 +701,7 @@ def _meaning_text(clipped: str, variants: list[tuple[list[_Group], str]]) -> str
     typed = " ".join(clipped.split())
     # "meat cutter at Costco", "bouchère chez IGA": the employer's name means nothing here.
     typed = _AT_EMPLOYER.split(typed, maxsplit=1)[0] or typed
+    typed = _POSSESSIVE.sub("", typed).strip() or typed  # "nos éducatrices": "éducatrices"
     if variants:
         first = variants[0][1]
         if len(first.split()) > len(normalize(typed).split()):

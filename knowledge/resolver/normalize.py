@@ -79,12 +79,14 @@ def normalize(text: str) -> str:
 # --- word level --------------------------------------------------------------------------------
 
 # Function words of both languages (folded). They carry no occupation and people drop or add
-# them freely ("préposé aux bénéficiaires" / "prepose beneficiaires").
+# them freely ("préposé aux bénéficiaires" / "prepose beneficiaires"), possessives too ("our
+# welders", "nos éducatrices": "nos" is no "nose specialist"); not "son" ("ingénieur du son").
 STOPWORDS = frozenset({
     "a", "an", "the", "of", "and", "or", "in", "on", "at", "for", "to", "with", "by", "from",
-    "as", "into", "per", "via", "vs",
+    "as", "into", "per", "via", "vs", "my", "our", "your", "his", "her", "their",
     "de", "du", "des", "la", "le", "les", "un", "une", "et", "ou", "en", "au", "aux", "pour",
-    "par", "sur", "dans", "avec", "chez", "y", "d", "l",
+    "par", "sur", "dans", "avec", "chez", "y", "d", "l", "mon", "ma", "mes", "notre", "nos",
+    "votre", "vos", "sa", "leur", "leurs",
 })
 
 
