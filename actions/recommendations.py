@@ -57,6 +57,7 @@ from knowledge.explainer import (
     explain_program_aspects,
     explain_programs_intro,
 )
+from knowledge.fields import sector_in_words
 from knowledge.language import Lang
 from knowledge.occupations import occupation_title, outlook_for, wage_for
 from knowledge.payload import recommendations_payload
@@ -65,8 +66,11 @@ from knowledge.recommender import (
     Recommendations,
     cheaper,
     recommend,
+    serves_occupation,
     shown_programs,
 )
+from knowledge.skill_search import sector_choices
+from knowledge.vocabulary import label as term_label
 
 WANTS_OUT_LOOKBACK = 20  # user messages read back for "I want to change careers"
 
@@ -116,9 +120,11 @@ def present(turn: Turn, session: Session, learner: Learner, recs: Recommendation
     wage = outlook = None
     said: str | None = None
     compare: str | None = None
-    # A career changer who named a field, not a job: their old job's pay and outlook would
+    # A career changer who named a field, not a job, or a field none of whose programs is
+    # for their job ("trucker, looking at office jobs"): their job's pay and outlook would
     # read as the figures of what they asked for.
-    noc = None if wants_out_without_target(learner) else learner.main_noc
+    noc = None if wants_out_without_target(learner) or field_beyond_job(
+        session, learner, recs) else learner.main_noc
     if noc is not None:
         region = wage_region(turn)
         wage, outlook = wage_for(session, noc, region), outlook_for(session, noc)
@@ -259,6 +265,9 @@ class ActionSearchBySkill(PathfinderAction):
         skill = latest_entity(turn.tracker, "skill")
         query = skill or ("" if is_button_payload(text) else text.strip())
         with knowledge_session() as session:
+            sector = workplace_sector(session, turn, text, skill, query)
+            if sector is not None:  # "nous sommes une garderie, quelles formations pour ..."
+                return search_by_skill(turn, session, sector, sector)
             if not is_button_payload(text) and (names_own_job(turn, text) or (
                     names_a_job(turn, text) and
                     not teaches_something(session, skill, query, turn.lang))):
@@ -268,6 +277,18 @@ class ActionSearchBySkill(PathfinderAction):
                 turn.tracker.add_slots(step.events)
                 return [*step.events, *recommend_step(turn, session, step.target)]
             return search_by_skill(turn, session, skill, query)
+
+
+def workplace_sector(session: Session, turn: Turn, text: str, skill: str | None,
+                     query: str) -> str | None:
+    """An employer's request naming no skill but the kind of workplace, a catalog sector
+    ("we're a daycare", "notre usine"): that sector's label, in the turn's language."""
+    if is_button_payload(text) or not speaks_for_staff(text) or \
+            teaches_something(session, skill, query, turn.lang):
+        return None
+    code = sector_in_words(text)
+    return term_label("sector", code, turn.lang) if code is not None and code in {
+        c for c, _label in sector_choices(session, turn.lang)} else None
 
 
 def names_own_job(turn: Turn, text: str) -> bool:
@@ -326,6 +347,14 @@ def recommend_step(turn: Turn, session: Session,
         turn.respond("utter_ask_target_job", buttons=sector_buttons(session, turn.lang))
         return learner.events
     return _first_list(turn, session, learner)
+
+
+def field_beyond_job(session: Session, learner: Learner, recs: Recommendations) -> bool:
+    """A field wanted with no occupation, taught by none of the programs found for the job
+    the learner holds."""
+    return learner.topic is not None and learner.target_noc is None and \
+        learner.current_noc is not None and not serves_occupation(
+            session, recs.programs or recs.alternatives, learner.current_noc)
 
 
 def wants_out_without_target(learner: Learner) -> bool:

@@ -25,18 +25,22 @@ from typing import Literal
 
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from knowledge import models, snapshot
+from knowledge.constraints import fold
 from knowledge.language import Lang
 from knowledge.occupations import occupation_title
 from knowledge.resolver import Resolution
 from knowledge.skill_search import SkillMatch, centrality, content_stems, topic_skills
+from knowledge.vocabulary import LEARNER_LANGUAGES, SECTOR_WORDS, SECTORS
+from knowledge.vocabulary import label as term_label
 
 FieldStatus = Literal["clear", "ambiguous", "none"]
 
 MAX_OCCUPATIONS = 5          # as many as the ask-back buttons
+WHOLE_SKILL = 0.95           # a skill match this good names the skill itself ("logistics")
 KEEP_WITHIN = 0.6            # an occupation under this share of the best one is not meant
 DOMINANT_LEAD = 2.0          # the best occupation is "the" one when it scores this many times more
 # Where the field's words are found, and how much that says about the occupation.
@@ -272,6 +276,47 @@ def message_topic(session: Session, text: str, lang: Lang) -> str | None:
 TargetStatus = Literal["occupation", "topic", "ask", "none"]
 
 
+_FIELD_FILLER = re.compile(r"^(?:something|anything|a job|a career|work|working|job|jobs|"
+                           r"quelque chose|qqch|un emploi|une job|travailler)\s+"
+                           r"(?:in|with|into|dans|en)\s+|\s+(?:field|sector|industry|domaine|"
+                           r"secteur|maybe|peut-etre)$")
+
+
+def sector_named(text: str) -> str | None:
+    """The catalog sector (code) the words name as a whole, by its labels or SECTOR_WORDS
+    ("healthcare", "something in IT", "les métiers"), else None."""
+    words = " ".join(fold(text).split())
+    words = _FIELD_FILLER.sub("", _FIELD_FILLER.sub("", words)).strip()
+    for code in SECTORS:
+        names = {fold(term_label("sector", code, lang)) for lang in LEARNER_LANGUAGES}
+        if words in names or words in SECTOR_WORDS.get(code, ()):
+            return code
+    return None
+
+
+def sector_in_words(text: str) -> str | None:
+    """The catalog sector (code) a word of the message names ("nous sommes une garderie",
+    "our factory"): the longest of SECTOR_WORDS found, words of 5 letters or more only (not
+    "IT", "tech")."""
+    words = " " + " ".join(re.findall(r"[a-z0-9']+", fold(text))) + " "
+    found = [(len(word), code) for code in SECTORS for word in SECTOR_WORDS.get(code, ())
+             if len(word) >= 5 and f" {word} " in words]
+    return max(found)[1] if found else None
+
+
+def sector_occupations(session: Session, sector: str, lang: Lang) -> list[tuple[str, str]]:
+    """(NOC, title in ``lang``) of the occupations a sector's programs are tagged for, those
+    with the most programs first."""
+    count = func.count(models.ProgramOccupation.program_id)
+    rows = session.execute(
+        select(models.ProgramOccupation.noc, count)
+        .join(models.Program, models.Program.id == models.ProgramOccupation.program_id)
+        .where(models.Program.sector == sector)
+        .group_by(models.ProgramOccupation.noc)
+        .order_by(count.desc(), models.ProgramOccupation.noc)).all()
+    return [(noc, occupation_title(session, noc, lang) or noc) for noc, _count in rows]
+
+
 @dataclass(frozen=True)
 class WantedTarget:
     """What the job or field a learner wants becomes: an occupation (``noc``), a topic to rank
@@ -310,6 +355,14 @@ def read_target(session: Session, text: str, lang: Lang, *, resolution: Resoluti
         return WantedTarget("occupation", candidates[0].noc)
     field = read_field(session, text, lang)
     occupations = [o for o in field.occupations if o.noc != exclude]
+    sector = sector_named(text)
+    if sector is not None and not any(m.score >= WHOLE_SKILL for m in field.skills):
+        # "something in healthcare", "l'informatique": a sector of the catalog, not one of
+        # its skills; which of the jobs its programs lead to (not the titles or skills that
+        # hold the word "health").
+        choices = [c for c in sector_occupations(session, sector, lang) if c[0] != exclude]
+        if choices:
+            return WantedTarget("ask", choices=tuple(choices[:MAX_OCCUPATIONS]))
     if field.skills:
         # The occupation too when the title resolver is sure of it and the field's data
         # agrees ("machine learning": data scientists); programs teaching first aid are

@@ -296,6 +296,15 @@ def to_match(item: _Scored, occupation: str | None, lang: Lang) -> ProgramMatch:
     return program_match(item.program, item.matched, item.score, occupation, lang)
 
 
+def serves_occupation(session: Session, programs: Sequence[ProgramMatch], noc: str) -> bool:
+    """Whether the catalog tags one of ``programs`` for occupation ``noc``."""
+    ids = [match.id for match in programs]
+    return bool(ids) and session.scalar(
+        select(models.ProgramOccupation.noc).where(
+            models.ProgramOccupation.noc == noc,
+            models.ProgramOccupation.program_id.in_(ids)).limit(1)) is not None
+
+
 def shown_programs(session: Session, ids: Sequence[str], lang: Lang) -> tuple[ProgramMatch, ...]:
     """The programs of a list shown before, in its order (those no longer in the catalog are
     left out), for questions about them."""

@@ -98,7 +98,8 @@ _TERMS: dict[Kind, dict[str, Term]] = {
         "ER3595": Term("Northwest Ontario", "Nord-Ouest de l'Ontario",
                        "in Northwest Ontario", "dans le Nord-Ouest de l'Ontario"),
     },
-    # A program's optional sector (browsing by sector when no skill matches).
+    # A program's optional sector (browsing by sector when no skill matches; the words
+    # people name it by as a field are SECTOR_WORDS).
     "sector": {
         "manufacturing": Term("Manufacturing", "Fabrication"),
         "health_care": Term("Health care", "Santé"),
@@ -111,7 +112,37 @@ _TERMS: dict[Kind, dict[str, Term]] = {
         "transportation_logistics": Term("Transportation and logistics",
                                          "Transport et logistique"),
         "hospitality_food": Term("Hospitality and food", "Hôtellerie et alimentation"),
+        "public_safety": Term("Public safety and security", "Sécurité publique"),
     },
+}
+
+# What people call a sector when they name it as the field they want ("something in
+# healthcare", "l'informatique"), folded (lower case, no accents), besides its labels.
+SECTOR_WORDS: dict[str, tuple[str, ...]] = {
+    "manufacturing": ("manufacturing", "factory", "factories", "factory work", "usine",
+                      "usines", "fabrication", "production", "le manufacturier"),
+    "health_care": ("health", "healthcare", "health care", "the health field",
+                    "health field", "medical", "medical field", "the medical field",
+                    "sante", "la sante", "soins de sante", "domaine de la sante",
+                    "le domaine de la sante", "le medical", "le domaine medical"),
+    "information_technology": ("it", "i.t.", "tech", "technology", "computers",
+                               "informatique", "l'informatique", "ti", "les ti",
+                               "la techno", "technologie"),
+    "construction_trades": ("trades", "the trades", "a trade", "skilled trades",
+                            "construction", "metiers", "les metiers", "un metier",
+                            "metiers specialises", "la construction"),
+    "business_admin": ("business", "admin", "administration", "office work", "an office",
+                       "affaires", "les affaires", "travail de bureau"),
+    "early_childhood": ("early childhood", "child care", "childcare", "daycare",
+                        "community services", "petite enfance", "la petite enfance",
+                        "garderie", "services communautaires"),
+    "transportation_logistics": ("transportation", "transport", "logistics",
+                                 "le transport", "la logistique", "logistique"),
+    "hospitality_food": ("hospitality", "food", "food service", "restaurant", "restaurants",
+                         "the restaurant industry", "hotel", "hotels", "hotellerie", "restauration",
+                         "la restauration", "alimentation"),
+    "public_safety": ("security", "public safety", "policing", "law enforcement",
+                      "securite", "la securite", "securite publique", "gardiennage"),
 }
 
 REGIONS: tuple[str, ...] = tuple(_TERMS["region"])

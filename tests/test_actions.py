@@ -1168,3 +1168,28 @@ def test_asked_for_a_job_and_answered_without_one_the_fields_are_offered() -> No
     assert [r["response"] for r in responses(again)] == ["utter_ask_target_job"]
     assert buttons(again) and all(b["payload"].startswith("/search_by_skill")
                                   for b in buttons(again))
+
+
+def test_an_employer_naming_the_workplace_gets_that_sectors_programs(db: Session) -> None:
+    result = run_action("action_search_by_skill",
+                        "Nous sommes une garderie à Sudbury, quelles formations pour nos "
+                        "éducatrices?", intent="search_by_skill", entities=[("language", "fr")],
+                        slots={"language": "fr"})
+    [payload] = payloads(result)
+    assert payload["programs"]
+    sectors = {program.sector for p in payload["programs"]
+               if (program := db.get(models.Program, p["id"])) is not None}
+    assert sectors == {"early_childhood"} and len(sectors) == 1
+    assert "target_noc" not in slot_events(result)
+
+
+def test_a_field_none_of_whose_programs_is_for_the_job_held_shows_not_that_jobs_pay() -> None:
+    """"trucker, my back is done, looking at office jobs": the office programs with no
+    truck driver's pay presented as theirs."""
+    result = run_action("action_resolve_job", "im a truck driver (AZ) and my back is done. "
+                        "looking at office jobs, online only",
+                        entities=[("job_title", "truck driver"), ("target_job", "office")])
+    [payload] = payloads(result)
+    assert payload["occupation"]["noc"] == resolve_title("truck driver").candidates[0].noc
+    assert payload["programs"] and payload["wage"] is None and payload["outlook"] is None
+    assert "truck" not in texts(result).lower()

@@ -168,3 +168,26 @@ def test_nothing_fitting_offers_the_nearest_relevant_programs_with_what_they_bre
         for name in match.breaks:  # each named limit is one the program really misses
             others = [n for n in limits.set_fields() if n != name]
             assert not satisfies(program, limits.without(*others))
+
+
+@pytest.mark.parametrize("text, lang, sector", [
+    ("healthcare", "en", "health_care"), ("something in health care", "en", "health_care"),
+    ("IT", "en", "information_technology"), ("l'informatique", "fr", "information_technology"),
+    ("les métiers", "fr", "construction_trades"), ("la santé", "fr", "health_care"),
+])
+def test_a_sector_named_as_the_field_asks_among_the_jobs_its_programs_lead_to(
+        db: Session, text: str, lang: Lang, sector: str) -> None:
+    """Not the titles holding the word ("Nurse practitioners" for "healthcare") nor the
+    skills that do ("Évaluation de la santé"): the jobs the sector's programs are for."""
+    wanted = read_target(db, text, lang, resolution=None, is_field=True)
+    assert wanted.status == "ask" and len(wanted.choices) >= 3
+    in_sector = set(db.scalars(
+        select(models.ProgramOccupation.noc).join(
+            models.Program, models.Program.id == models.ProgramOccupation.program_id)
+        .where(models.Program.sector == sector)))
+    assert {noc for noc, _title in wanted.choices} <= in_sector
+
+
+def test_a_skill_named_whole_is_a_topic_even_when_it_is_a_sector_word(db: Session) -> None:
+    wanted = read_target(db, "logistics", "en", resolution=None, is_field=True)
+    assert wanted.status == "topic" and wanted.topic == "logistics"
