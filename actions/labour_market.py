@@ -11,13 +11,16 @@ from actions.context import (
     Lang,
     PathfinderAction,
     Turn,
+    is_button_payload,
     knowledge_session,
     known_noc,
     latest_entity,
+    latest_text,
     shown_back,
     slot_text,
     user_constraints,
 )
+from actions.occupation import jobs_named
 from knowledge.explainer import (
     explain_chosen_occupation,
     explain_current_wage,
@@ -68,8 +71,13 @@ def describe_outlook(session: Session, noc: str,
 
 def occupations_in_question(turn: Turn, session: Session) -> list[str]:
     """The NOCs a wage/outlook question is about: a job named in the question itself ("how
-    much do welders make?"), else the learner's target and current occupations."""
-    named = latest_entity(turn.tracker, "job_title") or latest_entity(turn.tracker, "target_job")
+    much do welders make?"; of two, the one asked about: "Je suis camionneur. Combien gagne
+    un répartiteur?"), else the learner's target and current occupations."""
+    text = latest_text(turn.tracker)
+    _held, asked = jobs_named(text, turn.lang) if text.strip() and not \
+        is_button_payload(text) else (None, None)
+    named = (asked.text if asked is not None and asked.nocs else None) or \
+        latest_entity(turn.tracker, "target_job") or latest_entity(turn.tracker, "job_title")
     if named:
         resolution = resolve_title(named)
         candidates = [c.noc for c in resolution.candidates if known_noc(session, c.noc)]

@@ -31,7 +31,7 @@ from knowledge.constraints import parse_goal
 from knowledge.fields import read_target
 from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
-from knowledge.reading import JobMention, find_jobs, wants_job_named_before
+from knowledge.reading import JobMention, find_jobs, names_credential, wants_job_named_before
 from knowledge.resolver import Resolution, described_among, resolve_title
 from knowledge.skill_search import sectors
 
@@ -217,6 +217,8 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     # Said as a field ("get into", "learn ..."), or as a job no occupation is sure of.
     is_field = wanted is not None and wanted.skill is not None and target is not None and (
         target in wanted.text or wanted.text in target)
+    if target is not None and names_credential(target):
+        target = None  # "I'm a welder and want to get my red seal": no other job wanted
     if target is None and slot_noc is None and wants_job_named_before(text):
         target = job_asked_about(tracker)  # "how much do welders make?" ... "become one?"
     from_this_message = target is not None
@@ -420,7 +422,11 @@ def _answer(turn: Turn, session: Session, resolution: Resolution, query: str,
             # "PSW for 3 years, I want to become an RPN": the programs lead to the job they
             # want, which is clear; which kind of PSW they are changes nothing to go on.
             return JobStep(events, True, target)
-        # One question at a time: a target that needs asking waits in its slot.
+        if target.question is not None and target.named:
+            # One question at a time, the wanted job first: the programs lead to it ("I work
+            # in a call center and I hate it. I like computers": which computer job?).
+            target.ask(turn)
+            return JobStep(events, False)
         turn.respond("utter_ask_which_job", buttons=[c.button() for c in found],
                      quoted=shown_back(query))
         return JobStep(events, False)

@@ -183,6 +183,10 @@ _TARGET_FIELD_CUES = (
     r"(?:ma|mon|mes)\s+(?:carte|cartes|permis|licence|certificat|attestation|titre|diplome)\s+"
     r"(?:de\s+|d')" + _ARTICLE,
     r"(?:je\s+)?m'interesse\s+(?:a|aux|au)\s+" + _ARTICLE,
+    # what they like doing: "I hate it. I like computers", "j'aime les chiffres"
+    r"(?<![\w'])i\s+(?:really\s+)?(?:like|love|enjoy)\s+(?!to\b|it\b|that\b|this\b|my\b|our\b|working\b|work\b)"
+    + _ARTICLE,
+    r"j'(?:aime|adore)\s+(?:bien\s+|beaucoup\s+)?(?=(?:les|le|la|l')\b)" + _ARTICLE,
     r"(?:interesse(?:e)?\s+par|interesse(?:e)?\s+a)\s+" + _ARTICLE,
 )
 _CURRENT = [re.compile(r"(?<![\w'])(?:" + cue + r")") for cue in _CURRENT_CUES]
@@ -302,6 +306,20 @@ _WORD = re.compile(r"[\w'+#&-]+")
 # "what programs would help me become one?", "comment en devenir un?": the job talked about
 # before, not a title to look up.
 _BECOME_ONE = re.compile(r"(?<![\w'])(?:become|becoming|be|devenir)\s+(?:one|un|une)(?![\w'-])")
+
+
+# A credential in the trade the learner has, not a job to become: "get my red seal".
+_CREDENTIAL = re.compile(
+    r"(?:(?:my|the|a|mon|ma|le|la|un|une)\s+)?(?:red\s*seal|sceau\s+rouge|ticket|journeyman|"
+    r"journeyperson|journeyman\s+ticket|c\s+of\s+q|certificate\s+of\s+qualification|"
+    r"certificat\s+de\s+qualification|licen[cs]e|permis|papers|cartes?\s+de\s+competence|"
+    r"certification|ccq|carte)(?:\s+(?:exam|examen|ticket|certification))?")
+
+
+def names_credential(text: str) -> bool:
+    """Whether ``text`` is a credential of a trade ("red seal", "mon sceau rouge", "my C of
+    Q"), not an occupation."""
+    return bool(_CREDENTIAL.fullmatch(" ".join(fold(text).split())))
 
 
 def wants_job_named_before(text: str) -> bool:
@@ -438,6 +456,8 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
     field_words = _FIELD_NOUNS.sub("", whole) if kind in ("job", "field") else whole
     if kind != "current" and not _COUNTRY.sub(" ", strip_places(fold(field_words))).strip():
         return None  # "classes in Windsor", "want to work in Canada": a place, no field
+    if kind != "current" and names_credential(field_words):
+        return None  # "want to get my red seal": their own trade's credential
     if kind == "title":  # "want RPN": only a title the resolver is sure of, or finds likely
         parts = [text[words[0][1]:words[n - 1][2]] for n in range(len(words), 0, -1)]
         for part, res in zip(parts, resolve_titles(parts, lang, index=index), strict=True):

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from actions import context
 from knowledge import models
 from knowledge.constraints import Constraints, parse_constraints
-from knowledge.occupations import ONTARIO, wage_for
+from knowledge.occupations import ONTARIO, occupation_title, wage_for
 from knowledge.recommender import recommend, satisfies
 from knowledge.resolver import index_from_database, resolve_title, set_default_index
 from knowledge.settings import PROJECT_ROOT
@@ -1193,3 +1193,50 @@ def test_a_field_none_of_whose_programs_is_for_the_job_held_shows_not_that_jobs_
     assert payload["occupation"]["noc"] == resolve_title("truck driver").candidates[0].noc
     assert payload["programs"] and payload["wage"] is None and payload["outlook"] is None
     assert "truck" not in texts(result).lower()
+
+
+def test_a_wage_question_is_about_the_job_asked_about_not_the_one_held() -> None:
+    result = run_action("action_explain_wage", "Je suis camionneur. Combien gagne un "
+                        "répartiteur?", intent="ask_wage",
+                        entities=[("job_title", "camionneur"), ("target_job", "répartiteur"),
+                                  ("language", "fr")], slots={"language": "fr"})
+    said = texts(result)
+    dispatcher = occupation_title_fr(resolve_title("répartiteur", lang="fr").candidates[0].noc)
+    assert dispatcher.split("/")[0] in said
+    assert "camion" not in said.lower()
+
+
+def occupation_title_fr(noc: str) -> str:
+    with context.knowledge_session() as session:
+        return str(occupation_title(session, noc, "fr"))
+
+
+def test_a_credential_of_the_trade_held_is_no_job_wanted() -> None:
+    """"I'm a welder and want to get my red seal": the welder's programs, no "could not
+    match the job you want"."""
+    result = run_action("action_resolve_job", "I'm a welder and want to get my red seal",
+                        entities=[("job_title", "welder"), ("target_job", "red seal")])
+    assert "utter_target_not_found" not in [r["response"] for r in responses(result)]
+    [payload] = payloads(result)
+    assert payload["occupation"]["noc"] == resolve_title("welder").candidates[0].noc
+    assert payload["target_occupation"] is None and payload["programs"]
+
+
+def test_the_wanted_field_is_asked_before_which_of_several_jobs_is_held() -> None:
+    result = run_action("action_resolve_job",
+                        "I work in a call center and I hate it. I like computers",
+                        entities=[("job_title", "call center")])
+    [asked] = responses(result)
+    assert asked["response"] == "utter_ask_which_target"
+    assert buttons(result) and all('"target_job"' in b["payload"] for b in buttons(result))
+
+
+def test_learning_accounting_is_a_topic_not_a_choice_of_accountants() -> None:
+    result = run_action("action_search_by_skill", "bonjour je suis commis d'épicerie et je "
+                        "voudrais apprendre la comptabilité, en ligne svp",
+                        intent="search_by_skill", entities=[("language", "fr")],
+                        slots={"language": "fr"})
+    [payload] = payloads(result)
+    assert payload["programs"] and all(p["delivery"] == "online" for p in payload["programs"])
+    assert all("livres" in f"{p['title']} {p['why']}".lower() or "compta" in
+               f"{p['title']} {p['why']}".lower() for p in payload["programs"][:3])
