@@ -23,10 +23,13 @@ from knowledge.constraints import Constraints
 from knowledge.explainer import (
     explain_cheaper_intro,
     explain_closest_programs,
+    explain_no_results,
     explain_program_for_employers,
     explain_sector_intro,
     explain_skills_intro,
+    explain_staff_intro,
 )
+from knowledge.occupations import occupation_title
 from knowledge.payload import recommendations_payload
 from knowledge.recommender import ProgramMatch, breaks, recommend
 from knowledge.skill_search import programs_in_sector, sectors, topic_skills
@@ -87,6 +90,23 @@ def search_by_skill(turn: Turn, session: Session, skill: str | None,
     if recs.programs:
         return _list(turn, recs.programs, intro, searched)
     return _closest(turn, recs.alternatives[:CLOSEST], wanted, searched)
+
+
+def search_for_staff(turn: Turn, session: Session, noc: str) -> list[EventType]:
+    """An employer's staff in one occupation ("we're hiring 10 PSWs"): the programs for it,
+    under the conversation's limits; the occupation is remembered as the job to refine."""
+    wanted, wishes = user_constraints(turn.tracker), user_wishes(turn.tracker)
+    recs = recommend(session, target_noc=None, current_noc=noc, goal=None,
+                     constraints=wanted, lang=turn.lang, limit=MAX_PROGRAMS, wishes=wishes)
+    title = occupation_title(session, noc, turn.lang) or noc
+    if recs.programs:
+        events = _list(turn, recs.programs, explain_staff_intro(title, turn.lang), None)
+    elif recs.alternatives:
+        events = _closest(turn, recs.alternatives[:CLOSEST], wanted, None)
+    else:
+        turn.say(explain_no_results(recs, wanted, turn.lang))
+        events = []
+    return [SlotSet("current_noc", noc), *events]
 
 
 def cheaper_in_sector(turn: Turn, session: Session, named: str | None,

@@ -20,7 +20,7 @@ from actions.context import (
     slot_text,
     user_constraints,
 )
-from actions.occupation import jobs_named
+from actions.occupation import job_asked_about, jobs_named
 from knowledge.explainer import (
     explain_chosen_occupation,
     explain_current_wage,
@@ -88,7 +88,14 @@ def occupations_in_question(turn: Turn, session: Session) -> list[str]:
             return candidates[:1]
     nocs = [known_noc(session, slot_text(turn.tracker, slot))
             for slot in ("target_noc", "current_noc")]
-    return list(dict.fromkeys(noc for noc in nocs if noc))
+    found = list(dict.fromkeys(noc for noc in nocs if noc))
+    if not found:
+        # "how much does a welder make?" then "and what's the outlook?": the job asked about.
+        before = job_asked_about(turn.tracker)
+        earlier = resolve_title(before) if before else None
+        if earlier is not None and earlier.status != "none":
+            found = [c.noc for c in earlier.candidates[:1] if known_noc(session, c.noc)]
+    return found
 
 
 class _ExplainLabourMarket(PathfinderAction):

@@ -30,7 +30,12 @@ from actions.context import (
     user_constraints,
     user_wishes,
 )
-from actions.employer import cheaper_in_sector, search_by_skill, teaches_something
+from actions.employer import (
+    cheaper_in_sector,
+    search_by_skill,
+    search_for_staff,
+    teaches_something,
+)
 from actions.labour_market import describe_current_wage, wage_region
 from actions.occupation import (
     TargetStep,
@@ -69,6 +74,7 @@ from knowledge.recommender import (
     serves_occupation,
     shown_programs,
 )
+from knowledge.resolver import resolve_title
 from knowledge.skill_search import sector_choices
 from knowledge.vocabulary import label as term_label
 
@@ -222,9 +228,9 @@ LEARNER_INTENTS = ("inform_job", "state_goal")
 
 class ActionReadUnsure(PathfinderAction):
     """The NLU was not sure of the intent (nlu_fallback). When its best guess is that the
-    learner tells their job or goal, and the words name an occupation the title resolver is
-    sure of ("im a uber driver want a career in logistics": inform_job and state_goal tie),
-    that is the learner's turn; anything else is asked again in other words."""
+    learner tells their job or goal, and knowledge.reading finds words the title resolver
+    reads as a job ("im a uber driver want a career in logistics": inform_job and state_goal
+    tie), that is the learner's turn; anything else is asked again in other words."""
 
     def name(self) -> str:
         return "action_read_unsure"
@@ -233,7 +239,7 @@ class ActionReadUnsure(PathfinderAction):
         text = latest_text(turn.tracker)
         if best_guess_intent(turn.tracker) in LEARNER_INTENTS and \
                 not is_button_payload(text) and \
-                any(m is not None and m.clear for m in jobs_named(text, turn.lang)):
+                any(m is not None and m.nocs for m in jobs_named(text, turn.lang)):
             events = read_constraints(turn)
             return [*events, *ActionResolveJob().act(turn)]
         turn.respond("utter_default")
@@ -268,6 +274,9 @@ class ActionSearchBySkill(PathfinderAction):
             sector = workplace_sector(session, turn, text, skill, query)
             if sector is not None:  # "nous sommes une garderie, quelles formations pour ..."
                 return search_by_skill(turn, session, sector, sector)
+            staff = staff_job(session, turn, text, skill, query)
+            if staff is not None:  # "we're hiring 10 PSWs, what programs could get them ready?"
+                return search_for_staff(turn, session, staff)
             if not is_button_payload(text) and (names_own_job(turn, text) or (
                     names_a_job(turn, text) and
                     not teaches_something(session, skill, query, turn.lang))):
@@ -289,6 +298,26 @@ def workplace_sector(session: Session, turn: Turn, text: str, skill: str | None,
     code = sector_in_words(text)
     return term_label("sector", code, turn.lang) if code is not None and code in {
         c for c, _label in sector_choices(session, turn.lang)} else None
+
+
+def staff_job(session: Session, turn: Turn, text: str, skill: str | None,
+              query: str) -> str | None:
+    """The occupation of an employer's staff the request names, when it names no skill: the
+    resolver's first reading of the job the words name (an employer asks for programs for
+    their PSWs, not which PSW they are)."""
+    if is_button_payload(text) or not speaks_for_staff(text) or \
+            teaches_something(session, skill, query, turn.lang):
+        return None
+    current, wanted = jobs_named(text, turn.lang)
+    named = latest_entity(turn.tracker, "job_title") or latest_entity(turn.tracker, "target_job")
+    for mention in (wanted, current):
+        if mention is not None and mention.nocs:
+            return known_noc(session, mention.nocs[0])
+    if named:
+        resolution = resolve_title(named)
+        if resolution.status != "none" and resolution.candidates:
+            return known_noc(session, resolution.candidates[0].noc)
+    return None
 
 
 def names_own_job(turn: Turn, text: str) -> bool:

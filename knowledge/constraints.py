@@ -973,6 +973,9 @@ _CORRECTION = re.compile(
     r"^\s*(?:wait|actually|i mean|i meant|sorry|oops|en fait|finalement|plutot|non|no|"
     r"rather|instead|changed my mind|change of plans?|correction|euh|scratch that|"
     r"on second thought|j'ai change d'idee|a bien y penser|attends|attend)(?![\w'])")
+# A correction anywhere in the message ("en anglais finalement"), not only at its start.
+_CHANGE_WORDS = re.compile(r"(?<!\w)(?:actually|instead|rather|finalement|plutot|en fait|"
+                           r"changed my mind|j'ai change d'idee)(?![\w'])")
 _RETRACT = re.compile(
     r"^\s*(?:no wait|wait no|wait,? no|nah|scratch that|never mind|nevermind|forget (?:it|that)|"
     r"non attends?|euh non|non finalement|laisse faire|oublie ca|oublie ça|non non|"
@@ -1330,11 +1333,13 @@ def read_limits(text: str, previous: Constraints | None = None,
         if found:
             last_found = found
 
-    # "courses in French" sets the program language; "en français svp" alone switches the chat.
+    # "courses in French" sets the program language; "en français svp" alone switches the chat;
+    # a correction ("plutôt en anglais finalement", "actually in English") changes a list.
     language_events = [e for e in events if e.field == "language" and e.kind == "set"]
     if language_events:
         others = any(e.field != "language" for e in events) or bool(
-            _HARD.search(prepared) or any(e.soft for e in language_events))
+            _HARD.search(prepared) or _CHANGE_WORDS.search(prepared)
+            or any(e.soft for e in language_events))
         if not _PROGRAM_WORDS.search(prepared) and (not others or _CHAT_WORDS.search(prepared)):
             events = [e for e in events if not (e.field == "language" and e.kind == "set")]
 
@@ -1476,6 +1481,8 @@ _WANTS_OUT = _goal_re(
     r"switch(?:ing)? (?:careers?|carriere|fields?)|change (?:my )?(?:careers?|carriere|field)|"
     r"changing (?:careers?|fields?)|career change|career switch|new career|new field|"
     r"different field|another field|burn(?:t|ed) out|burnout|"
+    r"(?:chu|je suis|j'suis|jsuis|suis) (?:\w+ )?(?:brulee?|epuisee?|videe?|a bout)|"
+    r"(?:less|moins) physi(?:cal|que)|(?:my|mon) (?:back|dos) (?:is|est) (?:done|fini|bris\w*)|"
     r"tired of(?! (?:the |my |working |doing )?(?:night|day|evening|weekend|early|late|long|"
     r"rotating|split)\b| (?:the |my )?(?:commute|commuting|driving to|shifts?\b))|"
     r"sick of|fed up|get out of|leave (?:my|the) (?:field|industry|trade)|"

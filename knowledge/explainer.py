@@ -620,6 +620,12 @@ def explain_sector_intro(sector: str, lang: Lang) -> str:
         f"Programs in this sector: {sector}."
 
 
+def explain_staff_intro(occupation: str, lang: Lang) -> str:
+    """The first sentence of the programs for an employer's staff in one occupation."""
+    return f"Formations pour ce métier : {occupation}." if lang == "fr" else \
+        f"Programs for this job: {occupation}."
+
+
 def explain_skills_intro(skill_names: Sequence[str], lang: Lang) -> str:
     """The first sentence of the programs that teach these skills (names in ``lang``)."""
     names = ", ".join(dict.fromkeys(skill_names))

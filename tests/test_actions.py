@@ -1240,3 +1240,44 @@ def test_learning_accounting_is_a_topic_not_a_choice_of_accountants() -> None:
     assert payload["programs"] and all(p["delivery"] == "online" for p in payload["programs"])
     assert all("livres" in f"{p['title']} {p['why']}".lower() or "compta" in
                f"{p['title']} {p['why']}".lower() for p in payload["programs"][:3])
+
+
+def test_the_outlook_asked_after_a_jobs_pay_is_that_jobs() -> None:
+    question = "how much does a welder make in sudbury?"
+    history = [{"event": "user", "timestamp": time.time(), "text": question,
+                "parse_data": {"intent": {"name": "ask_wage", "confidence": 1.0},
+                               "entities": [{"entity": "job_title", "value": "welder"}]}}]
+    result = run_action("action_explain_outlook", "and what's the outlook?",
+                        intent="ask_outlook", events=history)
+    assert "utter_ask_job_title" not in [r["response"] for r in responses(result)]
+    welder = resolve_title("welder").candidates[0].noc
+    with context.knowledge_session() as session:
+        title = str(occupation_title(session, welder, "en"))
+    assert title in texts(result)
+
+
+def test_an_employer_hiring_staff_of_one_job_gets_that_jobs_programs() -> None:
+    """"We're hiring 10 PSWs": the programs for PSWs, not "the job you want" nor "what is
+    your current or last job?"."""
+    result = run_action("action_search_by_skill", "We're hiring 10 PSWs in Thunder Bay. What "
+                        "programs could get them ready?", intent="search_by_skill",
+                        entities=[("target_job", "PSWs")])
+    said = [r["response"] for r in responses(result)]
+    assert "utter_ask_job_title" not in said and "utter_target_not_found" not in said
+    [payload] = payloads(result)
+    shown = payload["programs"] or payload["alternatives"]
+    psw = resolve_title("PSW").candidates[0].noc
+    with context.knowledge_session() as session:
+        tagged = {pid for pid, in session.execute(
+            select(models.ProgramOccupation.program_id).where(
+                models.ProgramOccupation.noc == psw))}
+    assert shown and all(p["id"] in tagged for p in shown)
+    assert slot_events(result)["current_noc"] == psw
+
+
+def test_a_layoff_story_the_nlu_is_unsure_of_is_read_for_the_job() -> None:
+    result = run_state("action_read_unsure", _unsure(
+        "I was laid off from my job as an office admin after 15 years. I'm 52. I'm scared "
+        "nobody will hire me", ["inform_job", "state_goal"]))
+    assert "utter_default" not in [r["response"] for r in responses(result)]
+    assert buttons(result) or payloads(result)  # which office admin, or their programs

@@ -57,6 +57,15 @@ def test_numbers_that_are_not_limits_are_ignored(text: str) -> None:
     assert parsed.max_cost is None and parsed.max_weeks is None and parsed.max_hours is None
 
 
+@pytest.mark.parametrize("text, language", [
+    ("plutôt en anglais finalement", "en"), ("actually in French", "fr"),
+    ("en anglais", None),  # alone: the chat's language, not the programs'
+])
+def test_a_language_said_as_a_correction_is_the_programs(text: str, language: str | None
+                                                         ) -> None:
+    assert read_limits(text).constraints.language == language
+
+
 @pytest.mark.parametrize("text, delivery", [
     ("online", ("online",)), ("en ligne", ("online",)), ("à distance", ("online",)),
     ("virtual classes", ("online",)), ("onlin", ("online",)), ("in person", ("in_person",)),
@@ -335,6 +344,8 @@ def test_a_limit_after_the_learners_job_is_the_programs(
     ("I'm a trucker, I want to change careers", True), ("hairstylist, burned out", True),
     ("je veux changer de job", True), ("I'm tired of retail", True),
     ("I'm a PSW, tired of night shifts", False), ("start over", False),
+    ("j'suis préposée en CHSLD depuis 8 ans pis chu brûlée", True),
+    ("my back is done, something less physical", True),
     ("I got laid off from the mill", False), ("I used to be a driver", False),
 ])
 def test_wanting_out_of_a_line_of_work_is_said_in_so_many_words(text: str, out: bool) -> None:

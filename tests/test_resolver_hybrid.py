@@ -226,3 +226,18 @@ def test_possessives_carry_no_occupation(index: TitleIndex, query: str, bare: st
     res = index.resolve(query, lang)  # type: ignore[arg-type]
     assert codes(res, 5) == codes(index.resolve(bare, lang), 5)  # type: ignore[arg-type]
     assert "31101" not in codes(res, 5)  # specialists in surgery
+
+
+@pytest.mark.parametrize("query, singular", [("PSWs", "PSW"), ("RPNs", "RPN"), ("ECEs", "ECE")])
+def test_an_abbreviations_plural_reads_as_the_abbreviation(index: TitleIndex, query: str,
+                                                           singular: str) -> None:
+    assert codes(index.resolve(query), 2) == codes(index.resolve(singular), 2)
+    assert index.resolve(query).status != "none"
+
+
+@pytest.mark.parametrize("query, noc", [("préposée en CHSLD", "33102"),
+                                        ("server at a restaurant", "65200")])
+def test_the_workplace_tells_the_job(index: TitleIndex, query: str, noc: str) -> None:
+    """A CHSLD is a long-term care centre; "at a restaurant" is a workplace, not an
+    employer's name to drop ("meat cutter at Costco")."""
+    assert codes(index.resolve(query), 1) == [noc]

@@ -120,6 +120,8 @@ FR_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # "préposé(e) aux services de soutien à la personne" (PSSP): Ontario French for PSW.
     "pssp": ("préposé aux bénéficiaires", "préposé aux bénéficiaires - soins à domicile"),
     "pab": ("préposé aux bénéficiaires", "préposé aux bénéficiaires - soins à domicile"),
+    # Quebec's long-term care centres: "préposée en CHSLD" is an aide in long-term care.
+    "chsld": ("soins de longue durée",),
     # "IA": infirmière auxiliaire in Quebec, infirmière autorisée in Ontario French.
     "ia": ("infirmière auxiliaire", "infirmière autorisée"),
     "rpn": ("infirmière auxiliaire autorisée",),

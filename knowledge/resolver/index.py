@@ -409,6 +409,7 @@ class TitleIndex:
         for word in words:
             optional = word in ab.OPTIONAL_WORDS
             word = ab.SPELLING_VARIANTS.get(word, word)
+            word = _abbreviation_singular(word)  # "psws", "rpns": PSW, RPN
             en = _EN_EXPANSIONS.get(word, ())
             fr = _FR_EXPANSIONS.get(word, ())
             expansions = fr + en if lang == "fr" else en + fr
@@ -692,7 +693,19 @@ class TitleIndex:
 # Whose job it is says nothing of the job (normalize.STOPWORDS holds them for the words).
 _POSSESSIVE = re.compile(r"(?i)(?<![\w'])(?:my|our|your|his|her|their|mon|ma|mes|notre|nos|"
                          r"votre|vos|sa|leur|leurs)\s+")
-_AT_EMPLOYER = re.compile(r"(?<=\w)\s+(?:at|@|chez)\s+(?=\S)", re.IGNORECASE)
+# "meat cutter at Costco": the employer's name; not "server at a restaurant" (a workplace).
+_AT_EMPLOYER = re.compile(r"(?<=\w)\s+(?:at|@|chez)\s+(?!(?:a|an|the|un|une|le|la|les)\s)(?=\S)",
+                          re.IGNORECASE)
+
+
+def _abbreviation_singular(word: str) -> str:
+    """An abbreviation's plural ("psws", "ecesa") read as the abbreviation; other words as
+    they are."""
+    if len(word) > 3 and word.endswith("s") and word not in _EN_EXPANSIONS and \
+            word not in _FR_EXPANSIONS and (word[:-1] in _EN_EXPANSIONS or
+                                            word[:-1] in _FR_EXPANSIONS):
+        return word[:-1]
+    return word
 
 
 def _meaning_text(clipped: str, variants: list[tuple[list[_Group], str]]) -> str:
