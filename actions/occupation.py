@@ -201,12 +201,13 @@ def resolve_target(turn: Turn, session: Session, exclude: str | None) -> TargetS
     wanted = None
     if not is_button_payload(text) and text.strip():
         current, wanted = jobs_named(text, turn.lang)
-        if target is not None and wanted is not None and current is not None and \
-                current.nocs and target.casefold() in current.text.casefold() and \
-                target.casefold() not in wanted.text.casefold():
+        if target is not None and current is not None and current.nocs and \
+                target.casefold() in current.text.casefold() and (
+                    wanted is None or target.casefold() not in wanted.text.casefold()):
             # The NLU's target is the job the words say they hold ("excel for my job as an
-            # office clerk"): what they want is what the words say they want.
-            target = wanted.text
+            # office clerk", "laid off from my job as an office admin"): what they want is
+            # what the words say they want, if anything.
+            target = wanted.text if wanted is not None else None
         if target is None and wanted is not None and (wanted.nocs or wanted.skill):
             target = wanted.text  # a job or field named after "want to become", "get into"
         elif target is not None and wanted is not None and wanted.clear and \

@@ -1281,3 +1281,12 @@ def test_a_layoff_story_the_nlu_is_unsure_of_is_read_for_the_job() -> None:
         "nobody will hire me", ["inform_job", "state_goal"]))
     assert "utter_default" not in [r["response"] for r in responses(result)]
     assert buttons(result) or payloads(result)  # which office admin, or their programs
+
+
+def test_the_job_a_layoff_story_names_is_the_one_held_not_one_wanted() -> None:
+    """The NLU may tag "office admin" of "laid off from my job as an office admin" as the
+    wanted job; the words say it is the job held."""
+    result = run_action("action_resolve_job", "I was laid off from my job as an office admin "
+                        "after 15 years. I'm 52.", entities=[("target_job", "office admin")])
+    assert not slot_events(result).get("target_noc")
+    assert all(p["target_occupation"] is None for p in payloads(result))

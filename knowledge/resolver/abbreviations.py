@@ -153,6 +153,19 @@ FR_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 # Abbreviations that are also ordinary words or stand for other things: expanded only when
 # typed in capitals ("IT", "EA", "PT") or when they are the whole query; the word itself is
 # kept as another reading.
+# One-word titles that NOC publishes mostly inside longer ones of one unit group ("teacher -
+# business college": college instructors) while people typing the word alone mean any of
+# several: their readings, as for an abbreviation, so the chat asks which. Only when the
+# word is the whole title ("secondary school teacher" is read as it is).
+ONE_WORD_READINGS: dict[str, tuple[str, ...]] = {
+    "teacher": ("elementary school teacher", "secondary school teacher", "college teacher"),
+    "teachers": ("elementary school teacher", "secondary school teacher", "college teacher"),
+    "enseignant": ("enseignant au primaire", "enseignant au secondaire",
+                   "enseignant au niveau collégial"),
+    "enseignante": ("enseignante au primaire", "enseignante au secondaire",
+                    "enseignante au niveau collégial"),
+}
+
 AMBIGUOUS_SHORT = frozenset({"it", "ea", "pt", "ta", "ba", "pm", "hr", "tes", "ia", "ti", "gen",
                              "dir", "prof", "vet", "spe", "ing"})
 

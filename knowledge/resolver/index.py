@@ -177,6 +177,7 @@ def _expansions(table: dict[str, tuple[str, ...]]
 
 
 _EN_EXPANSIONS = _expansions(ab.EN_ABBREVIATIONS)
+_ONE_WORD = _expansions(ab.ONE_WORD_READINGS)
 _FR_EXPANSIONS = _expansions(ab.FR_ABBREVIATIONS)
 _FR_NOISE = frozenset(tuple(p.split()) for p in (
     "je suis", "etais", "je travaille comme", "je travaillais comme", "ai travaille comme",
@@ -412,6 +413,8 @@ class TitleIndex:
             word = _abbreviation_singular(word)  # "psws", "rpns": PSW, RPN
             en = _EN_EXPANSIONS.get(word, ())
             fr = _FR_EXPANSIONS.get(word, ())
+            if whole and word in _ONE_WORD:  # "teacher" alone: which teacher?
+                en, fr = _ONE_WORD[word], ()
             expansions = fr + en if lang == "fr" else en + fr
             if expansions and word in ab.AMBIGUOUS_SHORT and not whole \
                     and not _typed_in_capitals(word, text):
