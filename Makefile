@@ -251,7 +251,7 @@ train: setup-engine
 	else \
 	  echo "Training the Rasa model into $(MODEL) (NLU + dialogue; about a minute on 2 cores)…"; \
 	  rm -rf $(MODEL_STAMP) $(MODEL_TMP); start=$$(date +%s); \
-	  TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(ENGINE_VENV)/bin/rasa train \
+	  RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 $(ENGINE_VENV)/bin/rasa train \
 	    --data nlu --domain domain.yml --config config.yml --out $(MODEL_TMP) \
 	    --fixed-model-name pathfinder; \
 	  [ -f $(MODEL_TMP)/pathfinder.tar.gz ] || { echo "rasa train wrote no model" >&2; exit 1; }; \

@@ -275,7 +275,8 @@ def write_test_data(path: Path, examples: list[Example]) -> None:
 def rasa_test(args: list[str], out: Path) -> float:
     """Runs `rasa test nlu ARGS` into `out`; returns how long it took (seconds)."""
     started = time.monotonic()
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+           "RASA_TELEMETRY_ENABLED": "false"}  # no usage events, no Sentry reports
     cmd = [str(RASA), "test", "nlu", "--config", "config.yml", "--domain", "domain.yml",
            "--out", str(out), *args]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,

@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import IO
 from urllib.parse import unquote, urlencode, urlsplit
 
+from bot.engine.serve import RASA_TELEMETRY_ENV
 from knowledge.settings import (
     DEFAULT_TRACKER_DB,
     PROJECT_ROOT,
@@ -383,6 +384,11 @@ def engine_argv(root: Path, *args: str) -> list[str]:
 def engine_env(token: str) -> dict[str, str]:
     """The environment an engine started by :func:`engine_argv` needs besides its own."""
     return {RASA_TOKEN_ENV: token,
+            # Rasa 3.6 reports usage to Segment and its errors to Sentry unless told not to
+            # (rasa/telemetry.py: error reporting starts only while telemetry is on, by this
+            # variable, else by ~/.config/rasa/global.yml, yes by default). No data leaves
+            # the machine (bot/engine/serve.py sets it too, for an engine started by hand).
+            RASA_TELEMETRY_ENV: "false",
             # Sanic's own settings: its access log would hold the ?token= of API calls, and it
             # refuses a larger body with 413 before reading it (its default: 100 MB).
             "SANIC_ACCESS_LOG": "False",

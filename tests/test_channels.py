@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import socket
+import sqlite3
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +96,34 @@ def test_actions_server_down_gets_a_polite_answer_in_the_conversation_language(
     assert texts(say(engine, sender, NEEDS_ACTIONS[lang])) == [failed_texts[lang]]
     # The turn is not lost: the engine stored what the learner said.
     assert NEEDS_ACTIONS[lang] in user_texts(engine, sender)
+
+
+@contextmanager
+def tracker_store_down(stack: Stack) -> Iterator[None]:
+    """The engine's tracker store (SQLite here, PostgreSQL with replicas) unable to read or
+    write while the block runs: another process holds the database's exclusive lock, and the
+    engine's reads give up with "database is locked" after SQLite's 5 s."""
+    conn = sqlite3.connect(stack.config.tracker_db_path, timeout=30, isolation_level=None)
+    try:
+        conn.execute("BEGIN EXCLUSIVE")
+        yield
+    finally:
+        conn.close()  # the lock with it
+
+
+def test_a_turn_the_tracker_store_cannot_serve_is_apologised_for_in_the_learners_language(
+        engine: Stack, failed_texts: dict[str, str]) -> None:
+    """With the store down the conversation's language cannot be read from it: the apology
+    is in the message's language when it is clear, else in the one this engine last stored
+    for the conversation, else in English. Nothing of the outage is stored."""
+    french, new = new_sender(), new_sender()
+    assert texts(say(engine, french, GREETING["fr"]))
+    with tracker_store_down(engine):
+        assert texts(say(engine, french, NEEDS_ACTIONS["fr"])) == [failed_texts["fr"]]
+        assert texts(say(engine, french, "ok")) == [failed_texts["fr"]]  # no clear language
+        assert texts(say(engine, new, "ok")) == [failed_texts["en"]]
+    assert user_texts(engine, french) == [GREETING["fr"]]
+    assert texts(say(engine, french, NEEDS_ACTIONS["fr"])) != [failed_texts["fr"]]
 
 
 def test_next_turn_works_once_the_actions_server_is_back(
@@ -274,6 +305,13 @@ def test_the_token_is_neither_in_the_command_line_nor_in_the_log(engine: Stack) 
     assert commands and not any(engine.rasa_token.encode() in c for c in commands)
     log = (engine.config.log_path / "rasa.log").read_text(encoding="utf-8", errors="replace")
     assert engine.rasa_token not in log and "wrong-token" not in log  # no access log
+
+
+def test_the_engine_sends_nothing_to_rasa_or_sentry(engine: Stack) -> None:
+    """Rasa 3.6's telemetry, and with it its error reports to Sentry, off in the running
+    engine's environment (tests/test_engine_telemetry.py: what Rasa makes of it)."""
+    environ = Path(f"/proc/{engine.pids()['rasa']}/environ").read_bytes().split(b"\0")
+    assert b"RASA_TELEMETRY_ENABLED=false" in environ
 
 
 def test_only_the_rest_channel_is_open(engine: Stack) -> None:

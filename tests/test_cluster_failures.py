@@ -300,6 +300,18 @@ def apologies(cluster: Running) -> set[str]:
     return texts
 
 
+@pytest.fixture(scope="module")
+def french_apology(cluster: Running, apologies: set[str]) -> str:
+    """utter_action_failed's French variant (the one conditioned on language fr)."""
+    response = httpx.get(f"{engine_url(cluster, 1)}/domain", params={"token": TEST_RASA_TOKEN},
+                         headers={"Accept": "application/json"}, timeout=30)
+    [text] = [variant["text"] for variant in response.json()["responses"]["utter_action_failed"]
+              if any(c.get("name") == "language" and c.get("value") == "fr"
+                     for c in variant.get("condition") or [])]
+    assert text in apologies
+    return text
+
+
 # --- a learner ------------------------------------------------------------------------------
 
 @dataclass
@@ -436,23 +448,28 @@ def test_a_replica_whose_actions_server_died_apologises_the_other_answers_and_it
 
 
 def test_a_turn_while_postgresql_is_down_is_apologised_for_and_no_turn_is_lost(
-        cluster: Running, services: Services, apologies: set[str]) -> None:
+        cluster: Running, services: Services, apologies: set[str],
+        french_apology: str) -> None:
     """PostgreSQL stopped between two turns (every session ended) and started again: the
     turn in between is answered politely (not as the start of a new conversation, which
-    would then be stored over the real one), the engines' next turns work on their first
-    try (their pools' dead connections are not used), and the conversation goes on whole,
-    its slots with it."""
+    would then be stored over the real one), in French to a learner speaking French (the
+    conversation's language cannot be read meanwhile: the message's), the engines' next
+    turns work on their first try (their pools' dead connections are not used), and the
+    conversation goes on whole, its slots with it."""
     learner = Learner(apologies)
     one, two = both_engines(cluster)
     learner.normal(cluster.rasa_url, "Hello")
     learner.normal(cluster.rasa_url, "I am a welder")
     slots = tracker(one, learner.sender)["slots"]
     assert slots["current_noc"], slots
+    french = Learner(apologies)
+    french.normal(cluster.rasa_url, "Bonjour")
     before = pids(cluster)
     services.postgres.stop()
     try:
         learner.during_outage(cluster.rasa_url, "How much do welders earn?")
         Learner(apologies).say(cluster.rasa_url, "Hello")  # a new learner: not silence either
+        assert french.say(cluster.rasa_url, "Je suis soudeur").texts == [french_apology]
     finally:
         services.postgres.start()
     learner.send_again(one)

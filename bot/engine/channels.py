@@ -16,7 +16,10 @@ What it adds to Rasa's ``RestInput``:
   A turn that fails (Redis, the lock store, or PostgreSQL, the tracker store, is down) was
   not stored: it gets that apology alone, and the learner tries again. Rasa's fail-safe
   wrapper would take a failed tracker read for a new conversation: it is made to say the
-  store failed (bot/engine/tracker_store.py, ``fail_loudly``).
+  store failed (bot/engine/tracker_store.py, ``fail_loudly``). With the tracker store down,
+  the conversation's language cannot be read either: the apology is then in the message's
+  language when it is clear (bot/engine/language_detector.py, as NLU would have set the
+  slot), else in the one this engine last stored for the conversation, else in English.
 - Every answer says the conversation's language after the turn (its ``language`` slot; for
   a turn still running past the timeout, the language before it) in a
   ``Content-Language: en|fr`` header (left out when it cannot be read), so a channel in
@@ -90,6 +93,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.engine.json_bodies import RefusedJson, load_json
+from bot.engine.language_detector import decide
 from bot.engine.limits import MAX_MESSAGE_CHARS
 from bot.engine.redaction import redact
 from bot.engine.tracker_store import fail_loudly, saved_language
@@ -353,8 +357,11 @@ class PathfinderRestInput(RestInput):
                     await _conversation_language(agent, sender)
             messages = outcome.messages
             if not (outcome.finished and messages):
-                # Nothing said (an action failed) or too slow: apologise in their language.
-                messages = [*messages, self._message(agent, sender, FAILED_RESPONSE, lang)]
+                # Nothing said (an action failed), too slow, or failed: apologise in their
+                # language, guessed without the store when it could not be read.
+                apology_lang = lang or _language_without_store(sender, text)
+                messages = [*messages,
+                            self._message(agent, sender, FAILED_RESPONSE, apology_lang)]
             return _answer(messages, lang)
 
         return webhook
@@ -403,7 +410,9 @@ class PathfinderRestInput(RestInput):
 
     async def _reply(self, agent: Any, sender: str, name: str) -> HTTPResponse:
         lang = await _conversation_language(agent, sender)
-        return _answer([self._message(agent, sender, name, lang)], lang)
+        # The store down: in the language this engine last stored for the conversation.
+        return _answer([self._message(agent, sender, name, lang or saved_language(sender))],
+                       lang)
 
     def _message(self, agent: Any, sender: str, name: str,
                  lang: Lang | None) -> dict[str, Any]:
@@ -522,6 +531,18 @@ async def _conversation_language(agent: Any, sender: str) -> Lang | None:
         logger.exception("Could not read the tracker of %s", sender)
         return None
     return as_lang(tracker.get_slot("language"), None) if tracker is not None else None
+
+
+def _language_without_store(sender: str, text: str) -> Lang | None:
+    """The conversation's likely language when its tracker could not be read: the message's
+    own when it is clear, else the one this process last stored for ``sender`` (another
+    replica may have stored a later turn since); None when neither is known."""
+    try:
+        detected = decide(text).language
+    except Exception:  # the apology must still go out
+        logger.exception("Could not detect the language of a message")
+        detected = None
+    return as_lang(detected, None) or saved_language(sender)
 
 
 def _log_turn_failure(turn: asyncio.Future[Any]) -> None:

@@ -15,7 +15,9 @@ issuing, checking and returning a ticket are each one Lua script, which Redis ru
 - a turn is served when its ticket is the lowest live one; a ticket lives
   ``lock_lifetime`` seconds (TICKET_LIFETIME_S, 15; Rasa's own store: 60), so that an
   engine killed while serving holds its conversation that long at most;
-- the last ticket returned deletes both keys, and both expire with the newest ticket.
+- the last ticket returned deletes both keys, and both expire with the newest ticket;
+- a ticket that cannot be returned (Redis went away during the turn) is logged and left to
+  expire: the turn it served is answered as usual, not with the REST channel's apology.
 
 Configured by bot/stack.py in a replica's endpoints file as
 ``lock_store: {type: bot.engine.lock_store.AtomicRedisLockStore, url, port, db, username,
@@ -119,10 +121,19 @@ class AtomicRedisLockStore(LockStore):
             await self._wait(conversation_id, keys, ticket, min(wait_time_in_seconds, POLL_S))
             yield TicketLock(conversation_id)
         finally:
-            try:
-                self._return(keys=keys, args=[ticket])
-            except redis.RedisError:  # it expires with its lifetime
-                logger.warning("Could not return the lock of a conversation to Redis.")
+            self._release(keys, ticket, lock_lifetime)
+
+    def _release(self, keys: list[str], ticket: int, lock_lifetime: float) -> None:
+        """Return the ticket. A failure is logged, never raised: the turn it served has run
+        and been stored, and raising would turn its answer into the apology, which a client
+        without a message id answers by sending the turn again (stored twice). The ticket
+        expires with its lifetime; until then the conversation's next turn waits."""
+        try:
+            self._return(keys=keys, args=[ticket])
+        except Exception as exc:  # any failure: Redis gone, or another
+            logger.warning("Could not return a conversation's lock ticket to Redis (%s: %s); "
+                           "it expires by itself within %.0f s.", type(exc).__name__, exc,
+                           lock_lifetime)
 
     async def _wait(self, conversation_id: str, keys: list[str], ticket: int,
                     poll_s: float) -> None:

@@ -10,14 +10,23 @@ designed it; it reads the same token from the environment to recognise our relay
 (bot/engine/channels.py). Rasa's Sanic access log is switched off (``bot/stack.py``
 sets ``SANIC_ACCESS_LOG``), so the token is not written to the engine's log either.
 
+Nothing leaves the machine: Rasa's telemetry (usage events to Segment) and its error
+reporting (exceptions to Sentry, which Rasa starts only while telemetry is enabled) are
+switched off here (``RASA_TELEMETRY_ENABLED=false``, as Rasa's docs say to opt out), whatever
+the caller's environment or ``~/.config/rasa/global.yml`` say; bot/stack.py sets it too.
+
 This file runs in the engine's environment (.venv-engine, Python 3.10).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 from knowledge.settings import RASA_TOKEN_ENV, SettingsError, engine_settings
+
+# Rasa's own switch (rasa/telemetry.py): it also decides whether errors are sent to Sentry.
+RASA_TELEMETRY_ENV = "RASA_TELEMETRY_ENABLED"
 
 # Options that would undo the lock-down if a caller passed them (-t is --auth-token).
 REFUSED = ("--auth-token", "--cors", "--jwt-secret", "-t")
@@ -44,6 +53,7 @@ def main() -> None:
     except SettingsError as exc:
         raise SystemExit(f"error: {exc}") from None
     sys.argv = rasa_argv(sys.argv[1:], settings.rasa_token)
+    os.environ[RASA_TELEMETRY_ENV] = "false"  # read by Rasa as it starts: no Segment, no Sentry
     from rasa.__main__ import main as rasa_main  # a few seconds: after the checks
 
     rasa_main()
