@@ -21,6 +21,7 @@ from actions.context import (
     user_constraints,
 )
 from actions.occupation import job_asked_about, jobs_named
+from knowledge.constraints import region_named
 from knowledge.explainer import (
     explain_chosen_occupation,
     explain_current_wage,
@@ -41,8 +42,11 @@ from knowledge.resolver import resolve_title
 
 
 def wage_region(turn: Turn) -> str:
-    """The economic region the learner asked for ("in Ottawa"), else Ontario."""
-    return user_constraints(turn.tracker).region or ONTARIO
+    """The economic region this message names ("how much does a welder make in Sudbury?"),
+    else the one the learner asked for before ("in Ottawa"), else Ontario."""
+    text = latest_text(turn.tracker)
+    said = None if is_button_payload(text) else region_named(text)
+    return said or user_constraints(turn.tracker).region or ONTARIO
 
 
 def describe_wage(session: Session, noc: str, lang: Lang,

@@ -722,6 +722,15 @@ def _places(text: str) -> list[tuple[int, str, bool]]:
     return found
 
 
+def region_named(text: str) -> str | None:
+    """The economic region of the Ontario place ``text`` names last, a question's too ("how
+    much does a welder make in Sudbury?": a place to answer for, not a filter)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    found = _places(_prepare(text[:2000]))
+    return found[-1][1] if found else None
+
+
 _AID = re.compile(
     r"(?<![a-z])(?:osap|rafeo|financial (?:aid|help|assistance|support)|student loans?|"
     r"student aid|aide financiere|aide aux etudes|pret etudiant|prets etudiants|"

@@ -1290,3 +1290,12 @@ def test_the_job_a_layoff_story_names_is_the_one_held_not_one_wanted() -> None:
                         "after 15 years. I'm 52.", entities=[("target_job", "office admin")])
     assert not slot_events(result).get("target_noc")
     assert all(p["target_occupation"] is None for p in payloads(result))
+
+
+def test_a_wage_question_naming_a_place_is_answered_for_its_region(db: Session) -> None:
+    result = run_action("action_explain_wage", "how much does a welder make in sudbury?",
+                        intent="ask_wage", entities=[("job_title", "welder")])
+    welder = resolve_title("welder").candidates[0].noc
+    northeast = wage_for(db, welder, "ER3590")
+    assert northeast is not None and northeast.region_code == "ER3590"
+    assert "Northeast" in texts(result)
