@@ -222,26 +222,33 @@ class ActionResolveJob(PathfinderAction):
             return [*step.events, *recommend_step(turn, session, step.target)]
 
 
-# The intents of a learner telling their job or goal (the rules run action_resolve_job).
+# The intents of a learner telling their job or goal (the rules run action_resolve_job),
+# and of asking for a skill's programs (action_search_by_skill).
 LEARNER_INTENTS = ("inform_job", "state_goal")
+SKILL_INTENT = "search_by_skill"
 
 
 class ActionReadUnsure(PathfinderAction):
     """The NLU was not sure of the intent (nlu_fallback). When its best guess is that the
     learner tells their job or goal, and knowledge.reading finds words the title resolver
     reads as a job ("im a uber driver want a career in logistics": inform_job and state_goal
-    tie), that is the learner's turn; anything else is asked again in other words."""
+    tie), that is the learner's turn; a skill search with a skill named is that search;
+    anything else is asked again in other words."""
 
     def name(self) -> str:
         return "action_read_unsure"
 
     def act(self, turn: Turn) -> list[EventType]:
         text = latest_text(turn.tracker)
-        if best_guess_intent(turn.tracker) in LEARNER_INTENTS and \
-                not is_button_payload(text) and \
-                any(m is not None and m.nocs for m in jobs_named(text, turn.lang)):
-            events = read_constraints(turn)
-            return [*events, *ActionResolveJob().act(turn)]
+        guess = best_guess_intent(turn.tracker)
+        if is_button_payload(text) or guess not in (*LEARNER_INTENTS, SKILL_INTENT):
+            turn.respond("utter_default")
+            return []
+        if guess == SKILL_INTENT and latest_entity(turn.tracker, "skill"):
+            # "Je suis mécanicien, y a-t-il des formations en hydraulique?"
+            return [*read_constraints(turn), *ActionSearchBySkill().act(turn)]
+        if any(m is not None and m.nocs for m in jobs_named(text, turn.lang)):
+            return [*read_constraints(turn), *ActionResolveJob().act(turn)]
         turn.respond("utter_default")
         return []
 

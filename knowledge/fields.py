@@ -41,6 +41,7 @@ FieldStatus = Literal["clear", "ambiguous", "none"]
 
 MAX_OCCUPATIONS = 5          # as many as the ask-back buttons
 WHOLE_SKILL = 0.95           # a skill match this good names the skill itself ("logistics")
+LIKELY_READING = 90.0        # an ambiguous title's first reading this likely (%) is the one
 KEEP_WITHIN = 0.6            # an occupation under this share of the best one is not meant
 DOMINANT_LEAD = 2.0          # the best occupation is "the" one when it scores this many times more
 # Where the field's words are found, and how much that says about the occupation.
@@ -369,14 +370,22 @@ def read_target(session: Session, text: str, lang: Lang, *, resolution: Resoluti
         # tagged for nurse aides, which makes no nurse aide of someone learning first aid.
         # Not for someone who holds a job and does not say they want out of it: palliative
         # care for a PSW is a topic for the job they have, not a wish to become a nurse.
-        agreed = status == "clear" and candidates and (
+        # "PSW": ambiguous between two settings, but nearly always the first, which the
+        # field's programs are tagged for too: that occupation's pay and outlook are shown.
+        sure = status == "clear" or (status == "ambiguous" and bool(candidates)
+                                     and candidates[0].score >= LIKELY_READING)
+        agreed = sure and candidates and (
             not field.occupations or candidates[0].noc in {o.noc for o in field.occupations}
         ) and not (exclude is not None and own_job_wanted)
         return WantedTarget("topic", candidates[0].noc if agreed else None, field.text)
     if status == "clear" and candidates and (
             not occupations or candidates[0].noc in {o.noc for o in occupations}):
         return WantedTarget("occupation", candidates[0].noc)
-    if status == "ambiguous" and candidates and not is_field:
+    if status == "ambiguous" and candidates and (not is_field or not (
+            {c.noc for c in candidates[:3]} & {o.noc for o in occupations})):
+        # A title, or a field whose occupations miss all of the resolver's best readings
+        # ("become a mechanic": the field's words hold mechanical engineers, the title
+        # means auto mechanics first): the resolver's candidates.
         return WantedTarget("ask", choices=tuple((c.noc, c.title)
                                                  for c in candidates[:MAX_OCCUPATIONS]))
     if len(occupations) == 1:

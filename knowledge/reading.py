@@ -253,6 +253,10 @@ _GENERIC = frozenset((
     "employes", "travailleurs", "gens", "kids", "children", "son", "daughter", "husband",
     "wife", "enfants", "fils", "fille", "mari", "femme", "more", "less", "higher", "money",
     "hours", "time", "plus", "moins", "argent", "temps",
+    # what the program should be like, not what it teaches: "a cheap online course"
+    "cheap", "cheaper", "affordable", "inexpensive", "free", "short", "quick", "fast", "good",
+    "great", "easy", "flexible", "gratuit", "gratuite", "court", "courte", "rapide", "bon",
+    "bonne", "petit", "petite", "abordable",
 ))
 # One word that is no title alone, however sure the resolver ("general" of "general labourer").
 _MODIFIERS = frozenset(("general", "senior", "junior", "head", "chief", "lead", "certified",

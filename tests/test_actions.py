@@ -1299,3 +1299,37 @@ def test_a_wage_question_naming_a_place_is_answered_for_its_region(db: Session) 
     northeast = wage_for(db, welder, "ER3590")
     assert northeast is not None and northeast.region_code == "ER3590"
     assert "Northeast" in texts(result)
+
+
+def test_a_skill_search_the_nlu_is_unsure_of_is_that_search() -> None:
+    state = _unsure("Je suis mécanicien de machinerie lourde, y a-t-il des formations en "
+                    "hydraulique?", ["search_by_skill", "inform_job"])
+    state["latest_message"]["entities"] = [
+        {"entity": "job_title", "value": "mécanicien de machinerie", "start": 8, "end": 32},
+        {"entity": "skill", "value": "hydraulique", "start": 73, "end": 84},
+        {"entity": "language", "value": "fr", "start": 0, "end": 0}]
+    state["slots"]["language"] = "fr"
+    result = run_state("action_read_unsure", state)
+    assert "utter_default" not in [r["response"] for r in responses(result)]
+    [payload] = payloads(result)
+    shown = payload["programs"] or payload["alternatives"]
+    assert shown and all("hydraul" in f"{p['title']} {p['why']}".lower() for p in shown[:3])
+
+
+def test_becoming_a_mechanic_asks_among_mechanics() -> None:
+    """Not among mechanical engineers and elevator mechanics (the field's words)."""
+    result = run_action("action_resolve_job", "I'm a bus driver with OC Transpo and want to "
+                        "become a mechanic", entities=[("job_title", "bus driver"),
+                                                       ("target_job", "mechanic")])
+    offered = {b["payload"].split('"')[3] for b in buttons(result)}
+    assert resolve_title("mechanic").candidates[0].noc in offered
+    assert "21301" not in offered  # mechanical engineers
+
+
+def test_becoming_a_psw_shows_the_psw_programs_and_pay() -> None:
+    result = run_action("action_resolve_job", "hello I want to become a PSW",
+                        intent="state_goal", entities=[("target_job", "PSW")])
+    [payload] = payloads(result)
+    assert payload["programs"]
+    assert payload["target_occupation"]["noc"] == resolve_title("PSW").candidates[0].noc
+    assert payload["wage"] is not None
