@@ -183,6 +183,10 @@ _TARGET_FIELD_CUES = (
     r"(?:ma|mon|mes)\s+(?:carte|cartes|permis|licence|certificat|attestation|titre|diplome)\s+"
     r"(?:de\s+|d')" + _ARTICLE,
     r"(?:je\s+)?m'interesse\s+(?:a|aux|au)\s+" + _ARTICLE,
+    # "Any business courses?", "des cours de soudure?": the words before the course noun
+    r"(?:^\s*|(?<=[.!?,;])\s*|(?:do\s+you\s+have|are\s+there|is\s+there|got|you\s+got|"
+    r"offer|offering|need|want)\s+)(?:any|some)\s+(?=[\w'-]+(?:\s+[\w'-]+){0,2}\s+(?:course|courses|"
+    r"classes|programs?|training|certificates?|workshops?)\b)",
     # what they like doing: "I hate it. I like computers", "j'aime les chiffres"
     r"(?<![\w'])i\s+(?:really\s+)?(?:like|love|enjoy)\s+(?!to\b|it\b|that\b|this\b|my\b|our\b|working\b|work\b)"
     + _ARTICLE,

@@ -143,6 +143,10 @@ def test_words_that_are_no_job_held_give_no_current_job(index: TitleIndex, text:
     ("je voudrais des cours de jour en informatique", "fr", "informatique"),
     ("We need our staff certified in confined space entry", "en", "confined space entry"),
     ("i want to learn python and SQL", "en", "python and SQL"),
+    ("I'm a chef de partie, want to open my own restaurant one day. Any business courses?",
+     "en", "business"),
+    ("got any excel training?", "en", "excel"),
+    ("I work in a call center and I hate it. I like computers", "en", "computers"),
 ])
 def test_the_field_wanted_is_read_whole(index: TitleIndex, text: str, lang: str,
                                         skill: str) -> None:
@@ -217,3 +221,14 @@ def test_characters_that_fold_to_several_do_not_shift_the_words(index: TitleInde
     assert current.nocs[0] == "72106"
     assert target is not None and target.text in ("infirmier", "nurse")
     assert target.nocs[0] == "31301"
+
+
+@pytest.mark.parametrize("text", [
+    "I have some first aid training already",
+    "need a cheap online course, something quick",
+    "I like my job but the pay is low",
+])
+def test_words_about_training_had_or_its_kind_name_no_field_wanted(index: TitleIndex,
+                                                                   text: str) -> None:
+    _current, target = find_jobs(text, "en", index)
+    assert target is None or target.skill is None, target
