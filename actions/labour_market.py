@@ -4,6 +4,8 @@ knowledge base has no figure, the answer says so: no number is ever made up here
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk.events import EventType
 from sqlalchemy.orm import Session
 
@@ -78,7 +80,8 @@ def occupations_in_question(turn: Turn, session: Session) -> list[str]:
     much do welders make?"; of two, the one asked about: "Je suis camionneur. Combien gagne
     un répartiteur?"), else the learner's target and current occupations."""
     text = latest_text(turn.tracker)
-    _held, asked = jobs_named(text, turn.lang) if text.strip() and not \
+    question = _asking_sentence(text)
+    _held, asked = jobs_named(question, turn.lang) if question.strip() and not \
         is_button_payload(text) else (None, None)
     named = (asked.text if asked is not None and asked.nocs else None) or \
         latest_entity(turn.tracker, "target_job") or latest_entity(turn.tracker, "job_title")
@@ -100,6 +103,16 @@ def occupations_in_question(turn: Turn, session: Session) -> list[str]:
         if earlier is not None and earlier.status != "none":
             found = [c.noc for c in earlier.candidates[:1] if known_noc(session, c.noc)]
     return found
+
+
+_SENTENCES = re.compile(r"[^.!?]*[.!?]?")
+
+
+def _asking_sentence(text: str) -> str:
+    """The sentence that asks ("I'm a PSW and I want to become an RPN. How much do PSWs
+    make?" -> its last), else the whole text."""
+    asking = [part for part in _SENTENCES.findall(text) if part.strip().endswith("?")]
+    return asking[-1] if asking else text
 
 
 class _ExplainLabourMarket(PathfinderAction):

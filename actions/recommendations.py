@@ -226,6 +226,7 @@ class ActionResolveJob(PathfinderAction):
 # and of asking for a skill's programs (action_search_by_skill).
 LEARNER_INTENTS = ("inform_job", "state_goal")
 SKILL_INTENT = "search_by_skill"
+STAFF_JOB_LIKELY = 80.0  # an employer's staff job: the resolver's first reading this likely (%)
 
 
 class ActionReadUnsure(PathfinderAction):
@@ -278,12 +279,14 @@ class ActionSearchBySkill(PathfinderAction):
         skill = latest_entity(turn.tracker, "skill")
         query = skill or ("" if is_button_payload(text) else text.strip())
         with knowledge_session() as session:
-            sector = workplace_sector(session, turn, text, skill, query)
-            if sector is not None:  # "nous sommes une garderie, quelles formations pour ..."
-                return search_by_skill(turn, session, sector, sector)
+            # A job named first ("we're hiring 10 PSWs, what programs could get them ready?"),
+            # else the workplace ("nous sommes une garderie, quelles formations pour ...").
             staff = staff_job(session, turn, text, skill, query)
-            if staff is not None:  # "we're hiring 10 PSWs, what programs could get them ready?"
+            if staff is not None:
                 return search_for_staff(turn, session, staff)
+            sector = workplace_sector(session, turn, text, skill, query)
+            if sector is not None:
+                return search_by_skill(turn, session, sector, sector)
             if not is_button_payload(text) and (names_own_job(turn, text) or (
                     names_a_job(turn, text) and
                     not teaches_something(session, skill, query, turn.lang))):
@@ -310,19 +313,19 @@ def workplace_sector(session: Session, turn: Turn, text: str, skill: str | None,
 def staff_job(session: Session, turn: Turn, text: str, skill: str | None,
               query: str) -> str | None:
     """The occupation of an employer's staff the request names, when it names no skill: the
-    resolver's first reading of the job the words name (an employer asks for programs for
-    their PSWs, not which PSW they are)."""
+    resolver's first reading of the job named, when it is sure of it or finds it likely (an
+    employer asks for programs for their PSWs, not which PSW they are)."""
     if is_button_payload(text) or not speaks_for_staff(text) or \
             teaches_something(session, skill, query, turn.lang):
         return None
     current, wanted = jobs_named(text, turn.lang)
-    named = latest_entity(turn.tracker, "job_title") or latest_entity(turn.tracker, "target_job")
-    for mention in (wanted, current):
-        if mention is not None and mention.nocs:
-            return known_noc(session, mention.nocs[0])
-    if named:
-        resolution = resolve_title(named)
-        if resolution.status != "none" and resolution.candidates:
+    named = [m.text for m in (wanted, current) if m is not None and m.nocs]
+    named += [e for e in (latest_entity(turn.tracker, "job_title"),
+                          latest_entity(turn.tracker, "target_job")) if e]
+    for words in named:
+        resolution = resolve_title(words)
+        if resolution.candidates and (resolution.status == "clear" or
+                                      resolution.candidates[0].score >= STAFF_JOB_LIKELY):
             return known_noc(session, resolution.candidates[0].noc)
     return None
 

@@ -55,6 +55,7 @@ if str(ROOT) not in sys.path:
 
 import httpx  # noqa: E402
 
+from bot.engine.serve import RASA_TELEMETRY_ENV  # noqa: E402
 from bot.stack import (  # noqa: E402
     ManagedProcess,
     Stack,
@@ -70,7 +71,7 @@ from bot.stack import (  # noqa: E402
 RASA = ROOT / ".venv-engine" / "bin" / "rasa"
 ENGINE_ENV = {"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
               "PYTHONUNBUFFERED": "1",
-              "RASA_TELEMETRY_ENABLED": "false"}  # no usage events, no Sentry reports
+              RASA_TELEMETRY_ENV: "false"}  # no usage events, no Sentry reports
 TARGET_P95_RATIO = 2.0
 TARGET_THROUGHPUT_RATIO = 0.5
 TARGET_RSS_BYTES = 1.5 * 1024**3

@@ -983,8 +983,8 @@ _CORRECTION = re.compile(
     r"rather|instead|changed my mind|change of plans?|correction|euh|scratch that|"
     r"on second thought|j'ai change d'idee|a bien y penser|attends|attend)(?![\w'])")
 # A correction anywhere in the message ("en anglais finalement"), not only at its start.
-_CHANGE_WORDS = re.compile(r"(?<!\w)(?:actually|instead|rather|finalement|plutot|en fait|"
-                           r"changed my mind|j'ai change d'idee)(?![\w'])")
+_CHANGE_WORDS = re.compile(r"(?<!\w)(?:actually|finalement|en fait|changed my mind|"
+                           r"j'ai change d'idee)(?![\w'])")
 _RETRACT = re.compile(
     r"^\s*(?:no wait|wait no|wait,? no|nah|scratch that|never mind|nevermind|forget (?:it|that)|"
     r"non attends?|euh non|non finalement|laisse faire|oublie ca|oublie ça|non non|"
@@ -1490,8 +1490,10 @@ _WANTS_OUT = _goal_re(
     r"switch(?:ing)? (?:careers?|carriere|fields?)|change (?:my )?(?:careers?|carriere|field)|"
     r"changing (?:careers?|fields?)|career change|career switch|new career|new field|"
     r"different field|another field|burn(?:t|ed) out|burnout|"
-    r"(?:chu|je suis|j'suis|jsuis|suis) (?:\w+ )?(?:brulee?|epuisee?|videe?|a bout)|"
-    r"(?:less|moins) physi(?:cal|que)|(?:my|mon) (?:back|dos) (?:is|est) (?:done|fini|bris\w*)|"
+    r"(?:chu|je suis|j'suis|jsuis|suis) (?!pas\b|plus\b|jamais\b)(?:\w+ )?"
+    r"(?:brulee?|epuisee?|videe?)(?! (?:apres|a cause|par) (?:mes|les|des|mon|ma) "
+    r"(?:quarts?|shifts?|nuits?|heures|journees?))|"
+    r"(?:my|mon) (?:back|dos) (?:is|est) (?:done|fini|bris\w*)|"
     r"tired of(?! (?:the |my |working |doing )?(?:night|day|evening|weekend|early|late|long|"
     r"rotating|split)\b| (?:the |my )?(?:commute|commuting|driving to|shifts?\b))|"
     r"sick of|fed up|get out of|leave (?:my|the) (?:field|industry|trade)|"
@@ -1623,7 +1625,8 @@ _OWN_PROFESSION = _goal_re(
     r"recogni[sz]e my|credentials? (?:recogni\w*|assess\w*|evaluat\w*)|reconnaissance|"
     r"faire reconnaitre|canadian experience|experience canadienne|exercer|pratiquer|"
     r"practi[sc]e (?:here|again)|again|de nouveau|a nouveau|"
-    r"(?:work|working) (?:here|in canada|in ontario)|travailler (?:ici|au canada|en ontario)|"
+    r"(?:work|working) (?:here|in canada|in ontario)(?! (?:as|in|comme|en|dans)\b)|"
+    r"travailler (?:ici|au canada|en ontario)(?! (?:comme|en|dans)\b)|"
     r"(?:get|obtain|earn|obtenir|avoir) (?:my|mon|ma) (?:\w+ )?(?:designation|licen[cs]e|"
     r"credentials?|cpa|p\.?eng|certification|accreditation|permis|titre)")
 _ABROAD_PAST = re.compile(

@@ -22,6 +22,7 @@ from knowledge.constraints import (
     foldable,
     parse_goal,
     read_limits,
+    says_wants_out,
     speaks_for_staff,
     strip_places,
 )
@@ -132,6 +133,10 @@ _TARGET_JOB_CUES = (
 _TARGET_TITLE_CUES = (
     r"(?:want|wants|wanna|aiming\s+for|aim\s+for|going\s+for|veux|voudrais|vise)\s+"
     + _ARTICLE,
+    # an employer's staff: "we're hiring 10 PSWs", "on embauche des soudeurs"
+    r"(?:hiring|hire|recruiting|recruit|embauche|embaucher|engage|engager)\s+"
+    r"(?:\d+\s+|a\s+few\s+|some\s+|new\s+|more\s+|des\s+|de\s+nouveaux\s+|"
+    r"de\s+nouvelles\s+|quelques\s+)?" + _ARTICLE,
     # asking about an occupation names it: "how much does a welder make", "are PSWs in
     # demand", "combien gagne une IAA", "c'est combien de l'heure un IAA"
     r"how\s+much\s+(?:does|do|would|will|can|could)\s+" + _ARTICLE,
@@ -187,17 +192,21 @@ _TARGET_FIELD_CUES = (
     r"(?:^\s*|(?<=[.!?,;])\s*|(?:do\s+you\s+have|are\s+there|is\s+there|got|you\s+got|"
     r"offer|offering|need|want)\s+)(?:any|some)\s+(?=[\w'-]+(?:\s+[\w'-]+){0,2}\s+(?:course|courses|"
     r"classes|programs?|training|certificates?|workshops?)\b)",
-    # what they like doing: "I hate it. I like computers", "j'aime les chiffres"
-    r"(?<![\w'])i\s+(?:really\s+)?(?:like|love|enjoy)\s+(?!to\b|it\b|that\b|this\b|my\b|our\b|working\b|work\b)"
-    + _ARTICLE,
-    r"j'(?:aime|adore)\s+(?:bien\s+|beaucoup\s+)?(?=(?:les|le|la|l')\b)" + _ARTICLE,
     r"(?:interesse(?:e)?\s+par|interesse(?:e)?\s+a)\s+" + _ARTICLE,
+)
+# What they like doing ("I hate it. I like computers", "j'aime les chiffres"): a field wanted
+# only from someone who says they want out ("I'm a welder, I like the pay" wants nothing).
+_LIKE_CUES = (
+    r"(?<![\w'])i\s+(?:really\s+)?(?:like|love|enjoy)\s+"
+    r"(?!to\b|it\b|that\b|this\b|my\b|our\b|working\b|work\b|the\s+pay\b)" + _ARTICLE,
+    r"j'(?:aime|adore)\s+(?:bien\s+|beaucoup\s+)?(?=(?:les|le|la|l')\b)" + _ARTICLE,
 )
 _CURRENT = [re.compile(r"(?<![\w'])(?:" + cue + r")") for cue in _CURRENT_CUES]
 # "I'm" and "je suis" open many things that are no job ("I'm in Kingston", "je suis prête"):
 # after them the resolver must be sure, or find the title likely.
 _WEAK_CUE = re.compile(r"(?:i'?m|i\s+am|je\s+suis|chu|j'suis|jsuis|i\s+was|j'etais|i\s+do|"
-                       r"was\s+an?|laid\s+off\s+from|let\s+go|fired)\s+"
+                       r"was\s+an?|laid\s+off\s+from|let\s+go|fired|"
+                       r"worked\s+(?:in|on)(?:\s+(?:an?|the))?)\s+"
                        r"(?:currently\s+|now\s+|still\s+|presentement\s+|actuellement\s+)?$")
 # English "I'm" with no article is rarely a job ("I'm interested", "I'm 19", "I'm in Barrie"):
 # only a title the resolver is sure of ("I'm RPN").
@@ -215,6 +224,7 @@ _WISH_BEFORE = re.compile(r"(?:start|begin|to|wanna|gonna|like|love|want|hope|co
 # Each cue on its own: cues overlap ("want to learn" / "learn about") and every start counts.
 _TARGET_CUES = ([(re.compile(r"(?<![\w'])(?:" + c + r")"), "job") for c in _TARGET_JOB_CUES]
                 + [(re.compile(r"(?<![\w'])(?:" + c + r")"), "field") for c in _TARGET_FIELD_CUES]
+                + [(re.compile(r"(?<![\w'])(?:" + c + r")"), "liked") for c in _LIKE_CUES]
                 + [(re.compile(r"(?<![\w'])(?:" + c + r")"), "title")
                    for c in _TARGET_TITLE_CUES])
 _TARGET = re.compile(r"(?<![\w'])(?:" + "|".join(_TARGET_JOB_CUES + _TARGET_FIELD_CUES) + r")")
@@ -301,7 +311,6 @@ _STOP_WORDS = frozenset((
     "having", "being", "leaving", "staying", "coming", "jour", "soir", "nights", "days",
     "full-time", "part-time", "if", "si", "maybe", "peut-etre", "please", "pls", "svp",
     "dans", "make", "makes", "earn", "earns", "gagne", "gagnent", "program", "programs",
-    "french", "english", "francais", "anglais", "bilingual", "bilingue",
     "course", "courses", "training", "certificate", "diploma", "programme", "formation",
     "certificat", "cost", "costs", "coute", "coutent", "in demand", "demand", "hiring",
     # "help me become one": a job named before, not one to look up
@@ -374,8 +383,12 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
     # At one start the longer cue first ("get back to work as" before "get").
     cues = sorted(((m.start(), -m.end(), kind) for pattern, kind in _TARGET_CUES
                    for m in pattern.finditer(folded)), key=lambda c: (c[0], c[1]))
+    wants_out = says_wants_out(text)
     for _start, end, kind in cues[:MAX_CUES]:
-        target = _mention_after(text, folded, -end, lang, index, kind)
+        if kind == "liked" and not wants_out:
+            continue
+        target = _mention_after(text, folded, -end, lang, index,
+                                "field" if kind == "liked" else kind)
         if target is not None:
             break
     current = None
@@ -462,8 +475,8 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
         return None
     whole = text[words[0][1]:words[-1][2]]
     field_words = _FIELD_NOUNS.sub("", whole) if kind in ("job", "field") else whole
-    if kind != "current" and not _COUNTRY.sub(" ", strip_places(fold(field_words))).strip():
-        return None  # "classes in Windsor", "want to work in Canada": a place, no field
+    if not _COUNTRY.sub(" ", strip_places(fold(field_words))).strip():
+        return None  # "classes in Windsor", "want to work in Canada", "worked in Canada"
     if kind != "current" and names_credential(field_words):
         return None  # "want to get my red seal": their own trade's credential
     if kind == "title":  # "want RPN": only a title the resolver is sure of, or finds likely
@@ -477,7 +490,8 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
                               res.status == "clear", None, res)
         return None
     if kind == "field":
-        field_words = _without_dangling(field_words)  # "soins palliatifs en (français)"
+        # "soins palliatifs en français": the language is a limit, the field what is before
+        field_words = _without_dangling(_LANGUAGE_TAIL.sub("", field_words) or field_words)
         res = resolve_title(field_words, lang, index=index)
         nocs = tuple(c.noc for c in res.candidates) if res.status != "none" else ()
         return JobMention(field_words, nocs, res.status == "clear", field_words, res)
@@ -503,6 +517,9 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
     if kind == "job":  # no occupation by that name: a field to learn ("machine learning")
         return JobMention(field_words, skill=field_words)
     return None
+
+
+_LANGUAGE_TAIL = re.compile(r"(?i)\s+(?:in|en)\s+(?:french|english|fran[cç]ais|anglais)\s*$")
 
 
 def _without_dangling(span: str) -> str:

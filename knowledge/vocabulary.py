@@ -141,8 +141,9 @@ SECTOR_WORDS: dict[str, tuple[str, ...]] = {
     "hospitality_food": ("hospitality", "food", "food service", "restaurant", "restaurants",
                          "the restaurant industry", "hotel", "hotels", "hotellerie", "restauration",
                          "la restauration", "alimentation"),
-    "public_safety": ("security", "public safety", "policing", "law enforcement",
-                      "securite", "la securite", "securite publique", "gardiennage"),
+    # not "security" alone: an IT worker's security is cybersecurity
+    "public_safety": ("public safety", "policing", "law enforcement", "security guard work",
+                      "securite publique", "gardiennage"),
 }
 
 REGIONS: tuple[str, ...] = tuple(_TERMS["region"])

@@ -1333,3 +1333,29 @@ def test_becoming_a_psw_shows_the_psw_programs_and_pay() -> None:
     assert payload["programs"]
     assert payload["target_occupation"]["noc"] == resolve_title("PSW").candidates[0].noc
     assert payload["wage"] is not None
+
+
+def test_a_wage_question_after_a_wish_is_about_the_job_it_asks_about() -> None:
+    result = run_action("action_explain_wage", "I'm a PSW and I want to become an RPN. How "
+                        "much do PSWs make?", intent="ask_wage",
+                        entities=[("job_title", "PSW"), ("target_job", "RPN")])
+    psw = resolve_title("PSWs").candidates[0].noc
+    with context.knowledge_session() as session:
+        title = str(occupation_title(session, psw, "en"))
+    assert title in texts(result)
+    assert "practical nurse" not in texts(result).lower()
+
+
+def test_an_employer_naming_a_job_at_a_workplace_gets_that_jobs_programs() -> None:
+    """The job named beats the kind of workplace: welders' programs, not the factory's."""
+    result = run_action("action_search_by_skill", "We run a factory and are hiring 5 welders, "
+                        "what training is there for them?", intent="search_by_skill",
+                        entities=[("target_job", "welders")])
+    assert slot_events(result)["current_noc"] == resolve_title("welder").candidates[0].noc
+
+
+def test_an_employer_hiring_psws_gets_their_programs_from_the_words_alone() -> None:
+    result = run_action("action_search_by_skill", "We're hiring 10 PSWs in Thunder Bay. What "
+                        "programs could get them ready?", intent="search_by_skill")
+    assert slot_events(result).get("current_noc") == resolve_title("PSW").candidates[0].noc
+    assert payloads(result)

@@ -60,6 +60,7 @@ def test_numbers_that_are_not_limits_are_ignored(text: str) -> None:
 @pytest.mark.parametrize("text, language", [
     ("plutôt en anglais finalement", "en"), ("actually in French", "fr"),
     ("en anglais", None),  # alone: the chat's language, not the programs'
+    ("in English instead please", None),
 ])
 def test_a_language_said_as_a_correction_is_the_programs(text: str, language: str | None
                                                          ) -> None:
@@ -213,6 +214,8 @@ def test_dict_round_trip_and_tolerance_of_junk() -> None:
     ("I'm an internationally trained pharmacist from India and I want to work in Canada",
      "return_to_work"),
     ("infirmière formée à l'étranger, je veux travailler en Ontario", "return_to_work"),
+    # ... not one who names another line of work
+    ("I was a teacher in Mexico and I want to work in Canada as a PSW", "change_career"),
 ])
 def test_goals(text: str, goal: str | None) -> None:
     assert parse_goal(text) == goal
@@ -346,6 +349,9 @@ def test_a_limit_after_the_learners_job_is_the_programs(
     ("I'm a PSW, tired of night shifts", False), ("start over", False),
     ("j'suis préposée en CHSLD depuis 8 ans pis chu brûlée", True),
     ("my back is done, something less physical", True),
+    ("je suis soudeur, je suis pas brûlé, j'aime ma job, je veux des cours du soir", False),
+    ("je suis épuisée après mes quarts de nuit", False),
+    ("I'd like less physical work in my current job, maybe a lead role", False),
     ("I got laid off from the mill", False), ("I used to be a driver", False),
 ])
 def test_wanting_out_of_a_line_of_work_is_said_in_so_many_words(text: str, out: bool) -> None:

@@ -191,3 +191,12 @@ def test_a_sector_named_as_the_field_asks_among_the_jobs_its_programs_lead_to(
 def test_a_skill_named_whole_is_a_topic_even_when_it_is_a_sector_word(db: Session) -> None:
     wanted = read_target(db, "logistics", "en", resolution=None, is_field=True)
     assert wanted.status == "topic" and wanted.topic == "logistics"
+
+
+def test_security_alone_is_no_sector_of_guards(db: Session) -> None:
+    """An IT worker's "security" is cybersecurity, not police and guards."""
+    from knowledge.fields import sector_named
+    assert sector_named("security") is None
+    wanted = read_target(db, "security", "en", resolution=None, is_field=True)
+    assert wanted.status == "topic" and "cyber" in (wanted.topic or "").lower() + " ".join(
+        m.id for m in read_field(db, "security", "en").skills)

@@ -120,8 +120,6 @@ FR_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     # "préposé(e) aux services de soutien à la personne" (PSSP): Ontario French for PSW.
     "pssp": ("préposé aux bénéficiaires", "préposé aux bénéficiaires - soins à domicile"),
     "pab": ("préposé aux bénéficiaires", "préposé aux bénéficiaires - soins à domicile"),
-    # Quebec's long-term care centres: "préposée en CHSLD" is an aide in long-term care.
-    "chsld": ("soins de longue durée",),
     # "IA": infirmière auxiliaire in Quebec, infirmière autorisée in Ontario French.
     "ia": ("infirmière auxiliaire", "infirmière autorisée"),
     "rpn": ("infirmière auxiliaire autorisée",),
@@ -150,9 +148,13 @@ FR_ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "prof": ("professeur", "enseignant"),
 }
 
-# Abbreviations that are also ordinary words or stand for other things: expanded only when
-# typed in capitals ("IT", "EA", "PT") or when they are the whole query; the word itself is
-# kept as another reading.
+# Workplaces named with a title: dropped from it, and telling which one a bare generic
+# title means ("préposée en CHSLD", a long-term care centre: préposée aux bénéficiaires;
+# "aide de cuisine en CHSLD" stays a kitchen helper).
+WORKPLACES: dict[str, dict[str, str]] = {
+    "chsld": {"prepose": "préposé aux bénéficiaires", "preposee": "préposée aux bénéficiaires"},
+}
+
 # One-word titles that NOC publishes mostly inside longer ones of one unit group ("teacher -
 # business college": college instructors) while people typing the word alone mean any of
 # several: their readings, as for an abbreviation, so the chat asks which. Only when the
@@ -166,6 +168,9 @@ ONE_WORD_READINGS: dict[str, tuple[str, ...]] = {
                     "enseignante au niveau collégial"),
 }
 
+# Abbreviations that are also ordinary words or stand for other things: expanded only when
+# typed in capitals ("IT", "EA", "PT") or when they are the whole query; the word itself is
+# kept as another reading.
 AMBIGUOUS_SHORT = frozenset({"it", "ea", "pt", "ta", "ba", "pm", "hr", "tes", "ia", "ti", "gen",
                              "dir", "prof", "vet", "spe", "ing"})
 

@@ -392,6 +392,7 @@ class TitleIndex:
                 cleaned = cleaned[:i]  # names what the job is not
                 break
         french = french or french_phrase
+        cleaned = _without_workplace(cleaned)
         words = [w for w in cleaned if w not in ab.QUERY_STOPWORDS]
         if any(w in _FR_FUNCTION for w in words):
             french = True
@@ -693,16 +694,24 @@ class TitleIndex:
         return titles[1] if lang == "fr" else titles[0]
 
 
-# Whose job it is says nothing of the job (normalize.STOPWORDS holds them for the words).
-_POSSESSIVE = re.compile(r"(?i)(?<![\w'])(?:my|our|your|his|her|their|mon|ma|mes|notre|nos|"
-                         r"votre|vos|sa|leur|leurs)\s+")
 # "meat cutter at Costco": the employer's name; not "server at a restaurant" (a workplace).
-_AT_EMPLOYER = re.compile(r"(?<=\w)\s+(?:at|@|chez)\s+(?!(?:a|an|the|un|une|le|la|les)\s)(?=\S)",
-                          re.IGNORECASE)
+_AT_EMPLOYER = re.compile(r"(?<=\w)\s+(?i:at|@|chez)\s+"
+                          r"(?!(?i:a|an|the|un|une|le|la|les)\s+[a-zà-ÿ])(?=\S)")
+
+
+def _without_workplace(words: list[str]) -> list[str]:
+    """``words`` without the workplaces of ``abbreviations.WORKPLACES``; a bare generic title
+    next to one becomes the title it means there."""
+    places = [w for w in words if w in ab.WORKPLACES]
+    if not places:
+        return words
+    rest = [w for w in words if w not in ab.WORKPLACES and w not in STOPWORDS]
+    meant = ab.WORKPLACES[places[0]].get(rest[0]) if len(rest) == 1 else None
+    return normalize(meant).split() if meant else [w for w in words if w not in ab.WORKPLACES]
 
 
 def _abbreviation_singular(word: str) -> str:
-    """An abbreviation's plural ("psws", "ecesa") read as the abbreviation; other words as
+    """An abbreviation's plural ("psws", "eces") read as the abbreviation; other words as
     they are."""
     if len(word) > 3 and word.endswith("s") and word not in _EN_EXPANSIONS and \
             word not in _FR_EXPANSIONS and (word[:-1] in _EN_EXPANSIONS or
@@ -717,7 +726,6 @@ def _meaning_text(clipped: str, variants: list[tuple[list[_Group], str]]) -> str
     typed = " ".join(clipped.split())
     # "meat cutter at Costco", "bouchère chez IGA": the employer's name means nothing here.
     typed = _AT_EMPLOYER.split(typed, maxsplit=1)[0] or typed
-    typed = _POSSESSIVE.sub("", typed).strip() or typed  # "nos éducatrices": "éducatrices"
     if variants:
         first = variants[0][1]
         if len(first.split()) > len(normalize(typed).split()):
