@@ -133,6 +133,10 @@ _TARGET_JOB_CUES = (
 _TARGET_TITLE_CUES = (
     r"(?:want|wants|wanna|aiming\s+for|aim\s+for|going\s+for|veux|voudrais|vise)\s+"
     + _ARTICLE,
+    # "programs in Thunder Bay for heavy equipment operators", "formations pour les soudeurs"
+    r"(?:programs?|courses?|training|classes|formations?|cours|programmes?)\s+"
+    r"(?:[\w'-]+\s+){0,3}?(?:for|pour)\s+(?:the\s+|les\s+|des\s+)?(?:future\s+|futurs?\s+)?"
+    + _ARTICLE,
     # an employer's staff: "we're hiring 10 PSWs", "on embauche des soudeurs"
     r"(?:hiring|hire|recruiting|recruit|embauche|embaucher|engage|engager)\s+"
     r"(?:\d+\s+|a\s+few\s+|some\s+|new\s+|more\s+|des\s+|de\s+nouveaux\s+|"
@@ -163,6 +167,7 @@ _TARGET_FIELD_CUES = (
     r"specialize|specialise|have|offer)\s+(?:\w+\s+){0,3}?(?:in|on)\s+" + _ARTICLE,
     r"(?:want|wanna|would\s+like|i'?d\s+like|like|need|needs|hope)\s+to\s+"
     r"(?:learn(?:\s+about)?|study|do|add|get)\s+" + _ARTICLE,
+    r"learn(?:ing)?\s+(?:how\s+)?to\s+",  # "want to learn to read blueprints"
     r"(?:interested\s+in|looking\s+(?:at|into)|learn(?:ing)?(?:\s+about)?|"
     r"(?:improve|upgrade|update|refresh|brush\s+up(?:\s+on)?)\s+my|add)\s+" + _ARTICLE,
     # "looking for lean six sigma training", "back to school for dental hygiene"

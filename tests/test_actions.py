@@ -1359,3 +1359,20 @@ def test_an_employer_hiring_psws_gets_their_programs_from_the_words_alone() -> N
                         "programs could get them ready?", intent="search_by_skill")
     assert slot_events(result).get("current_noc") == resolve_title("PSW").candidates[0].noc
     assert payloads(result)
+
+
+def test_programs_for_an_occupation_named_after_for_are_that_jobs() -> None:
+    result = run_action("action_search_by_skill", "do you have any programs in Thunder Bay "
+                        "for heavy equipment operators?", intent="search_by_skill")
+    assert "utter_no_skill_programs_unnamed" not in [r["response"] for r in responses(result)]
+    operators = resolve_title("heavy equipment operator").candidates[0].noc
+    [payload] = payloads(result)
+    assert (payload["target_occupation"] or {}).get("noc") == operators
+
+
+def test_learning_to_read_blueprints_ranks_blueprint_programs_first() -> None:
+    result = run_action("action_resolve_job", "I'm a construction labourer, want to learn to "
+                        "read blueprints", entities=[("job_title", "construction labourer")])
+    [payload] = payloads(result)
+    shown = payload["programs"] or payload["alternatives"]
+    assert shown and "blueprint" in f"{shown[0]['title']} {shown[0]['why']}".lower()
