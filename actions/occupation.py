@@ -27,7 +27,7 @@ from actions.context import (
     shown_back,
     slot_text,
 )
-from knowledge.constraints import parse_goal
+from knowledge.constraints import parse_goal, read_limits
 from knowledge.fields import read_target
 from knowledge.language import as_lang
 from knowledge.occupations import occupation_title
@@ -343,10 +343,12 @@ def resolve_job(turn: Turn, session: Session) -> JobStep:
 
 def ask_for_job(turn: Turn, session: Session) -> None:
     """Asks for the learner's job; asked already (or which job, with buttons) and answered
-    without one ("something with my hands"), asks what they want to do instead, with the
-    sectors to pick from."""
-    if asked_last(turn.tracker, "utter_ask_job_title") or \
-            asked_last(turn.tracker, "utter_ask_which_job"):
+    with neither a job nor a limit ("something with my hands"), asks what they want to do
+    instead, with the sectors to pick from (a limit is noted, and the job asked again)."""
+    stated = read_limits(latest_text(turn.tracker))
+    if stated.constraints.is_empty() and stated.preferences.is_empty() and (
+            asked_last(turn.tracker, "utter_ask_job_title") or
+            asked_last(turn.tracker, "utter_ask_which_job")):
         turn.respond("utter_ask_target_job", buttons=sector_buttons(session, turn.lang))
     else:
         turn.respond("utter_ask_job_title")
@@ -423,11 +425,7 @@ def _answer(turn: Turn, session: Session, resolution: Resolution, query: str,
             # "PSW for 3 years, I want to become an RPN": the programs lead to the job they
             # want, which is clear; which kind of PSW they are changes nothing to go on.
             return JobStep(events, True, target)
-        if target.question is not None and target.named:
-            # One question at a time, the wanted job first: the programs lead to it ("I work
-            # in a call center and I hate it. I like computers": which computer job?).
-            target.ask(turn)
-            return JobStep(events, False)
+        # One question at a time: a target that needs asking waits in its slot.
         turn.respond("utter_ask_which_job", buttons=[c.button() for c in found],
                      quoted=shown_back(query))
         return JobStep(events, False)

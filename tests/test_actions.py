@@ -1222,13 +1222,15 @@ def test_a_credential_of_the_trade_held_is_no_job_wanted() -> None:
     assert payload["target_occupation"] is None and payload["programs"]
 
 
-def test_the_wanted_field_is_asked_before_which_of_several_jobs_is_held() -> None:
+def test_the_job_held_is_asked_first_and_the_wanted_field_waits() -> None:
+    """One question at a time: which job they hold, then the field they want (they said
+    they want out: "I like computers" is that field)."""
     result = run_action("action_resolve_job",
                         "I work in a call center and I hate it. I like computers",
                         entities=[("job_title", "call center")])
     [asked] = responses(result)
-    assert asked["response"] == "utter_ask_which_target"
-    assert buttons(result) and all('"target_job"' in b["payload"] for b in buttons(result))
+    assert asked["response"] == "utter_ask_which_job"
+    assert slot_events(result).get("target_job") in (None, "computers")
 
 
 def test_learning_accounting_is_a_topic_not_a_choice_of_accountants() -> None:
@@ -1376,3 +1378,12 @@ def test_learning_to_read_blueprints_ranks_blueprint_programs_first() -> None:
     [payload] = payloads(result)
     shown = payload["programs"] or payload["alternatives"]
     assert shown and "blueprint" in f"{shown[0]['title']} {shown[0]['why']}".lower()
+
+
+def test_a_limit_given_when_asked_for_the_job_is_noted_and_the_job_asked_again() -> None:
+    bot_event = {"event": "bot", "timestamp": time.time(), "text": "What is your job?",
+                 "metadata": {"utter_action": "utter_ask_job_title"}}
+    again = run_action("action_recommend", "I need something online, in the evenings",
+                       intent="inform_constraint", events=[bot_event])
+    assert [r["response"] for r in responses(again)] == ["utter_ask_job_title"]
+    assert slot_events(again)["constraints"]["delivery"] == ["online"]
