@@ -381,15 +381,18 @@ def read_target(session: Session, text: str, lang: Lang, *, resolution: Resoluti
     if status == "clear" and candidates and (
             not occupations or candidates[0].noc in {o.noc for o in occupations}):
         return WantedTarget("occupation", candidates[0].noc)
-    if status == "ambiguous" and candidates and (not is_field or not (
-            {c.noc for c in candidates[:3]} & {o.noc for o in occupations})):
-        # A title, or a field whose occupations miss all of the resolver's best readings
-        # ("become a mechanic": the field's words hold mechanical engineers, the title
-        # means auto mechanics first): the resolver's candidates.
+    if status == "ambiguous" and candidates and not is_field:
         return WantedTarget("ask", choices=tuple((c.noc, c.title)
                                                  for c in candidates[:MAX_OCCUPATIONS]))
     if len(occupations) == 1:
         return WantedTarget("occupation", occupations[0].noc)
+    if status == "ambiguous" and candidates and not (
+            {c.noc for c in candidates[:3]} & {o.noc for o in occupations}):
+        # A field whose occupations miss all of the resolver's best readings ("become a
+        # mechanic": the field's words hold mechanical engineers, the title means auto
+        # mechanics first): the resolver's candidates.
+        return WantedTarget("ask", choices=tuple((c.noc, c.title)
+                                                 for c in candidates[:MAX_OCCUPATIONS]))
     if occupations:
         return WantedTarget("ask", choices=tuple((o.noc, o.title) for o in occupations))
     if status == "ambiguous" and candidates:  # the data says nothing more: the resolver asks

@@ -134,9 +134,10 @@ _TARGET_TITLE_CUES = (
     r"(?:want|wants|wanna|aiming\s+for|aim\s+for|going\s+for|veux|voudrais|vise)\s+"
     + _ARTICLE,
     # "programs in Thunder Bay for heavy equipment operators", "formations pour les soudeurs"
+    # (people, so a plural: "a course for customer service" names a field, not the job)
     r"(?:programs?|courses?|training|classes|formations?|cours|programmes?)\s+"
     r"(?:[\w'-]+\s+){0,3}?(?:for|pour)\s+(?:the\s+|les\s+|des\s+)?(?:future\s+|futurs?\s+)?"
-    + _ARTICLE,
+    r"(?=(?:[\w'-]+\s+){0,3}[\w'-]*s(?![\w'-]))" + _ARTICLE,
     # an employer's staff: "we're hiring 10 PSWs", "on embauche des soudeurs"
     r"(?:hiring|hire|recruiting|recruit|embauche|embaucher|engage|engager)\s+"
     r"(?:\d+\s+|a\s+few\s+|some\s+|new\s+|more\s+|des\s+|de\s+nouveaux\s+|"
@@ -272,7 +273,10 @@ _GENERIC = frozenset((
     "employes", "travailleurs", "gens", "kids", "children", "son", "daughter", "husband",
     "wife", "enfants", "fils", "fille", "mari", "femme", "more", "less", "higher", "money",
     "hours", "time", "plus", "moins", "argent", "temps",
-    # what the program should be like, not what it teaches: "a cheap online course"
+))
+# What the program should be like, not what it teaches ("a cheap online course", "free
+# welding courses"): left out of the start of a field's span.
+_QUALITIES = frozenset((
     "cheap", "cheaper", "affordable", "inexpensive", "free", "short", "quick", "fast", "good",
     "great", "easy", "flexible", "gratuit", "gratuite", "court", "courte", "rapide", "bon",
     "bonne", "petit", "petite", "abordable",
@@ -473,6 +477,9 @@ def _mention_after(text: str, folded: str, start: int, lang: Lang | None,
     """The job (or field) named right after a cue: the longest part of the span, from its
     start, that reads as a title; for a field cue, the span itself is the skill."""
     words = _span_words(text, folded, start, joined=kind == "field")
+    if kind != "current":
+        while words and words[0][0] in _QUALITIES:
+            words = words[1:]
     if not words:
         return None
     first = words[0][0]

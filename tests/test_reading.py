@@ -146,6 +146,7 @@ def test_words_that_are_no_job_held_give_no_current_job(index: TitleIndex, text:
     ("got any excel training?", "en", "excel"),
     ("je suis cuisinier et je veux apprendre l'anglais", "fr", "anglais"),
     ("I want to learn French", "en", "French"),
+    ("looking for free welding courses", "en", "welding"),
     ("I work in a call center and I hate it. I like computers", "en", "computers"),
 ])
 def test_the_field_wanted_is_read_whole(index: TitleIndex, text: str, lang: str,
