@@ -38,6 +38,7 @@ from knowledge.skill_search import sectors
 CHOOSE_OCCUPATION = "/choose_occupation"
 MAX_BUTTONS = 5
 MAX_BARE_TITLE_WORDS = 6  # a message this short may be the title itself ("jr dev, react")
+MAX_TARGETS_READ = 4  # target_job entities of one message resolved to find the clear one
 
 # Ordinals typed after the buttons, EN and FR ("the second one", "le premier", "2", "#3").
 _ORDINAL_WORDS = {
@@ -267,7 +268,9 @@ def clearest_target(tracker: Tracker) -> str | None:
     if first is None or len(values) < 2 or first not in values:  # one, or pieces joined
         return first
     lang = _sure_language(tracker)
-    return next((v for v in values if resolve_title(v, lang=lang).status == "clear"), first)
+    # A few at most: each is a resolution, and a long message may hold hundreds of entities.
+    return next((v for v in values[:MAX_TARGETS_READ]
+                 if resolve_title(v, lang=lang).status == "clear"), first)
 
 
 LABOUR_MARKET_INTENTS = ("ask_wage", "ask_outlook")

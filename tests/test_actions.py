@@ -1387,3 +1387,25 @@ def test_a_limit_given_when_asked_for_the_job_is_noted_and_the_job_asked_again()
                        intent="inform_constraint", events=[bot_event])
     assert [r["response"] for r in responses(again)] == ["utter_ask_job_title"]
     assert slot_events(again)["constraints"]["delivery"] == ["online"]
+
+
+def test_a_message_with_many_wanted_jobs_costs_a_bounded_number_of_resolutions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of target_job entities (a pasted list) must not block the actions server:
+    at most a few are resolved to find the clear one."""
+    from actions import occupation
+    words = [f"zq{n}x" for n in range(300)]
+    state = tracker(", ".join(words), "state_goal")
+    state["latest_message"]["entities"] = [
+        {"entity": "target_job", "value": w, "start": 7 * n, "end": 7 * n + len(w)}
+        for n, w in enumerate(words)]
+    calls: list[str] = []
+    real = occupation.resolve_title
+
+    def counting(text: str, *args: Any, **kwargs: Any) -> Any:
+        calls.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(occupation, "resolve_title", counting)
+    assert occupation.clearest_target(Tracker.from_dict(state)) == words[0]
+    assert len(calls) <= occupation.MAX_TARGETS_READ
