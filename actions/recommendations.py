@@ -66,6 +66,7 @@ from knowledge.fields import sector_in_words
 from knowledge.language import Lang
 from knowledge.occupations import occupation_title, outlook_for, wage_for
 from knowledge.payload import recommendations_payload
+from knowledge.reading import TITLE_LIKELY
 from knowledge.recommender import (
     ProgramMatch,
     Recommendations,
@@ -226,7 +227,6 @@ class ActionResolveJob(PathfinderAction):
 # and of asking for a skill's programs (action_search_by_skill).
 LEARNER_INTENTS = ("inform_job", "state_goal")
 SKILL_INTENT = "search_by_skill"
-STAFF_JOB_LIKELY = 80.0  # an employer's staff job: the resolver's first reading this likely (%)
 
 
 class ActionReadUnsure(PathfinderAction):
@@ -279,17 +279,19 @@ class ActionSearchBySkill(PathfinderAction):
         skill = latest_entity(turn.tracker, "skill")
         query = skill or ("" if is_button_payload(text) else text.strip())
         with knowledge_session() as session:
-            # A job named first ("we're hiring 10 PSWs, what programs could get them ready?"),
-            # else the workplace ("nous sommes une garderie, quelles formations pour ...").
-            staff = staff_job(session, turn, text, skill, query)
+            teaches = teaches_something(session, skill, query, turn.lang)  # once a turn
+            # An employer's request naming no skill: a job named first ("we're hiring 10
+            # PSWs, what programs could get them ready?"), else the workplace ("nous sommes
+            # une garderie, quelles formations pour ...").
+            for_staff = not teaches and not is_button_payload(text) and speaks_for_staff(text)
+            staff = staff_job(session, turn, text) if for_staff else None
             if staff is not None:
                 return search_for_staff(turn, session, staff)
-            sector = workplace_sector(session, turn, text, skill, query)
+            sector = workplace_sector(session, turn, text) if for_staff else None
             if sector is not None:
                 return search_by_skill(turn, session, sector, sector)
             if not is_button_payload(text) and (names_own_job(turn, text) or (
-                    names_a_job(turn, text) and
-                    not teaches_something(session, skill, query, turn.lang))):
+                    names_a_job(turn, text) and not teaches)):
                 step = resolve_job(turn, session)
                 if not step.resolved:
                     return step.events
@@ -298,26 +300,18 @@ class ActionSearchBySkill(PathfinderAction):
             return search_by_skill(turn, session, skill, query)
 
 
-def workplace_sector(session: Session, turn: Turn, text: str, skill: str | None,
-                     query: str) -> str | None:
-    """An employer's request naming no skill but the kind of workplace, a catalog sector
-    ("we're a daycare", "notre usine"): that sector's label, in the turn's language."""
-    if is_button_payload(text) or not speaks_for_staff(text) or \
-            teaches_something(session, skill, query, turn.lang):
-        return None
+def workplace_sector(session: Session, turn: Turn, text: str) -> str | None:
+    """The kind of workplace an employer's request names, a catalog sector ("we're a
+    daycare", "notre usine"): that sector's label, in the turn's language."""
     code = sector_in_words(text)
     return term_label("sector", code, turn.lang) if code is not None and code in {
         c for c, _label in sector_choices(session, turn.lang)} else None
 
 
-def staff_job(session: Session, turn: Turn, text: str, skill: str | None,
-              query: str) -> str | None:
-    """The occupation of an employer's staff the request names, when it names no skill: the
-    resolver's first reading of the job named, when it is sure of it or finds it likely (an
-    employer asks for programs for their PSWs, not which PSW they are)."""
-    if is_button_payload(text) or not speaks_for_staff(text) or \
-            teaches_something(session, skill, query, turn.lang):
-        return None
+def staff_job(session: Session, turn: Turn, text: str) -> str | None:
+    """The occupation of an employer's staff the request names: the resolver's first reading
+    of the job named, when it is sure of it or finds it likely (an employer asks for
+    programs for their PSWs, not which PSW they are)."""
     current, wanted = jobs_named(text, turn.lang)
     named = [m.text for m in (wanted, current) if m is not None and m.nocs]
     named += [e for e in (latest_entity(turn.tracker, "job_title"),
@@ -325,7 +319,7 @@ def staff_job(session: Session, turn: Turn, text: str, skill: str | None,
     for words in named:
         resolution = resolve_title(words)
         if resolution.candidates and (resolution.status == "clear" or
-                                      resolution.candidates[0].score >= STAFF_JOB_LIKELY):
+                                      resolution.candidates[0].score >= TITLE_LIKELY):
             return known_noc(session, resolution.candidates[0].noc)
     return None
 
