@@ -4,8 +4,6 @@ knowledge base has no figure, the answer says so: no number is ever made up here
 
 from __future__ import annotations
 
-import re
-
 from rasa_sdk.events import EventType
 from sqlalchemy.orm import Session
 
@@ -22,7 +20,7 @@ from actions.context import (
     slot_text,
     user_constraints,
 )
-from actions.occupation import job_asked_about, jobs_named
+from actions.occupation import job_asked_about
 from knowledge.constraints import region_named
 from knowledge.explainer import (
     explain_chosen_occupation,
@@ -40,6 +38,7 @@ from knowledge.occupations import (
     outlook_for,
     wage_for,
 )
+from knowledge.reading import job_asked_about_in
 from knowledge.resolver import resolve_title
 
 
@@ -80,10 +79,9 @@ def occupations_in_question(turn: Turn, session: Session) -> list[str]:
     much do welders make?"; of two, the one asked about: "Je suis camionneur. Combien gagne
     un répartiteur?"), else the learner's target and current occupations."""
     text = latest_text(turn.tracker)
-    question = _asking_sentence(text)
-    _held, asked = jobs_named(question, turn.lang) if question.strip() and not \
-        is_button_payload(text) else (None, None)
-    named = (asked.text if asked is not None and asked.nocs else None) or \
+    asked = None if is_button_payload(text) or not text.strip() else \
+        job_asked_about_in(text, turn.lang)
+    named = (asked.text if asked is not None else None) or \
         latest_entity(turn.tracker, "target_job") or latest_entity(turn.tracker, "job_title")
     if named:
         resolution = resolve_title(named)
@@ -103,16 +101,6 @@ def occupations_in_question(turn: Turn, session: Session) -> list[str]:
         if earlier is not None and earlier.status != "none":
             found = [c.noc for c in earlier.candidates[:1] if known_noc(session, c.noc)]
     return found
-
-
-_SENTENCES = re.compile(r"[^.!?]*[.!?]?")
-
-
-def _asking_sentence(text: str) -> str:
-    """The sentence that asks ("I'm a PSW and I want to become an RPN. How much do PSWs
-    make?" -> its last), else the whole text."""
-    asking = [part for part in _SENTENCES.findall(text) if part.strip().endswith("?")]
-    return asking[-1] if asking else text
 
 
 class _ExplainLabourMarket(PathfinderAction):

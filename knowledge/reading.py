@@ -433,6 +433,20 @@ def find_jobs(text: str, lang: Lang | None = None, index: TitleIndex | None = No
     return current, target
 
 
+_SENTENCES = re.compile(r"[^.!?]*[.!?]?")
+
+
+def job_asked_about_in(text: str, lang: Lang | None = None, index: TitleIndex | None = None
+                       ) -> JobMention | None:
+    """The job a wage or outlook question asks about: the one the sentence that asks names
+    ("I'm a PSW and I want to become an RPN. How much do PSWs make?": the PSW's), else the
+    one the message wants."""
+    asking = [part for part in _SENTENCES.findall(text[:MAX_CHARS])
+              if part.strip().endswith("?")]
+    _held, asked = find_jobs(asking[-1] if asking else text, lang, index)
+    return asked if asked is not None and asked.nocs else None
+
+
 def _overlaps(match: re.Match[str], mention: JobMention, text: str) -> bool:
     at = text.find(mention.text)
     return at >= 0 and match.start() <= at + len(mention.text) and at <= match.end()

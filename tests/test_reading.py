@@ -235,3 +235,14 @@ def test_words_about_training_had_or_its_kind_name_no_field_wanted(index: TitleI
                                                                    text: str) -> None:
     _current, target = find_jobs(text, "en", index)
     assert target is None, target
+
+
+@pytest.mark.parametrize("text, asked", [
+    ("I'm a PSW and I want to become an RPN. How much do PSWs make?", "PSWs"),
+    ("Je suis camionneur. Combien gagne un répartiteur?", "répartiteur"),
+])
+def test_the_job_a_question_asks_about_is_the_asking_sentences(index: TitleIndex, text: str,
+                                                                asked: str) -> None:
+    from knowledge.reading import job_asked_about_in
+    found = job_asked_about_in(text, None, index)
+    assert found is not None and found.text == asked
